@@ -1,0 +1,71 @@
+# ngx_autoscale_module: build, test and demo on Debian 12.
+#
+#   make            build build/ngx_http_autoscale_module.so
+#   make test       install what is missing, build, run every test
+#   make demo       run nginx with the module and a private PostgreSQL
+#   make demo-stop  stop them
+#   make bench      benchmarks (figures printed, not asserted)
+
+SHELL    := /bin/bash
+NGX_SRC  ?= /usr/share/nginx/src
+BUILD    := build
+MODULE   := $(BUILD)/ngx_http_autoscale_module.so
+NGX_TREE := $(BUILD)/nginx
+CC       ?= cc
+SOURCES  := config ngx_autoscale_module.c $(wildcard src/*.c src/*.h)
+
+# the pure parts, unit-tested without nginx or libpq
+UNIT_CFLAGS := -std=c99 -Wall -Wextra -Werror -g -O1 -Isrc \
+               -fsanitize=address,undefined -fno-omit-frame-pointer
+UNIT_TESTS  := $(BUILD)/unit/test_route $(BUILD)/unit/test_json
+
+.PHONY: all deps test unit suites demo demo-stop bench clean
+
+all: $(MODULE)
+
+deps:
+	@util/deps
+
+# nginx's own configure, with the flags Debian's nginx was built with, so
+# that the module is binary-compatible with /usr/sbin/nginx
+$(NGX_TREE)/objs/Makefile: config
+	rm -rf $(NGX_TREE)
+	mkdir -p $(BUILD)
+	cp -r $(NGX_SRC) $(NGX_TREE)
+	cd $(NGX_TREE) && if [ -f conf_flags ]; then . ./conf_flags; fi && \
+	    ./configure "$${NGX_CONF_FLAGS[@]}" \
+	        --add-dynamic-module=$(CURDIR) >configure.log 2>&1 || \
+	    { tail -n 30 configure.log; exit 1; }
+
+$(MODULE): $(NGX_TREE)/objs/Makefile $(SOURCES)
+	$(MAKE) -C $(NGX_TREE) -f objs/Makefile modules
+	cp $(NGX_TREE)/objs/ngx_http_autoscale_module.so $@
+
+$(BUILD)/unit/test_%: t/unit/test_%.c src/ngx_autoscale_%.c src/ngx_autoscale_%.h
+	@mkdir -p $(BUILD)/unit
+	$(CC) $(UNIT_CFLAGS) -o $@ $< src/ngx_autoscale_$*.c -lcmocka -lcjson -lm
+
+unit: $(UNIT_TESTS)
+	@set -e; for t in $(UNIT_TESTS); do $$t; done
+
+suites: $(MODULE)
+	util/run-suites
+
+test: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) suites
+
+demo: deps
+	$(MAKE) all
+	util/demo start
+
+demo-stop:
+	util/demo stop
+
+bench: deps
+	$(MAKE) all
+	bench/api.sh
+
+clean:
+	rm -rf $(BUILD) t/servroot

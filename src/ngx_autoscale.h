@@ -1,0 +1,54 @@
+
+/*
+ * Copyright (C) ngx_autoscale_module authors
+ *
+ * What the parts of the module share: its configuration and the module
+ * itself.
+ */
+
+
+#ifndef _NGX_AUTOSCALE_H_INCLUDED_
+#define _NGX_AUTOSCALE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_autoscale_pg.h"
+
+
+#define NGX_AUTOSCALE_VERSION  "0.1.0"
+
+
+typedef struct {
+    ngx_autoscale_pg_conf_t    pg;          /* pg.conninfo.len 0: unset */
+    ngx_shm_zone_t            *shm_zone;
+
+    ngx_msec_t                 collect_interval;
+    ngx_msec_t                 check_interval;
+    ngx_flag_t                 collector;
+    ngx_flag_t                 scaler;
+    ngx_flag_t                 dry_run;
+    ngx_uint_t                 db_pool;
+    ngx_msec_t                 db_timeout;
+    time_t                     metrics_retention;
+
+    ngx_uint_t                 api_locations;
+
+    ngx_autoscale_pg_pool_t   *pool;        /* this worker's */
+} ngx_http_autoscale_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t                 api;
+    ngx_flag_t                 write;
+    ngx_str_t                  prefix;
+    ngx_http_complex_value_t  *observe;
+} ngx_http_autoscale_loc_conf_t;
+
+
+extern ngx_module_t  ngx_http_autoscale_module;
+
+
+#endif /* _NGX_AUTOSCALE_H_INCLUDED_ */

@@ -1,0 +1,146 @@
+
+/*
+ * Copyright (C) ngx_autoscale_module authors
+ */
+
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ngx_autoscale_json.h"
+
+
+static cJSON *ngx_autoscale_json_value(ngx_autoscale_col_type_e type,
+    const char *value);
+
+
+cJSON *
+ngx_autoscale_json_row(const ngx_autoscale_col_t *cols, size_t n,
+    const char *const *values)
+{
+    size_t   i;
+    cJSON   *obj, *item;
+
+    obj = cJSON_CreateObject();
+    if (obj == NULL) {
+        return NULL;
+    }
+
+    for (i = 0; i < n; i++) {
+        item = values[i] ? ngx_autoscale_json_value(cols[i].type, values[i])
+                         : cJSON_CreateNull();
+
+        if (item == NULL || !cJSON_AddItemToObject(obj, cols[i].name, item)) {
+            cJSON_Delete(item);
+            cJSON_Delete(obj);
+            return NULL;
+        }
+    }
+
+    return obj;
+}
+
+
+static cJSON *
+ngx_autoscale_json_value(ngx_autoscale_col_type_e type, const char *value)
+{
+    char    *end, time[48];
+    cJSON   *item;
+    double   d;
+
+    switch (type) {
+
+    case NGX_AUTOSCALE_COL_INT:
+    case NGX_AUTOSCALE_COL_FLOAT:
+        d = strtod(value, &end);
+
+        /* NaN and infinities have no JSON form */
+        if (end == value || *end != '\0' || !isfinite(d)) {
+            return cJSON_CreateNull();
+        }
+
+        return cJSON_CreateNumber(d);
+
+    case NGX_AUTOSCALE_COL_BOOL:
+        return cJSON_CreateBool(value[0] == 't');
+
+    case NGX_AUTOSCALE_COL_TIME:
+        if (ngx_autoscale_rfc3339(value, time, sizeof(time)) != 0) {
+            return cJSON_CreateNull();
+        }
+
+        return cJSON_CreateString(time);
+
+    case NGX_AUTOSCALE_COL_JSON:
+        /* the database only holds valid JSON; anything else is dropped */
+        item = cJSON_Parse(value);
+        return item ? item : cJSON_CreateNull();
+
+    default:
+        return cJSON_CreateString(value);
+    }
+}
+
+
+cJSON *
+ngx_autoscale_json_error(int status, const char *code, const char *text)
+{
+    cJSON  *doc, *err;
+
+    doc = cJSON_CreateObject();
+    err = cJSON_AddObjectToObject(doc, "error");
+
+    if (err == NULL
+        || cJSON_AddNumberToObject(err, "status", status) == NULL
+        || cJSON_AddStringToObject(err, "code", code) == NULL
+        || cJSON_AddStringToObject(err, "text", text) == NULL)
+    {
+        cJSON_Delete(doc);
+        return NULL;
+    }
+
+    return doc;
+}
+
+
+int
+ngx_autoscale_rfc3339(const char *pg, char *out, size_t size)
+{
+    size_t  len, i;
+
+    len = strlen(pg);
+
+    /* "YYYY-MM-DD HH:MM:SS" and an optional fraction */
+    if (len < 19 || len + 2 > size || pg[10] != ' ') {
+        return -1;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (i == 4 || i == 7) {
+            if (pg[i] != '-') {
+                return -1;
+            }
+
+        } else if (i == 13 || i == 16) {
+            if (pg[i] != ':') {
+                return -1;
+            }
+
+        } else if (i == 19) {
+            if (pg[i] != '.') {
+                return -1;
+            }
+
+        } else if (i != 10 && (pg[i] < '0' || pg[i] > '9')) {
+            return -1;
+        }
+    }
+
+    memcpy(out, pg, len);
+    out[10] = 'T';
+    out[len] = 'Z';
+    out[len + 1] = '\0';
+
+    return 0;
+}

@@ -1,0 +1,46 @@
+
+/*
+ * Copyright (C) ngx_autoscale_module authors
+ *
+ * JSON documents of the API, built with cJSON from database rows given as
+ * text.  Plain C with no nginx or libpq headers, so it is unit-tested on
+ * its own.
+ */
+
+
+#ifndef _NGX_AUTOSCALE_JSON_H_INCLUDED_
+#define _NGX_AUTOSCALE_JSON_H_INCLUDED_
+
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+
+typedef enum {
+    NGX_AUTOSCALE_COL_TEXT = 1,
+    NGX_AUTOSCALE_COL_INT,
+    NGX_AUTOSCALE_COL_FLOAT,
+    NGX_AUTOSCALE_COL_BOOL,      /* PostgreSQL's t / f */
+    NGX_AUTOSCALE_COL_TIME,      /* timestamp in UTC, as PostgreSQL prints */
+    NGX_AUTOSCALE_COL_JSON       /* json or jsonb text */
+} ngx_autoscale_col_type_e;
+
+
+typedef struct {
+    const char                *name;
+    ngx_autoscale_col_type_e   type;
+} ngx_autoscale_col_t;
+
+
+/* values[i] NULL is SQL NULL; NULL on out of memory */
+cJSON *ngx_autoscale_json_row(const ngx_autoscale_col_t *cols, size_t n,
+    const char *const *values);
+
+cJSON *ngx_autoscale_json_error(int status, const char *code,
+    const char *text);
+
+/* "2026-02-18 21:50:00.123456" to "2026-02-18T21:50:00.123456Z" */
+int ngx_autoscale_rfc3339(const char *pg, char *out, size_t size);
+
+
+#endif /* _NGX_AUTOSCALE_JSON_H_INCLUDED_ */

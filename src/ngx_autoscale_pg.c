@@ -1,0 +1,1143 @@
+
+/*
+ * Copyright (C) ngx_autoscale_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+#include <sys/stat.h>
+
+#include "ngx_autoscale_pg.h"
+
+
+#define NGX_AUTOSCALE_PG_BACKOFF_MIN   100     /* ms */
+#define NGX_AUTOSCALE_PG_BACKOFF_MAX   5000    /* ms */
+#define NGX_AUTOSCALE_PG_QUEUE_PER_CONN  256
+
+
+typedef enum {
+    ngx_autoscale_pg_closed = 0,
+    ngx_autoscale_pg_connecting,
+    ngx_autoscale_pg_idle,
+    ngx_autoscale_pg_busy
+} ngx_autoscale_pg_state_e;
+
+
+typedef struct {
+    ngx_autoscale_pg_pool_t     *pool;
+    PGconn                      *pg;
+    ngx_connection_t            *c;
+    ino_t                        sock_ino;
+    ngx_autoscale_pg_state_e     state;
+    ngx_autoscale_pg_query_t    *query;
+    PGresult                    *result;
+    ngx_event_t                  connect_timer;
+} ngx_autoscale_pg_conn_t;
+
+
+struct ngx_autoscale_pg_pool_s {
+    ngx_autoscale_pg_conf_t     *conf;
+    ngx_log_t                   *log;
+    ngx_autoscale_pg_conn_t     *conns;
+    ngx_uint_t                   nconns;
+    ngx_queue_t                  waiting;
+    ngx_uint_t                   nwaiting;
+    ngx_msec_t                   backoff;
+    ngx_msec_t                   retry_at;
+    unsigned                     failing:1;
+};
+
+
+struct ngx_autoscale_pg_query_s {
+    ngx_queue_t                  queue;
+    ngx_event_t                  ev;        /* timeout, or posted finish */
+    ngx_autoscale_pg_pool_t     *pool;
+    ngx_autoscale_pg_conn_t     *conn;
+    ngx_autoscale_pg_handler_pt  handler;
+    void                        *data;
+    const char                  *sql;
+    int                          nparams;
+    const char                 **values;
+    ngx_int_t                    status;    /* for a posted finish */
+    unsigned                     queued:1;
+    unsigned                     resent:1;
+};
+
+
+static void ngx_autoscale_pg_dispatch(ngx_autoscale_pg_pool_t *pool);
+static void ngx_autoscale_pg_connect(ngx_autoscale_pg_conn_t *conn);
+static void ngx_autoscale_pg_connect_step(ngx_autoscale_pg_conn_t *conn);
+static void ngx_autoscale_pg_connect_failed(ngx_autoscale_pg_conn_t *conn,
+    const char *why);
+static void ngx_autoscale_pg_connect_timeout(ngx_event_t *ev);
+static ngx_int_t ngx_autoscale_pg_attach(ngx_autoscale_pg_conn_t *conn);
+static void ngx_autoscale_pg_detach(ngx_autoscale_pg_conn_t *conn);
+static ngx_int_t ngx_autoscale_pg_want(ngx_autoscale_pg_conn_t *conn,
+    ngx_uint_t read, ngx_uint_t write);
+static void ngx_autoscale_pg_close(ngx_autoscale_pg_conn_t *conn);
+static void ngx_autoscale_pg_lost(ngx_autoscale_pg_conn_t *conn,
+    const char *why);
+static void ngx_autoscale_pg_send(ngx_autoscale_pg_conn_t *conn,
+    ngx_autoscale_pg_query_t *q);
+static void ngx_autoscale_pg_event_handler(ngx_event_t *ev);
+static void ngx_autoscale_pg_read_results(ngx_autoscale_pg_conn_t *conn);
+static void ngx_autoscale_pg_finish(ngx_autoscale_pg_query_t *q,
+    ngx_int_t status, PGresult *res);
+static void ngx_autoscale_pg_post_finish(ngx_autoscale_pg_query_t *q,
+    ngx_int_t status);
+static void ngx_autoscale_pg_query_event(ngx_event_t *ev);
+static void ngx_autoscale_pg_fail_waiting(ngx_autoscale_pg_pool_t *pool);
+static size_t ngx_autoscale_pg_message(PGconn *pg, u_char *buf, size_t size);
+static char *ngx_autoscale_pg_strdup(ngx_pool_t *pool, const char *s);
+static char *ngx_autoscale_pg_trim(char *s);
+
+
+/* configuration */
+
+char *
+ngx_autoscale_pg_parse_conninfo(ngx_conf_t *cf, ngx_str_t *conninfo,
+    ngx_autoscale_pg_conf_t *pgcf)
+{
+    char                 *err, *cstr;
+    u_char               *p, *last, *start;
+    ngx_str_t            *host_value, *hostaddr_value, *addr;
+    ngx_uint_t            n, i, has_host, has_hostaddr;
+    ngx_url_t             u;
+    ngx_array_t           addrs;
+    PQconninfoOption     *opts, *o;
+
+    cstr = (char *) ngx_pnalloc(cf->pool, conninfo->len + 1);
+    if (cstr == NULL) {
+        return NGX_CONF_ERROR;
+    }
+    (void) ngx_cpystrn((u_char *) cstr, conninfo->data, conninfo->len + 1);
+
+    if (ngx_strlen(cstr) != conninfo->len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"autoscale_postgres\" value \"%V\" contains "
+                           "a NUL byte", conninfo);
+        return NGX_CONF_ERROR;
+    }
+
+    err = NULL;
+    opts = PQconninfoParse(cstr, &err);
+    if (opts == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"autoscale_postgres\" value \"%V\" is invalid: "
+                           "%s", conninfo,
+                           err ? ngx_autoscale_pg_trim(err) : "out of memory");
+        if (err) {
+            PQfreemem(err);
+        }
+        return NGX_CONF_ERROR;
+    }
+
+    n = 0;
+    has_host = 0;
+    has_hostaddr = 0;
+    host_value = NULL;
+
+    for (o = opts; o->keyword; o++) {
+        if (o->val == NULL || o->val[0] == '\0') {
+            continue;
+        }
+        n++;
+        if (ngx_strcmp(o->keyword, "host") == 0) {
+            has_host = 1;
+        } else if (ngx_strcmp(o->keyword, "hostaddr") == 0) {
+            has_hostaddr = 1;
+        }
+    }
+
+    /* room for a hostaddr we add, and the NULL terminator */
+    pgcf->keywords = ngx_pcalloc(cf->pool, (n + 2) * sizeof(char *));
+    pgcf->values = ngx_pcalloc(cf->pool, (n + 2) * sizeof(char *));
+    if (pgcf->keywords == NULL || pgcf->values == NULL) {
+        PQconninfoFree(opts);
+        return NGX_CONF_ERROR;
+    }
+
+    i = 0;
+    for (o = opts; o->keyword; o++) {
+        if (o->val == NULL || o->val[0] == '\0') {
+            continue;
+        }
+        pgcf->keywords[i] = ngx_autoscale_pg_strdup(cf->pool, o->keyword);
+        pgcf->values[i] = ngx_autoscale_pg_strdup(cf->pool, o->val);
+        if (pgcf->keywords[i] == NULL || pgcf->values[i] == NULL) {
+            PQconninfoFree(opts);
+            return NGX_CONF_ERROR;
+        }
+        if (ngx_strcmp(o->keyword, "host") == 0) {
+            host_value = ngx_palloc(cf->pool, sizeof(ngx_str_t));
+            if (host_value == NULL) {
+                PQconninfoFree(opts);
+                return NGX_CONF_ERROR;
+            }
+            host_value->data = (u_char *) pgcf->values[i];
+            host_value->len = ngx_strlen(pgcf->values[i]);
+        }
+        i++;
+    }
+
+    PQconninfoFree(opts);
+
+    pgcf->conninfo = *conninfo;
+
+    if (!has_host || has_hostaddr) {
+        return NGX_CONF_OK;
+    }
+
+    /*
+     * Host names are resolved here, once, at configuration time: libpq
+     * would otherwise resolve them with a blocking lookup inside a worker.
+     * Socket directories (starting with "/" or "@") stay as they are.
+     */
+
+    if (ngx_array_init(&addrs, cf->pool, 2, sizeof(ngx_str_t)) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    has_hostaddr = 0;
+    p = host_value->data;
+    last = p + host_value->len;
+
+    while (p <= last) {
+        start = p;
+        while (p < last && *p != ',') {
+            p++;
+        }
+
+        addr = ngx_array_push(&addrs);
+        if (addr == NULL) {
+            return NGX_CONF_ERROR;
+        }
+        ngx_str_null(addr);
+
+        if (p > start && *start != '/' && *start != '@') {
+            ngx_memzero(&u, sizeof(ngx_url_t));
+            u.url.data = start;
+            u.url.len = p - start;
+            u.default_port = 5432;
+            u.no_port = 1;
+
+            if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"autoscale_postgres\" host \"%*s\" in "
+                                   "\"%V\" cannot be resolved%s%s",
+                                   p - start, start, conninfo,
+                                   u.err ? ": " : "", u.err ? u.err : "");
+                return NGX_CONF_ERROR;
+            }
+
+            addr->data = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN);
+            if (addr->data == NULL) {
+                return NGX_CONF_ERROR;
+            }
+            addr->len = ngx_sock_ntop(u.addrs[0].sockaddr,
+                                      u.addrs[0].socklen, addr->data,
+                                      NGX_SOCKADDR_STRLEN, 0);
+            has_hostaddr = 1;
+        }
+
+        p++;
+    }
+
+    if (!has_hostaddr) {
+        return NGX_CONF_OK;
+    }
+
+    n = 0;
+    for (i = 0; i < addrs.nelts; i++) {
+        n += ((ngx_str_t *) addrs.elts)[i].len + 1;
+    }
+
+    hostaddr_value = ngx_palloc(cf->pool, sizeof(ngx_str_t));
+    if (hostaddr_value == NULL) {
+        return NGX_CONF_ERROR;
+    }
+    hostaddr_value->data = ngx_pnalloc(cf->pool, n);
+    if (hostaddr_value->data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    p = hostaddr_value->data;
+    for (i = 0; i < addrs.nelts; i++) {
+        if (i) {
+            *p++ = ',';
+        }
+        addr = &((ngx_str_t *) addrs.elts)[i];
+        p = ngx_cpymem(p, addr->data, addr->len);
+    }
+    *p = '\0';
+
+    for (i = 0; pgcf->keywords[i]; i++) { /* void */ }
+
+    pgcf->keywords[i] = "hostaddr";
+    pgcf->values[i] = (char *) hostaddr_value->data;
+
+    return NGX_CONF_OK;
+}
+
+
+/* the pool */
+
+ngx_autoscale_pg_pool_t *
+ngx_autoscale_pg_pool_create(ngx_cycle_t *cycle,
+    ngx_autoscale_pg_conf_t *pgcf)
+{
+    ngx_uint_t                i;
+    ngx_autoscale_pg_pool_t  *pool;
+
+    pool = ngx_pcalloc(cycle->pool, sizeof(ngx_autoscale_pg_pool_t));
+    if (pool == NULL) {
+        return NULL;
+    }
+
+    pool->conns = ngx_pcalloc(cycle->pool,
+                              pgcf->pool_size * sizeof(ngx_autoscale_pg_conn_t));
+    if (pool->conns == NULL) {
+        return NULL;
+    }
+
+    pool->conf = pgcf;
+    pool->log = cycle->log;
+    pool->nconns = pgcf->pool_size;
+    ngx_queue_init(&pool->waiting);
+
+    for (i = 0; i < pool->nconns; i++) {
+        pool->conns[i].pool = pool;
+        pool->conns[i].connect_timer.handler =
+                                           ngx_autoscale_pg_connect_timeout;
+        pool->conns[i].connect_timer.data = &pool->conns[i];
+        pool->conns[i].connect_timer.log = cycle->log;
+        pool->conns[i].connect_timer.cancelable = 1;
+    }
+
+    return pool;
+}
+
+
+void
+ngx_autoscale_pg_pool_destroy(ngx_autoscale_pg_pool_t *pool)
+{
+    ngx_uint_t  i;
+
+    pool->failing = 1;
+    ngx_autoscale_pg_fail_waiting(pool);
+
+    for (i = 0; i < pool->nconns; i++) {
+        if (pool->conns[i].query) {
+            ngx_autoscale_pg_finish(pool->conns[i].query,
+                                    NGX_AUTOSCALE_PG_UNAVAILABLE, NULL);
+        }
+        ngx_autoscale_pg_close(&pool->conns[i]);
+    }
+}
+
+
+time_t
+ngx_autoscale_pg_retry_after(ngx_autoscale_pg_pool_t *pool)
+{
+    ngx_msec_int_t  left;
+
+    left = (ngx_msec_int_t) (pool->retry_at - ngx_current_msec);
+
+    return left > 1000 ? (time_t) ((left + 999) / 1000) : 1;
+}
+
+
+ngx_autoscale_pg_query_t *
+ngx_autoscale_pg_query(ngx_autoscale_pg_pool_t *pool, const char *sql,
+    ngx_uint_t nparams, ngx_str_t *params,
+    ngx_autoscale_pg_handler_pt handler, void *data)
+{
+    size_t                     size;
+    u_char                    *p;
+    ngx_uint_t                 i;
+    ngx_autoscale_pg_query_t  *q;
+
+    size = sizeof(ngx_autoscale_pg_query_t) + nparams * sizeof(char *);
+    for (i = 0; i < nparams; i++) {
+        size += params[i].len + 1;
+    }
+
+    q = ngx_alloc(size, pool->log);
+    if (q == NULL) {
+        return NULL;
+    }
+
+    ngx_memzero(q, sizeof(ngx_autoscale_pg_query_t));
+
+    q->pool = pool;
+    q->handler = handler;
+    q->data = data;
+    q->sql = sql;
+    q->nparams = (int) nparams;
+    q->values = (const char **) (q + 1);
+
+    p = (u_char *) (q->values + nparams);
+    for (i = 0; i < nparams; i++) {
+        if (params[i].data == NULL) {
+            q->values[i] = NULL;
+            continue;
+        }
+        q->values[i] = (const char *) p;
+        p = ngx_cpymem(p, params[i].data, params[i].len);
+        *p++ = '\0';
+    }
+
+    q->ev.handler = ngx_autoscale_pg_query_event;
+    q->ev.data = q;
+    q->ev.log = pool->log;
+
+    if (pool->nwaiting >= pool->nconns * NGX_AUTOSCALE_PG_QUEUE_PER_CONN) {
+        ngx_log_error(NGX_LOG_WARN, pool->log, 0,
+                      "autoscale: database queue full, query refused");
+        ngx_autoscale_pg_post_finish(q, NGX_AUTOSCALE_PG_UNAVAILABLE);
+        return q;
+    }
+
+    ngx_queue_insert_tail(&pool->waiting, &q->queue);
+    q->queued = 1;
+    pool->nwaiting++;
+
+    /*
+     * Not cancelable: a request waiting for the database keeps a worker
+     * that is shutting down gracefully alive, for db_timeout at most.
+     */
+    ngx_add_timer(&q->ev, pool->conf->timeout);
+
+    ngx_autoscale_pg_dispatch(pool);
+
+    return q;
+}
+
+
+void
+ngx_autoscale_pg_cancel(ngx_autoscale_pg_query_t *q)
+{
+    if (q->conn) {
+        /* in flight: the connection delivers the result to nobody */
+        q->handler = NULL;
+        return;
+    }
+
+    if (q->queued) {
+        ngx_queue_remove(&q->queue);
+        q->pool->nwaiting--;
+    }
+
+    if (q->ev.timer_set) {
+        ngx_del_timer(&q->ev);
+    }
+
+    if (q->ev.posted) {
+        ngx_delete_posted_event(&q->ev);
+    }
+
+    ngx_free(q);
+}
+
+
+static void
+ngx_autoscale_pg_dispatch(ngx_autoscale_pg_pool_t *pool)
+{
+    ngx_uint_t                 i, connecting, live;
+    ngx_queue_t               *head;
+    ngx_autoscale_pg_conn_t   *conn;
+    ngx_autoscale_pg_query_t  *q;
+
+    for (i = 0; i < pool->nconns && !ngx_queue_empty(&pool->waiting); i++) {
+        conn = &pool->conns[i];
+
+        if (conn->state != ngx_autoscale_pg_idle) {
+            continue;
+        }
+
+        head = ngx_queue_head(&pool->waiting);
+        q = ngx_queue_data(head, ngx_autoscale_pg_query_t, queue);
+        ngx_queue_remove(head);
+        q->queued = 0;
+        pool->nwaiting--;
+
+        ngx_autoscale_pg_send(conn, q);
+    }
+
+    if (ngx_queue_empty(&pool->waiting)) {
+        return;
+    }
+
+    connecting = 0;
+    live = 0;
+    for (i = 0; i < pool->nconns; i++) {
+        if (pool->conns[i].state == ngx_autoscale_pg_connecting) {
+            connecting++;
+        } else if (pool->conns[i].state != ngx_autoscale_pg_closed) {
+            live++;
+        }
+    }
+
+    if (pool->failing
+        && (ngx_msec_int_t) (pool->retry_at - ngx_current_msec) > 0)
+    {
+        if (live + connecting == 0) {
+            /* fail fast while backing off: answer 503 now, not later */
+            ngx_autoscale_pg_fail_waiting(pool);
+        }
+        return;
+    }
+
+    for (i = 0; i < pool->nconns && connecting < pool->nwaiting; i++) {
+        conn = &pool->conns[i];
+
+        if (conn->state == ngx_autoscale_pg_closed) {
+            connecting++;
+            ngx_autoscale_pg_connect(conn);
+
+            if (pool->failing && conn->state == ngx_autoscale_pg_closed) {
+                /* failed at once; the backoff now holds */
+                return;
+            }
+        }
+    }
+}
+
+
+static void
+ngx_autoscale_pg_fail_waiting(ngx_autoscale_pg_pool_t *pool)
+{
+    ngx_queue_t               *head;
+    ngx_autoscale_pg_query_t  *q;
+
+    while (!ngx_queue_empty(&pool->waiting)) {
+        head = ngx_queue_head(&pool->waiting);
+        q = ngx_queue_data(head, ngx_autoscale_pg_query_t, queue);
+        ngx_queue_remove(head);
+        q->queued = 0;
+        pool->nwaiting--;
+
+        ngx_autoscale_pg_post_finish(q, NGX_AUTOSCALE_PG_UNAVAILABLE);
+    }
+}
+
+
+/* connecting */
+
+static void
+ngx_autoscale_pg_connect(ngx_autoscale_pg_conn_t *conn)
+{
+    ngx_autoscale_pg_pool_t  *pool = conn->pool;
+
+    /* cannot block: host names were turned into hostaddr at config time */
+    conn->pg = PQconnectStartParams(pool->conf->keywords, pool->conf->values,
+                                    0);
+    if (conn->pg == NULL) {
+        ngx_autoscale_pg_connect_failed(conn, "out of memory");
+        return;
+    }
+
+    if (PQstatus(conn->pg) == CONNECTION_BAD) {
+        ngx_autoscale_pg_connect_failed(conn, NULL);
+        return;
+    }
+
+    conn->state = ngx_autoscale_pg_connecting;
+
+    if (ngx_autoscale_pg_attach(conn) != NGX_OK
+        || ngx_autoscale_pg_want(conn, 0, 1) != NGX_OK)
+    {
+        ngx_autoscale_pg_connect_failed(conn, "cannot watch the socket");
+        return;
+    }
+
+    ngx_add_timer(&conn->connect_timer, pool->conf->timeout);
+}
+
+
+static void
+ngx_autoscale_pg_connect_step(ngx_autoscale_pg_conn_t *conn)
+{
+    ngx_int_t                  rc;
+    struct stat                st;
+    PostgresPollingStatusType  poll;
+
+    poll = PQconnectPoll(conn->pg);
+
+    /* libpq may open a new socket, e.g. for the next address */
+    if (PQsocket(conn->pg) != -1
+        && (conn->c == NULL || PQsocket(conn->pg) != conn->c->fd
+            || fstat(PQsocket(conn->pg), &st) == -1
+            || st.st_ino != conn->sock_ino))
+    {
+        ngx_autoscale_pg_detach(conn);
+
+        if (ngx_autoscale_pg_attach(conn) != NGX_OK) {
+            ngx_autoscale_pg_connect_failed(conn, "cannot watch the socket");
+            return;
+        }
+    }
+
+    switch (poll) {
+
+    case PGRES_POLLING_READING:
+        rc = ngx_autoscale_pg_want(conn, 1, 0);
+        break;
+
+    case PGRES_POLLING_WRITING:
+        rc = ngx_autoscale_pg_want(conn, 0, 1);
+        break;
+
+    case PGRES_POLLING_OK:
+        if (PQsetnonblocking(conn->pg, 1) != 0
+            || ngx_autoscale_pg_want(conn, 1, 0) != NGX_OK)
+        {
+            ngx_autoscale_pg_connect_failed(conn, NULL);
+            return;
+        }
+
+        if (conn->connect_timer.timer_set) {
+            ngx_del_timer(&conn->connect_timer);
+        }
+
+        if (conn->pool->failing) {
+            ngx_log_error(NGX_LOG_NOTICE, conn->pool->log, 0,
+                          "autoscale: database connection restored");
+        }
+
+        conn->state = ngx_autoscale_pg_idle;
+        conn->pool->failing = 0;
+        conn->pool->backoff = 0;
+
+        ngx_autoscale_pg_dispatch(conn->pool);
+        return;
+
+    default: /* PGRES_POLLING_FAILED */
+        ngx_autoscale_pg_connect_failed(conn, NULL);
+        return;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_autoscale_pg_connect_failed(conn, "cannot watch the socket");
+    }
+}
+
+
+static void
+ngx_autoscale_pg_connect_failed(ngx_autoscale_pg_conn_t *conn,
+    const char *why)
+{
+    u_char                    msg[256];
+    size_t                    len;
+    ngx_uint_t                level;
+    ngx_autoscale_pg_pool_t  *pool = conn->pool;
+
+    if (why) {
+        len = ngx_cpystrn(msg, (u_char *) why, sizeof(msg)) - msg;
+    } else {
+        len = ngx_autoscale_pg_message(conn->pg, msg, sizeof(msg));
+    }
+
+    ngx_autoscale_pg_close(conn);
+
+    pool->backoff = pool->backoff
+                    ? ngx_min(pool->backoff * 2, NGX_AUTOSCALE_PG_BACKOFF_MAX)
+                    : NGX_AUTOSCALE_PG_BACKOFF_MIN;
+    pool->retry_at = ngx_current_msec + pool->backoff;
+
+    /* one line per failed attempt; attempts are spaced by the backoff */
+    level = pool->failing ? NGX_LOG_WARN : NGX_LOG_ERR;
+
+    ngx_log_error(level, pool->log, 0,
+                  "autoscale: cannot connect to database \"%V\": %*s, "
+                  "next attempt in %Mms",
+                  &pool->conf->conninfo, len, msg, pool->backoff);
+
+    pool->failing = 1;
+
+    ngx_autoscale_pg_dispatch(pool);
+}
+
+
+static void
+ngx_autoscale_pg_connect_timeout(ngx_event_t *ev)
+{
+    ngx_autoscale_pg_conn_t  *conn = ev->data;
+
+    if (conn->state == ngx_autoscale_pg_connecting) {
+        ngx_autoscale_pg_connect_failed(conn, "connection timed out");
+    }
+}
+
+
+/* the socket on nginx's event loop */
+
+static ngx_int_t
+ngx_autoscale_pg_attach(ngx_autoscale_pg_conn_t *conn)
+{
+    int                fd;
+    struct stat        st;
+    ngx_connection_t  *c;
+
+    fd = PQsocket(conn->pg);
+    if (fd == -1 || fstat(fd, &st) == -1) {
+        return NGX_ERROR;
+    }
+
+    c = ngx_get_connection(fd, conn->pool->log);
+    if (c == NULL) {
+        return NGX_ERROR;
+    }
+
+    c->data = conn;
+    c->log = conn->pool->log;
+    c->read->log = c->log;
+    c->write->log = c->log;
+    c->read->handler = ngx_autoscale_pg_event_handler;
+    c->write->handler = ngx_autoscale_pg_event_handler;
+
+    conn->c = c;
+    conn->sock_ino = st.st_ino;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_autoscale_pg_detach(ngx_autoscale_pg_conn_t *conn)
+{
+    ngx_connection_t  *c = conn->c;
+
+    if (c == NULL) {
+        return;
+    }
+
+    /* libpq owns the socket and closes it: no system calls on it here */
+    if (c->read->active) {
+        ngx_del_event(c->read, NGX_READ_EVENT, NGX_CLOSE_EVENT);
+    }
+    if (c->write->active) {
+        ngx_del_event(c->write, NGX_WRITE_EVENT, NGX_CLOSE_EVENT);
+    }
+    if (c->read->posted) {
+        ngx_delete_posted_event(c->read);
+    }
+    if (c->write->posted) {
+        ngx_delete_posted_event(c->write);
+    }
+
+    c->read->closed = 1;
+    c->write->closed = 1;
+
+    ngx_free_connection(c);
+    c->fd = (ngx_socket_t) -1;
+
+    conn->c = NULL;
+}
+
+
+/*
+ * Level-triggered: libpq does not always read a socket dry, so an edge
+ * could be lost.  The write event is armed only while output is pending.
+ */
+static ngx_int_t
+ngx_autoscale_pg_want(ngx_autoscale_pg_conn_t *conn, ngx_uint_t read,
+    ngx_uint_t write)
+{
+    ngx_connection_t  *c = conn->c;
+
+    if (read && !c->read->active) {
+        if (ngx_add_event(c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+    } else if (!read && c->read->active) {
+        if (ngx_del_event(c->read, NGX_READ_EVENT, 0) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (write && !c->write->active) {
+        if (ngx_add_event(c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+    } else if (!write && c->write->active) {
+        if (ngx_del_event(c->write, NGX_WRITE_EVENT, 0) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_autoscale_pg_close(ngx_autoscale_pg_conn_t *conn)
+{
+    ngx_autoscale_pg_detach(conn);
+
+    if (conn->connect_timer.timer_set) {
+        ngx_del_timer(&conn->connect_timer);
+    }
+
+    if (conn->result) {
+        PQclear(conn->result);
+        conn->result = NULL;
+    }
+
+    if (conn->pg) {
+        PQfinish(conn->pg);
+        conn->pg = NULL;
+    }
+
+    conn->query = NULL;
+    conn->state = ngx_autoscale_pg_closed;
+}
+
+
+/* a connection that worked and broke: its query fails, others go on */
+static void
+ngx_autoscale_pg_lost(ngx_autoscale_pg_conn_t *conn, const char *why)
+{
+    u_char                     msg[256];
+    size_t                     len;
+    ngx_autoscale_pg_query_t  *q;
+
+    len = ngx_autoscale_pg_message(conn->pg, msg, sizeof(msg));
+    q = conn->query;
+
+    ngx_log_error(NGX_LOG_ERR, conn->pool->log, 0,
+                  "autoscale: database connection lost%s%s: %*s",
+                  why ? " " : "", why ? why : "", len, msg);
+
+    ngx_autoscale_pg_close(conn);
+
+    if (q) {
+        q->conn = NULL;
+        ngx_autoscale_pg_finish(q, NGX_AUTOSCALE_PG_UNAVAILABLE, NULL);
+    }
+
+    ngx_autoscale_pg_dispatch(conn->pool);
+}
+
+
+/* queries */
+
+static void
+ngx_autoscale_pg_send(ngx_autoscale_pg_conn_t *conn,
+    ngx_autoscale_pg_query_t *q)
+{
+    int  rc;
+
+    if (!PQsendQueryParams(conn->pg, q->sql, q->nparams, NULL, q->values,
+                           NULL, NULL, 0))
+    {
+        /* never sent: it may try once more on another connection */
+        ngx_autoscale_pg_lost(conn, "before sending");
+
+        if (q->resent) {
+            ngx_autoscale_pg_finish(q, NGX_AUTOSCALE_PG_UNAVAILABLE, NULL);
+            return;
+        }
+
+        q->resent = 1;
+        ngx_queue_insert_head(&q->pool->waiting, &q->queue);
+        q->queued = 1;
+        q->pool->nwaiting++;
+        ngx_autoscale_pg_dispatch(q->pool);
+        return;
+    }
+
+    conn->state = ngx_autoscale_pg_busy;
+    conn->query = q;
+    q->conn = conn;
+
+    rc = PQflush(conn->pg);
+
+    if (rc == -1) {
+        ngx_autoscale_pg_lost(conn, "while sending");
+        return;
+    }
+
+    if (ngx_autoscale_pg_want(conn, 1, rc == 1) != NGX_OK) {
+        ngx_autoscale_pg_lost(conn, "while sending");
+    }
+}
+
+
+static void
+ngx_autoscale_pg_event_handler(ngx_event_t *ev)
+{
+    int                       rc;
+    PGnotify                 *notify;
+    ngx_connection_t         *c = ev->data;
+    ngx_autoscale_pg_conn_t  *conn = c->data;
+
+    switch (conn->state) {
+
+    case ngx_autoscale_pg_connecting:
+        ngx_autoscale_pg_connect_step(conn);
+        return;
+
+    case ngx_autoscale_pg_busy:
+        if (ev->write || c->write->active) {
+            rc = PQflush(conn->pg);
+            if (rc == -1) {
+                ngx_autoscale_pg_lost(conn, "while sending");
+                return;
+            }
+
+            if (ngx_autoscale_pg_want(conn, 1, rc == 1) != NGX_OK) {
+                ngx_autoscale_pg_lost(conn, NULL);
+                return;
+            }
+        }
+
+        if (!ev->write) {
+            ngx_autoscale_pg_read_results(conn);
+        }
+        return;
+
+    case ngx_autoscale_pg_idle:
+        /* an idle connection speaks only to say it is going away */
+        if (!PQconsumeInput(conn->pg) || PQstatus(conn->pg) == CONNECTION_BAD)
+        {
+            ngx_log_error(NGX_LOG_INFO, conn->pool->log, 0,
+                          "autoscale: idle database connection closed");
+            ngx_autoscale_pg_close(conn);
+            return;
+        }
+
+        while ((notify = PQnotifies(conn->pg)) != NULL) {
+            PQfreemem(notify);
+        }
+        return;
+
+    default:
+        return;
+    }
+}
+
+
+static void
+ngx_autoscale_pg_read_results(ngx_autoscale_pg_conn_t *conn)
+{
+    PGresult                  *res;
+    ngx_int_t                  status;
+    ngx_autoscale_pg_query_t  *q;
+
+    if (!PQconsumeInput(conn->pg)) {
+        ngx_autoscale_pg_lost(conn, "while reading");
+        return;
+    }
+
+    while (!PQisBusy(conn->pg)) {
+        res = PQgetResult(conn->pg);
+
+        if (res != NULL) {
+            /* keep the first error, else the last result */
+            if (conn->result == NULL
+                || (PQresultStatus(conn->result) != PGRES_FATAL_ERROR
+                    && PQresultStatus(res) != PGRES_FATAL_ERROR))
+            {
+                if (conn->result) {
+                    PQclear(conn->result);
+                }
+                conn->result = res;
+
+            } else if (PQresultStatus(conn->result) != PGRES_FATAL_ERROR) {
+                PQclear(conn->result);
+                conn->result = res;
+
+            } else {
+                PQclear(res);
+            }
+
+            continue;
+        }
+
+        /* the statement is complete */
+        q = conn->query;
+        res = conn->result;
+        conn->result = NULL;
+        conn->query = NULL;
+
+        /* settled before the handler runs: it may send the next query */
+        if (PQstatus(conn->pg) == CONNECTION_BAD) {
+            ngx_autoscale_pg_close(conn);
+
+        } else {
+            conn->state = ngx_autoscale_pg_idle;
+        }
+
+        if (res == NULL) {
+            status = NGX_AUTOSCALE_PG_SQL_ERROR;
+
+        } else {
+            switch (PQresultStatus(res)) {
+            case PGRES_TUPLES_OK:
+            case PGRES_COMMAND_OK:
+                status = NGX_AUTOSCALE_PG_OK;
+                break;
+            default:
+                status = NGX_AUTOSCALE_PG_SQL_ERROR;
+            }
+        }
+
+        if (q) {
+            q->conn = NULL;
+            ngx_autoscale_pg_finish(q, status, res);
+        }
+
+        if (res) {
+            PQclear(res);
+        }
+
+        ngx_autoscale_pg_dispatch(conn->pool);
+        return;
+    }
+}
+
+
+static void
+ngx_autoscale_pg_finish(ngx_autoscale_pg_query_t *q, ngx_int_t status,
+    PGresult *res)
+{
+    ngx_autoscale_pg_handler_pt  handler;
+
+    if (q->ev.timer_set) {
+        ngx_del_timer(&q->ev);
+    }
+
+    if (q->ev.posted) {
+        ngx_delete_posted_event(&q->ev);
+    }
+
+    if (q->queued) {
+        ngx_queue_remove(&q->queue);
+        q->queued = 0;
+        q->pool->nwaiting--;
+    }
+
+    handler = q->handler;
+
+    if (handler) {
+        handler(q->data, status, res);
+    }
+
+    ngx_free(q);
+}
+
+
+static void
+ngx_autoscale_pg_post_finish(ngx_autoscale_pg_query_t *q, ngx_int_t status)
+{
+    if (q->ev.timer_set) {
+        ngx_del_timer(&q->ev);
+    }
+
+    q->status = status;
+    ngx_post_event(&q->ev, &ngx_posted_events);
+}
+
+
+static void
+ngx_autoscale_pg_query_event(ngx_event_t *ev)
+{
+    ngx_autoscale_pg_conn_t   *conn;
+    ngx_autoscale_pg_pool_t   *pool;
+    ngx_autoscale_pg_query_t  *q = ev->data;
+
+    if (!ev->timedout) {
+        /* a posted finish */
+        ngx_autoscale_pg_finish(q, q->status, NULL);
+        return;
+    }
+
+    ev->timedout = 0;
+
+    ngx_log_error(NGX_LOG_ERR, q->pool->log, 0,
+                  "autoscale: database query timed out after %Mms",
+                  q->pool->conf->timeout);
+
+    conn = q->conn;
+    pool = q->pool;
+
+    if (conn) {
+        /* the only way to abandon a running statement without blocking */
+        conn->query = NULL;
+        q->conn = NULL;
+        ngx_autoscale_pg_close(conn);
+    }
+
+    ngx_autoscale_pg_finish(q, NGX_AUTOSCALE_PG_TIMEOUT, NULL);
+
+    if (conn) {
+        ngx_autoscale_pg_dispatch(pool);
+    }
+}
+
+
+static size_t
+ngx_autoscale_pg_message(PGconn *pg, u_char *buf, size_t size)
+{
+    u_char  *p, *last;
+
+    p = (u_char *) (pg ? PQerrorMessage(pg) : "");
+    last = ngx_cpystrn(buf, p, size);
+
+    /* one line in the log: libpq's messages end with, and contain, \n */
+    for (p = buf; p < last; p++) {
+        if (*p == '\n' || *p == '\r') {
+            *p = ' ';
+        }
+    }
+
+    while (last > buf && last[-1] == ' ') {
+        last--;
+    }
+
+    return last - buf;
+}
+
+
+static char *
+ngx_autoscale_pg_strdup(ngx_pool_t *pool, const char *s)
+{
+    size_t   len;
+    u_char  *p;
+
+    len = ngx_strlen(s);
+
+    p = ngx_pnalloc(pool, len + 1);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(p, s, len + 1);
+
+    return (char *) p;
+}
+
+
+/* libpq's parse errors end with a newline; a config error is one line */
+static char *
+ngx_autoscale_pg_trim(char *s)
+{
+    size_t  len;
+
+    len = ngx_strlen(s);
+
+    while (len && (s[len - 1] == '\n' || s[len - 1] == ' ')) {
+        s[--len] = '\0';
+    }
+
+    return s;
+}

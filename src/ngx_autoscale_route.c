@@ -1,0 +1,360 @@
+
+/*
+ * Copyright (C) ngx_autoscale_module authors
+ */
+
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ngx_autoscale_route.h"
+
+
+const char *const  ngx_autoscale_cluster_statuses[] = {
+    "planning", "spawning", "active", "scaling_up", "scaling_down",
+    "hibernated", "destroying", "destroyed", NULL
+};
+
+
+static int ngx_autoscale_segment_is(const char *s, size_t len,
+    const char *word);
+static int ngx_autoscale_hex(int c);
+static size_t ngx_autoscale_unescape(const char *s, size_t len, char *out,
+    size_t size);
+static int ngx_autoscale_parse_arg(const ngx_autoscale_arg_spec_t *spec,
+    const char *value, size_t len, ngx_autoscale_arg_t *out,
+    ngx_autoscale_err_t *err);
+
+
+void
+ngx_autoscale_set_err(ngx_autoscale_err_t *err, int status, const char *code,
+    const char *fmt, ...)
+{
+    va_list  args;
+
+    err->status = status;
+    err->code = code;
+
+    va_start(args, fmt);
+    vsnprintf(err->text, sizeof(err->text), fmt, args);
+    va_end(args);
+}
+
+
+int
+ngx_autoscale_valid_id(const char *s, size_t len)
+{
+    size_t  i;
+
+    if (len == 0 || len > NGX_AUTOSCALE_ID_MAX) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')
+              || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+int
+ngx_autoscale_route(const char *path, size_t len, ngx_autoscale_route_t *rt,
+    ngx_autoscale_err_t *err)
+{
+    size_t       n, seglen[3];
+    const char  *end, *p, *seg[3];
+
+    memset(rt, 0, sizeof(ngx_autoscale_route_t));
+
+    if (len && path[0] == '/') {
+        path++;
+        len--;
+    }
+
+    /* a trailing slash names the same resource */
+    if (len && path[len - 1] == '/') {
+        len--;
+    }
+
+    end = path + len;
+    n = 0;
+    p = path;
+
+    while (p <= end && len) {
+        if (n == 3) {
+            goto not_found;
+        }
+
+        seg[n] = p;
+        while (p < end && *p != '/') {
+            p++;
+        }
+        seglen[n] = p - seg[n];
+
+        if (seglen[n] == 0) {
+            goto not_found;
+        }
+
+        n++;
+        p++;
+    }
+
+    if (n == 0 || !ngx_autoscale_segment_is(seg[0], seglen[0], "clusters")) {
+        goto not_found;
+    }
+
+    if (n == 1) {
+        rt->route = NGX_AUTOSCALE_ROUTE_CLUSTERS;
+        rt->methods = NGX_AUTOSCALE_GET | NGX_AUTOSCALE_HEAD;
+        return 0;
+    }
+
+    if (n == 2) {
+        if (!ngx_autoscale_valid_id(seg[1], seglen[1])) {
+            ngx_autoscale_set_err(err, 400, "InvalidId",
+                                  "cluster id must be 1 to %d letters, "
+                                  "digits, '-' or '_'", NGX_AUTOSCALE_ID_MAX);
+            return -1;
+        }
+
+        rt->route = NGX_AUTOSCALE_ROUTE_CLUSTER;
+        rt->methods = NGX_AUTOSCALE_GET | NGX_AUTOSCALE_HEAD;
+        rt->id = seg[1];
+        rt->id_len = seglen[1];
+        return 0;
+    }
+
+not_found:
+
+    ngx_autoscale_set_err(err, 404, "NotFound", "no such API path");
+    return -1;
+}
+
+
+static int
+ngx_autoscale_segment_is(const char *s, size_t len, const char *word)
+{
+    return strlen(word) == len && memcmp(s, word, len) == 0;
+}
+
+
+int
+ngx_autoscale_parse_args(const char *args, size_t len,
+    const ngx_autoscale_arg_spec_t *spec, size_t nspec,
+    ngx_autoscale_arg_t *out, ngx_autoscale_err_t *err)
+{
+    char         name[33], value[NGX_AUTOSCALE_ID_MAX * 3 + 1];
+    size_t       i, name_len, value_len;
+    const char  *p, *end, *pair, *eq, *pair_end;
+
+    memset(out, 0, nspec * sizeof(ngx_autoscale_arg_t));
+
+    p = args;
+    end = args + len;
+
+    while (p < end) {
+        pair = p;
+        while (p < end && *p != '&') {
+            p++;
+        }
+        pair_end = p++;
+
+        if (pair == pair_end) {
+            continue;
+        }
+
+        eq = memchr(pair, '=', pair_end - pair);
+        if (eq == NULL) {
+            eq = pair_end;
+        }
+
+        name_len = ngx_autoscale_unescape(pair, eq - pair, name, sizeof(name));
+
+        for (i = 0; i < nspec; i++) {
+            if (name_len != (size_t) -1
+                && strlen(spec[i].name) == name_len
+                && memcmp(spec[i].name, name, name_len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (i == nspec) {
+            if (name_len != (size_t) -1
+                && ngx_autoscale_valid_id(name, name_len))
+            {
+                ngx_autoscale_set_err(err, 400, "InvalidQuery",
+                                      "unknown query parameter '%.*s'",
+                                      (int) name_len, name);
+            } else {
+                ngx_autoscale_set_err(err, 400, "InvalidQuery",
+                                      "unknown query parameter");
+            }
+            return -1;
+        }
+
+        if (out[i].present) {
+            ngx_autoscale_set_err(err, 400, "InvalidQuery",
+                                  "query parameter '%s' is given twice",
+                                  spec[i].name);
+            return -1;
+        }
+
+        value_len = (size_t) -1;
+        if (eq < pair_end) {
+            value_len = ngx_autoscale_unescape(eq + 1, pair_end - eq - 1,
+                                               value, sizeof(value));
+        }
+
+        if (ngx_autoscale_parse_arg(&spec[i], value, value_len, &out[i], err)
+            != 0)
+        {
+            return -1;
+        }
+
+        out[i].present = 1;
+    }
+
+    return 0;
+}
+
+
+static int
+ngx_autoscale_parse_arg(const ngx_autoscale_arg_spec_t *spec,
+    const char *value, size_t len, ngx_autoscale_arg_t *out,
+    ngx_autoscale_err_t *err)
+{
+    size_t      i;
+    long long   n;
+
+    if (spec->kind == NGX_AUTOSCALE_ARG_INT) {
+        n = 0;
+
+        /* at most 18 digits, so n cannot overflow */
+        if (len == (size_t) -1 || len == 0 || len > 18) {
+            goto bad_int;
+        }
+
+        for (i = 0; i < len; i++) {
+            if (value[i] < '0' || value[i] > '9') {
+                goto bad_int;
+            }
+            n = n * 10 + (value[i] - '0');
+        }
+
+        if (n < spec->min || n > spec->max) {
+            goto bad_int;
+        }
+
+        out->num = n;
+        return 0;
+
+    bad_int:
+
+        ngx_autoscale_set_err(err, 400, "InvalidQuery",
+                              "query parameter '%s' must be an integer "
+                              "from %lld to %lld",
+                              spec->name, spec->min, spec->max);
+        return -1;
+    }
+
+    if (spec->choices) {
+        for (i = 0; len != (size_t) -1 && spec->choices[i]; i++) {
+            if (strlen(spec->choices[i]) == len
+                && memcmp(spec->choices[i], value, len) == 0)
+            {
+                memcpy(out->str, value, len);
+                out->str[len] = '\0';
+                return 0;
+            }
+        }
+
+        ngx_autoscale_set_err(err, 400, "InvalidQuery",
+                              "query parameter '%s' has an unknown value",
+                              spec->name);
+        return -1;
+    }
+
+    if (len == (size_t) -1 || (long long) len > spec->max
+        || !ngx_autoscale_valid_id(value, len))
+    {
+        ngx_autoscale_set_err(err, 400, "InvalidQuery",
+                              "query parameter '%s' must be 1 to %lld "
+                              "letters, digits, '-' or '_'",
+                              spec->name, spec->max);
+        return -1;
+    }
+
+    memcpy(out->str, value, len);
+    out->str[len] = '\0';
+
+    return 0;
+}
+
+
+static int
+ngx_autoscale_hex(int c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    c |= 0x20;
+
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+
+    return -1;
+}
+
+
+/* percent-decodes into out; (size_t) -1 when malformed or too long */
+static size_t
+ngx_autoscale_unescape(const char *s, size_t len, char *out, size_t size)
+{
+    int     hi, lo;
+    size_t  i, n;
+
+    n = 0;
+
+    for (i = 0; i < len; i++) {
+        if (n + 1 >= size) {
+            return (size_t) -1;
+        }
+
+        if (s[i] == '+') {
+            out[n++] = ' ';
+            continue;
+        }
+
+        if (s[i] != '%') {
+            out[n++] = s[i];
+            continue;
+        }
+
+        if (len - i < 3) {
+            return (size_t) -1;
+        }
+
+        hi = ngx_autoscale_hex((unsigned char) s[i + 1]);
+        lo = ngx_autoscale_hex((unsigned char) s[i + 2]);
+
+        if (hi < 0 || lo < 0) {
+            return (size_t) -1;
+        }
+
+        out[n++] = (char) (hi * 16 + lo);
+        i += 2;
+    }
+
+    out[n] = '\0';
+
+    return n;
+}
