@@ -1,0 +1,57 @@
+# The module loads into nginx, stays out of the way where it is not used,
+# and serves the API where it is.
+use Test::Nginx::Socket 'no_plan';
+use lib 't/lib';
+use Autoscale::Test;
+
+pg_load('t/data/clusters.sql');
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: loaded and unused: nginx serves as before
+--- config
+    location /t { return 200 "hello\n"; }
+--- request
+GET /t
+--- error_code: 200
+--- response_body
+hello
+--- no_error_log
+[error]
+autoscale
+
+
+
+=== TEST 2: loaded and used: the API answers from PostgreSQL
+--- http_config
+    autoscale_postgres "$TEST_NGINX_PG";
+--- config
+    location /api/ { autoscale_api; }
+--- request
+GET /api/clusters/c-active-2
+--- error_code: 200
+--- response_body_like chomp
+^\{"id":"c-active-2","name":"Active two","type":"temporary","status":"active",
+--- no_error_log
+[error]
+[alert]
+[crit]
+
+
+
+=== TEST 3: a named zone of its own size
+--- http_config
+    autoscale_postgres "$TEST_NGINX_PG";
+    autoscale_zone scaler_state:128k;
+--- config
+    location /api/ { autoscale_api; }
+--- request
+GET /api/clusters?type=temporary
+--- error_code: 200
+--- response_body_like chomp
+"total":1,
+--- no_error_log
+[error]

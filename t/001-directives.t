@@ -1,0 +1,152 @@
+# Every directive's bad values fail "nginx -t" with one line that names the
+# directive and the value; good values pass.  nginx -t is run directly: what
+# it prints is the point, and Test::Nginx does not capture it.
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::More;
+use Autoscale::Test;
+
+my $pg = pg_conninfo();
+
+sub conf {
+    my (%o) = @_;
+    my $http = $o{http} // qq{autoscale_postgres "$pg";};
+    my $loc = $o{location} // 'autoscale_api;';
+    my $server = $o{server} // "location /api/ { $loc }";
+    return nginx_conf(http => "$http\n    server { listen 127.0.0.1:"
+                              . free_port() . "; $server }");
+}
+
+sub rejects {
+    my ($name, $conf, @want) = @_;
+    my ($rc, $out) = nginx_test('directives', $conf);
+    isnt($rc, 0, "$name: nginx -t fails");
+    my @emerg = grep { /\[emerg\]/ } split /\n/, $out;
+    is(scalar @emerg, 1, "$name: one [emerg] line") or diag $out;
+    for my $want (@want) {
+        like($emerg[0] // '', $want, "$name: the line says $want");
+    }
+}
+
+sub accepts {
+    my ($name, $conf) = @_;
+    my ($rc, $out) = nginx_test('directives', $conf);
+    is($rc, 0, "$name: nginx -t passes") or diag $out;
+    unlike($out, qr/\[(?:emerg|alert|crit|warn)\]/, "$name: no complaint");
+}
+
+my $ok_http = qq{autoscale_postgres "$pg";};
+
+my @bad_times = (
+    [autoscale_collect_interval => '0', 'from 1s to 1d'],
+    [autoscale_collect_interval => 'abc', 'from 1s to 1d'],
+    [autoscale_collect_interval => '500ms', 'from 1s to 1d'],
+    [autoscale_check_interval => '2d', 'from 1s to 1d'],
+    [autoscale_check_interval => '-5s', 'from 1s to 1d'],
+    [autoscale_db_timeout => '5ms', 'from 10ms to 1h'],
+    [autoscale_db_timeout => '2h', 'from 10ms to 1h'],
+    [autoscale_metrics_retention => '10s', 'from 1m to 3650d'],
+    [autoscale_metrics_retention => '4000d', 'from 1m to 3650d'],
+    [autoscale_metrics_retention => 'forever', 'from 1m to 3650d'],
+);
+
+for my $case (@bad_times) {
+    my ($directive, $value, $range) = @$case;
+    rejects("$directive $value",
+            conf(http => "$ok_http $directive $value;"),
+            qr/invalid value "\Q$value\E" in "$directive": a time \Q$range\E is expected/);
+}
+
+for my $value ('0', '65', 'x', '-1', '4k') {
+    rejects("autoscale_db_pool $value",
+            conf(http => "$ok_http autoscale_db_pool $value;"),
+            qr/invalid value "\Q$value\E" in "autoscale_db_pool": a number from 1 to 64 is expected/);
+}
+
+for my $directive (qw(autoscale_collector autoscale_scaler autoscale_dry_run)) {
+    rejects("$directive maybe",
+            conf(http => "$ok_http $directive maybe;"),
+            qr/invalid value "maybe" in "$directive" directive, it must be "on" or "off"/);
+}
+
+for my $value (':10m', 'z:1k', 'z:abc', 'z:') {
+    rejects("autoscale_zone $value",
+            conf(http => "$ok_http autoscale_zone $value;"),
+            qr/invalid value "\Q$value\E" in "autoscale_zone": name:size with a size of at least \d+k is expected/);
+}
+
+rejects('autoscale_postgres ""',
+        conf(http => 'autoscale_postgres "";'),
+        qr/"autoscale_postgres" value "" is invalid/);
+
+rejects('autoscale_postgres with an unknown option',
+        conf(http => 'autoscale_postgres "nosuchoption=1";'),
+        qr/"autoscale_postgres" value "nosuchoption=1" is invalid: .*nosuchoption/);
+
+rejects('autoscale_postgres that is no conninfo',
+        conf(http => 'autoscale_postgres "just words";'),
+        qr/"autoscale_postgres" value "just words" is invalid/);
+
+rejects('autoscale_postgres with a bad URI',
+        conf(http => 'autoscale_postgres "postgresql://h/db?sslmode=%zz";'),
+        qr{"autoscale_postgres" value "\Qpostgresql://h/db?sslmode=%zz\E" is invalid: invalid percent-encoded token});
+
+rejects('autoscale_postgres with a host that does not resolve',
+        conf(http => 'autoscale_postgres "host=no-such-host.invalid dbname=x";'),
+        qr/"autoscale_postgres" host "no-such-host.invalid" in "host=no-such-host.invalid dbname=x" cannot be resolved/);
+
+rejects('autoscale_postgres twice',
+        conf(http => "$ok_http $ok_http"),
+        qr/"autoscale_postgres" directive is duplicate/);
+
+rejects('autoscale_api write=maybe',
+        conf(location => 'autoscale_api write=maybe;'),
+        qr/invalid value "write=maybe" in "autoscale_api": "write=on" or "write=off" is expected/);
+
+rejects('autoscale_api in a regex location',
+        conf(server => 'location ~ ^/api { autoscale_api; }'),
+        qr/"autoscale_api" needs a prefix location, not the regular expression "\^\/api"/);
+
+rejects('autoscale_api without autoscale_postgres',
+        conf(http => ''),
+        qr/"autoscale_api" needs "autoscale_postgres" in the http block/);
+
+rejects('autoscale_api at server level',
+        conf(server => 'autoscale_api;'),
+        qr/"autoscale_api" directive is not allowed here/);
+
+rejects('autoscale_postgres in a location',
+        conf(location => qq{autoscale_postgres "$pg";}),
+        qr/"autoscale_postgres" directive is not allowed here/);
+
+for my $value ('bad id!', "a'b", 'x' x 101) {
+    rejects("autoscale_observe $value",
+            conf(location => "autoscale_api; } location /w { autoscale_observe \"$value\";"),
+            qr/invalid value "\Q$value\E" in "autoscale_observe": a cluster id/);
+}
+
+accepts('every directive with a good value', conf(http => <<"HTTP"));
+autoscale_postgres "$pg";
+    autoscale_zone scaler:1m;
+    autoscale_collect_interval 1s;
+    autoscale_check_interval 1d;
+    autoscale_collector off;
+    autoscale_scaler on;
+    autoscale_dry_run on;
+    autoscale_db_pool 64;
+    autoscale_db_timeout 10ms;
+    autoscale_metrics_retention 3650d;
+HTTP
+
+accepts('autoscale_api write=on and autoscale_observe by id and variable',
+        conf(server => 'location /api/ { autoscale_api write=on; } '
+                       . 'location /a { autoscale_observe cluster-1; } '
+                       . 'location /b { autoscale_observe $arg_c; }'));
+
+accepts('a Unix socket directory', conf(http => 'autoscale_postgres "host=/run/postgresql dbname=x";'));
+accepts('hostaddr, sslmode and a URI',
+        conf(http => 'autoscale_postgres "postgresql://postgres@localhost:5432/autoscale?sslmode=disable&connect_timeout=3";'));
+accepts('the module loaded and not used', nginx_conf(http => 'server { listen 127.0.0.1:' . free_port() . '; }'));
+
+done_testing();

@@ -1,0 +1,177 @@
+package Autoscale::Test;
+
+# What the suites share beyond Test::Nginx: the private PostgreSQL that
+# util/run-suites started, and a small nginx of their own for the cases
+# Test::Nginx cannot express (reloads, a database that goes away mid-run,
+# nginx -t).
+
+use strict;
+use warnings;
+
+use Cwd qw(abs_path);
+use File::Basename qw(dirname);
+use File::Path qw(make_path remove_tree);
+use HTTP::Tiny;
+use IO::Socket::INET;
+use Time::HiRes qw(sleep time);
+
+use Exporter 'import';
+our @EXPORT = qw(pg_sql pg_load pg_stop pg_start pg_conninfo
+                 nginx_conf nginx_start nginx_stop nginx_reload nginx_test
+                 nginx_error_log http_request free_port repo_root);
+
+my $root = abs_path(dirname(__FILE__) . '/../../..');
+
+sub repo_root { $root }
+
+sub pg_dir {
+    my $dir = $ENV{TEST_NGINX_PG_DIR}
+        or die "TEST_NGINX_PG_DIR is not set: run the suites with util/run-suites\n";
+    return $dir;
+}
+
+sub pg_conninfo {
+    return $ENV{TEST_NGINX_PG}
+        // die "TEST_NGINX_PG is not set: run the suites with util/run-suites\n";
+}
+
+# runs SQL, returns psql's unaligned tuples-only output
+sub pg_sql {
+    my ($sql) = @_;
+    my $out = qx{$root/util/pgctl psql @{[pg_dir()]} -At -c \Q$sql\E 2>&1};
+    die "psql failed: $out" if $?;
+    chomp $out;
+    return $out;
+}
+
+sub pg_load {
+    my ($file) = @_;
+    my $out = qx{$root/util/pgctl psql @{[pg_dir()]} -f \Q$root/$file\E 2>&1};
+    die "loading $file failed: $out" if $?;
+}
+
+sub pg_stop {
+    system("$root/util/pgctl", 'stop', pg_dir()) == 0 or die "pgctl stop failed";
+}
+
+sub pg_start {
+    system("$root/util/pgctl restart @{[pg_dir()]} >/dev/null") == 0
+        or die "pgctl restart failed";
+}
+
+sub free_port {
+    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                  LocalPort => 0) or die "no free port: $!";
+    return $s->sockport;
+}
+
+# A complete nginx.conf around an http-level body.
+sub nginx_conf {
+    my (%o) = @_;
+    my $workers = $o{workers} // 2;
+    my $module = $ENV{TEST_NGINX_LOAD_MODULES}
+        // "$root/build/ngx_http_autoscale_module.so";
+    my $user = $> == 0 ? "user root;\n" : '';
+    return <<"CONF";
+load_module $module;
+${user}daemon on;
+master_process on;
+worker_processes $workers;
+error_log logs/error.log info;
+pid logs/nginx.pid;
+$o{main}
+events { worker_connections 256; }
+http {
+    access_log off;
+    $o{http}
+}
+CONF
+}
+
+sub nginx_bin { $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx' }
+
+sub prefix_for {
+    my ($name) = @_;
+    return "$root/t/servroot-$name";
+}
+
+# nginx -t on a configuration; returns (exit code, what it printed)
+sub nginx_test {
+    my ($name, $conf) = @_;
+    my $prefix = prefix_for($name);
+    remove_tree($prefix);
+    make_path("$prefix/conf", "$prefix/logs");
+    open my $fh, '>', "$prefix/conf/nginx.conf" or die $!;
+    print $fh $conf;
+    close $fh;
+    my $bin = nginx_bin();
+    my $out = qx{$bin -t -p $prefix/ -c conf/nginx.conf 2>&1};
+    return ($? >> 8, $out);
+}
+
+sub nginx_start {
+    my ($name, $conf) = @_;
+    my $prefix = prefix_for($name);
+    nginx_stop($name);
+    remove_tree($prefix);
+    make_path("$prefix/conf", "$prefix/logs");
+    open my $fh, '>', "$prefix/conf/nginx.conf" or die $!;
+    print $fh $conf;
+    close $fh;
+    my $bin = nginx_bin();
+    my $out = qx{$bin -p $prefix/ -c conf/nginx.conf 2>&1};
+    die "nginx did not start: $out" if $?;
+    # the master has daemonised; wait until it listens
+    sleep 0.2;
+    return $prefix;
+}
+
+sub nginx_pid {
+    my ($name) = @_;
+    my $file = prefix_for($name) . "/logs/nginx.pid";
+    open my $fh, '<', $file or return;
+    my $pid = <$fh>;
+    close $fh;
+    chomp $pid if defined $pid;
+    return $pid;
+}
+
+sub nginx_reload {
+    my ($name) = @_;
+    my $pid = nginx_pid($name) or die "nginx $name is not running";
+    kill 'HUP', $pid;
+    sleep 1;
+}
+
+sub nginx_stop {
+    my ($name) = @_;
+    my $pid = nginx_pid($name) or return;
+    kill 'QUIT', $pid or return;
+    my $deadline = time + 10;
+    while (time < $deadline && kill 0, $pid) {
+        sleep 0.05;
+    }
+    kill 'KILL', $pid if kill 0, $pid;
+    unlink prefix_for($name) . "/logs/nginx.pid";
+}
+
+sub nginx_error_log {
+    my ($name) = @_;
+    my $file = prefix_for($name) . "/logs/error.log";
+    open my $fh, '<', $file or return '';
+    local $/;
+    my $log = <$fh>;
+    close $fh;
+    return $log;
+}
+
+# (status, headers hashref, body, seconds taken)
+sub http_request {
+    my ($method, $url, %o) = @_;
+    my $http = HTTP::Tiny->new(timeout => $o{timeout} // 10);
+    my $t0 = time;
+    my $res = $http->request($method, $url, { headers => $o{headers} // {} });
+    return ($res->{status}, $res->{headers}, $res->{content}, time - $t0);
+}
+
+1;
