@@ -1,0 +1,40 @@
+-- sql/demo.sql: demo data, loaded after schema.sql. Idempotent: existing
+-- rows are left exactly as they are (ON CONFLICT DO NOTHING), so re-loading
+-- never undoes what a demo run changed.
+--
+--     psql -v ON_ERROR_STOP=1 -f sql/demo.sql
+
+\set ON_ERROR_STOP 1
+
+BEGIN;
+
+-- the seed's bounds: 3..20 workers, the seed's threshold policy (defaults)
+INSERT INTO cluster_blueprints (id, name, version, description, min_workers, max_workers, default_workers)
+VALUES ('standard-workers', 'Standard workers', '1.0.0',
+        'General-purpose worker pool with the seed''s threshold policy', 3, 20, 3)
+ON CONFLICT (id) DO NOTHING;
+
+-- cluster-test-001 as the seed report shows it: active at its minimum of 3
+-- workers, no load, fully healthy, never scaled. Bounds and policy are copied
+-- from the blueprint, as a POST clusters does.
+INSERT INTO clusters (id, name, type, status, blueprint_id, blueprint_version,
+                      min_workers, max_workers, current_workers, target_workers,
+                      health_score, load_percentage, started_at, last_scaled_at,
+                      description, tags,
+                      policy, scale_up_queue, scale_up_cpu, scale_down_queue, scale_down_cpu,
+                      scale_up_factor, scale_down_factor, scale_up_cooldown, scale_down_cooldown,
+                      target_metric, target_value, tolerance, stabilization_window,
+                      actuation, worker_capacity)
+SELECT 'cluster-test-001', 'Test cluster', 'persistent', 'active', b.id, b.version,
+       b.min_workers, b.max_workers, b.default_workers, b.default_workers,
+       1.0, 0.0, now(), NULL,
+       'Demo cluster from the seed verification report', '["demo"]',
+       b.policy, b.scale_up_queue, b.scale_up_cpu, b.scale_down_queue, b.scale_down_cpu,
+       b.scale_up_factor, b.scale_down_factor, b.scale_up_cooldown, b.scale_down_cooldown,
+       b.target_metric, b.target_value, b.tolerance, b.stabilization_window,
+       b.actuation, b.worker_capacity
+  FROM cluster_blueprints b
+ WHERE b.id = 'standard-workers'
+ON CONFLICT (id) DO NOTHING;
+
+COMMIT;

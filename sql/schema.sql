@@ -1,0 +1,44 @@
+-- sql/schema.sql: bring any database (empty, or at an older schema version)
+-- to the latest version. Safe to run any number of times, also concurrently:
+--
+--     psql -v ON_ERROR_STOP=1 -f sql/schema.sql
+--
+-- Each migration in sql/migrations/ runs only when its version is missing
+-- from schema_version, and records itself there. To add a step: write
+-- migrations/NNNN_name.sql ending in INSERT INTO schema_version VALUES (NNNN),
+-- add a block like the 0001 one below, and raise latest_version.
+
+\set ON_ERROR_STOP 1
+\set latest_version 1
+
+BEGIN;
+
+-- ALTER/CREATE notices ("already exists, skipping") are noise on re-runs
+SET LOCAL client_min_messages = warning;
+
+-- Serialise loaders: a second one waits here, then (read committed: a fresh
+-- snapshot per statement) sees what the first committed and skips it.
+-- The key is an arbitrary constant private to this schema.
+SELECT pg_advisory_xact_lock(7316027795302521001) \gset
+
+CREATE TABLE IF NOT EXISTS schema_version (
+    version    integer PRIMARY KEY,
+    applied_at timestamptz DEFAULT now()
+);
+
+-- 0001: the initial data model
+SELECT NOT EXISTS (SELECT 1 FROM schema_version WHERE version = 1) AS need_0001 \gset
+\if :need_0001
+\ir migrations/0001_initial.sql
+\endif
+
+-- a database written by newer code than these files: leave it alone, but say so
+SELECT coalesce(max(version), 0) > :latest_version AS db_is_newer,
+       format('schema.sql: database is at schema version %s, newer than these files (%s); nothing applied',
+              coalesce(max(version), 0), :latest_version) AS db_is_newer_msg
+  FROM schema_version \gset
+\if :db_is_newer
+\warn :db_is_newer_msg
+\endif
+
+COMMIT;
