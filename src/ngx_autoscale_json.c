@@ -13,6 +13,7 @@
 
 static cJSON *ngx_autoscale_json_value(ngx_autoscale_col_type_e type,
     const char *value);
+static int ngx_autoscale_json_is_integer(const char *s);
 
 
 cJSON *
@@ -52,6 +53,13 @@ ngx_autoscale_json_value(ngx_autoscale_col_type_e type, const char *value)
     switch (type) {
 
     case NGX_AUTOSCALE_COL_INT:
+        /* as written: a double would round bigints past 2^53 */
+        if (ngx_autoscale_json_is_integer(value)) {
+            return cJSON_CreateRaw(value);
+        }
+
+        return cJSON_CreateNull();
+
     case NGX_AUTOSCALE_COL_FLOAT:
         d = strtod(value, &end);
 
@@ -74,7 +82,7 @@ ngx_autoscale_json_value(ngx_autoscale_col_type_e type, const char *value)
 
     case NGX_AUTOSCALE_COL_JSON:
         /* the database only holds valid JSON; anything else is dropped */
-        item = cJSON_Parse(value);
+        item = cJSON_ParseWithOpts(value, NULL, 1);
         return item ? item : cJSON_CreateNull();
 
     default:
@@ -112,7 +120,7 @@ ngx_autoscale_rfc3339(const char *pg, char *out, size_t size)
     len = strlen(pg);
 
     /* "YYYY-MM-DD HH:MM:SS" and an optional fraction */
-    if (len < 19 || len + 2 > size || pg[10] != ' ') {
+    if (len < 19 || len == 20 || len + 2 > size || pg[10] != ' ') {
         return -1;
     }
 
@@ -143,4 +151,24 @@ ngx_autoscale_rfc3339(const char *pg, char *out, size_t size)
     out[len + 1] = '\0';
 
     return 0;
+}
+
+
+static int
+ngx_autoscale_json_is_integer(const char *s)
+{
+    size_t  i;
+
+    if (*s == '-') {
+        s++;
+    }
+
+    for (i = 0; s[i]; i++) {
+        if (s[i] < '0' || s[i] > '9' || i == 19) {
+            return 0;
+        }
+    }
+
+    /* JSON allows no leading zeros */
+    return i > 0 && (s[0] != '0' || i == 1);
 }

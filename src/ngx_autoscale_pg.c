@@ -90,6 +90,11 @@ static void ngx_autoscale_pg_post_finish(ngx_autoscale_pg_query_t *q,
 static void ngx_autoscale_pg_query_event(ngx_event_t *ev);
 static void ngx_autoscale_pg_fail_waiting(ngx_autoscale_pg_pool_t *pool);
 static size_t ngx_autoscale_pg_message(PGconn *pg, u_char *buf, size_t size);
+static char *ngx_autoscale_pg_resolve(ngx_conf_t *cf,
+    ngx_autoscale_pg_conf_t *pgcf, ngx_int_t host, ngx_int_t port);
+static ngx_int_t ngx_autoscale_pg_split(ngx_pool_t *pool, const char *list,
+    ngx_array_t *a);
+static char *ngx_autoscale_pg_join(ngx_pool_t *pool, ngx_array_t *a);
 static char *ngx_autoscale_pg_strdup(ngx_pool_t *pool, const char *s);
 static char *ngx_autoscale_pg_trim(char *s);
 
@@ -100,13 +105,10 @@ char *
 ngx_autoscale_pg_parse_conninfo(ngx_conf_t *cf, ngx_str_t *conninfo,
     ngx_autoscale_pg_conf_t *pgcf)
 {
-    char                 *err, *cstr;
-    u_char               *p, *last, *start;
-    ngx_str_t            *host_value, *hostaddr_value, *addr;
-    ngx_uint_t            n, i, has_host, has_hostaddr;
-    ngx_url_t             u;
-    ngx_array_t           addrs;
-    PQconninfoOption     *opts, *o;
+    char               *err, *cstr;
+    ngx_int_t           host, port;
+    ngx_uint_t          n, i, has_hostaddr, has_gssencmode;
+    PQconninfoOption   *opts, *o;
 
     cstr = (char *) ngx_pnalloc(cf->pool, conninfo->len + 1);
     if (cstr == NULL) {
@@ -135,50 +137,51 @@ ngx_autoscale_pg_parse_conninfo(ngx_conf_t *cf, ngx_str_t *conninfo,
     }
 
     n = 0;
-    has_host = 0;
-    has_hostaddr = 0;
-    host_value = NULL;
-
     for (o = opts; o->keyword; o++) {
-        if (o->val == NULL || o->val[0] == '\0') {
-            continue;
-        }
-        n++;
-        if (ngx_strcmp(o->keyword, "host") == 0) {
-            has_host = 1;
-        } else if (ngx_strcmp(o->keyword, "hostaddr") == 0) {
-            has_hostaddr = 1;
+        if (o->val && o->val[0]) {
+            n++;
         }
     }
 
-    /* room for a hostaddr we add, and the NULL terminator */
-    pgcf->keywords = ngx_pcalloc(cf->pool, (n + 2) * sizeof(char *));
-    pgcf->values = ngx_pcalloc(cf->pool, (n + 2) * sizeof(char *));
+    /* room for hostaddr and gssencmode that may be added, and the NULL */
+    pgcf->keywords = ngx_pcalloc(cf->pool, (n + 3) * sizeof(char *));
+    pgcf->values = ngx_pcalloc(cf->pool, (n + 3) * sizeof(char *));
     if (pgcf->keywords == NULL || pgcf->values == NULL) {
         PQconninfoFree(opts);
         return NGX_CONF_ERROR;
     }
 
+    host = -1;
+    port = -1;
+    has_hostaddr = 0;
+    has_gssencmode = 0;
     i = 0;
+
     for (o = opts; o->keyword; o++) {
         if (o->val == NULL || o->val[0] == '\0') {
             continue;
         }
+
         pgcf->keywords[i] = ngx_autoscale_pg_strdup(cf->pool, o->keyword);
         pgcf->values[i] = ngx_autoscale_pg_strdup(cf->pool, o->val);
         if (pgcf->keywords[i] == NULL || pgcf->values[i] == NULL) {
             PQconninfoFree(opts);
             return NGX_CONF_ERROR;
         }
+
         if (ngx_strcmp(o->keyword, "host") == 0) {
-            host_value = ngx_palloc(cf->pool, sizeof(ngx_str_t));
-            if (host_value == NULL) {
-                PQconninfoFree(opts);
-                return NGX_CONF_ERROR;
-            }
-            host_value->data = (u_char *) pgcf->values[i];
-            host_value->len = ngx_strlen(pgcf->values[i]);
+            host = i;
+
+        } else if (ngx_strcmp(o->keyword, "port") == 0) {
+            port = i;
+
+        } else if (ngx_strcmp(o->keyword, "hostaddr") == 0) {
+            has_hostaddr = 1;
+
+        } else if (ngx_strcmp(o->keyword, "gssencmode") == 0) {
+            has_gssencmode = 1;
         }
+
         i++;
     }
 
@@ -186,99 +189,210 @@ ngx_autoscale_pg_parse_conninfo(ngx_conf_t *cf, ngx_str_t *conninfo,
 
     pgcf->conninfo = *conninfo;
 
-    if (!has_host || has_hostaddr) {
+    /* Kerberos may look host names up, blocking, while it connects */
+    if (!has_gssencmode) {
+        pgcf->keywords[i] = "gssencmode";
+        pgcf->values[i] = "disable";
+    }
+
+    if (host == -1 || has_hostaddr) {
         return NGX_CONF_OK;
     }
 
-    /*
-     * Host names are resolved here, once, at configuration time: libpq
-     * would otherwise resolve them with a blocking lookup inside a worker.
-     * Socket directories (starting with "/" or "@") stay as they are.
-     */
+    return ngx_autoscale_pg_resolve(cf, pgcf, host, port);
+}
 
-    if (ngx_array_init(&addrs, cf->pool, 2, sizeof(ngx_str_t)) != NGX_OK) {
+
+/*
+ * Host names are resolved here, once, at configuration time: libpq would
+ * otherwise resolve them with a blocking lookup inside a worker.  Each name
+ * becomes one host entry per address, with the address in hostaddr, so
+ * libpq still tries every address in turn.  Socket directories stay.
+ */
+static char *
+ngx_autoscale_pg_resolve(ngx_conf_t *cf, ngx_autoscale_pg_conf_t *pgcf,
+    ngx_int_t host, ngx_int_t port)
+{
+    ngx_str_t    *hosts, *ports, *h, *pt, *host_entry, *port_entry;
+    ngx_str_t    *addr_entry;
+    ngx_url_t     u;
+    ngx_uint_t    i, k, nports, socket;
+    ngx_array_t   in_hosts, in_ports, out_hosts, out_addrs, out_ports;
+
+    if (ngx_autoscale_pg_split(cf->pool, pgcf->values[host], &in_hosts)
+        != NGX_OK
+        || ngx_autoscale_pg_split(cf->pool,
+                                  port == -1 ? "" : pgcf->values[port],
+                                  &in_ports)
+           != NGX_OK
+        || ngx_array_init(&out_hosts, cf->pool, 4, sizeof(ngx_str_t))
+           != NGX_OK
+        || ngx_array_init(&out_addrs, cf->pool, 4, sizeof(ngx_str_t))
+           != NGX_OK
+        || ngx_array_init(&out_ports, cf->pool, 4, sizeof(ngx_str_t))
+           != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
-    has_hostaddr = 0;
-    p = host_value->data;
-    last = p + host_value->len;
+    hosts = in_hosts.elts;
+    ports = in_ports.elts;
+    nports = (port == -1) ? 0 : in_ports.nelts;
 
-    while (p <= last) {
-        start = p;
-        while (p < last && *p != ',') {
-            p++;
-        }
+    if (nports > 1 && nports != in_hosts.nelts) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"autoscale_postgres\" value \"%V\" is invalid: "
+                           "%ui ports for %ui hosts",
+                           &pgcf->conninfo, nports, in_hosts.nelts);
+        return NGX_CONF_ERROR;
+    }
 
-        addr = ngx_array_push(&addrs);
-        if (addr == NULL) {
-            return NGX_CONF_ERROR;
-        }
-        ngx_str_null(addr);
+    for (i = 0; i < in_hosts.nelts; i++) {
+        h = &hosts[i];
+        pt = (nports > 1) ? &ports[i] : NULL;
 
-        if (p > start && *start != '/' && *start != '@') {
-            ngx_memzero(&u, sizeof(ngx_url_t));
-            u.url.data = start;
-            u.url.len = p - start;
+        ngx_memzero(&u, sizeof(ngx_url_t));
+        socket = (h->len == 0 || h->data[0] == '/' || h->data[0] == '@');
+
+        if (!socket) {
+            u.url = *h;
             u.default_port = 5432;
             u.no_port = 1;
 
             if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "\"autoscale_postgres\" host \"%*s\" in "
+                                   "\"autoscale_postgres\" host \"%V\" in "
                                    "\"%V\" cannot be resolved%s%s",
-                                   p - start, start, conninfo,
+                                   h, &pgcf->conninfo,
                                    u.err ? ": " : "", u.err ? u.err : "");
                 return NGX_CONF_ERROR;
             }
+        }
 
-            addr->data = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN);
-            if (addr->data == NULL) {
+        /* a socket directory is one entry with no address */
+        for (k = 0; k < (socket ? 1 : u.naddrs); k++) {
+            host_entry = ngx_array_push(&out_hosts);
+            port_entry = ngx_array_push(&out_ports);
+            addr_entry = ngx_array_push(&out_addrs);
+            if (host_entry == NULL || port_entry == NULL
+                || addr_entry == NULL)
+            {
                 return NGX_CONF_ERROR;
             }
-            addr->len = ngx_sock_ntop(u.addrs[0].sockaddr,
-                                      u.addrs[0].socklen, addr->data,
-                                      NGX_SOCKADDR_STRLEN, 0);
-            has_hostaddr = 1;
+
+            *host_entry = *h;
+
+            if (pt) {
+                *port_entry = *pt;
+            } else {
+                ngx_str_null(port_entry);
+            }
+
+            ngx_str_null(addr_entry);
+
+            if (socket) {
+                continue;
+            }
+
+            addr_entry->data = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN);
+            if (addr_entry->data == NULL) {
+                return NGX_CONF_ERROR;
+            }
+            addr_entry->len = ngx_sock_ntop(u.addrs[k].sockaddr,
+                                            u.addrs[k].socklen,
+                                            addr_entry->data,
+                                            NGX_SOCKADDR_STRLEN, 0);
         }
-
-        p++;
     }
 
-    if (!has_hostaddr) {
-        return NGX_CONF_OK;
-    }
+    pgcf->values[host] = ngx_autoscale_pg_join(cf->pool, &out_hosts);
 
-    n = 0;
-    for (i = 0; i < addrs.nelts; i++) {
-        n += ((ngx_str_t *) addrs.elts)[i].len + 1;
+    if (nports > 1) {
+        pgcf->values[port] = ngx_autoscale_pg_join(cf->pool, &out_ports);
     }
-
-    hostaddr_value = ngx_palloc(cf->pool, sizeof(ngx_str_t));
-    if (hostaddr_value == NULL) {
-        return NGX_CONF_ERROR;
-    }
-    hostaddr_value->data = ngx_pnalloc(cf->pool, n);
-    if (hostaddr_value->data == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    p = hostaddr_value->data;
-    for (i = 0; i < addrs.nelts; i++) {
-        if (i) {
-            *p++ = ',';
-        }
-        addr = &((ngx_str_t *) addrs.elts)[i];
-        p = ngx_cpymem(p, addr->data, addr->len);
-    }
-    *p = '\0';
 
     for (i = 0; pgcf->keywords[i]; i++) { /* void */ }
 
     pgcf->keywords[i] = "hostaddr";
-    pgcf->values[i] = (char *) hostaddr_value->data;
+    pgcf->values[i] = ngx_autoscale_pg_join(cf->pool, &out_addrs);
+
+    if (pgcf->values[host] == NULL || pgcf->values[port == -1 ? host : port]
+        == NULL || pgcf->values[i] == NULL)
+    {
+        return NGX_CONF_ERROR;
+    }
 
     return NGX_CONF_OK;
+}
+
+
+/* libpq's comma-separated lists */
+
+static ngx_int_t
+ngx_autoscale_pg_split(ngx_pool_t *pool, const char *list, ngx_array_t *a)
+{
+    u_char     *p, *last, *start;
+    ngx_str_t  *item;
+
+    if (ngx_array_init(a, pool, 4, sizeof(ngx_str_t)) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    p = (u_char *) list;
+    last = p + ngx_strlen(list);
+
+    for ( ;; ) {
+        start = p;
+        while (p < last && *p != ',') {
+            p++;
+        }
+
+        item = ngx_array_push(a);
+        if (item == NULL) {
+            return NGX_ERROR;
+        }
+        item->data = start;
+        item->len = p - start;
+
+        if (p == last) {
+            return NGX_OK;
+        }
+
+        p++;
+    }
+}
+
+
+static char *
+ngx_autoscale_pg_join(ngx_pool_t *pool, ngx_array_t *a)
+{
+    u_char      *p, *s;
+    size_t       len;
+    ngx_str_t   *item;
+    ngx_uint_t   i;
+
+    item = a->elts;
+    len = a->nelts;
+
+    for (i = 0; i < a->nelts; i++) {
+        len += item[i].len;
+    }
+
+    s = ngx_pnalloc(pool, len);
+    if (s == NULL) {
+        return NULL;
+    }
+
+    p = s;
+    for (i = 0; i < a->nelts; i++) {
+        if (i) {
+            *p++ = ',';
+        }
+        p = ngx_cpymem(p, item[i].data, item[i].len);
+    }
+    *p = '\0';
+
+    return (char *) s;
 }
 
 
@@ -320,19 +434,32 @@ ngx_autoscale_pg_pool_create(ngx_cycle_t *cycle,
 }
 
 
+/*
+ * The worker is exiting: queries are dropped without their handlers, whose
+ * requests and timers are going away with the process.
+ */
 void
 ngx_autoscale_pg_pool_destroy(ngx_autoscale_pg_pool_t *pool)
 {
-    ngx_uint_t  i;
+    ngx_uint_t                 i;
+    ngx_queue_t               *head;
+    ngx_autoscale_pg_query_t  *q;
 
-    pool->failing = 1;
-    ngx_autoscale_pg_fail_waiting(pool);
+    while (!ngx_queue_empty(&pool->waiting)) {
+        head = ngx_queue_head(&pool->waiting);
+        q = ngx_queue_data(head, ngx_autoscale_pg_query_t, queue);
+        q->handler = NULL;
+        ngx_autoscale_pg_finish(q, NGX_AUTOSCALE_PG_UNAVAILABLE, NULL);
+    }
 
     for (i = 0; i < pool->nconns; i++) {
-        if (pool->conns[i].query) {
-            ngx_autoscale_pg_finish(pool->conns[i].query,
-                                    NGX_AUTOSCALE_PG_UNAVAILABLE, NULL);
+        q = pool->conns[i].query;
+
+        if (q) {
+            q->handler = NULL;
+            ngx_autoscale_pg_finish(q, NGX_AUTOSCALE_PG_UNAVAILABLE, NULL);
         }
+
         ngx_autoscale_pg_close(&pool->conns[i]);
     }
 }

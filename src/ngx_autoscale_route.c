@@ -82,11 +82,15 @@ ngx_autoscale_route(const char *path, size_t len, ngx_autoscale_route_t *rt,
         len--;
     }
 
+    if (len == 0) {
+        goto not_found;
+    }
+
     end = path + len;
     n = 0;
     p = path;
 
-    while (p <= end && len) {
+    for ( ;; ) {
         if (n == 3) {
             goto not_found;
         }
@@ -102,10 +106,15 @@ ngx_autoscale_route(const char *path, size_t len, ngx_autoscale_route_t *rt,
         }
 
         n++;
+
+        if (p == end) {
+            break;
+        }
+
         p++;
     }
 
-    if (n == 0 || !ngx_autoscale_segment_is(seg[0], seglen[0], "clusters")) {
+    if (!ngx_autoscale_segment_is(seg[0], seglen[0], "clusters")) {
         goto not_found;
     }
 
@@ -155,6 +164,10 @@ ngx_autoscale_parse_args(const char *args, size_t len,
 
     memset(out, 0, nspec * sizeof(ngx_autoscale_arg_t));
 
+    if (len == 0) {
+        return 0;
+    }
+
     p = args;
     end = args + len;
 
@@ -163,7 +176,11 @@ ngx_autoscale_parse_args(const char *args, size_t len,
         while (p < end && *p != '&') {
             p++;
         }
-        pair_end = p++;
+        pair_end = p;
+
+        if (p < end) {
+            p++;
+        }
 
         if (pair == pair_end) {
             continue;

@@ -55,3 +55,57 @@ GET /api/clusters?type=temporary
 "total":1,
 --- no_error_log
 [error]
+
+
+
+=== TEST 4: a Unix socket directory
+--- http_config
+    autoscale_postgres "host=$TEST_NGINX_PG_DIR port=$TEST_NGINX_PG_PORT dbname=autoscale user=postgres";
+--- config
+    location /api/ { autoscale_api; }
+--- request
+GET /api/clusters/c-active-2
+--- error_code: 200
+--- response_body_like: ^\{"id":"c-active-2",
+--- no_error_log
+[error]
+
+
+
+=== TEST 5: hostaddr and sslmode as given
+--- http_config
+    autoscale_postgres "hostaddr=127.0.0.1 port=$TEST_NGINX_PG_PORT dbname=autoscale user=postgres sslmode=disable";
+--- config
+    location /api/ { autoscale_api; }
+--- request
+GET /api/clusters/c-active-2
+--- error_code: 200
+--- response_body_like: ^\{"id":"c-active-2",
+--- no_error_log
+[error]
+
+
+
+=== TEST 6: a URI with a host name, resolved when the configuration loads
+--- http_config
+    autoscale_postgres "postgresql://postgres@localhost:$TEST_NGINX_PG_PORT/autoscale?sslmode=prefer";
+--- config
+    location /api/ { autoscale_api; }
+--- request
+GET /api/clusters/c-active-2
+--- error_code: 200
+--- response_body_like: ^\{"id":"c-active-2",
+
+
+
+=== TEST 7: several hosts: the first refuses, libpq moves on to the next
+--- http_config
+    autoscale_postgres "host=127.0.0.2,127.0.0.1 port=$TEST_NGINX_PG_PORT dbname=autoscale user=postgres";
+--- config
+    location /api/ { autoscale_api; }
+--- request
+GET /api/clusters/c-active-2
+--- error_code: 200
+--- response_body_like: ^\{"id":"c-active-2",
+--- no_error_log
+[error]
