@@ -39,7 +39,9 @@ $(NGX_TREE)/objs/Makefile: config
 
 $(MODULE): $(NGX_TREE)/objs/Makefile $(SOURCES)
 	$(MAKE) -C $(NGX_TREE) -f objs/Makefile modules
-	cp $(NGX_TREE)/objs/ngx_http_autoscale_module.so $@
+	@# a rename, not a copy over: running nginx keeps its mapped file
+	cp $(NGX_TREE)/objs/ngx_http_autoscale_module.so $@.tmp
+	mv -f $@.tmp $@
 
 $(BUILD)/unit/test_%: t/unit/test_%.c src/ngx_autoscale_%.c src/ngx_autoscale_%.h
 	@mkdir -p $(BUILD)/unit

@@ -8,161 +8,59 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_autoscale.h"
 #include "ngx_autoscale_api.h"
-#include "ngx_autoscale_json.h"
-#include "ngx_autoscale_route.h"
 
 
-typedef struct ngx_autoscale_api_ctx_s  ngx_autoscale_api_ctx_t;
+const char *const  ngx_autoscale_policies[] = { "threshold", "target", NULL };
 
-typedef ngx_int_t (*ngx_autoscale_api_done_pt)(ngx_autoscale_api_ctx_t *ctx,
-    PGresult *res);
+const char *const  ngx_autoscale_target_metrics[] = {
+    "queue_per_worker", "cpu_usage", "load_percentage", NULL
+};
 
-
-struct ngx_autoscale_api_ctx_s {
-    ngx_http_request_t           *request;
-    ngx_autoscale_pg_query_t     *query;
-    ngx_autoscale_api_done_pt     done;
-    ngx_autoscale_route_t         route;
-    ngx_int_t                     page;
-    ngx_int_t                     page_size;
+const char *const  ngx_autoscale_actuations[] = {
+    "immediate", "reported", NULL
 };
 
 
-/*
- * The cluster as the API shows it, in the order of the select list below.
- * Times are read in UTC, so that the text needs no zone to be RFC 3339.
- */
-
-static const ngx_autoscale_col_t  ngx_autoscale_cluster_cols[] = {
-    { "id", NGX_AUTOSCALE_COL_TEXT },
-    { "name", NGX_AUTOSCALE_COL_TEXT },
-    { "type", NGX_AUTOSCALE_COL_TEXT },
-    { "status", NGX_AUTOSCALE_COL_TEXT },
-    { "description", NGX_AUTOSCALE_COL_TEXT },
-    { "blueprint_id", NGX_AUTOSCALE_COL_TEXT },
-    { "blueprint_version", NGX_AUTOSCALE_COL_TEXT },
-    { "min_workers", NGX_AUTOSCALE_COL_INT },
-    { "max_workers", NGX_AUTOSCALE_COL_INT },
-    { "current_workers", NGX_AUTOSCALE_COL_INT },
-    { "target_workers", NGX_AUTOSCALE_COL_INT },
-    { "agents_count", NGX_AUTOSCALE_COL_INT },
-    { "health_score", NGX_AUTOSCALE_COL_FLOAT },
-    { "load_percentage", NGX_AUTOSCALE_COL_FLOAT },
-    { "tasks_completed", NGX_AUTOSCALE_COL_INT },
-    { "tasks_failed", NGX_AUTOSCALE_COL_INT },
-    { "paused", NGX_AUTOSCALE_COL_BOOL },
-    { "tags", NGX_AUTOSCALE_COL_JSON },
-    { "config", NGX_AUTOSCALE_COL_JSON },
-    { "policy", NGX_AUTOSCALE_COL_TEXT },
-    { "scale_up_queue", NGX_AUTOSCALE_COL_FLOAT },
-    { "scale_up_cpu", NGX_AUTOSCALE_COL_FLOAT },
-    { "scale_down_queue", NGX_AUTOSCALE_COL_FLOAT },
-    { "scale_down_cpu", NGX_AUTOSCALE_COL_FLOAT },
-    { "scale_up_factor", NGX_AUTOSCALE_COL_FLOAT },
-    { "scale_down_factor", NGX_AUTOSCALE_COL_FLOAT },
-    { "scale_up_cooldown", NGX_AUTOSCALE_COL_INT },
-    { "scale_down_cooldown", NGX_AUTOSCALE_COL_INT },
-    { "target_metric", NGX_AUTOSCALE_COL_TEXT },
-    { "target_value", NGX_AUTOSCALE_COL_FLOAT },
-    { "tolerance", NGX_AUTOSCALE_COL_FLOAT },
-    { "stabilization_window", NGX_AUTOSCALE_COL_INT },
-    { "actuation", NGX_AUTOSCALE_COL_TEXT },
-    { "worker_capacity", NGX_AUTOSCALE_COL_INT },
-    { "last_decision", NGX_AUTOSCALE_COL_JSON },
-    { "created_at", NGX_AUTOSCALE_COL_TIME },
-    { "started_at", NGX_AUTOSCALE_COL_TIME },
-    { "hibernated_at", NGX_AUTOSCALE_COL_TIME },
-    { "destroyed_at", NGX_AUTOSCALE_COL_TIME },
-    { "last_active", NGX_AUTOSCALE_COL_TIME },
-    { "last_scaled_at", NGX_AUTOSCALE_COL_TIME },
-    { "updated_at", NGX_AUTOSCALE_COL_TIME }
-};
-
-#define NGX_AUTOSCALE_CLUSTER_NCOLS                                           \
-    (sizeof(ngx_autoscale_cluster_cols) / sizeof(ngx_autoscale_col_t))
-
-#define NGX_AUTOSCALE_CLUSTER_SELECT                                          \
-    "c.id, c.name, c.type, c.status, c.description, c.blueprint_id, "         \
-    "c.blueprint_version, c.min_workers, c.max_workers, c.current_workers, "  \
-    "c.target_workers, "                                                      \
-    "(SELECT count(*) FROM cluster_agents a WHERE a.cluster_id = c.id "       \
-    "AND a.status NOT IN ('stopped', 'lost')), "                              \
-    "c.health_score, c.load_percentage, c.tasks_completed, c.tasks_failed, "  \
-    "c.paused, c.tags, c.config, c.policy, c.scale_up_queue, "                \
-    "c.scale_up_cpu, c.scale_down_queue, c.scale_down_cpu, "                  \
-    "c.scale_up_factor, c.scale_down_factor, c.scale_up_cooldown, "           \
-    "c.scale_down_cooldown, c.target_metric, c.target_value, c.tolerance, "   \
-    "c.stabilization_window, c.actuation, c.worker_capacity, "                \
-    "c.last_decision, "                                                       \
-    "c.created_at AT TIME ZONE 'UTC', c.started_at AT TIME ZONE 'UTC', "      \
-    "c.hibernated_at AT TIME ZONE 'UTC', c.destroyed_at AT TIME ZONE 'UTC', " \
-    "c.last_active AT TIME ZONE 'UTC', c.last_scaled_at AT TIME ZONE 'UTC', " \
-    "c.updated_at AT TIME ZONE 'UTC'"
-
-
-/*
- * $1 status or NULL (all but destroyed), $2 type or NULL, $3 limit,
- * $4 offset.  The total comes in every row, and alone in a row of NULLs
- * when the page is past the end.
- */
-static const char  ngx_autoscale_sql_list_clusters[] =
-    "WITH f AS (SELECT * FROM clusters "
-    "WHERE ($1::text IS NULL AND status <> 'destroyed' OR status = $1) "
-    "AND ($2::text IS NULL OR type = $2)) "
-    "SELECT t.total, p.* FROM (SELECT count(*) AS total FROM f) t "
-    "LEFT JOIN LATERAL (SELECT " NGX_AUTOSCALE_CLUSTER_SELECT " FROM f c "
-    "ORDER BY c.created_at DESC, c.id LIMIT $3::int OFFSET $4::bigint) p "
-    "ON true";
-
-static const char  ngx_autoscale_sql_get_cluster[] =
-    "SELECT " NGX_AUTOSCALE_CLUSTER_SELECT " FROM clusters c WHERE c.id = $1";
-
-
-static const ngx_autoscale_arg_spec_t  ngx_autoscale_list_args[] = {
-    { "status", NGX_AUTOSCALE_ARG_WORD, 0, 0,
-      ngx_autoscale_cluster_statuses },
-    { "type", NGX_AUTOSCALE_ARG_WORD, 1, 50, NULL },
-    { "page", NGX_AUTOSCALE_ARG_INT, 1, 1000000, NULL },
-    { "page_size", NGX_AUTOSCALE_ARG_INT, 1, 100, NULL }
-};
-
-
-static ngx_int_t ngx_autoscale_api_list_clusters(ngx_http_request_t *r,
+static ngx_int_t ngx_autoscale_api_dispatch(ngx_autoscale_api_ctx_t *ctx);
+static void ngx_autoscale_api_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_autoscale_api_read_body(ngx_http_request_t *r,
     ngx_autoscale_api_ctx_t *ctx);
-static ngx_int_t ngx_autoscale_api_list_clusters_done(
-    ngx_autoscale_api_ctx_t *ctx, PGresult *res);
-static ngx_int_t ngx_autoscale_api_get_cluster(ngx_http_request_t *r,
-    ngx_autoscale_api_ctx_t *ctx);
-static ngx_int_t ngx_autoscale_api_get_cluster_done(
-    ngx_autoscale_api_ctx_t *ctx, PGresult *res);
-static cJSON *ngx_autoscale_api_row(PGresult *res, int row, int first,
-    const ngx_autoscale_col_t *cols, size_t ncols);
-static ngx_int_t ngx_autoscale_api_query(ngx_http_request_t *r,
-    ngx_autoscale_api_ctx_t *ctx, const char *sql, ngx_uint_t nparams,
-    ngx_str_t *params, ngx_autoscale_api_done_pt done);
+static ngx_int_t ngx_autoscale_api_json_type(ngx_http_request_t *r);
 static void ngx_autoscale_api_query_done(void *data, ngx_int_t status,
     PGresult *res);
 static void ngx_autoscale_api_cleanup(void *data);
-static ngx_int_t ngx_autoscale_api_error(ngx_http_request_t *r,
-    ngx_autoscale_err_t *err);
-static ngx_int_t ngx_autoscale_api_send(ngx_http_request_t *r,
-    ngx_uint_t status, cJSON *doc);
 static unsigned ngx_autoscale_api_method(ngx_http_request_t *r);
 static void ngx_autoscale_api_allow(ngx_http_request_t *r, unsigned methods);
+static ngx_int_t ngx_autoscale_api_refuse(ngx_http_request_t *r,
+    ngx_autoscale_err_t *err);
 
 
 ngx_int_t
 ngx_autoscale_api_handler(ngx_http_request_t *r)
 {
+    unsigned                        method;
     ngx_int_t                       rc;
     ngx_str_t                       path;
+    ngx_pool_cleanup_t             *cln;
     ngx_autoscale_err_t             err;
     ngx_autoscale_api_ctx_t        *ctx;
     ngx_http_autoscale_loc_conf_t  *alcf;
 
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_autoscale_module);
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_autoscale_api_ctx_t));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (ctx == NULL || cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* frees the body and drops a query of a request that goes away */
+    cln->handler = ngx_autoscale_api_cleanup;
+    cln->data = ctx;
+
+    ctx->request = r;
+    ngx_http_set_ctx(r, ctx, ngx_http_autoscale_module);
 
     path = r->uri;
 
@@ -174,244 +72,344 @@ ngx_autoscale_api_handler(ngx_http_request_t *r)
         ngx_str_null(&path);
     }
 
-    ctx = ngx_pcalloc(r->pool, sizeof(ngx_autoscale_api_ctx_t));
-    if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ctx->request = r;
-
     /* "location /v1" serves /v1/clusters, not /v1clusters */
     if (path.len && path.data[0] != '/' && alcf->prefix.len
         && alcf->prefix.data[alcf->prefix.len - 1] != '/')
     {
         ngx_autoscale_set_err(&err, NGX_HTTP_NOT_FOUND, "NotFound",
                               "no such API path");
-        return ngx_autoscale_api_error(r, &err);
+        return ngx_autoscale_api_refuse(r, &err);
     }
 
     if (ngx_autoscale_route((const char *) path.data, path.len, &ctx->route,
                             &err)
         != 0)
     {
-        return ngx_autoscale_api_error(r, &err);
+        return ngx_autoscale_api_refuse(r, &err);
     }
 
-    if (!(ngx_autoscale_api_method(r) & ctx->route.methods)) {
+    method = ngx_autoscale_api_method(r);
+
+    if (!(method & ctx->route.methods)) {
         ngx_autoscale_api_allow(r, ctx->route.methods);
         ngx_autoscale_set_err(&err, NGX_HTTP_NOT_ALLOWED, "MethodNotAllowed",
                               "method %.*s is not allowed here",
                               (int) ngx_min(r->method_name.len, 16),
                               r->method_name.data);
-        return ngx_autoscale_api_error(r, &err);
+        return ngx_autoscale_api_refuse(r, &err);
     }
 
-    rc = ngx_http_discard_request_body(r);
-    if (rc != NGX_OK) {
+    if ((method & NGX_AUTOSCALE_WRITES) && !alcf->write) {
+        ngx_autoscale_api_allow(r, ctx->route.methods & NGX_AUTOSCALE_READS);
+        ngx_autoscale_set_err(&err, NGX_HTTP_NOT_ALLOWED, "MethodDisabled",
+                              "writes are disabled here: "
+                              "\"autoscale_api write=on\" enables them");
+        return ngx_autoscale_api_refuse(r, &err);
+    }
+
+    if (!(method & (NGX_AUTOSCALE_POST | NGX_AUTOSCALE_PUT))) {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_autoscale_api_dispatch(ctx);
+    }
+
+    if (r->headers_in.content_length_n > NGX_AUTOSCALE_BODY_MAX) {
+        ngx_autoscale_set_err(&err, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                              "BodyTooLarge",
+                              "the request body is larger than %d bytes",
+                              NGX_AUTOSCALE_BODY_MAX);
+        return ngx_autoscale_api_refuse(r, &err);
+    }
+
+    if ((r->headers_in.content_length_n > 0 || r->headers_in.chunked)
+        && ngx_autoscale_api_json_type(r) != NGX_OK)
+    {
+        ngx_autoscale_set_err(&err, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                              "UnsupportedMediaType",
+                              "the request body must be application/json");
+        return ngx_autoscale_api_refuse(r, &err);
+    }
+
+    /* the whole body, in memory or in a temporary file, is parsed at once */
+    r->request_body_in_single_buf = 1;
+
+    rc = ngx_http_read_client_request_body(r, ngx_autoscale_api_body_handler);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
         return rc;
     }
 
+    return NGX_DONE;
+}
+
+
+static void
+ngx_autoscale_api_body_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                 rc;
+    ngx_autoscale_api_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_autoscale_module);
+
+    rc = ngx_autoscale_api_read_body(r, ctx);
+
+    if (rc == NGX_OK) {
+        rc = ngx_autoscale_api_dispatch(ctx);
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+static ngx_int_t
+ngx_autoscale_api_dispatch(ngx_autoscale_api_ctx_t *ctx)
+{
     switch (ctx->route.route) {
 
-    case NGX_AUTOSCALE_ROUTE_CLUSTERS:
-        return ngx_autoscale_api_list_clusters(r, ctx);
+    case NGX_AUTOSCALE_ROUTE_BLUEPRINTS:
+    case NGX_AUTOSCALE_ROUTE_BLUEPRINT:
+        return ngx_autoscale_api_blueprints(ctx);
 
-    default: /* NGX_AUTOSCALE_ROUTE_CLUSTER */
-        return ngx_autoscale_api_get_cluster(r, ctx);
+    default:
+        return ngx_autoscale_api_clusters(ctx);
     }
 }
 
 
-/* GET clusters */
-
+/* the body as JSON into ctx->body; an error response otherwise */
 static ngx_int_t
-ngx_autoscale_api_list_clusters(ngx_http_request_t *r,
+ngx_autoscale_api_read_body(ngx_http_request_t *r,
     ngx_autoscale_api_ctx_t *ctx)
 {
-    u_char               *p;
-    ngx_str_t             params[4];
+    off_t                 len;
+    u_char               *buf, *p;
+    ssize_t               n;
+    ngx_buf_t            *b;
+    ngx_chain_t          *cl;
     ngx_autoscale_err_t   err;
-    ngx_autoscale_arg_t   args[4];
 
-    if (ngx_autoscale_parse_args((const char *) r->args.data, r->args.len,
-                                 ngx_autoscale_list_args, 4, args, &err)
-        != 0)
-    {
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return NGX_OK;
+    }
+
+    len = 0;
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        len += ngx_buf_size(cl->buf);
+    }
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    if (len > NGX_AUTOSCALE_BODY_MAX) {
+        ngx_autoscale_set_err(&err, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                              "BodyTooLarge",
+                              "the request body is larger than %d bytes",
+                              NGX_AUTOSCALE_BODY_MAX);
+        r->keepalive = 0;
         return ngx_autoscale_api_error(r, &err);
     }
 
-    ctx->page = args[2].present ? (ngx_int_t) args[2].num : 1;
-    ctx->page_size = args[3].present ? (ngx_int_t) args[3].num : 50;
-
-    /* the query copies its parameters: pointing into args is enough */
-    ngx_memzero(params, sizeof(params));
-
-    if (args[0].present) {
-        params[0].data = (u_char *) args[0].str;
-        params[0].len = ngx_strlen(args[0].str);
+    if (ngx_autoscale_api_json_type(r) != NGX_OK) {
+        ngx_autoscale_set_err(&err, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                              "UnsupportedMediaType",
+                              "the request body must be application/json");
+        return ngx_autoscale_api_error(r, &err);
     }
 
-    if (args[1].present) {
-        params[1].data = (u_char *) args[1].str;
-        params[1].len = ngx_strlen(args[1].str);
-    }
-
-    p = ngx_pnalloc(r->pool, 2 * NGX_INT64_LEN);
-    if (p == NULL) {
+    buf = ngx_pnalloc(r->pool, (size_t) len);
+    if (buf == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    params[2].data = p;
-    params[2].len = ngx_sprintf(p, "%i", ctx->page_size) - p;
+    p = buf;
 
-    p += NGX_INT64_LEN;
-    params[3].data = p;
-    params[3].len = ngx_sprintf(p, "%i", (ctx->page - 1) * ctx->page_size)
-                    - p;
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
 
-    return ngx_autoscale_api_query(r, ctx, ngx_autoscale_sql_list_clusters,
-                                   4, params,
-                                   ngx_autoscale_api_list_clusters_done);
-}
-
-
-static ngx_int_t
-ngx_autoscale_api_list_clusters_done(ngx_autoscale_api_ctx_t *ctx,
-    PGresult *res)
-{
-    int      row, rows;
-    cJSON   *doc, *list, *item;
-    double   total;
-
-    doc = cJSON_CreateObject();
-    list = cJSON_AddArrayToObject(doc, "clusters");
-    if (list == NULL) {
-        goto failed;
-    }
-
-    rows = PQntuples(res);
-    total = rows ? ngx_atoi((u_char *) PQgetvalue(res, 0, 0),
-                            PQgetlength(res, 0, 0))
-                 : 0;
-
-    for (row = 0; row < rows; row++) {
-        if (PQgetisnull(res, row, 1)) {
+        if (!b->in_file) {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
             continue;
         }
 
-        item = ngx_autoscale_api_row(res, row, 1, ngx_autoscale_cluster_cols,
-                                     NGX_AUTOSCALE_CLUSTER_NCOLS);
-        if (item == NULL) {
-            goto failed;
+        /* a large body that nginx kept in a temporary file */
+        n = ngx_read_file(b->file, p, (size_t) (b->file_last - b->file_pos),
+                          b->file_pos);
+
+        if (n != b->file_last - b->file_pos) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "autoscale: cannot read the request body from "
+                          "\"%V\"", &b->file->name);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        cJSON_AddItemToArray(list, item);
+        p += n;
     }
 
-    if (cJSON_AddNumberToObject(doc, "total", total) == NULL
-        || cJSON_AddNumberToObject(doc, "page", ctx->page) == NULL
-        || cJSON_AddNumberToObject(doc, "page_size", ctx->page_size) == NULL)
-    {
-        goto failed;
-    }
+    ctx->body = ngx_autoscale_body_parse((const char *) buf, p - buf, &err);
 
-    return ngx_autoscale_api_send(ctx->request, NGX_HTTP_OK, doc);
-
-failed:
-
-    cJSON_Delete(doc);
-    return NGX_HTTP_INTERNAL_SERVER_ERROR;
-}
-
-
-/* GET clusters/{id} */
-
-static ngx_int_t
-ngx_autoscale_api_get_cluster(ngx_http_request_t *r,
-    ngx_autoscale_api_ctx_t *ctx)
-{
-    ngx_str_t            id;
-    ngx_autoscale_err_t  err;
-
-    if (r->args.len) {
-        ngx_autoscale_set_err(&err, NGX_HTTP_BAD_REQUEST, "InvalidQuery",
-                              "this path takes no query parameters");
+    if (ctx->body == NULL) {
         return ngx_autoscale_api_error(r, &err);
     }
 
-    id.data = (u_char *) ctx->route.id;
-    id.len = ctx->route.id_len;
-
-    return ngx_autoscale_api_query(r, ctx, ngx_autoscale_sql_get_cluster,
-                                   1, &id,
-                                   ngx_autoscale_api_get_cluster_done);
+    return NGX_OK;
 }
 
 
 static ngx_int_t
-ngx_autoscale_api_get_cluster_done(ngx_autoscale_api_ctx_t *ctx,
-    PGresult *res)
+ngx_autoscale_api_json_type(ngx_http_request_t *r)
 {
-    cJSON                *doc;
-    ngx_autoscale_err_t   err;
+    size_t      len;
+    ngx_str_t  *type;
 
-    if (PQntuples(res) == 0) {
-        /* the id passed validation, so it is safe to repeat */
-        ngx_autoscale_set_err(&err, NGX_HTTP_NOT_FOUND, "ClusterNotFound",
-                              "cluster '%.*s' not found",
-                              (int) ctx->route.id_len, ctx->route.id);
-        return ngx_autoscale_api_error(ctx->request, &err);
+    if (r->headers_in.content_type == NULL) {
+        return NGX_DECLINED;
     }
 
-    doc = ngx_autoscale_api_row(res, 0, 0, ngx_autoscale_cluster_cols,
-                                NGX_AUTOSCALE_CLUSTER_NCOLS);
-    if (doc == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    type = &r->headers_in.content_type->value;
+    len = sizeof("application/json") - 1;
+
+    if (type->len < len
+        || ngx_strncasecmp(type->data, (u_char *) "application/json", len)
+           != 0
+        || (type->len > len && type->data[len] != ';'
+            && type->data[len] != ' '))
+    {
+        return NGX_DECLINED;
     }
 
-    return ngx_autoscale_api_send(ctx->request, NGX_HTTP_OK, doc);
+    return NGX_OK;
 }
 
 
-/* columns first .. first + ncols - 1 of a row, as a JSON object */
-static cJSON *
-ngx_autoscale_api_row(PGresult *res, int row, int first,
-    const ngx_autoscale_col_t *cols, size_t ncols)
+ngx_int_t
+ngx_autoscale_api_fields(ngx_autoscale_api_ctx_t *ctx,
+    const ngx_autoscale_field_t *fields, size_t n, ngx_str_t *params,
+    ngx_autoscale_err_t *err)
 {
-    size_t       i;
-    const char  *values[NGX_AUTOSCALE_CLUSTER_NCOLS];
+    size_t                  i;
+    ngx_int_t               rc;
+    ngx_autoscale_value_t  *values;
 
-    if (ncols > NGX_AUTOSCALE_CLUSTER_NCOLS
-        || PQnfields(res) < first + (int) ncols)
+    values = ngx_palloc(ctx->request->pool,
+                        n * sizeof(ngx_autoscale_value_t));
+    if (values == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = NGX_OK;
+
+    if (ngx_autoscale_body_fields(ctx->body, fields, n, values, err) != 0)
     {
-        return NULL;
+        rc = NGX_DECLINED;
+        goto done;
     }
 
-    for (i = 0; i < ncols; i++) {
-        values[i] = PQgetisnull(res, row, first + i)
-                    ? NULL : PQgetvalue(res, row, first + i);
+    for (i = 0; i < n; i++) {
+        ngx_str_null(&params[i]);
+
+        if (values[i].text == NULL) {
+            if (values[i].present) {
+                /* an explicit null clears: the statements read '' so */
+                ngx_str_set(&params[i], "");
+            }
+            continue;
+        }
+
+        params[i].len = ngx_strlen(values[i].text);
+        params[i].data = ngx_pnalloc(ctx->request->pool, params[i].len + 1);
+        if (params[i].data == NULL) {
+            rc = NGX_ERROR;
+            goto done;
+        }
+
+        ngx_memcpy(params[i].data, values[i].text, params[i].len + 1);
     }
 
-    return ngx_autoscale_json_row(cols, ncols, values);
+done:
+
+    ngx_autoscale_body_free(values, n);
+
+    return rc;
+}
+
+
+/*
+ * Which rule a refused write broke, from NGX_AUTOSCALE_CHECK_COLUMNS at
+ * column first: NGX_DECLINED with err set, or NGX_OK if none.
+ */
+ngx_int_t
+ngx_autoscale_api_check_error(PGresult *res, int first,
+    ngx_autoscale_err_t *err)
+{
+    double      value;
+    ngx_int_t   min, max;
+    const char  *metric;
+
+    if (PQntuples(res) == 0 || PQgetisnull(res, 0, first)) {
+        return NGX_OK;
+    }
+
+    min = ngx_autoscale_api_int(res, 0, first);
+    max = ngx_autoscale_api_int(res, 0, first + 1);
+
+    if (min > max) {
+        ngx_autoscale_set_err(err, NGX_HTTP_BAD_REQUEST, "InvalidField",
+                              "min_workers (%ld) must not exceed "
+                              "max_workers (%ld)", (long) min, (long) max);
+        return NGX_DECLINED;
+    }
+
+    if (strtod(PQgetvalue(res, 0, first + 3), NULL)
+        > strtod(PQgetvalue(res, 0, first + 2), NULL))
+    {
+        ngx_autoscale_set_err(err, NGX_HTTP_BAD_REQUEST, "InvalidField",
+                              "scale_down_queue (%s) must not exceed "
+                              "scale_up_queue (%s)",
+                              PQgetvalue(res, 0, first + 3),
+                              PQgetvalue(res, 0, first + 2));
+        return NGX_DECLINED;
+    }
+
+    if (strtod(PQgetvalue(res, 0, first + 5), NULL)
+        > strtod(PQgetvalue(res, 0, first + 4), NULL))
+    {
+        ngx_autoscale_set_err(err, NGX_HTTP_BAD_REQUEST, "InvalidField",
+                              "scale_down_cpu (%s) must not exceed "
+                              "scale_up_cpu (%s)",
+                              PQgetvalue(res, 0, first + 5),
+                              PQgetvalue(res, 0, first + 4));
+        return NGX_DECLINED;
+    }
+
+    metric = PQgetvalue(res, 0, first + 6);
+    value = strtod(PQgetvalue(res, 0, first + 7), NULL);
+
+    if (ngx_strcmp(metric, "queue_per_worker") != 0 && value > 100) {
+        ngx_autoscale_set_err(err, NGX_HTTP_BAD_REQUEST, "InvalidField",
+                              "target_value (%s) must be at most 100 for "
+                              "target_metric '%s'",
+                              PQgetvalue(res, 0, first + 7), metric);
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
 }
 
 
 /* a query on behalf of a request, which waits for it */
 
-static ngx_int_t
-ngx_autoscale_api_query(ngx_http_request_t *r, ngx_autoscale_api_ctx_t *ctx,
-    const char *sql, ngx_uint_t nparams, ngx_str_t *params,
-    ngx_autoscale_api_done_pt done)
+ngx_int_t
+ngx_autoscale_api_query(ngx_autoscale_api_ctx_t *ctx, const char *sql,
+    ngx_uint_t nparams, ngx_str_t *params, ngx_autoscale_api_done_pt done)
 {
-    ngx_pool_cleanup_t              *cln;
+    ngx_http_request_t              *r = ctx->request;
     ngx_http_autoscale_main_conf_t  *amcf;
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_autoscale_module);
-
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
 
     ctx->done = done;
     ctx->query = ngx_autoscale_pg_query(amcf->pool, sql, nparams, params,
@@ -419,10 +417,6 @@ ngx_autoscale_api_query(ngx_http_request_t *r, ngx_autoscale_api_ctx_t *ctx,
     if (ctx->query == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    /* a request freed while it waits takes its query with it */
-    cln->handler = ngx_autoscale_api_cleanup;
-    cln->data = ctx;
 
     r->main->count++;
 
@@ -484,12 +478,154 @@ ngx_autoscale_api_cleanup(void *data)
         ngx_autoscale_pg_cancel(ctx->query);
         ctx->query = NULL;
     }
+
+    if (ctx->body) {
+        cJSON_Delete(ctx->body);
+        ctx->body = NULL;
+    }
+}
+
+
+/* rows */
+
+/* columns first .. first + ncols - 1 of a row, as a JSON object */
+cJSON *
+ngx_autoscale_api_row(PGresult *res, int row, int first,
+    const ngx_autoscale_col_t *cols, size_t ncols)
+{
+    size_t        i;
+    const char  **values;
+    cJSON        *obj;
+
+    if (PQnfields(res) < first + (int) ncols) {
+        return NULL;
+    }
+
+    values = ngx_alloc(ncols * sizeof(char *), ngx_cycle->log);
+    if (values == NULL) {
+        return NULL;
+    }
+
+    for (i = 0; i < ncols; i++) {
+        values[i] = PQgetisnull(res, row, first + i)
+                    ? NULL : PQgetvalue(res, row, first + i);
+    }
+
+    obj = ngx_autoscale_json_row(cols, ncols, values);
+
+    ngx_free(values);
+
+    return obj;
+}
+
+
+/* every row whose column "first" is not NULL, as an array */
+cJSON *
+ngx_autoscale_api_rows(PGresult *res, int first,
+    const ngx_autoscale_col_t *cols, size_t ncols)
+{
+    int     row;
+    cJSON  *list, *item;
+
+    list = cJSON_CreateArray();
+    if (list == NULL) {
+        return NULL;
+    }
+
+    for (row = 0; row < PQntuples(res); row++) {
+        if (PQgetisnull(res, row, first)) {
+            continue;
+        }
+
+        item = ngx_autoscale_api_row(res, row, first, cols, ncols);
+        if (item == NULL) {
+            cJSON_Delete(list);
+            return NULL;
+        }
+
+        cJSON_AddItemToArray(list, item);
+    }
+
+    return list;
+}
+
+
+ngx_int_t
+ngx_autoscale_api_int(PGresult *res, int row, int col)
+{
+    if (row >= PQntuples(res) || col >= PQnfields(res)
+        || PQgetisnull(res, row, col))
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_atoi((u_char *) PQgetvalue(res, row, col),
+                    PQgetlength(res, row, col));
+}
+
+
+/* small helpers for parameters */
+
+ngx_int_t
+ngx_autoscale_api_number(ngx_http_request_t *r, ngx_str_t *s, ngx_int_t n)
+{
+    s->data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    if (s->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    s->len = ngx_sprintf(s->data, "%i", n) - s->data;
+
+    return NGX_OK;
+}
+
+
+/* who acted, for scaling_events.node: host:pid */
+ngx_int_t
+ngx_autoscale_api_node(ngx_http_request_t *r, ngx_str_t *node)
+{
+    node->data = ngx_pnalloc(r->pool, ngx_cycle->hostname.len + 1
+                                      + NGX_INT64_LEN);
+    if (node->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    node->len = ngx_sprintf(node->data, "%V:%P", &ngx_cycle->hostname,
+                            ngx_pid)
+                - node->data;
+
+    return NGX_OK;
+}
+
+
+/* the response to a query string where none is taken */
+ngx_int_t
+ngx_autoscale_api_args_error(ngx_http_request_t *r)
+{
+    ngx_autoscale_err_t  err;
+
+    ngx_autoscale_set_err(&err, NGX_HTTP_BAD_REQUEST, "InvalidQuery",
+                          "this path takes no query parameters");
+
+    return ngx_autoscale_api_error(r, &err);
 }
 
 
 /* responses */
 
+/* an error before the body is read: the body is dropped unread */
 static ngx_int_t
+ngx_autoscale_api_refuse(ngx_http_request_t *r, ngx_autoscale_err_t *err)
+{
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
+
+    return ngx_autoscale_api_error(r, err);
+}
+
+
+ngx_int_t
 ngx_autoscale_api_error(ngx_http_request_t *r, ngx_autoscale_err_t *err)
 {
     ngx_table_elt_t                 *h;
@@ -523,7 +659,7 @@ ngx_autoscale_api_error(ngx_http_request_t *r, ngx_autoscale_err_t *err)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_autoscale_api_send(ngx_http_request_t *r, ngx_uint_t status, cJSON *doc)
 {
     char         *text;
@@ -577,6 +713,17 @@ ngx_autoscale_api_send(ngx_http_request_t *r, ngx_uint_t status, cJSON *doc)
 }
 
 
+ngx_int_t
+ngx_autoscale_api_no_content(ngx_http_request_t *r)
+{
+    r->headers_out.status = NGX_HTTP_NO_CONTENT;
+    r->headers_out.content_length_n = 0;
+    r->header_only = 1;
+
+    return ngx_http_send_header(r);
+}
+
+
 static unsigned
 ngx_autoscale_api_method(ngx_http_request_t *r)
 {
@@ -602,6 +749,10 @@ ngx_autoscale_api_allow(ngx_http_request_t *r, unsigned methods)
 {
     u_char           *p;
     ngx_table_elt_t  *h;
+
+    if (methods == 0) {
+        return;
+    }
 
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {

@@ -2,7 +2,9 @@
 /*
  * Copyright (C) ngx_autoscale_module authors
  *
- * The HTTP API served where "autoscale_api" is set.
+ * The HTTP API served where "autoscale_api" is set: the handler, request
+ * bodies, queries on behalf of requests and JSON responses.  The endpoints
+ * live in ngx_autoscale_api_clusters.c and ngx_autoscale_api_blueprints.c.
  */
 
 
@@ -14,8 +16,124 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "ngx_autoscale.h"
+#include "ngx_autoscale_body.h"
+#include "ngx_autoscale_json.h"
+#include "ngx_autoscale_route.h"
+
+
+typedef struct ngx_autoscale_api_ctx_s  ngx_autoscale_api_ctx_t;
+
+typedef ngx_int_t (*ngx_autoscale_api_done_pt)(ngx_autoscale_api_ctx_t *ctx,
+    PGresult *res);
+
+
+struct ngx_autoscale_api_ctx_s {
+    ngx_http_request_t           *request;
+    ngx_autoscale_pg_query_t     *query;
+    ngx_autoscale_api_done_pt     done;
+    ngx_autoscale_route_t         route;
+    cJSON                        *body;        /* NULL: none was sent */
+    ngx_int_t                     page;
+    ngx_int_t                     page_size;
+    ngx_int_t                     target;      /* for a done handler */
+};
+
+
+/*
+ * The policy fields of SPEC 8.1, as clusters and blueprints take them, in
+ * the order of NGX_AUTOSCALE_POLICY_COLUMNS.
+ */
+#define NGX_AUTOSCALE_POLICY_FIELDS                                           \
+    { "policy", NGX_AUTOSCALE_FIELD_ENUM, 0, 0, 0,                            \
+      ngx_autoscale_policies, 0, 0 },                                         \
+    { "scale_up_queue", NGX_AUTOSCALE_FIELD_NUMBER, 0, 1e6, 0, NULL, 0, 0 },  \
+    { "scale_up_cpu", NGX_AUTOSCALE_FIELD_NUMBER, 0, 100, 0, NULL, 0, 0 },    \
+    { "scale_down_queue", NGX_AUTOSCALE_FIELD_NUMBER, 0, 1e6, 0, NULL, 0, 0 },\
+    { "scale_down_cpu", NGX_AUTOSCALE_FIELD_NUMBER, 0, 100, 0, NULL, 0, 0 },  \
+    { "scale_up_factor", NGX_AUTOSCALE_FIELD_NUMBER, 1, 10, 0, NULL, 0, 0 },  \
+    { "scale_down_factor", NGX_AUTOSCALE_FIELD_NUMBER, 0, 1, 0, NULL, 0, 0 }, \
+    { "scale_up_cooldown", NGX_AUTOSCALE_FIELD_INT, 0, 86400, 0, NULL, 0, 0 },\
+    { "scale_down_cooldown", NGX_AUTOSCALE_FIELD_INT, 0, 86400, 0, NULL,      \
+      0, 0 },                                                                 \
+    { "target_metric", NGX_AUTOSCALE_FIELD_ENUM, 0, 0, 0,                     \
+      ngx_autoscale_target_metrics, 0, 0 },                                   \
+    { "target_value", NGX_AUTOSCALE_FIELD_NUMBER, 0.01, 1e6, 0, NULL, 0, 0 }, \
+    { "tolerance", NGX_AUTOSCALE_FIELD_NUMBER, 0, 0.99, 0, NULL, 0, 0 },      \
+    { "stabilization_window", NGX_AUTOSCALE_FIELD_INT, 0, 86400, 0, NULL,     \
+      0, 0 },                                                                 \
+    { "actuation", NGX_AUTOSCALE_FIELD_ENUM, 0, 0, 0,                         \
+      ngx_autoscale_actuations, 0, 0 },                                       \
+    { "worker_capacity", NGX_AUTOSCALE_FIELD_INT, 1, 100000, 0, NULL, 0, 0 }
+
+#define NGX_AUTOSCALE_POLICY_NFIELDS  15
+
+#define NGX_AUTOSCALE_POLICY_COLUMNS                                          \
+    "policy, scale_up_queue, scale_up_cpu, scale_down_queue, "                \
+    "scale_down_cpu, scale_up_factor, scale_down_factor, "                    \
+    "scale_up_cooldown, scale_down_cooldown, target_metric, target_value, "   \
+    "tolerance, stabilization_window, actuation, worker_capacity"
+
+/*
+ * The columns a statement returns so that a refused write can be told
+ * apart from the rules it broke: min_workers, max_workers, scale_up_queue,
+ * scale_down_queue, scale_up_cpu, scale_down_cpu, target_metric,
+ * target_value, as they would have been.
+ */
+#define NGX_AUTOSCALE_CHECK_COLUMNS(t)                                        \
+    t ".min_workers, " t ".max_workers, " t ".scale_up_queue, "               \
+    t ".scale_down_queue, " t ".scale_up_cpu, " t ".scale_down_cpu, "         \
+    t ".target_metric, " t ".target_value"
+
+#define NGX_AUTOSCALE_CHECK_NCOLUMNS  8
+
+/* the same rules, for the WHERE clause of the write */
+#define NGX_AUTOSCALE_CHECK_RULES(t)                                          \
+    t ".min_workers <= " t ".max_workers "                                    \
+    "AND " t ".scale_down_queue <= " t ".scale_up_queue "                     \
+    "AND " t ".scale_down_cpu <= " t ".scale_up_cpu "                         \
+    "AND (" t ".target_metric = 'queue_per_worker' "                          \
+    "OR " t ".target_value <= 100)"
+
+
+extern const char *const  ngx_autoscale_policies[];
+extern const char *const  ngx_autoscale_target_metrics[];
+extern const char *const  ngx_autoscale_actuations[];
+
 
 ngx_int_t ngx_autoscale_api_handler(ngx_http_request_t *r);
+
+ngx_int_t ngx_autoscale_api_check_error(PGresult *res, int first,
+    ngx_autoscale_err_t *err);
+
+ngx_int_t ngx_autoscale_api_query(ngx_autoscale_api_ctx_t *ctx,
+    const char *sql, ngx_uint_t nparams, ngx_str_t *params,
+    ngx_autoscale_api_done_pt done);
+
+/* validated body fields as parameters, from params[0]; NULL when absent */
+ngx_int_t ngx_autoscale_api_fields(ngx_autoscale_api_ctx_t *ctx,
+    const ngx_autoscale_field_t *fields, size_t n, ngx_str_t *params,
+    ngx_autoscale_err_t *err);
+
+ngx_int_t ngx_autoscale_api_error(ngx_http_request_t *r,
+    ngx_autoscale_err_t *err);
+ngx_int_t ngx_autoscale_api_send(ngx_http_request_t *r, ngx_uint_t status,
+    cJSON *doc);
+ngx_int_t ngx_autoscale_api_no_content(ngx_http_request_t *r);
+
+cJSON *ngx_autoscale_api_row(PGresult *res, int row, int first,
+    const ngx_autoscale_col_t *cols, size_t ncols);
+cJSON *ngx_autoscale_api_rows(PGresult *res, int first,
+    const ngx_autoscale_col_t *cols, size_t ncols);
+ngx_int_t ngx_autoscale_api_int(PGresult *res, int row, int col);
+
+ngx_int_t ngx_autoscale_api_number(ngx_http_request_t *r, ngx_str_t *s,
+    ngx_int_t n);
+ngx_int_t ngx_autoscale_api_node(ngx_http_request_t *r, ngx_str_t *node);
+ngx_int_t ngx_autoscale_api_args_error(ngx_http_request_t *r);
+
+ngx_int_t ngx_autoscale_api_clusters(ngx_autoscale_api_ctx_t *ctx);
+ngx_int_t ngx_autoscale_api_blueprints(ngx_autoscale_api_ctx_t *ctx);
 
 
 #endif /* _NGX_AUTOSCALE_API_H_INCLUDED_ */

@@ -14,6 +14,7 @@
 static cJSON *ngx_autoscale_json_value(ngx_autoscale_col_type_e type,
     const char *value);
 static int ngx_autoscale_json_is_integer(const char *s);
+static int ngx_autoscale_json_is_number(const char *s);
 
 
 cJSON *
@@ -46,9 +47,8 @@ ngx_autoscale_json_row(const ngx_autoscale_col_t *cols, size_t n,
 static cJSON *
 ngx_autoscale_json_value(ngx_autoscale_col_type_e type, const char *value)
 {
-    char    *end, time[48];
-    cJSON   *item;
-    double   d;
+    char    time[48];
+    cJSON  *item;
 
     switch (type) {
 
@@ -61,14 +61,16 @@ ngx_autoscale_json_value(ngx_autoscale_col_type_e type, const char *value)
         return cJSON_CreateNull();
 
     case NGX_AUTOSCALE_COL_FLOAT:
-        d = strtod(value, &end);
-
-        /* NaN and infinities have no JSON form */
-        if (end == value || *end != '\0' || !isfinite(d)) {
-            return cJSON_CreateNull();
+        /*
+         * PostgreSQL prints the shortest text that reads back exactly:
+         * kept as it is, it needs no printing and no rounding here.
+         * NaN and infinities have no JSON form.
+         */
+        if (ngx_autoscale_json_is_number(value)) {
+            return cJSON_CreateRaw(value);
         }
 
-        return cJSON_CreateNumber(d);
+        return cJSON_CreateNull();
 
     case NGX_AUTOSCALE_COL_BOOL:
         return cJSON_CreateBool(value[0] == 't');
@@ -118,6 +120,11 @@ ngx_autoscale_rfc3339(const char *pg, char *out, size_t size)
     size_t  len, i;
 
     len = strlen(pg);
+
+    /* the session's zone is UTC: its "+00" becomes "Z" */
+    if (len > 3 && strcmp(pg + len - 3, "+00") == 0) {
+        len -= 3;
+    }
 
     /* "YYYY-MM-DD HH:MM:SS" and an optional fraction */
     if (len < 19 || len == 20 || len + 2 > size || pg[10] != ' ') {
@@ -171,4 +178,51 @@ ngx_autoscale_json_is_integer(const char *s)
 
     /* JSON allows no leading zeros */
     return i > 0 && (s[0] != '0' || i == 1);
+}
+
+
+/* the JSON number grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int
+ngx_autoscale_json_is_number(const char *s)
+{
+    if (*s == '-') {
+        s++;
+    }
+
+    if (*s == '0') {
+        s++;
+
+    } else if (*s >= '1' && *s <= '9') {
+        while (*s >= '0' && *s <= '9') {
+            s++;
+        }
+
+    } else {
+        return 0;
+    }
+
+    if (*s == '.') {
+        s++;
+        if (*s < '0' || *s > '9') {
+            return 0;
+        }
+        while (*s >= '0' && *s <= '9') {
+            s++;
+        }
+    }
+
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-') {
+            s++;
+        }
+        if (*s < '0' || *s > '9') {
+            return 0;
+        }
+        while (*s >= '0' && *s <= '9') {
+            s++;
+        }
+    }
+
+    return *s == '\0';
 }

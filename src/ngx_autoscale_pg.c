@@ -16,6 +16,12 @@
 #define NGX_AUTOSCALE_PG_BACKOFF_MAX   5000    /* ms */
 #define NGX_AUTOSCALE_PG_QUEUE_PER_CONN  256
 
+#define NGX_AUTOSCALE_PG_OPTIONS                                              \
+    "-c TimeZone=UTC -c DateStyle=ISO -c extra_float_digits=1"
+
+/* statements prepared once per connection: parsing and planning dominate */
+#define NGX_AUTOSCALE_PG_STATEMENTS    64
+
 
 typedef enum {
     ngx_autoscale_pg_closed = 0,
@@ -34,6 +40,8 @@ typedef struct {
     ngx_autoscale_pg_query_t    *query;
     PGresult                    *result;
     ngx_event_t                  connect_timer;
+    uint64_t                     prepared;    /* bit n: statement n */
+    unsigned                     preparing:1;
 } ngx_autoscale_pg_conn_t;
 
 
@@ -46,6 +54,8 @@ struct ngx_autoscale_pg_pool_s {
     ngx_uint_t                   nwaiting;
     ngx_msec_t                   backoff;
     ngx_msec_t                   retry_at;
+    const char                  *statements[NGX_AUTOSCALE_PG_STATEMENTS];
+    ngx_uint_t                   nstatements;
     unsigned                     failing:1;
 };
 
@@ -58,6 +68,7 @@ struct ngx_autoscale_pg_query_s {
     ngx_autoscale_pg_handler_pt  handler;
     void                        *data;
     const char                  *sql;
+    ngx_int_t                    statement;  /* -1: sent unprepared */
     int                          nparams;
     const char                 **values;
     ngx_int_t                    status;    /* for a posted finish */
@@ -106,7 +117,9 @@ ngx_autoscale_pg_parse_conninfo(ngx_conf_t *cf, ngx_str_t *conninfo,
     ngx_autoscale_pg_conf_t *pgcf)
 {
     char               *err, *cstr;
-    ngx_int_t           host, port;
+    u_char             *p;
+    size_t              len;
+    ngx_int_t           host, port, options;
     ngx_uint_t          n, i, has_hostaddr, has_gssencmode;
     PQconninfoOption   *opts, *o;
 
@@ -143,9 +156,9 @@ ngx_autoscale_pg_parse_conninfo(ngx_conf_t *cf, ngx_str_t *conninfo,
         }
     }
 
-    /* room for hostaddr and gssencmode that may be added, and the NULL */
-    pgcf->keywords = ngx_pcalloc(cf->pool, (n + 3) * sizeof(char *));
-    pgcf->values = ngx_pcalloc(cf->pool, (n + 3) * sizeof(char *));
+    /* room for hostaddr, gssencmode and options, and the NULL */
+    pgcf->keywords = ngx_pcalloc(cf->pool, (n + 4) * sizeof(char *));
+    pgcf->values = ngx_pcalloc(cf->pool, (n + 4) * sizeof(char *));
     if (pgcf->keywords == NULL || pgcf->values == NULL) {
         PQconninfoFree(opts);
         return NGX_CONF_ERROR;
@@ -153,6 +166,7 @@ ngx_autoscale_pg_parse_conninfo(ngx_conf_t *cf, ngx_str_t *conninfo,
 
     host = -1;
     port = -1;
+    options = -1;
     has_hostaddr = 0;
     has_gssencmode = 0;
     i = 0;
@@ -180,6 +194,9 @@ ngx_autoscale_pg_parse_conninfo(ngx_conf_t *cf, ngx_str_t *conninfo,
 
         } else if (ngx_strcmp(o->keyword, "gssencmode") == 0) {
             has_gssencmode = 1;
+
+        } else if (ngx_strcmp(o->keyword, "options") == 0) {
+            options = i;
         }
 
         i++;
@@ -192,7 +209,27 @@ ngx_autoscale_pg_parse_conninfo(ngx_conf_t *cf, ngx_str_t *conninfo,
     /* Kerberos may look host names up, blocking, while it connects */
     if (!has_gssencmode) {
         pgcf->keywords[i] = "gssencmode";
-        pgcf->values[i] = "disable";
+        pgcf->values[i++] = "disable";
+    }
+
+    /*
+     * Times in UTC and ISO form, floats in their shortest exact form: the
+     * text then goes into JSON as it is, without a conversion in SQL.
+     */
+    if (options == -1) {
+        pgcf->keywords[i] = "options";
+        pgcf->values[i] = NGX_AUTOSCALE_PG_OPTIONS;
+
+    } else {
+        len = ngx_strlen(pgcf->values[options]);
+        p = ngx_pnalloc(cf->pool, len + sizeof(" " NGX_AUTOSCALE_PG_OPTIONS));
+        if (p == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_sprintf(p, "%s %s%Z", pgcf->values[options],
+                    NGX_AUTOSCALE_PG_OPTIONS);
+        pgcf->values[options] = (char *) p;
     }
 
     if (host == -1 || has_hostaddr) {
@@ -514,6 +551,22 @@ ngx_autoscale_pg_query(ngx_autoscale_pg_pool_t *pool, const char *sql,
         q->values[i] = (const char *) p;
         p = ngx_cpymem(p, params[i].data, params[i].len);
         *p++ = '\0';
+    }
+
+    /* statements are string literals: the pointer names one */
+    q->statement = -1;
+
+    for (i = 0; i < pool->nstatements; i++) {
+        if (pool->statements[i] == sql) {
+            q->statement = i;
+            break;
+        }
+    }
+
+    if (q->statement == -1 && pool->nstatements < NGX_AUTOSCALE_PG_STATEMENTS)
+    {
+        q->statement = pool->nstatements;
+        pool->statements[pool->nstatements++] = sql;
     }
 
     q->ev.handler = ngx_autoscale_pg_query_event;
@@ -925,6 +978,8 @@ ngx_autoscale_pg_close(ngx_autoscale_pg_conn_t *conn)
     }
 
     conn->query = NULL;
+    conn->prepared = 0;
+    conn->preparing = 0;
     conn->state = ngx_autoscale_pg_closed;
 }
 
@@ -961,11 +1016,28 @@ static void
 ngx_autoscale_pg_send(ngx_autoscale_pg_conn_t *conn,
     ngx_autoscale_pg_query_t *q)
 {
-    int  rc;
+    int   rc, sent;
+    char  name[32];
 
-    if (!PQsendQueryParams(conn->pg, q->sql, q->nparams, NULL, q->values,
-                           NULL, NULL, 0))
-    {
+    ngx_sprintf((u_char *) name, "ngx_autoscale_%i%Z", q->statement);
+
+    if (q->statement == -1) {
+        sent = PQsendQueryParams(conn->pg, q->sql, q->nparams, NULL,
+                                 q->values, NULL, NULL, 0);
+
+    } else if (conn->prepared & ((uint64_t) 1 << q->statement)) {
+        sent = PQsendQueryPrepared(conn->pg, name, q->nparams, q->values,
+                                   NULL, NULL, 0);
+
+    } else {
+        /* the statement follows once the server has prepared it */
+        sent = PQsendPrepare(conn->pg, name, q->sql, q->nparams, NULL);
+        conn->preparing = 1;
+    }
+
+    if (!sent) {
+        conn->preparing = 0;
+
         /* never sent: it may try once more on another connection */
         ngx_autoscale_pg_lost(conn, "before sending");
 
@@ -1094,6 +1166,23 @@ ngx_autoscale_pg_read_results(ngx_autoscale_pg_conn_t *conn)
         q = conn->query;
         res = conn->result;
         conn->result = NULL;
+
+        if (conn->preparing) {
+            conn->preparing = 0;
+
+            if (res && PQresultStatus(res) == PGRES_COMMAND_OK) {
+                conn->prepared |= (uint64_t) 1 << q->statement;
+
+                if (q->handler) {
+                    PQclear(res);
+                    conn->query = NULL;
+                    q->conn = NULL;
+                    ngx_autoscale_pg_send(conn, q);
+                    return;
+                }
+            }
+        }
+
         conn->query = NULL;
 
         /* settled before the handler runs: it may send the next query */

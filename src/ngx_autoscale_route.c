@@ -17,11 +17,26 @@ const char *const  ngx_autoscale_cluster_statuses[] = {
 };
 
 
+static const struct {
+    const char             *name;
+    ngx_autoscale_route_e   route;
+    unsigned                methods;
+} ngx_autoscale_subroutes[] = {
+    { "scale", NGX_AUTOSCALE_ROUTE_SCALE, NGX_AUTOSCALE_POST },
+    { "hibernate", NGX_AUTOSCALE_ROUTE_HIBERNATE, NGX_AUTOSCALE_POST },
+    { "reactivate", NGX_AUTOSCALE_ROUTE_REACTIVATE, NGX_AUTOSCALE_POST },
+    { "metrics", NGX_AUTOSCALE_ROUTE_CLUSTER_METRICS, NGX_AUTOSCALE_READS },
+    { "events", NGX_AUTOSCALE_ROUTE_CLUSTER_EVENTS, NGX_AUTOSCALE_READS },
+    { "agents", NGX_AUTOSCALE_ROUTE_CLUSTER_AGENTS, NGX_AUTOSCALE_READS }
+};
+
+
 static int ngx_autoscale_segment_is(const char *s, size_t len,
     const char *word);
 static int ngx_autoscale_hex(int c);
 static size_t ngx_autoscale_unescape(const char *s, size_t len, char *out,
     size_t size);
+static int ngx_autoscale_digits(const char *s, size_t n, int *value);
 static int ngx_autoscale_parse_arg(const ngx_autoscale_arg_spec_t *spec,
     const char *value, size_t len, ngx_autoscale_arg_t *out,
     ngx_autoscale_err_t *err);
@@ -67,7 +82,7 @@ int
 ngx_autoscale_route(const char *path, size_t len, ngx_autoscale_route_t *rt,
     ngx_autoscale_err_t *err)
 {
-    size_t       n, seglen[3];
+    size_t       i, n, seglen[3];
     const char  *end, *p, *seg[3];
 
     memset(rt, 0, sizeof(ngx_autoscale_route_t));
@@ -114,30 +129,70 @@ ngx_autoscale_route(const char *path, size_t len, ngx_autoscale_route_t *rt,
         p++;
     }
 
+    if (ngx_autoscale_segment_is(seg[0], seglen[0], "blueprints")) {
+        if (n == 1) {
+            rt->route = NGX_AUTOSCALE_ROUTE_BLUEPRINTS;
+            rt->methods = NGX_AUTOSCALE_READS | NGX_AUTOSCALE_POST;
+            return 0;
+        }
+
+        if (n != 2) {
+            goto not_found;
+        }
+
+        rt->route = NGX_AUTOSCALE_ROUTE_BLUEPRINT;
+        rt->methods = NGX_AUTOSCALE_READS;
+        goto id;
+    }
+
     if (!ngx_autoscale_segment_is(seg[0], seglen[0], "clusters")) {
         goto not_found;
     }
 
     if (n == 1) {
         rt->route = NGX_AUTOSCALE_ROUTE_CLUSTERS;
-        rt->methods = NGX_AUTOSCALE_GET | NGX_AUTOSCALE_HEAD;
+        rt->methods = NGX_AUTOSCALE_READS | NGX_AUTOSCALE_POST;
         return 0;
     }
 
     if (n == 2) {
-        if (!ngx_autoscale_valid_id(seg[1], seglen[1])) {
-            ngx_autoscale_set_err(err, 400, "InvalidId",
-                                  "cluster id must be 1 to %d letters, "
-                                  "digits, '-' or '_'", NGX_AUTOSCALE_ID_MAX);
-            return -1;
-        }
-
         rt->route = NGX_AUTOSCALE_ROUTE_CLUSTER;
-        rt->methods = NGX_AUTOSCALE_GET | NGX_AUTOSCALE_HEAD;
-        rt->id = seg[1];
-        rt->id_len = seglen[1];
-        return 0;
+        rt->methods = NGX_AUTOSCALE_READS | NGX_AUTOSCALE_PUT
+                      | NGX_AUTOSCALE_DELETE;
+        goto id;
     }
+
+    for (i = 0; i < sizeof(ngx_autoscale_subroutes)
+                    / sizeof(ngx_autoscale_subroutes[0]); i++)
+    {
+        if (ngx_autoscale_segment_is(seg[2], seglen[2],
+                                     ngx_autoscale_subroutes[i].name))
+        {
+            rt->route = ngx_autoscale_subroutes[i].route;
+            rt->methods = ngx_autoscale_subroutes[i].methods;
+            goto id;
+        }
+    }
+
+    goto not_found;
+
+id:
+
+    if (!ngx_autoscale_valid_id(seg[1], seglen[1])) {
+        ngx_autoscale_set_err(err, 400, "InvalidId",
+                              "%s id must be 1 to %d letters, digits, '-' "
+                              "or '_'",
+                              rt->route == NGX_AUTOSCALE_ROUTE_BLUEPRINT
+                              ? "blueprint" : "cluster",
+                              NGX_AUTOSCALE_ID_MAX);
+        memset(rt, 0, sizeof(ngx_autoscale_route_t));
+        return -1;
+    }
+
+    rt->id = seg[1];
+    rt->id_len = seglen[1];
+
+    return 0;
 
 not_found:
 
@@ -281,6 +336,20 @@ ngx_autoscale_parse_arg(const ngx_autoscale_arg_spec_t *spec,
         return -1;
     }
 
+    if (spec->kind == NGX_AUTOSCALE_ARG_TIME) {
+        if (len == (size_t) -1 || !ngx_autoscale_valid_time(value, len)) {
+            ngx_autoscale_set_err(err, 400, "InvalidQuery",
+                                  "query parameter '%s' must be an RFC 3339 "
+                                  "time, e.g. 2026-02-18T21:50:00Z",
+                                  spec->name);
+            return -1;
+        }
+
+        memcpy(out->str, value, len);
+        out->str[len] = '\0';
+        return 0;
+    }
+
     if (spec->choices) {
         for (i = 0; len != (size_t) -1 && spec->choices[i]; i++) {
             if (strlen(spec->choices[i]) == len
@@ -374,4 +443,90 @@ ngx_autoscale_unescape(const char *s, size_t len, char *out, size_t size)
     out[n] = '\0';
 
     return n;
+}
+
+
+static int
+ngx_autoscale_digits(const char *s, size_t n, int *value)
+{
+    size_t  i;
+
+    *value = 0;
+
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return 0;
+        }
+        *value = *value * 10 + (s[i] - '0');
+    }
+
+    return 1;
+}
+
+
+/*
+ * YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM), with real calendar days,
+ * so that the database never sees a time it would reject
+ */
+int
+ngx_autoscale_valid_time(const char *s, size_t len)
+{
+    int          year, month, day, hour, minute, second, oh, om, mdays;
+    size_t       i;
+    const char  *p, *end;
+
+    static const int  days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+                                 31 };
+
+    if (len < 20 || len > 40
+        || !ngx_autoscale_digits(s, 4, &year) || s[4] != '-'
+        || !ngx_autoscale_digits(s + 5, 2, &month) || s[7] != '-'
+        || !ngx_autoscale_digits(s + 8, 2, &day)
+        || (s[10] != 'T' && s[10] != 't' && s[10] != ' ')
+        || !ngx_autoscale_digits(s + 11, 2, &hour) || s[13] != ':'
+        || !ngx_autoscale_digits(s + 14, 2, &minute) || s[16] != ':'
+        || !ngx_autoscale_digits(s + 17, 2, &second))
+    {
+        return 0;
+    }
+
+    if (year < 1 || month < 1 || month > 12 || hour > 23 || minute > 59
+        || second > 59)
+    {
+        return 0;
+    }
+
+    mdays = days[month - 1];
+    if (month == 2
+        && (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)))
+    {
+        mdays = 29;
+    }
+
+    if (day < 1 || day > mdays) {
+        return 0;
+    }
+
+    p = s + 19;
+    end = s + len;
+
+    if (*p == '.') {
+        for (i = 1; p + i < end && p[i] >= '0' && p[i] <= '9'; i++) {
+            /* void */
+        }
+
+        if (i == 1 || i > 10) {
+            return 0;
+        }
+
+        p += i;
+    }
+
+    if (p + 1 == end && (*p == 'Z' || *p == 'z')) {
+        return 1;
+    }
+
+    return end - p == 6 && (*p == '+' || *p == '-')
+           && ngx_autoscale_digits(p + 1, 2, &oh) && p[3] == ':'
+           && ngx_autoscale_digits(p + 4, 2, &om) && oh <= 23 && om <= 59;
 }

@@ -25,10 +25,22 @@
 #define NGX_AUTOSCALE_PUT         0x08
 #define NGX_AUTOSCALE_DELETE      0x10
 
+#define NGX_AUTOSCALE_READS       (NGX_AUTOSCALE_GET | NGX_AUTOSCALE_HEAD)
+#define NGX_AUTOSCALE_WRITES                                                  \
+    (NGX_AUTOSCALE_POST | NGX_AUTOSCALE_PUT | NGX_AUTOSCALE_DELETE)
+
 
 typedef enum {
     NGX_AUTOSCALE_ROUTE_CLUSTERS = 1,      /* clusters */
-    NGX_AUTOSCALE_ROUTE_CLUSTER            /* clusters/{id} */
+    NGX_AUTOSCALE_ROUTE_CLUSTER,           /* clusters/{id} */
+    NGX_AUTOSCALE_ROUTE_SCALE,             /* clusters/{id}/scale */
+    NGX_AUTOSCALE_ROUTE_HIBERNATE,         /* clusters/{id}/hibernate */
+    NGX_AUTOSCALE_ROUTE_REACTIVATE,        /* clusters/{id}/reactivate */
+    NGX_AUTOSCALE_ROUTE_CLUSTER_METRICS,   /* clusters/{id}/metrics */
+    NGX_AUTOSCALE_ROUTE_CLUSTER_EVENTS,    /* clusters/{id}/events */
+    NGX_AUTOSCALE_ROUTE_CLUSTER_AGENTS,    /* clusters/{id}/agents */
+    NGX_AUTOSCALE_ROUTE_BLUEPRINTS,        /* blueprints */
+    NGX_AUTOSCALE_ROUTE_BLUEPRINT          /* blueprints/{id} */
 } ngx_autoscale_route_e;
 
 
@@ -50,7 +62,8 @@ typedef struct {
 
 typedef enum {
     NGX_AUTOSCALE_ARG_INT = 1,             /* decimal, within [min, max] */
-    NGX_AUTOSCALE_ARG_WORD                 /* one of choices, or an id */
+    NGX_AUTOSCALE_ARG_WORD,                /* one of choices, or an id */
+    NGX_AUTOSCALE_ARG_TIME                 /* RFC 3339 date and time */
 } ngx_autoscale_arg_kind_e;
 
 
@@ -78,6 +91,7 @@ int ngx_autoscale_route(const char *path, size_t len,
     ngx_autoscale_route_t *rt, ngx_autoscale_err_t *err);
 
 int ngx_autoscale_valid_id(const char *s, size_t len);
+int ngx_autoscale_valid_time(const char *s, size_t len);
 
 int ngx_autoscale_parse_args(const char *args, size_t len,
     const ngx_autoscale_arg_spec_t *spec, size_t nspec,

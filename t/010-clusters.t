@@ -256,10 +256,10 @@ GET /api/clusters/c-active-1?x=1
 
 
 
-=== TEST 23: another method, with the methods that are allowed
+=== TEST 23: writes where they are not enabled
 --- request
 POST /api/clusters
-{}
+{"blueprint_id":"standard-workers","name":"Refused"}
 --- more_headers
 Content-Type: application/json
 --- error_code: 405
@@ -267,21 +267,23 @@ Content-Type: application/json
 Allow: GET, HEAD
 Content-Type: application/json
 --- response_body
-{"error":{"status":405,"code":"MethodNotAllowed","text":"method POST is not allowed here"}}
+{"error":{"status":405,"code":"MethodDisabled","text":"writes are disabled here: \"autoscale_api write=on\" enables them"}}
 
 
 
-=== TEST 24: other methods
+=== TEST 24: other writes, and methods the API never takes
 --- request eval
 ["PUT /api/clusters/c-active-1\n{}", "DELETE /api/clusters/c-active-1",
- "PATCH /api/clusters/c-active-1\n{}", "OPTIONS /api/clusters"]
+ "POST /api/clusters/c-active-1/scale\n{}",
+ "PATCH /api/clusters/c-active-1\n{}", "OPTIONS /api/clusters",
+ "POST /api/clusters/c-active-1/metrics\n{}"]
 --- error_code eval
-[(405) x 4]
+[(405) x 6]
 --- response_body eval
-[ qq{{"error":{"status":405,"code":"MethodNotAllowed","text":"method PUT is not allowed here"}}\n},
-  qq{{"error":{"status":405,"code":"MethodNotAllowed","text":"method DELETE is not allowed here"}}\n},
+[ (qq{{"error":{"status":405,"code":"MethodDisabled","text":"writes are disabled here: \\"autoscale_api write=on\\" enables them"}}\n}) x 3,
   qq{{"error":{"status":405,"code":"MethodNotAllowed","text":"method PATCH is not allowed here"}}\n},
-  qq{{"error":{"status":405,"code":"MethodNotAllowed","text":"method OPTIONS is not allowed here"}}\n} ]
+  qq{{"error":{"status":405,"code":"MethodNotAllowed","text":"method OPTIONS is not allowed here"}}\n},
+  qq{{"error":{"status":405,"code":"MethodNotAllowed","text":"method POST is not allowed here"}}\n} ]
 
 
 
