@@ -22,12 +22,17 @@
 /* statements prepared once per connection: parsing and planning dominate */
 #define NGX_AUTOSCALE_PG_STATEMENTS    64
 
+/*
+ * Statements in flight on one connection, each followed by its own sync so
+ * that an error stays with its statement.  Idle connections are used first.
+ */
+#define NGX_AUTOSCALE_PG_PIPELINE      16
+
 
 typedef enum {
     ngx_autoscale_pg_closed = 0,
     ngx_autoscale_pg_connecting,
-    ngx_autoscale_pg_idle,
-    ngx_autoscale_pg_busy
+    ngx_autoscale_pg_ready
 } ngx_autoscale_pg_state_e;
 
 
@@ -37,11 +42,10 @@ typedef struct {
     ngx_connection_t            *c;
     ino_t                        sock_ino;
     ngx_autoscale_pg_state_e     state;
-    ngx_autoscale_pg_query_t    *query;
-    PGresult                    *result;
+    ngx_queue_t                  inflight;    /* queries, oldest first */
+    ngx_uint_t                   ninflight;
     ngx_event_t                  connect_timer;
     uint64_t                     prepared;    /* bit n: statement n */
-    unsigned                     preparing:1;
 } ngx_autoscale_pg_conn_t;
 
 
@@ -72,8 +76,10 @@ struct ngx_autoscale_pg_query_s {
     int                          nparams;
     const char                 **values;
     ngx_int_t                    status;    /* for a posted finish */
+    PGresult                    *result;    /* what came back so far */
     unsigned                     queued:1;
-    unsigned                     resent:1;
+    unsigned                     prepare:1; /* sent with its PREPARE */
+    unsigned                     results:2;
 };
 
 
@@ -90,8 +96,11 @@ static ngx_int_t ngx_autoscale_pg_want(ngx_autoscale_pg_conn_t *conn,
 static void ngx_autoscale_pg_close(ngx_autoscale_pg_conn_t *conn);
 static void ngx_autoscale_pg_lost(ngx_autoscale_pg_conn_t *conn,
     const char *why);
-static void ngx_autoscale_pg_send(ngx_autoscale_pg_conn_t *conn,
+static void ngx_autoscale_pg_fail_inflight(ngx_autoscale_pg_conn_t *conn,
+    ngx_int_t status);
+static ngx_int_t ngx_autoscale_pg_send(ngx_autoscale_pg_conn_t *conn,
     ngx_autoscale_pg_query_t *q);
+static ngx_int_t ngx_autoscale_pg_flush(ngx_autoscale_pg_conn_t *conn);
 static void ngx_autoscale_pg_event_handler(ngx_event_t *ev);
 static void ngx_autoscale_pg_read_results(ngx_autoscale_pg_conn_t *conn);
 static void ngx_autoscale_pg_finish(ngx_autoscale_pg_query_t *q,
@@ -460,6 +469,7 @@ ngx_autoscale_pg_pool_create(ngx_cycle_t *cycle,
 
     for (i = 0; i < pool->nconns; i++) {
         pool->conns[i].pool = pool;
+        ngx_queue_init(&pool->conns[i].inflight);
         pool->conns[i].connect_timer.handler =
                                            ngx_autoscale_pg_connect_timeout;
         pool->conns[i].connect_timer.data = &pool->conns[i];
@@ -490,13 +500,7 @@ ngx_autoscale_pg_pool_destroy(ngx_autoscale_pg_pool_t *pool)
     }
 
     for (i = 0; i < pool->nconns; i++) {
-        q = pool->conns[i].query;
-
-        if (q) {
-            q->handler = NULL;
-            ngx_autoscale_pg_finish(q, NGX_AUTOSCALE_PG_UNAVAILABLE, NULL);
-        }
-
+        ngx_autoscale_pg_fail_inflight(&pool->conns[i], -1);
         ngx_autoscale_pg_close(&pool->conns[i]);
     }
 }
@@ -625,16 +629,52 @@ ngx_autoscale_pg_cancel(ngx_autoscale_pg_query_t *q)
 static void
 ngx_autoscale_pg_dispatch(ngx_autoscale_pg_pool_t *pool)
 {
-    ngx_uint_t                 i, connecting, live;
+    ngx_uint_t                 i, connecting, live, closed, backing_off;
     ngx_queue_t               *head;
-    ngx_autoscale_pg_conn_t   *conn;
+    ngx_autoscale_pg_conn_t   *conn, *idle, *least;
     ngx_autoscale_pg_query_t  *q;
 
-    for (i = 0; i < pool->nconns && !ngx_queue_empty(&pool->waiting); i++) {
-        conn = &pool->conns[i];
+    backing_off = pool->failing
+                  && (ngx_msec_int_t) (pool->retry_at - ngx_current_msec) > 0;
 
-        if (conn->state != ngx_autoscale_pg_idle) {
-            continue;
+    while (!ngx_queue_empty(&pool->waiting)) {
+        idle = NULL;
+        least = NULL;
+        closed = 0;
+
+        for (i = 0; i < pool->nconns; i++) {
+            conn = &pool->conns[i];
+
+            if (conn->state == ngx_autoscale_pg_closed) {
+                closed++;
+
+            } else if (conn->state == ngx_autoscale_pg_ready) {
+                if (conn->ninflight == 0) {
+                    idle = conn;
+                    break;
+                }
+
+                if (conn->ninflight < NGX_AUTOSCALE_PG_PIPELINE
+                    && (least == NULL || conn->ninflight < least->ninflight))
+                {
+                    least = conn;
+                }
+            }
+        }
+
+        conn = idle;
+
+        if (conn == NULL) {
+            /* a connection of its own is worth the wait while one can open */
+            if (closed && !backing_off) {
+                break;
+            }
+
+            conn = least;
+        }
+
+        if (conn == NULL) {
+            break;
         }
 
         head = ngx_queue_head(&pool->waiting);
@@ -643,7 +683,14 @@ ngx_autoscale_pg_dispatch(ngx_autoscale_pg_pool_t *pool)
         q->queued = 0;
         pool->nwaiting--;
 
-        ngx_autoscale_pg_send(conn, q);
+        if (ngx_autoscale_pg_send(conn, q) != NGX_OK) {
+            /* never sent: back to the front; the connection is gone */
+            ngx_queue_insert_head(&pool->waiting, &q->queue);
+            q->queued = 1;
+            pool->nwaiting++;
+            ngx_autoscale_pg_lost(conn, "while sending");
+            return;
+        }
     }
 
     if (ngx_queue_empty(&pool->waiting)) {
@@ -660,9 +707,7 @@ ngx_autoscale_pg_dispatch(ngx_autoscale_pg_pool_t *pool)
         }
     }
 
-    if (pool->failing
-        && (ngx_msec_int_t) (pool->retry_at - ngx_current_msec) > 0)
-    {
+    if (backing_off) {
         if (live + connecting == 0) {
             /* fail fast while backing off: answer 503 now, not later */
             ngx_autoscale_pg_fail_waiting(pool);
@@ -772,6 +817,7 @@ ngx_autoscale_pg_connect_step(ngx_autoscale_pg_conn_t *conn)
 
     case PGRES_POLLING_OK:
         if (PQsetnonblocking(conn->pg, 1) != 0
+            || PQenterPipelineMode(conn->pg) != 1
             || ngx_autoscale_pg_want(conn, 1, 0) != NGX_OK)
         {
             ngx_autoscale_pg_connect_failed(conn, NULL);
@@ -787,7 +833,7 @@ ngx_autoscale_pg_connect_step(ngx_autoscale_pg_conn_t *conn)
                           "autoscale: database connection restored");
         }
 
-        conn->state = ngx_autoscale_pg_idle;
+        conn->state = ngx_autoscale_pg_ready;
         conn->pool->failing = 0;
         conn->pool->backoff = 0;
 
@@ -967,258 +1013,267 @@ ngx_autoscale_pg_close(ngx_autoscale_pg_conn_t *conn)
         ngx_del_timer(&conn->connect_timer);
     }
 
-    if (conn->result) {
-        PQclear(conn->result);
-        conn->result = NULL;
-    }
-
     if (conn->pg) {
         PQfinish(conn->pg);
         conn->pg = NULL;
     }
 
-    conn->query = NULL;
     conn->prepared = 0;
-    conn->preparing = 0;
     conn->state = ngx_autoscale_pg_closed;
 }
 
 
 /* a connection that worked and broke: its query fails, others go on */
+/* a connection that worked and broke: its queries fail, others go on */
 static void
 ngx_autoscale_pg_lost(ngx_autoscale_pg_conn_t *conn, const char *why)
 {
-    u_char                     msg[256];
-    size_t                     len;
-    ngx_autoscale_pg_query_t  *q;
+    u_char  msg[256];
+    size_t  len;
 
     len = ngx_autoscale_pg_message(conn->pg, msg, sizeof(msg));
-    q = conn->query;
 
     ngx_log_error(NGX_LOG_ERR, conn->pool->log, 0,
                   "autoscale: database connection lost%s%s: %*s",
                   why ? " " : "", why ? why : "", len, msg);
 
     ngx_autoscale_pg_close(conn);
-
-    if (q) {
-        q->conn = NULL;
-        ngx_autoscale_pg_finish(q, NGX_AUTOSCALE_PG_UNAVAILABLE, NULL);
-    }
-
+    ngx_autoscale_pg_fail_inflight(conn, NGX_AUTOSCALE_PG_UNAVAILABLE);
     ngx_autoscale_pg_dispatch(conn->pool);
+}
+
+
+/* status -1: the worker is exiting, and nobody is told */
+static void
+ngx_autoscale_pg_fail_inflight(ngx_autoscale_pg_conn_t *conn,
+    ngx_int_t status)
+{
+    ngx_queue_t               *head;
+    ngx_autoscale_pg_query_t  *q;
+
+    while (!ngx_queue_empty(&conn->inflight)) {
+        head = ngx_queue_head(&conn->inflight);
+        q = ngx_queue_data(head, ngx_autoscale_pg_query_t, queue);
+        ngx_queue_remove(head);
+        conn->ninflight--;
+        q->conn = NULL;
+
+        if (q->result) {
+            PQclear(q->result);
+            q->result = NULL;
+        }
+
+        if (status == -1) {
+            q->handler = NULL;
+        }
+
+        ngx_autoscale_pg_finish(q, status == -1
+                                   ? NGX_AUTOSCALE_PG_UNAVAILABLE : status,
+                                NULL);
+    }
 }
 
 
 /* queries */
 
-static void
+/*
+ * The statement, preceded by its PREPARE the first time on this
+ * connection, and a sync: NGX_ERROR if the connection cannot take it.
+ */
+static ngx_int_t
 ngx_autoscale_pg_send(ngx_autoscale_pg_conn_t *conn,
     ngx_autoscale_pg_query_t *q)
 {
-    int   rc, sent;
-    char  name[32];
+    int       sent;
+    char      name[32];
+    uint64_t  bit;
 
     ngx_sprintf((u_char *) name, "ngx_autoscale_%i%Z", q->statement);
+    bit = (q->statement == -1) ? 0 : (uint64_t) 1 << q->statement;
+
+    q->prepare = 0;
+    q->results = 0;
 
     if (q->statement == -1) {
         sent = PQsendQueryParams(conn->pg, q->sql, q->nparams, NULL,
                                  q->values, NULL, NULL, 0);
 
-    } else if (conn->prepared & ((uint64_t) 1 << q->statement)) {
-        sent = PQsendQueryPrepared(conn->pg, name, q->nparams, q->values,
-                                   NULL, NULL, 0);
-
     } else {
-        /* the statement follows once the server has prepared it */
-        sent = PQsendPrepare(conn->pg, name, q->sql, q->nparams, NULL);
-        conn->preparing = 1;
-    }
+        sent = 1;
 
-    if (!sent) {
-        conn->preparing = 0;
-
-        /* never sent: it may try once more on another connection */
-        ngx_autoscale_pg_lost(conn, "before sending");
-
-        if (q->resent) {
-            ngx_autoscale_pg_finish(q, NGX_AUTOSCALE_PG_UNAVAILABLE, NULL);
-            return;
+        if (!(conn->prepared & bit)) {
+            sent = PQsendPrepare(conn->pg, name, q->sql, q->nparams, NULL);
+            q->prepare = 1;
+            conn->prepared |= bit;
         }
 
-        q->resent = 1;
-        ngx_queue_insert_head(&q->pool->waiting, &q->queue);
-        q->queued = 1;
-        q->pool->nwaiting++;
-        ngx_autoscale_pg_dispatch(q->pool);
-        return;
+        sent = sent && PQsendQueryPrepared(conn->pg, name, q->nparams,
+                                           q->values, NULL, NULL, 0);
     }
 
-    conn->state = ngx_autoscale_pg_busy;
-    conn->query = q;
+    if (!sent || !PQpipelineSync(conn->pg)) {
+        return NGX_ERROR;
+    }
+
+    ngx_queue_insert_tail(&conn->inflight, &q->queue);
+    conn->ninflight++;
     q->conn = conn;
+
+    return ngx_autoscale_pg_flush(conn);
+}
+
+
+static ngx_int_t
+ngx_autoscale_pg_flush(ngx_autoscale_pg_conn_t *conn)
+{
+    int  rc;
 
     rc = PQflush(conn->pg);
 
     if (rc == -1) {
-        ngx_autoscale_pg_lost(conn, "while sending");
-        return;
+        return NGX_ERROR;
     }
 
-    if (ngx_autoscale_pg_want(conn, 1, rc == 1) != NGX_OK) {
-        ngx_autoscale_pg_lost(conn, "while sending");
-    }
+    return ngx_autoscale_pg_want(conn, 1, rc == 1);
 }
 
 
 static void
 ngx_autoscale_pg_event_handler(ngx_event_t *ev)
 {
-    int                       rc;
     PGnotify                 *notify;
     ngx_connection_t         *c = ev->data;
     ngx_autoscale_pg_conn_t  *conn = c->data;
 
-    switch (conn->state) {
-
-    case ngx_autoscale_pg_connecting:
+    if (conn->state == ngx_autoscale_pg_connecting) {
         ngx_autoscale_pg_connect_step(conn);
         return;
+    }
 
-    case ngx_autoscale_pg_busy:
-        if (ev->write || c->write->active) {
-            rc = PQflush(conn->pg);
-            if (rc == -1) {
-                ngx_autoscale_pg_lost(conn, "while sending");
-                return;
-            }
-
-            if (ngx_autoscale_pg_want(conn, 1, rc == 1) != NGX_OK) {
-                ngx_autoscale_pg_lost(conn, NULL);
-                return;
-            }
-        }
-
-        if (!ev->write) {
-            ngx_autoscale_pg_read_results(conn);
-        }
+    if (conn->state != ngx_autoscale_pg_ready) {
         return;
+    }
 
-    case ngx_autoscale_pg_idle:
-        /* an idle connection speaks only to say it is going away */
-        if (!PQconsumeInput(conn->pg) || PQstatus(conn->pg) == CONNECTION_BAD)
-        {
+    if (c->write->active && ngx_autoscale_pg_flush(conn) != NGX_OK) {
+        ngx_autoscale_pg_lost(conn, "while sending");
+        return;
+    }
+
+    if (ev->write) {
+        return;
+    }
+
+    if (!PQconsumeInput(conn->pg) || PQstatus(conn->pg) == CONNECTION_BAD) {
+        if (conn->ninflight) {
+            ngx_autoscale_pg_lost(conn, "while reading");
+
+        } else {
+            /* an idle connection speaks only to say it is going away */
             ngx_log_error(NGX_LOG_INFO, conn->pool->log, 0,
                           "autoscale: idle database connection closed");
             ngx_autoscale_pg_close(conn);
-            return;
         }
 
-        while ((notify = PQnotifies(conn->pg)) != NULL) {
-            PQfreemem(notify);
-        }
         return;
+    }
 
-    default:
-        return;
+    while ((notify = PQnotifies(conn->pg)) != NULL) {
+        PQfreemem(notify);
+    }
+
+    if (conn->ninflight) {
+        ngx_autoscale_pg_read_results(conn);
     }
 }
 
 
+/*
+ * Results arrive in order: each query's (its PREPARE's, then its own) up to
+ * its sync.  The first error is kept, else the last result.
+ */
 static void
 ngx_autoscale_pg_read_results(ngx_autoscale_pg_conn_t *conn)
 {
-    PGresult                  *res;
+    PGresult                  *res, *kept;
     ngx_int_t                  status;
+    ngx_uint_t                 nulls;
+    ngx_queue_t               *head;
+    ngx_autoscale_pg_pool_t   *pool = conn->pool;
     ngx_autoscale_pg_query_t  *q;
 
-    if (!PQconsumeInput(conn->pg)) {
-        ngx_autoscale_pg_lost(conn, "while reading");
-        return;
-    }
+    nulls = 0;
 
-    while (!PQisBusy(conn->pg)) {
+    while (conn->ninflight && !PQisBusy(conn->pg)) {
         res = PQgetResult(conn->pg);
 
-        if (res != NULL) {
-            /* keep the first error, else the last result */
-            if (conn->result == NULL
-                || (PQresultStatus(conn->result) != PGRES_FATAL_ERROR
-                    && PQresultStatus(res) != PGRES_FATAL_ERROR))
+        if (res == NULL) {
+            /* one between statements; two in a row: nothing more yet */
+            if (++nulls > 1) {
+                break;
+            }
+            continue;
+        }
+
+        nulls = 0;
+
+        head = ngx_queue_head(&conn->inflight);
+        q = ngx_queue_data(head, ngx_autoscale_pg_query_t, queue);
+
+        if (PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
+            if (q->prepare && q->results == 0
+                && PQresultStatus(res) != PGRES_COMMAND_OK)
             {
-                if (conn->result) {
-                    PQclear(conn->result);
-                }
-                conn->result = res;
+                /* the server has no such statement after all */
+                conn->prepared &= ~((uint64_t) 1 << q->statement);
+            }
 
-            } else if (PQresultStatus(conn->result) != PGRES_FATAL_ERROR) {
-                PQclear(conn->result);
-                conn->result = res;
+            if (q->results < 3) {
+                q->results++;
+            }
 
-            } else {
+            kept = q->result;
+
+            if (kept == NULL || (PQresultStatus(kept) != PGRES_FATAL_ERROR
+                                 && PQresultStatus(res) != PGRES_PIPELINE_ABORTED))
+            {
+                q->result = res;
+                res = kept;
+            }
+
+            if (res) {
                 PQclear(res);
             }
 
             continue;
         }
 
-        /* the statement is complete */
-        q = conn->query;
-        res = conn->result;
-        conn->result = NULL;
+        PQclear(res);
 
-        if (conn->preparing) {
-            conn->preparing = 0;
+        /* the sync: this query is complete */
+        ngx_queue_remove(head);
+        conn->ninflight--;
+        q->conn = NULL;
 
-            if (res && PQresultStatus(res) == PGRES_COMMAND_OK) {
-                conn->prepared |= (uint64_t) 1 << q->statement;
+        res = q->result;
+        q->result = NULL;
 
-                if (q->handler) {
-                    PQclear(res);
-                    conn->query = NULL;
-                    q->conn = NULL;
-                    ngx_autoscale_pg_send(conn, q);
-                    return;
-                }
-            }
-        }
+        status = (res && (PQresultStatus(res) == PGRES_TUPLES_OK
+                          || PQresultStatus(res) == PGRES_COMMAND_OK))
+                 ? NGX_AUTOSCALE_PG_OK : NGX_AUTOSCALE_PG_SQL_ERROR;
 
-        conn->query = NULL;
-
-        /* settled before the handler runs: it may send the next query */
-        if (PQstatus(conn->pg) == CONNECTION_BAD) {
-            ngx_autoscale_pg_close(conn);
-
-        } else {
-            conn->state = ngx_autoscale_pg_idle;
-        }
-
-        if (res == NULL) {
-            status = NGX_AUTOSCALE_PG_SQL_ERROR;
-
-        } else {
-            switch (PQresultStatus(res)) {
-            case PGRES_TUPLES_OK:
-            case PGRES_COMMAND_OK:
-                status = NGX_AUTOSCALE_PG_OK;
-                break;
-            default:
-                status = NGX_AUTOSCALE_PG_SQL_ERROR;
-            }
-        }
-
-        if (q) {
-            q->conn = NULL;
-            ngx_autoscale_pg_finish(q, status, res);
-        }
+        ngx_autoscale_pg_finish(q, status, res);
 
         if (res) {
             PQclear(res);
         }
 
-        ngx_autoscale_pg_dispatch(conn->pool);
-        return;
+        if (conn->state != ngx_autoscale_pg_ready) {
+            /* a handler's new query found the connection broken */
+            break;
+        }
     }
+
+    ngx_autoscale_pg_dispatch(pool);
 }
 
 
@@ -1286,18 +1341,28 @@ ngx_autoscale_pg_query_event(ngx_event_t *ev)
     conn = q->conn;
     pool = q->pool;
 
-    if (conn) {
-        /* the only way to abandon a running statement without blocking */
-        conn->query = NULL;
-        q->conn = NULL;
-        ngx_autoscale_pg_close(conn);
+    if (conn == NULL) {
+        ngx_autoscale_pg_finish(q, NGX_AUTOSCALE_PG_TIMEOUT, NULL);
+        return;
     }
 
+    /*
+     * The only way to abandon a running statement without blocking is to
+     * drop its connection; what was queued behind it fails too.
+     */
+    ngx_queue_remove(&q->queue);
+    conn->ninflight--;
+    q->conn = NULL;
+
+    if (q->result) {
+        PQclear(q->result);
+        q->result = NULL;
+    }
+
+    ngx_autoscale_pg_close(conn);
     ngx_autoscale_pg_finish(q, NGX_AUTOSCALE_PG_TIMEOUT, NULL);
-
-    if (conn) {
-        ngx_autoscale_pg_dispatch(pool);
-    }
+    ngx_autoscale_pg_fail_inflight(conn, NGX_AUTOSCALE_PG_UNAVAILABLE);
+    ngx_autoscale_pg_dispatch(pool);
 }
 
 
