@@ -13,6 +13,8 @@
 
 
 static int ngx_autoscale_body_nul_escape(const char *s, size_t len);
+static long ngx_autoscale_body_strict(const char *s, size_t len);
+static int ngx_autoscale_body_finite(const cJSON *item);
 static int ngx_autoscale_body_duplicates(const cJSON *item, int depth,
     const char **dup);
 static int ngx_autoscale_body_name_cmp(const void *a, const void *b);
@@ -32,6 +34,7 @@ ngx_autoscale_body_parse(const char *buf, size_t len,
     ngx_autoscale_err_t *err)
 {
     cJSON       *root;
+    long         at;
     const char  *end, *dup;
 
     if (len == 0) {
@@ -85,6 +88,16 @@ ngx_autoscale_body_parse(const char *buf, size_t len,
         ngx_autoscale_set_err(err, 400, "InvalidJson",
                               "the request body is not valid JSON "
                               "(at byte %ld)", (long) (end - buf));
+        return NULL;
+    }
+
+    /* what cJSON lets through but JSON does not have */
+    at = ngx_autoscale_body_strict(buf, len);
+    if (at >= 0) {
+        cJSON_Delete(root);
+        ngx_autoscale_set_err(err, 400, "InvalidJson",
+                              "the request body is not valid JSON "
+                              "(at byte %ld)", at);
         return NULL;
     }
 
@@ -267,7 +280,8 @@ ngx_autoscale_body_field(const cJSON *item, const ngx_autoscale_field_t *f,
         }
 
         v->number = item->valuedouble;
-        snprintf(buf, sizeof(buf), "%.0f", item->valuedouble);
+        /* -0 is 0 */
+        snprintf(buf, sizeof(buf), "%.0f", item->valuedouble + 0.0);
         v->text = ngx_autoscale_strdup(buf);
         break;
 
@@ -333,6 +347,13 @@ ngx_autoscale_body_field(const cJSON *item, const ngx_autoscale_field_t *f,
             return -1;
         }
 
+        if (!ngx_autoscale_body_finite(item)) {
+            ngx_autoscale_set_err(err, 400, "InvalidField",
+                                  "field '%s' holds a number out of range",
+                                  f->name);
+            return -1;
+        }
+
         if (ngx_autoscale_body_depth(item) > NGX_AUTOSCALE_OBJECT_DEPTH) {
             ngx_autoscale_set_err(err, 400, "InvalidField",
                                   "field '%s' is nested deeper than %d "
@@ -393,7 +414,10 @@ ngx_autoscale_body_string_ok(const char *s, const ngx_autoscale_field_t *f)
             break;
 
         default:
-            if (*p < 0x20 || *p == 0x7f) {
+            /* C0, DEL, and C1 (U+0080..U+009F, UTF-8 C2 80..C2 9F) */
+            if (*p < 0x20 || *p == 0x7f
+                || (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+            {
                 return 0;
             }
         }
@@ -542,6 +566,114 @@ ngx_autoscale_body_nul_escape(const char *s, size_t len)
     }
 
     return 0;
+}
+
+
+/*
+ * in a document cJSON has parsed: the offset of a control character in a
+ * string or as white space, or of a number outside the JSON grammar that
+ * strtod() reads ("01", "1.", "-.5", "1.e3"); -1 if none
+ */
+static long
+ngx_autoscale_body_strict(const char *s, size_t len)
+{
+    size_t  i, start;
+
+#define DIGIT(k)  ((k) < len && s[k] >= '0' && s[k] <= '9')
+
+    for (i = 0; i < len; i++) {
+        if (s[i] == '"') {
+            for (i++; i < len && s[i] != '"'; i++) {
+                if ((unsigned char) s[i] < 0x20) {
+                    return (long) i;
+                }
+                if (s[i] == '\\') {
+                    i++;
+                }
+            }
+            continue;
+        }
+
+        if ((unsigned char) s[i] < 0x20
+            && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+        {
+            return (long) i;
+        }
+
+        if (s[i] != '-' && !DIGIT(i)) {
+            continue;
+        }
+
+        /* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+        start = i;
+
+        if (s[i] == '-') {
+            i++;
+        }
+
+        if (i < len && s[i] == '0') {
+            i++;
+        } else if (DIGIT(i)) {
+            while (DIGIT(i)) {
+                i++;
+            }
+        } else {
+            return (long) start;
+        }
+
+        if (i < len && s[i] == '.') {
+            i++;
+            if (!DIGIT(i)) {
+                return (long) start;
+            }
+            while (DIGIT(i)) {
+                i++;
+            }
+        }
+
+        if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+            i++;
+            if (i < len && (s[i] == '+' || s[i] == '-')) {
+                i++;
+            }
+            if (!DIGIT(i)) {
+                return (long) start;
+            }
+            while (DIGIT(i)) {
+                i++;
+            }
+        }
+
+        if (DIGIT(i)) {
+            return (long) start;
+        }
+
+        i--;
+    }
+
+#undef DIGIT
+
+    return -1;
+}
+
+
+/* no number that cJSON read as an infinity, which it prints as null */
+static int
+ngx_autoscale_body_finite(const cJSON *item)
+{
+    const cJSON  *child;
+
+    if (cJSON_IsNumber(item)) {
+        return isfinite(item->valuedouble);
+    }
+
+    for (child = item->child; child; child = child->next) {
+        if (!ngx_autoscale_body_finite(child)) {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 

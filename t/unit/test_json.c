@@ -114,8 +114,23 @@ test_row_int(void **state)
     /* bigints past 2^53 stay exact */
     expect_col(T_INT, "9007199254740993", "9007199254740993");
     expect_col(T_INT, "-9223372036854775808", "-9223372036854775808");
+    expect_col(T_INT, "9999999999999999999", "9999999999999999999");
+    expect_col(T_INT, "-0", "-0");
+    expect_col(T_INT, "-1", "-1");
+
+    /* 20 digits, leading zeros, signs, spaces */
+    expect_col(T_INT, "10000000000000000000", "null");
+    expect_col(T_INT, "-10000000000000000000", "null");
     expect_col(T_INT, "007", "null");
-    expect_col(T_INT, "-", "null");
+    expect_col(T_INT, "00", "null");
+    expect_col(T_INT, "-01", "null");
+    expect_col(T_INT, "+5", "null");
+    expect_col(T_INT, " 5", "null");
+    expect_col(T_INT, "--5", "null");
+    expect_col(T_INT, "5-", "null");
+    expect_col(T_INT, "1.0", "null");
+    expect_col(T_INT, "1e3", "null");
+    expect_col(T_INT, "0x10", "null");
 
     /* not a number: null, never a string */
     expect_col(T_INT, "", "null");
@@ -133,29 +148,71 @@ test_row_float(void **state)
 {
     (void) state;
 
+    /* PostgreSQL's text, kept as it is */
     expect_col(T_FLOAT, "0.5", "0.5");
     expect_col(T_FLOAT, "0.1", "0.1");
     expect_col(T_FLOAT, "-1.25", "-1.25");
     expect_col(T_FLOAT, "100", "100");
-    expect_col(T_FLOAT, "1e3", "1000");
+    expect_col(T_FLOAT, "0", "0");
+    expect_col(T_FLOAT, "-0", "-0");
+    expect_col(T_FLOAT, "1e3", "1e3");
     expect_col(T_FLOAT, "1e+20", "1e+20");
+    expect_col(T_FLOAT, "1E-05", "1E-05");
+    expect_col(T_FLOAT, "1.5e-7", "1.5e-7");
     expect_col(T_FLOAT, "123456789.125", "123456789.125");
-    expect_col(T_FLOAT, "1e-400", "0");
+    expect_col(T_FLOAT, "0.30000000000000004", "0.30000000000000004");
+    expect_col(T_FLOAT, "1.7976931348623157e+308",
+               "1.7976931348623157e+308");
+    expect_col(T_FLOAT, "5e-324", "5e-324");
+    expect_col(T_FLOAT, "12345678901234567890123",
+               "12345678901234567890123");
+
+    /* grammatical, so raw, though no float8 prints it */
+    expect_col(T_FLOAT, "1e-400", "1e-400");
+    expect_col(T_FLOAT, "1e400", "1e400");
+    expect_col(T_FLOAT, "-1e400", "-1e400");
 
     /* no JSON form */
     expect_col(T_FLOAT, "NaN", "null");
     expect_col(T_FLOAT, "nan", "null");
+    expect_col(T_FLOAT, "-NaN", "null");
     expect_col(T_FLOAT, "Infinity", "null");
     expect_col(T_FLOAT, "-Infinity", "null");
     expect_col(T_FLOAT, "inf", "null");
-    expect_col(T_FLOAT, "1e400", "null");
-    expect_col(T_FLOAT, "-1e400", "null");
+    expect_col(T_FLOAT, "-inf", "null");
 
+    /* outside the JSON number grammar */
     expect_col(T_FLOAT, "", "null");
+    expect_col(T_FLOAT, "-", "null");
+    expect_col(T_FLOAT, "+1", "null");
+    expect_col(T_FLOAT, "01", "null");
+    expect_col(T_FLOAT, "-01.5", "null");
+    expect_col(T_FLOAT, "00", "null");
+    expect_col(T_FLOAT, ".5", "null");
+    expect_col(T_FLOAT, "-.5", "null");
+    expect_col(T_FLOAT, "1.", "null");
+    expect_col(T_FLOAT, "1.e3", "null");
+    expect_col(T_FLOAT, "1e", "null");
+    expect_col(T_FLOAT, "1e+", "null");
+    expect_col(T_FLOAT, "1e-", "null");
+    expect_col(T_FLOAT, "1e++3", "null");
+    expect_col(T_FLOAT, "1e3.5", "null");
+    expect_col(T_FLOAT, "1.5.5", "null");
+    expect_col(T_FLOAT, "e3", "null");
+    expect_col(T_FLOAT, "0x10", "null");
+    expect_col(T_FLOAT, " 1", "null");
+    expect_col(T_FLOAT, "1 ", "null");
     expect_col(T_FLOAT, "0.5x", "null");
     expect_col(T_FLOAT, "1,5", "null");
     expect_col(T_FLOAT, ".", "null");
+    expect_col(T_FLOAT, "--1", "null");
     expect_col(T_FLOAT, NULL, "null");
+
+    /* raw text must not break out of the document */
+    expect_col(T_FLOAT, "1,\"x\":2", "null");
+    expect_col(T_FLOAT, "1}", "null");
+    expect_col(T_INT, "1,\"x\":2", "null");
+    expect_col(T_INT, "1]", "null");
 }
 
 
@@ -189,12 +246,50 @@ test_row_nonfinite_type(void **state)
     expect_null_item(T_FLOAT, "-NaN");
     expect_null_item(T_FLOAT, "Infinity");
     expect_null_item(T_FLOAT, "-Infinity");
-    expect_null_item(T_FLOAT, "1e400");
     expect_null_item(T_INT, "NaN");
     expect_null_item(T_INT, "Infinity");
     expect_null_item(T_FLOAT, NULL);
     expect_null_item(T_JSON, "{");
     expect_null_item(T_TIME, "infinity");
+}
+
+
+/* numbers are raw items, printed as given */
+static void
+expect_raw_item(ngx_autoscale_col_type_e type, const char *value)
+{
+    int                   raw;
+    char                  text[64];
+    cJSON                *doc, *item;
+    const char           *values[1];
+    ngx_autoscale_col_t   cols[1];
+
+    cols[0].name = "v";
+    cols[0].type = type;
+    values[0] = value;
+
+    doc = ngx_autoscale_json_row(cols, 1, values);
+    assert_non_null(doc);
+    item = cJSON_GetObjectItemCaseSensitive(doc, "v");
+    raw = cJSON_IsRaw(item);
+    snprintf(text, sizeof(text), "%s", raw ? item->valuestring : "");
+    cJSON_Delete(doc);
+
+    assert_true(raw);
+    assert_string_equal(text, value);
+}
+
+
+static void
+test_row_raw_type(void **state)
+{
+    (void) state;
+
+    expect_raw_item(T_FLOAT, "1e400");
+    expect_raw_item(T_FLOAT, "1e3");
+    expect_raw_item(T_FLOAT, "0.1");
+    expect_raw_item(T_INT, "9007199254740993");
+    expect_raw_item(T_INT, "0");
 }
 
 
@@ -226,12 +321,23 @@ test_row_time(void **state)
     expect_col(T_TIME, "2026-02-18 21:50:00.123456789012345678901234567",
                  "null");
 
+    /* the session zone is UTC: "+00" is "Z", even past 46 bytes */
+    expect_col(T_TIME, "2026-02-18 21:50:00+00", "\"2026-02-18T21:50:00Z\"");
+    expect_col(T_TIME, "2026-02-18 21:50:00.5+00",
+                 "\"2026-02-18T21:50:00.5Z\"");
+    expect_col(T_TIME, "2026-02-18 21:50:00.12345678901234567890123456+00",
+                 "\"2026-02-18T21:50:00.12345678901234567890123456Z\"");
+    expect_col(T_TIME, "2026-02-18 21:50:00.123456789012345678901234567+00",
+                 "null");
+    expect_col(T_TIME, "2026-02-18 21:50:00+05", "null");
+    expect_col(T_TIME, "2026-02-18 21:50:00+00:00", "null");
+
     /* what PostgreSQL prints that RFC 3339 cannot hold */
     expect_col(T_TIME, "infinity", "null");
     expect_col(T_TIME, "-infinity", "null");
     expect_col(T_TIME, "0044-03-15 12:00:00 BC", "null");
     expect_col(T_TIME, "10000-01-01 00:00:00", "null");
-    expect_col(T_TIME, "2026-02-18 21:50:00+00", "null");
+    expect_col(T_TIME, "0044-03-15 12:00:00+00 BC", "null");
 
     expect_col(T_TIME, "", "null");
     expect_col(T_TIME, "garbage", "null");
@@ -493,6 +599,12 @@ test_rfc3339(void **state)
     expect_rfc3339("0001-01-01 00:00:00", "0001-01-01T00:00:00Z");
     expect_rfc3339("9999-12-31 23:59:59.999999",
                    "9999-12-31T23:59:59.999999Z");
+
+    /* UTC's "+00" */
+    expect_rfc3339("2026-02-18 21:50:00+00", "2026-02-18T21:50:00Z");
+    expect_rfc3339("2026-02-18 21:50:00.5+00", "2026-02-18T21:50:00.5Z");
+    expect_rfc3339("2026-02-18 21:50:00.123456+00",
+                   "2026-02-18T21:50:00.123456Z");
 }
 
 
@@ -523,6 +635,15 @@ test_rfc3339_size(void **state)
     assert_int_equal(out[28], '#');
 
     expect_rfc3339_fail_size("2026-02-18 21:50:00.123456", 27);
+
+    /* "+00" is dropped before the size is counted */
+    memset(out, '#', sizeof(out));
+    assert_int_equal(ngx_autoscale_rfc3339("2026-02-18 21:50:00+00", out, 21),
+                     0);
+    assert_string_equal(out, "2026-02-18T21:50:00Z");
+    assert_int_equal(out[21], '#');
+
+    expect_rfc3339_fail_size("2026-02-18 21:50:00+00", 20);
 }
 
 
@@ -548,9 +669,22 @@ test_rfc3339_malformed(void **state)
     expect_rfc3339_fail("2026-02-18 21:50:00,5");
     expect_rfc3339_fail("2026-02-18 21:50:00Z");
     expect_rfc3339_fail("2026-02-18 21:50:00 ");
-    expect_rfc3339_fail("2026-02-18 21:50:00+00");
-    expect_rfc3339_fail("2026-02-18 21:50:00.5+00");
     expect_rfc3339_fail("2026-02-18 21:50:00 BC");
+
+    /* a zone other than UTC's own "+00" */
+    expect_rfc3339_fail("2026-02-18 21:50:00+01");
+    expect_rfc3339_fail("2026-02-18 21:50:00-00");
+    expect_rfc3339_fail("2026-02-18 21:50:00+00:00");
+    expect_rfc3339_fail("2026-02-18 21:50:00+05:30");
+    expect_rfc3339_fail("2026-02-18 21:50:00+0");
+    expect_rfc3339_fail("2026-02-18 21:50:00+000");
+    expect_rfc3339_fail("2026-02-18 21:50:00 +00");
+    expect_rfc3339_fail("2026-02-18 21:50:00+00+00");
+    expect_rfc3339_fail("2026-02-18 21:50:00+00 BC");
+    expect_rfc3339_fail("2026-02-18 21:50:00.+00");
+    expect_rfc3339_fail("2026-02-18 21:50+00");
+    expect_rfc3339_fail("2026-02-18+00");
+    expect_rfc3339_fail("+00");
 
     /* a non-digit in each field */
     expect_rfc3339_fail("a026-02-18 21:50:00");
@@ -604,6 +738,7 @@ main(void)
         cmocka_unit_test(test_row_int),
         cmocka_unit_test(test_row_float),
         cmocka_unit_test(test_row_nonfinite_type),
+        cmocka_unit_test(test_row_raw_type),
         cmocka_unit_test(test_row_bool),
         cmocka_unit_test(test_row_time),
         cmocka_unit_test(test_row_json),

@@ -21,6 +21,8 @@
 #define NOT_FOUND_TEXT   "no such API path"
 #define BAD_ID_TEXT      "cluster id must be 1 to 100 letters, digits, " \
                          "'-' or '_'"
+#define BAD_BP_ID_TEXT   "blueprint id must be 1 to 100 letters, digits, " \
+                         "'-' or '_'"
 #define UNKNOWN_TEXT     "unknown query parameter"
 #define PAGE_TEXT        "query parameter 'page' must be an integer " \
                          "from 1 to 1000000"
@@ -29,6 +31,14 @@
 #define STATUS_TEXT      "query parameter 'status' has an unknown value"
 #define TYPE_TEXT        "query parameter 'type' must be 1 to 50 letters, " \
                          "digits, '-' or '_'"
+
+
+#define CLUSTERS_METHODS    (NGX_AUTOSCALE_GET | NGX_AUTOSCALE_HEAD        \
+                             | NGX_AUTOSCALE_POST)
+#define CLUSTER_METHODS     (NGX_AUTOSCALE_GET | NGX_AUTOSCALE_HEAD        \
+                             | NGX_AUTOSCALE_PUT | NGX_AUTOSCALE_DELETE)
+#define BLUEPRINTS_METHODS  (NGX_AUTOSCALE_GET | NGX_AUTOSCALE_HEAD        \
+                             | NGX_AUTOSCALE_POST)
 
 
 /* the same table as the list endpoint uses */
@@ -117,57 +127,75 @@ assert_err_untouched(const ngx_autoscale_err_t *err)
 }
 
 
-/* routes path[0..len), on an exact copy */
-static int
-route_n(const char *path, size_t len, ngx_autoscale_route_t *rt,
-    ngx_autoscale_err_t *err, char **buf)
-{
-    *buf = exact(path, len);
-    memset(rt, 0x5a, sizeof(*rt));
-    err_init(err);
+/* what one call to ngx_autoscale_route() gave */
+typedef struct {
+    int                     rc;
+    ngx_autoscale_route_t   rt;
+    ptrdiff_t               id_off;        /* -1: no id */
+    ngx_autoscale_err_t     err;
+} routed_t;
 
-    return ngx_autoscale_route(*buf, len, rt, err);
+
+/* routes path[0..len) on an exact copy, freed before anything is asserted */
+static void
+route_n(const char *path, size_t len, routed_t *r)
+{
+    char  *buf;
+
+    buf = exact(path, len);
+    memset(&r->rt, 0x5a, sizeof(r->rt));
+    err_init(&r->err);
+
+    r->rc = ngx_autoscale_route(buf, len, &r->rt, &r->err);
+    r->id_off = r->rt.id ? r->rt.id - buf : -1;
+
+    free(buf);
+}
+
+
+static void
+expect_route_n(const char *path, size_t len, ngx_autoscale_route_e route,
+    unsigned methods, ptrdiff_t id_off, size_t id_len)
+{
+    routed_t  r;
+
+    route_n(path, len, &r);
+
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(r.rt.route, route);
+    assert_int_equal(r.rt.methods, methods);
+    assert_int_equal(r.id_off, id_off);
+    assert_int_equal(r.rt.id_len, id_len);
+    assert_err_untouched(&r.err);
+}
+
+
+static void
+expect_route(const char *path, ngx_autoscale_route_e route, unsigned methods,
+    ptrdiff_t id_off, size_t id_len)
+{
+    expect_route_n(path, strlen(path), route, methods, id_off, id_len);
 }
 
 
 static void
 expect_clusters(const char *path)
 {
-    char                   *buf;
-    ngx_autoscale_err_t     err;
-    ngx_autoscale_route_t   rt;
-
-    assert_int_equal(route_n(path, strlen(path), &rt, &err, &buf), 0);
-    assert_int_equal(rt.route, NGX_AUTOSCALE_ROUTE_CLUSTERS);
-    assert_int_equal(rt.methods, NGX_AUTOSCALE_GET | NGX_AUTOSCALE_HEAD);
-    assert_null(rt.id);
-    assert_int_equal(rt.id_len, 0);
-    assert_err_untouched(&err);
-
-    free(buf);
+    expect_route(path, NGX_AUTOSCALE_ROUTE_CLUSTERS, CLUSTERS_METHODS, -1, 0);
 }
 
 
 static void
-expect_cluster_n(const char *path, size_t len, size_t id_off, size_t id_len)
+expect_cluster_n(const char *path, size_t len, ptrdiff_t id_off,
+    size_t id_len)
 {
-    char                   *buf;
-    ngx_autoscale_err_t     err;
-    ngx_autoscale_route_t   rt;
-
-    assert_int_equal(route_n(path, len, &rt, &err, &buf), 0);
-    assert_int_equal(rt.route, NGX_AUTOSCALE_ROUTE_CLUSTER);
-    assert_int_equal(rt.methods, NGX_AUTOSCALE_GET | NGX_AUTOSCALE_HEAD);
-    assert_ptr_equal(rt.id, buf + id_off);
-    assert_int_equal(rt.id_len, id_len);
-    assert_err_untouched(&err);
-
-    free(buf);
+    expect_route_n(path, len, NGX_AUTOSCALE_ROUTE_CLUSTER, CLUSTER_METHODS,
+                   id_off, id_len);
 }
 
 
 static void
-expect_cluster(const char *path, size_t id_off, size_t id_len)
+expect_cluster(const char *path, ptrdiff_t id_off, size_t id_len)
 {
     expect_cluster_n(path, strlen(path), id_off, id_len);
 }
@@ -177,20 +205,18 @@ static void
 expect_route_err_n(const char *path, size_t len, int status,
     const char *code, const char *text)
 {
-    char                   *buf;
-    ngx_autoscale_err_t     err;
-    ngx_autoscale_route_t   rt;
+    routed_t  r;
 
-    assert_int_equal(route_n(path, len, &rt, &err, &buf), -1);
-    assert_err(&err, status, code, text);
+    route_n(path, len, &r);
+
+    assert_int_equal(r.rc, -1);
+    assert_err(&r.err, status, code, text);
 
     /* nothing half-filled is left behind */
-    assert_int_equal(rt.route, 0);
-    assert_int_equal(rt.methods, 0);
-    assert_null(rt.id);
-    assert_int_equal(rt.id_len, 0);
-
-    free(buf);
+    assert_int_equal(r.rt.route, 0);
+    assert_int_equal(r.rt.methods, 0);
+    assert_null(r.rt.id);
+    assert_int_equal(r.rt.id_len, 0);
 }
 
 
@@ -205,6 +231,29 @@ static void
 expect_bad_id(const char *path)
 {
     expect_route_err_n(path, strlen(path), 400, "InvalidId", BAD_ID_TEXT);
+}
+
+
+static void
+expect_bad_bp_id(const char *path)
+{
+    expect_route_err_n(path, strlen(path), 400, "InvalidId", BAD_BP_ID_TEXT);
+}
+
+
+static void
+test_method_bits(void **state)
+{
+    (void) state;
+
+    assert_int_equal(NGX_AUTOSCALE_GET, 0x01);
+    assert_int_equal(NGX_AUTOSCALE_HEAD, 0x02);
+    assert_int_equal(NGX_AUTOSCALE_POST, 0x04);
+    assert_int_equal(NGX_AUTOSCALE_PUT, 0x08);
+    assert_int_equal(NGX_AUTOSCALE_DELETE, 0x10);
+    assert_int_equal(NGX_AUTOSCALE_READS, 0x03);
+    assert_int_equal(NGX_AUTOSCALE_WRITES, 0x1c);
+    assert_int_equal(NGX_AUTOSCALE_READS & NGX_AUTOSCALE_WRITES, 0);
 }
 
 
@@ -237,6 +286,176 @@ test_route_cluster_id(void **state)
 }
 
 
+static const struct {
+    const char             *name;
+    ngx_autoscale_route_e   route;
+    unsigned                methods;
+} subs[] = {
+    { "scale", NGX_AUTOSCALE_ROUTE_SCALE, NGX_AUTOSCALE_POST },
+    { "hibernate", NGX_AUTOSCALE_ROUTE_HIBERNATE, NGX_AUTOSCALE_POST },
+    { "reactivate", NGX_AUTOSCALE_ROUTE_REACTIVATE, NGX_AUTOSCALE_POST },
+    { "metrics", NGX_AUTOSCALE_ROUTE_CLUSTER_METRICS,
+      NGX_AUTOSCALE_GET | NGX_AUTOSCALE_HEAD },
+    { "events", NGX_AUTOSCALE_ROUTE_CLUSTER_EVENTS,
+      NGX_AUTOSCALE_GET | NGX_AUTOSCALE_HEAD },
+    { "agents", NGX_AUTOSCALE_ROUTE_CLUSTER_AGENTS,
+      NGX_AUTOSCALE_GET | NGX_AUTOSCALE_HEAD }
+};
+
+#define NSUBS  (sizeof(subs) / sizeof(subs[0]))
+
+
+static void
+test_route_sub(void **state)
+{
+    char    path[256];
+    size_t  i;
+
+    (void) state;
+
+    /* all ten routes are distinct */
+    assert_int_equal(NGX_AUTOSCALE_ROUTE_CLUSTERS, 1);
+    assert_int_equal(NGX_AUTOSCALE_ROUTE_BLUEPRINT, 10);
+
+    for (i = 0; i < NSUBS; i++) {
+        snprintf(path, sizeof(path), "clusters/c-1/%s", subs[i].name);
+        expect_route(path, subs[i].route, subs[i].methods, 9, 3);
+
+        snprintf(path, sizeof(path), "/clusters/c-1/%s", subs[i].name);
+        expect_route(path, subs[i].route, subs[i].methods, 10, 3);
+
+        snprintf(path, sizeof(path), "/clusters/c-1/%s/", subs[i].name);
+        expect_route(path, subs[i].route, subs[i].methods, 10, 3);
+
+        snprintf(path, sizeof(path), "/clusters/Z/%s", subs[i].name);
+        expect_route(path, subs[i].route, subs[i].methods, 10, 1);
+    }
+}
+
+
+static void
+test_route_sub_bad_id(void **state)
+{
+    char    path[512], *id;
+    size_t  i;
+
+    (void) state;
+
+    id = repeat("i", 101);
+
+    for (i = 0; i < NSUBS; i++) {
+        snprintf(path, sizeof(path), "/clusters/a.b/%s", subs[i].name);
+        expect_bad_id(path);
+
+        snprintf(path, sizeof(path), "/clusters/%%41/%s/", subs[i].name);
+        expect_bad_id(path);
+
+        snprintf(path, sizeof(path), "/clusters/%s/%s", id, subs[i].name);
+        expect_bad_id(path);
+
+        /* 100 is still an id */
+        snprintf(path, sizeof(path), "/clusters/%.100s/%s", id,
+                 subs[i].name);
+        expect_route(path, subs[i].route, subs[i].methods, 10, 100);
+    }
+
+    free(id);
+}
+
+
+/* an unknown sub-resource is 404 even with a bad id */
+static void
+test_route_sub_unknown(void **state)
+{
+    char    path[256];
+    size_t  i;
+
+    (void) state;
+
+    expect_404("/clusters/x/y");
+    expect_404("/clusters/x/scal");
+    expect_404("/clusters/x/scales");
+    expect_404("/clusters/x/Scale");
+    expect_404("/clusters/x/SCALE");
+    expect_404("/clusters/x/metric");
+    expect_404("/clusters/x/agents.json");
+    expect_404("/clusters/x/scale%20");
+    expect_404("/clusters/x/ scale");
+    expect_404("/clusters/x/clusters");
+    expect_404("/clusters/x/blueprints");
+    expect_404("/clusters/a.b/nope");
+    expect_404("/clusters/../nope");
+    expect_404("/clusters//scale");
+    expect_404("/clusters/x//");
+    expect_404("/clusters/x/scale//");
+    expect_404("//clusters/x/scale");
+
+    for (i = 0; i < NSUBS; i++) {
+        snprintf(path, sizeof(path), "/clusters/x/%s/y", subs[i].name);
+        expect_404(path);
+        snprintf(path, sizeof(path), "/clusters/x/%s/%s", subs[i].name,
+                 subs[i].name);
+        expect_404(path);
+        snprintf(path, sizeof(path), "/clusters/%s", subs[i].name);
+        expect_cluster(path, 10, strlen(subs[i].name));
+        snprintf(path, sizeof(path), "/%s/x", subs[i].name);
+        expect_404(path);
+        snprintf(path, sizeof(path), "/blueprints/x/%s", subs[i].name);
+        expect_404(path);
+    }
+}
+
+
+static void
+test_route_blueprints(void **state)
+{
+    char  *id, path[512];
+
+    (void) state;
+
+    expect_route("blueprints", NGX_AUTOSCALE_ROUTE_BLUEPRINTS,
+                 BLUEPRINTS_METHODS, -1, 0);
+    expect_route("/blueprints", NGX_AUTOSCALE_ROUTE_BLUEPRINTS,
+                 BLUEPRINTS_METHODS, -1, 0);
+    expect_route("/blueprints/", NGX_AUTOSCALE_ROUTE_BLUEPRINTS,
+                 BLUEPRINTS_METHODS, -1, 0);
+
+    expect_route("blueprints/bp-1", NGX_AUTOSCALE_ROUTE_BLUEPRINT,
+                 NGX_AUTOSCALE_GET | NGX_AUTOSCALE_HEAD, 11, 4);
+    expect_route("/blueprints/bp-1", NGX_AUTOSCALE_ROUTE_BLUEPRINT,
+                 NGX_AUTOSCALE_GET | NGX_AUTOSCALE_HEAD, 12, 4);
+    expect_route("/blueprints/aZ09-_/", NGX_AUTOSCALE_ROUTE_BLUEPRINT,
+                 NGX_AUTOSCALE_GET | NGX_AUTOSCALE_HEAD, 12, 6);
+
+    id = repeat("b", 101);
+    snprintf(path, sizeof(path), "/blueprints/%.100s", id);
+    expect_route(path, NGX_AUTOSCALE_ROUTE_BLUEPRINT,
+                 NGX_AUTOSCALE_GET | NGX_AUTOSCALE_HEAD, 12, 100);
+    snprintf(path, sizeof(path), "/blueprints/%s", id);
+    expect_bad_bp_id(path);
+    free(id);
+
+    expect_bad_bp_id("/blueprints/a.b");
+    expect_bad_bp_id("/blueprints/..");
+    expect_bad_bp_id("/blueprints/a b/");
+    expect_bad_bp_id("/blueprints/%41");
+    expect_bad_bp_id("/blueprints/\xc3\xa9");
+    expect_route_err_n("/blueprints/a\0b", 15, 400, "InvalidId",
+                       BAD_BP_ID_TEXT);
+
+    expect_404("blueprint");
+    expect_404("Blueprints");
+    expect_404("blueprintsx");
+    expect_404("/blueprints//");
+    expect_404("/blueprints//x");
+    expect_404("/blueprints/x/y");
+    expect_404("/blueprints/a.b/y");
+    expect_404("/blueprints/x/y/z");
+    expect_404("//blueprints");
+    expect_404("/clusters/x/blueprints/y");
+}
+
+
 static void
 test_route_id_length(void **state)
 {
@@ -265,31 +484,50 @@ test_route_id_length(void **state)
 }
 
 
-/* every byte value inside an id */
+/* every byte value inside an id, alone and before a sub-resource */
 static void
 test_route_id_every_byte(void **state)
 {
-    int                     c, valid;
-    char                    path[] = "/clusters/aXb";
-    size_t                  len = sizeof(path) - 1;
+    int     c, valid;
+    char    path[] = "/clusters/aXb";
+    char    sub[] = "/clusters/aXb/events";
+    char    bp[] = "/blueprints/aXb";
 
     (void) state;
 
     for (c = 0; c < 256; c++) {
         path[11] = (char) c;
+        sub[11] = (char) c;
+        bp[12] = (char) c;
 
         valid = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
                 || (c >= '0' && c <= '9') || c == '-' || c == '_';
 
         if (valid) {
-            expect_cluster_n(path, len, 10, 3);
+            expect_cluster_n(path, sizeof(path) - 1, 10, 3);
+            expect_route_n(sub, sizeof(sub) - 1,
+                           NGX_AUTOSCALE_ROUTE_CLUSTER_EVENTS,
+                           NGX_AUTOSCALE_GET | NGX_AUTOSCALE_HEAD, 10, 3);
+            expect_route_n(bp, sizeof(bp) - 1,
+                           NGX_AUTOSCALE_ROUTE_BLUEPRINT,
+                           NGX_AUTOSCALE_GET | NGX_AUTOSCALE_HEAD, 12, 3);
 
         } else if (c == '/') {
-            /* three segments */
-            expect_route_err_n(path, len, 404, "NotFound", NOT_FOUND_TEXT);
+            /* "b" is no sub-resource; four segments; blueprint 3 */
+            expect_route_err_n(path, sizeof(path) - 1, 404, "NotFound",
+                               NOT_FOUND_TEXT);
+            expect_route_err_n(sub, sizeof(sub) - 1, 404, "NotFound",
+                               NOT_FOUND_TEXT);
+            expect_route_err_n(bp, sizeof(bp) - 1, 404, "NotFound",
+                               NOT_FOUND_TEXT);
 
         } else {
-            expect_route_err_n(path, len, 400, "InvalidId", BAD_ID_TEXT);
+            expect_route_err_n(path, sizeof(path) - 1, 400, "InvalidId",
+                               BAD_ID_TEXT);
+            expect_route_err_n(sub, sizeof(sub) - 1, 400, "InvalidId",
+                               BAD_ID_TEXT);
+            expect_route_err_n(bp, sizeof(bp) - 1, 400, "InvalidId",
+                               BAD_BP_ID_TEXT);
         }
     }
 }
@@ -313,6 +551,8 @@ test_route_id_odd(void **state)
 
     /* a NUL byte in the middle of a decoded uri */
     expect_route_err_n("/clusters/a\0b", 13, 400, "InvalidId", BAD_ID_TEXT);
+    expect_route_err_n("/clusters/a\0b/scale", 19, 400, "InvalidId",
+                       BAD_ID_TEXT);
 }
 
 
@@ -357,24 +597,28 @@ test_route_not_found(void **state)
 static void
 test_route_len(void **state)
 {
-    char                   *buf;
-    ngx_autoscale_err_t     err;
-    ngx_autoscale_route_t   rt;
-
     (void) state;
 
     expect_cluster_n("/clusters/abcdef", 13, 10, 3);
     expect_cluster_n("/clusters/abc/def", 14, 10, 3);
     expect_route_err_n("/clusters/abc", 0, 404, "NotFound", NOT_FOUND_TEXT);
     expect_route_err_n("/clusters/abc", 5, 404, "NotFound", NOT_FOUND_TEXT);
+    expect_route_n("/clusters/abc", 9, NGX_AUTOSCALE_ROUTE_CLUSTERS,
+                   CLUSTERS_METHODS, -1, 0);
+    expect_route_n("/clusters/abc", 10, NGX_AUTOSCALE_ROUTE_CLUSTERS,
+                   CLUSTERS_METHODS, -1, 0);
 
-    assert_int_equal(route_n("/clusters/abc", 9, &rt, &err, &buf), 0);
-    assert_int_equal(rt.route, NGX_AUTOSCALE_ROUTE_CLUSTERS);
-    free(buf);
-
-    assert_int_equal(route_n("/clusters/abc", 10, &rt, &err, &buf), 0);
-    assert_int_equal(rt.route, NGX_AUTOSCALE_ROUTE_CLUSTERS);
-    free(buf);
+    /* a longer word cut to a known one, and the other way round */
+    expect_route_n("/clusters/abc/scalex", 19, NGX_AUTOSCALE_ROUTE_SCALE,
+                   NGX_AUTOSCALE_POST, 10, 3);
+    expect_route_n("/clusters/abc/scale/x", 20, NGX_AUTOSCALE_ROUTE_SCALE,
+                   NGX_AUTOSCALE_POST, 10, 3);
+    expect_route_err_n("/clusters/abc/scale", 18, 404, "NotFound",
+                       NOT_FOUND_TEXT);
+    expect_route_n("/blueprints/bp/x", 14, NGX_AUTOSCALE_ROUTE_BLUEPRINT,
+                   NGX_AUTOSCALE_GET | NGX_AUTOSCALE_HEAD, 12, 2);
+    expect_route_n("/blueprintsx", 11, NGX_AUTOSCALE_ROUTE_BLUEPRINTS,
+                   BLUEPRINTS_METHODS, -1, 0);
 }
 
 
@@ -1055,12 +1299,397 @@ test_args_len(void **state)
 }
 
 
+/* valid_time on an exact copy, so ASan sees any overread */
+static void
+expect_time_n(const char *s, size_t len, int valid)
+{
+    int    rc;
+    char  *buf;
+
+    buf = exact(s, len);
+    rc = ngx_autoscale_valid_time(buf, len);
+    free(buf);
+
+    if (rc != valid) {
+        fail_msg("valid_time(\"%.*s\") is %d", (int) len, s, rc);
+    }
+}
+
+
+static void
+expect_time(const char *s, int valid)
+{
+    expect_time_n(s, strlen(s), valid);
+}
+
+
+static void
+test_time_valid(void **state)
+{
+    (void) state;
+
+    expect_time("2026-02-18T21:50:00Z", 1);
+    expect_time("2026-02-18t21:50:00Z", 1);
+    expect_time("2026-02-18 21:50:00Z", 1);
+    expect_time("2026-02-18T21:50:00z", 1);
+    expect_time("2026-02-18T21:50:00.5Z", 1);
+    expect_time("2026-02-18T21:50:00.000000Z", 1);
+    expect_time("2026-02-18T21:50:00.123456789Z", 1);
+    expect_time("2026-02-18T21:50:00+05:30", 1);
+    expect_time("2026-02-18T21:50:00-08:00", 1);
+    expect_time("2026-02-18T21:50:00+00:00", 1);
+    expect_time("2026-02-18T21:50:00-00:00", 1);
+    expect_time("2026-02-18T21:50:00+23:59", 1);
+    expect_time("2026-02-18T21:50:00.1-23:59", 1);
+    expect_time("0001-01-01T00:00:00Z", 1);
+    expect_time("9999-12-31T23:59:59.999999999+23:59", 1);
+    expect_time("2026-01-31T00:00:00Z", 1);
+    expect_time("2026-12-31T00:00:00Z", 1);
+}
+
+
+static void
+test_time_invalid(void **state)
+{
+    char  *s;
+
+    (void) state;
+
+    /* too short, too long */
+    expect_time("", 0);
+    expect_time("2026-02-18", 0);
+    expect_time("2026-02-18T21:50:00", 0);
+    expect_time("2026-02-18T21:50Z", 0);
+    expect_time("2026-02-18T21:50:00.5", 0);
+    expect_time("2026-02-18T21:50:00.1234567890Z", 0);
+    expect_time("2026-02-18T21:50:00.123456789012345678901Z", 0);
+
+    /* out of range */
+    expect_time("0000-01-01T00:00:00Z", 0);
+    expect_time("2026-00-18T21:50:00Z", 0);
+    expect_time("2026-13-18T21:50:00Z", 0);
+    expect_time("2026-02-00T21:50:00Z", 0);
+    expect_time("2026-01-32T21:50:00Z", 0);
+    expect_time("2026-02-18T24:00:00Z", 0);
+    expect_time("2026-02-18T21:60:00Z", 0);
+    expect_time("2026-02-18T21:50:60Z", 0);
+    expect_time("2026-02-18T21:50:00+24:00", 0);
+    expect_time("2026-02-18T21:50:00+05:60", 0);
+    expect_time("2026-02-18T99:99:99Z", 0);
+
+    /* zone */
+    expect_time("2026-02-18T21:50:00ZZ", 0);
+    expect_time("2026-02-18T21:50:00Z ", 0);
+    expect_time("2026-02-18T21:50:00 Z", 0);
+    expect_time("2026-02-18T21:50:00UTC", 0);
+    expect_time("2026-02-18T21:50:00+0530", 0);
+    expect_time("2026-02-18T21:50:00+05", 0);
+    expect_time("2026-02-18T21:50:00+5:30", 0);
+    expect_time("2026-02-18T21:50:00+05:3", 0);
+    expect_time("2026-02-18T21:50:00+05:300", 0);
+    expect_time("2026-02-18T21:50:00+05-30", 0);
+    expect_time("2026-02-18T21:50:00 05:30", 0);
+    expect_time("2026-02-18T21:50:00*05:30", 0);
+    expect_time("2026-02-18T21:50:00+05:30Z", 0);
+    expect_time("2026-02-18T21:50:00Z+05:30", 0);
+    expect_time("2026-02-18T21:50:00+aa:30", 0);
+    expect_time("2026-02-18T21:50:00+05:a0", 0);
+
+    /* fraction */
+    expect_time("2026-02-18T21:50:00.Z", 0);
+    expect_time("2026-02-18T21:50:00.+05:30", 0);
+    expect_time("2026-02-18T21:50:00,5Z", 0);
+    expect_time("2026-02-18T21:50:00.5.5Z", 0);
+    expect_time("2026-02-18T21:50:00.5aZ", 0);
+    expect_time("2026-02-18T21:50:00..5Z", 0);
+
+    /* shape */
+    expect_time("2026-02-18X21:50:00Z", 0);
+    expect_time("2026-02-18_21:50:00Z", 0);
+    expect_time("2026-02-18T21:50:00.5T", 0);
+    expect_time("2026/02/18T21:50:00Z", 0);
+    expect_time("2026-2-18T21:50:00.5Z", 0);
+    expect_time("26-02-18T21:50:00.5Z", 0);
+    expect_time("-2026-02-18T21:50:00Z", 0);
+    expect_time("+2026-02-18T21:50:00Z", 0);
+    expect_time(" 2026-02-18T21:50:00Z", 0);
+    expect_time("20260-02-18T21:50:00Z", 0);
+    expect_time("2026-02-18T21:50:0.5Z", 0);
+    expect_time("2026-02-18T1:50:00.5Z", 0);
+    expect_time("2026-+2-18T21:50:00Z", 0);
+    expect_time("2026--2-18T21:50:00Z", 0);
+    expect_time("2026-02-18T21:50:00\0Z", 0);
+    expect_time_n("2026-02-18T21:50:00\0", 20, 0);
+    expect_time_n("2026-02-18T21:50:00Z\0", 21, 0);
+    expect_time_n("2026-02\0018T21:50:00Z", 20, 0);
+    expect_time("\xd9\xa2\xd9\xa0\xd9\xa2\xd9\xa6-02-18T21:50:00Z", 0);
+
+    /* very long: no overread */
+    s = repeat("2", 5000);
+    expect_time(s, 0);
+    memcpy(s, "2026-02-18T21:50:00Z", 20);
+    expect_time(s, 0);
+    expect_time_n(s, 20, 1);
+    expect_time_n(s, 19, 0);
+    expect_time_n(s, 21, 0);
+    free(s);
+}
+
+
+static int
+days_in(int year, int month)
+{
+    static const int  days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+                                 31 };
+
+    if (month == 2 && year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)) {
+        return 29;
+    }
+
+    return days[month - 1];
+}
+
+
+/* every day 0..32 of every month, in plain and leap years */
+static void
+test_time_calendar(void **state)
+{
+    int     y, m, d;
+    char    s[64];
+    size_t  i;
+
+    static const int  years[] = { 2023, 2024, 1900, 2000, 2100, 2400, 1,
+                                  4, 9999, 1600 };
+
+    (void) state;
+
+    for (i = 0; i < sizeof(years) / sizeof(years[0]); i++) {
+        y = years[i];
+        for (m = 0; m <= 13; m++) {
+            for (d = 0; d <= 32; d++) {
+                snprintf(s, sizeof(s), "%04d-%02d-%02dT12:00:00Z", y, m, d);
+                expect_time(s, m >= 1 && m <= 12 && d >= 1
+                               && d <= days_in(y, m));
+            }
+        }
+    }
+
+    /* the spot checks */
+    assert_int_equal(days_in(2024, 2), 29);
+    assert_int_equal(days_in(1900, 2), 28);
+    assert_int_equal(days_in(2000, 2), 29);
+    expect_time("2024-02-29T00:00:00Z", 1);
+    expect_time("2000-02-29T00:00:00Z", 1);
+    expect_time("1900-02-29T00:00:00Z", 0);
+    expect_time("2023-02-29T00:00:00Z", 0);
+    expect_time("2026-04-31T00:00:00Z", 0);
+    expect_time("2026-06-31T00:00:00Z", 0);
+    expect_time("2026-09-31T00:00:00Z", 0);
+    expect_time("2026-11-31T00:00:00Z", 0);
+    expect_time("2026-08-31T00:00:00Z", 1);
+}
+
+
+/* every hour, minute and second, and every offset */
+static void
+test_time_clock(void **state)
+{
+    int   h, m;
+    char  s[64];
+
+    (void) state;
+
+    for (h = 0; h <= 25; h++) {
+        for (m = 0; m <= 61; m++) {
+            snprintf(s, sizeof(s), "2026-02-18T%02d:%02d:00Z", h, m);
+            expect_time(s, h <= 23 && m <= 59);
+            snprintf(s, sizeof(s), "2026-02-18T00:00:%02d.5Z", m);
+            expect_time(s, m <= 59);
+            snprintf(s, sizeof(s), "2026-02-18T00:00:00+%02d:%02d", h, m);
+            expect_time(s, h <= 23 && m <= 59);
+            snprintf(s, sizeof(s), "2026-02-18T00:00:00.25-%02d:%02d", h, m);
+            expect_time(s, h <= 23 && m <= 59);
+        }
+    }
+}
+
+
+/* every byte in each separator and digit position */
+static void
+test_time_every_byte(void **state)
+{
+    int     c, valid;
+    char    s[] = "2026-02-18T21:50:00Z";
+    size_t  i;
+
+    static const char  digit_pos[] = { 0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14,
+                                       15, 17, 18 };
+
+    (void) state;
+
+    for (c = 0; c < 256; c++) {
+        for (i = 0; i < sizeof(s) - 1; i++) {
+            if (memchr(digit_pos, (int) i, sizeof(digit_pos))
+                && c >= '0' && c <= '9')
+            {
+                /* digits are range-checked elsewhere */
+                continue;
+            }
+
+            strcpy(s, "2026-02-18T21:50:00Z");
+            s[i] = (char) c;
+
+            switch (i) {
+            case 4: case 7:
+                valid = (c == '-');
+                break;
+            case 10:
+                valid = (c == 'T' || c == 't' || c == ' ');
+                break;
+            case 13: case 16:
+                valid = (c == ':');
+                break;
+            case 19:
+                valid = (c == 'Z' || c == 'z');
+                break;
+            default:
+                valid = 0;
+            }
+
+            expect_time_n(s, sizeof(s) - 1, valid);
+        }
+    }
+}
+
+
+#define SINCE_TEXT  "query parameter 'since' must be an RFC 3339 time, " \
+                    "e.g. 2026-02-18T21:50:00Z"
+
+
+static const ngx_autoscale_arg_spec_t  time_spec[] = {
+    { "since", NGX_AUTOSCALE_ARG_TIME, 0, 0, NULL },
+    { "until", NGX_AUTOSCALE_ARG_TIME, 0, 0, NULL },
+    { "page", NGX_AUTOSCALE_ARG_INT, 1, 10, NULL }
+};
+
+#define NTIME  (sizeof(time_spec) / sizeof(time_spec[0]))
+
+
+static void
+expect_since(const char *args, const char *since)
+{
+    ngx_autoscale_arg_t   out[NTIME];
+    ngx_autoscale_err_t   err;
+
+    assert_int_equal(parse_n(args, strlen(args), time_spec, NTIME, out, &err),
+                     0);
+    assert_err_untouched(&err);
+    assert_int_equal(out[0].present, 1);
+    assert_string_equal(out[0].str, since);
+    assert_int_equal(out[0].num, 0);
+    assert_int_equal(out[1].present, 0);
+    assert_int_equal(out[2].present, 0);
+}
+
+
+static void
+expect_time_err(const char *args, const char *text)
+{
+    ngx_autoscale_arg_t   out[NTIME];
+    ngx_autoscale_err_t   err;
+
+    assert_int_equal(parse_n(args, strlen(args), time_spec, NTIME, out, &err),
+                     -1);
+    assert_err(&err, 400, "InvalidQuery", text);
+}
+
+
+static void
+test_args_time(void **state)
+{
+    char                 *val, *buf;
+    size_t                n;
+    const char           *args;
+    ngx_autoscale_arg_t   out[NTIME];
+    ngx_autoscale_err_t   err;
+
+    (void) state;
+
+    expect_since("since=2026-02-18T21:50:00Z", "2026-02-18T21:50:00Z");
+    expect_since("since=2026-02-18T21:50:00.123456789z",
+                 "2026-02-18T21:50:00.123456789z");
+    expect_since("since=2026-02-18T21%3A50%3A00Z", "2026-02-18T21:50:00Z");
+    expect_since("since=2026-02-18T21%3a50%3a00Z", "2026-02-18T21:50:00Z");
+    expect_since("since=2026-02-18T21:50:00-08:00",
+                 "2026-02-18T21:50:00-08:00");
+
+    /* a plus must be sent as %2B: '+' is a space */
+    expect_since("since=2026-02-18T21:50:00%2B05:30",
+                 "2026-02-18T21:50:00+05:30");
+    expect_since("since=2026-02-18T21:50:00%2b05:30",
+                 "2026-02-18T21:50:00+05:30");
+    expect_time_err("since=2026-02-18T21:50:00+05:30", SINCE_TEXT);
+    expect_since("since=2026-02-18+21:50:00Z", "2026-02-18 21:50:00Z");
+    expect_since("since=2026-02-18%2021:50:00Z", "2026-02-18 21:50:00Z");
+
+    expect_time_err("since", SINCE_TEXT);
+    expect_time_err("since=", SINCE_TEXT);
+    expect_time_err("since=now", SINCE_TEXT);
+    expect_time_err("since=1771451400", SINCE_TEXT);
+    expect_time_err("since=2026-02-18", SINCE_TEXT);
+    expect_time_err("since=2026-02-18T21:50:00", SINCE_TEXT);
+    expect_time_err("since=2026-02-30T21:50:00Z", SINCE_TEXT);
+    expect_time_err("since=2026-02-18T21:50:00Z%00", SINCE_TEXT);
+    expect_time_err("since=2026-02-18T21:50:00Z%", SINCE_TEXT);
+    expect_time_err("since=2026-02-18T21:50:00%2", SINCE_TEXT);
+    expect_time_err("until=2026-02-18T21:50:00.Z",
+                    "query parameter 'until' must be an RFC 3339 time, "
+                    "e.g. 2026-02-18T21:50:00Z");
+    expect_time_err("since=2026-02-18T21:50:00Z&since=2026-02-18T21:50:00Z",
+                    "query parameter 'since' is given twice");
+    expect_time_err("since=2026-02-18T21:50:00Z&page=0",
+                    "query parameter 'page' must be an integer from 1 to 10");
+
+    /* both, with another kind */
+    args = "until=2024-02-29T23:59:59.5%2B01:00&page=3"
+           "&since=2000-01-01T00:00:00Z";
+    assert_int_equal(parse_n(args, strlen(args), time_spec, NTIME, out, &err),
+                     0);
+    assert_err_untouched(&err);
+    assert_string_equal(out[0].str, "2000-01-01T00:00:00Z");
+    assert_string_equal(out[1].str, "2024-02-29T23:59:59.5+01:00");
+    assert_int_equal(out[2].num, 3);
+    assert_int_equal(out[0].present + out[1].present + out[2].present, 3);
+
+    /* longer than any time, and longer than the buffer */
+    val = repeat("1", 5000);
+    n = strlen(val) + 16;
+    buf = malloc(n);
+    assert_non_null(buf);
+    snprintf(buf, n, "since=%s", val);
+    free(val);
+    n = strlen(buf);
+    assert_int_equal(parse_n(buf, n, time_spec, NTIME, out, &err), -1);
+    free(buf);
+    assert_int_equal(n, 5006);
+    assert_err(&err, 400, "InvalidQuery", SINCE_TEXT);
+
+    expect_time_err("since=2026-02-18T21:50:00.123456789012345678901234567Z",
+                    SINCE_TEXT);
+}
+
+
 int
 main(void)
 {
     const struct CMUnitTest  tests[] = {
+        cmocka_unit_test(test_method_bits),
         cmocka_unit_test(test_route_clusters),
         cmocka_unit_test(test_route_cluster_id),
+        cmocka_unit_test(test_route_sub),
+        cmocka_unit_test(test_route_sub_bad_id),
+        cmocka_unit_test(test_route_sub_unknown),
+        cmocka_unit_test(test_route_blueprints),
         cmocka_unit_test(test_route_id_length),
         cmocka_unit_test(test_route_id_every_byte),
         cmocka_unit_test(test_route_id_odd),
@@ -1083,6 +1712,12 @@ main(void)
         cmocka_unit_test(test_args_duplicates),
         cmocka_unit_test(test_args_first_error),
         cmocka_unit_test(test_args_len),
+        cmocka_unit_test(test_time_valid),
+        cmocka_unit_test(test_time_invalid),
+        cmocka_unit_test(test_time_calendar),
+        cmocka_unit_test(test_time_clock),
+        cmocka_unit_test(test_time_every_byte),
+        cmocka_unit_test(test_args_time),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
