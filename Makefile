@@ -17,7 +17,10 @@ SOURCES  := config ngx_autoscale_module.c $(wildcard src/*.c src/*.h)
 # the pure parts, unit-tested without nginx or libpq
 UNIT_CFLAGS := -std=c99 -Wall -Wextra -Werror -g -O1 -Isrc \
                -fsanitize=address,undefined -fno-omit-frame-pointer
-UNIT_TESTS  := $(BUILD)/unit/test_route $(BUILD)/unit/test_json
+UNIT_TESTS  := $(BUILD)/unit/test_route $(BUILD)/unit/test_json \
+               $(BUILD)/unit/test_body $(BUILD)/unit/test_policy
+# what a unit needs besides its own source
+UNIT_DEPS_body := src/ngx_autoscale_route.c
 
 .PHONY: all deps test unit suites demo demo-stop bench clean
 
@@ -43,9 +46,12 @@ $(MODULE): $(NGX_TREE)/objs/Makefile $(SOURCES)
 	cp $(NGX_TREE)/objs/ngx_http_autoscale_module.so $@.tmp
 	mv -f $@.tmp $@
 
-$(BUILD)/unit/test_%: t/unit/test_%.c src/ngx_autoscale_%.c src/ngx_autoscale_%.h
+.SECONDEXPANSION:
+$(BUILD)/unit/test_%: t/unit/test_%.c src/ngx_autoscale_%.c src/ngx_autoscale_%.h \
+                      $$(UNIT_DEPS_$$*)
 	@mkdir -p $(BUILD)/unit
-	$(CC) $(UNIT_CFLAGS) -o $@ $< src/ngx_autoscale_$*.c -lcmocka -lcjson -lm
+	$(CC) $(UNIT_CFLAGS) -o $@ $< src/ngx_autoscale_$*.c $(UNIT_DEPS_$*) \
+	    -lcmocka -lcjson -lm
 
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do $$t; done

@@ -1,0 +1,133 @@
+
+/*
+ * Copyright (C) ngx_autoscale_module authors
+ *
+ * The scaling decision (SPEC §8): from a cluster, its latest metrics row and,
+ * for target tracking, the rows of the stabilization window, what to do and
+ * why.  Plain C with no nginx or libpq headers, so it is unit-tested on its
+ * own; the caller reads the rows and writes the result.
+ */
+
+
+#ifndef _NGX_AUTOSCALE_POLICY_H_INCLUDED_
+#define _NGX_AUTOSCALE_POLICY_H_INCLUDED_
+
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+
+#define NGX_AUTOSCALE_REASON_LEN  256
+
+
+/*
+ * A stored metrics row for target tracking: the raw column of the target
+ * metric (queue_length, not per worker, for queue_per_worker), its age in
+ * seconds and the workers the cluster had then.
+ */
+typedef struct {
+    double                        value;
+    double                        age;
+    int                           workers;
+} ngx_autoscale_policy_sample_t;
+
+
+typedef struct {
+    /* the cluster */
+    const char                   *status;       /* "active", ...; NULL: none */
+    int                           paused;
+    int                           min_workers;
+    int                           max_workers;
+    int                           current_workers;
+    int                           target_workers;  /* shown, not used */
+    const char                   *policy;       /* "threshold" | "target";
+                                                   NULL: "threshold" */
+    double                        scale_up_queue;
+    double                        scale_up_cpu;
+    double                        scale_down_queue;
+    double                        scale_down_cpu;
+    double                        scale_up_factor;
+    double                        scale_down_factor;
+    double                        scale_up_cooldown;     /* seconds */
+    double                        scale_down_cooldown;   /* seconds */
+    const char                   *target_metric;  /* "queue_per_worker" |
+                                                     "cpu_usage" |
+                                                     "load_percentage" */
+    double                        target_value;
+    double                        tolerance;
+    double                        stabilization_window;  /* seconds */
+    double                        since_scaled;  /* s since last_scaled_at;
+                                                    < 0: never scaled */
+
+    /* the latest metrics row */
+    int                           has_metrics;
+    double                        metrics_age;   /* seconds */
+    double                        max_age;       /* 2 x collect interval */
+    double                        queue_length;
+    double                        cpu_usage;
+    double                        load_percentage;
+
+    /* target tracking: rows of the stabilization window, in any order */
+    const ngx_autoscale_policy_sample_t  *history;
+    size_t                        nhistory;
+} ngx_autoscale_policy_input_t;
+
+
+typedef enum {
+    NGX_AUTOSCALE_HOLD = 0,
+    NGX_AUTOSCALE_SCALE_UP,
+    NGX_AUTOSCALE_SCALE_DOWN,
+    NGX_AUTOSCALE_BOUNDS         /* current outside [min, max], brought back */
+} ngx_autoscale_action_e;
+
+
+/* the constraints that applied to a decision, as bits */
+#define NGX_AUTOSCALE_C_NOT_ACTIVE        0x0001
+#define NGX_AUTOSCALE_C_PAUSED            0x0002
+#define NGX_AUTOSCALE_C_NO_METRICS        0x0004
+#define NGX_AUTOSCALE_C_STALE_METRICS     0x0008
+#define NGX_AUTOSCALE_C_COOLDOWN_UP       0x0010
+#define NGX_AUTOSCALE_C_COOLDOWN_DOWN     0x0020
+#define NGX_AUTOSCALE_C_AT_MAX            0x0040
+#define NGX_AUTOSCALE_C_AT_MIN            0x0080
+#define NGX_AUTOSCALE_C_WITHIN_TOLERANCE  0x0100
+#define NGX_AUTOSCALE_C_STABILIZED        0x0200
+#define NGX_AUTOSCALE_C_CLAMPED_MAX       0x0400
+#define NGX_AUTOSCALE_C_CLAMPED_MIN       0x0800
+#define NGX_AUTOSCALE_C_NO_TRIGGER        0x1000
+#define NGX_AUTOSCALE_C_INVALID_INPUT     0x2000
+
+#define NGX_AUTOSCALE_C_LAST              NGX_AUTOSCALE_C_INVALID_INPUT
+
+
+typedef struct {
+    ngx_autoscale_action_e        action;
+    int                           from;
+    int                           to;          /* == from when held */
+    int                           proposal;    /* what the policy asked for
+                                                  before bounds and cooldowns;
+                                                  from if it was not asked */
+    unsigned                      constraints;
+    char                          reason[NGX_AUTOSCALE_REASON_LEN];
+} ngx_autoscale_decision_t;
+
+
+void ngx_autoscale_policy_decide(const ngx_autoscale_policy_input_t *in,
+    ngx_autoscale_decision_t *out);
+
+/*
+ * The object stored in clusters.last_decision: inputs, proposal,
+ * constraints (names), result (action, from, to) and reason; NULL on out of
+ * memory.
+ */
+cJSON *ngx_autoscale_policy_json(const ngx_autoscale_policy_input_t *in,
+    const ngx_autoscale_decision_t *d);
+
+/* "hold", "scale_up", "scale_down", "bounds"; "unknown" otherwise */
+const char *ngx_autoscale_action_name(ngx_autoscale_action_e a);
+
+/* the name of one constraint bit, as in the JSON; NULL if not one */
+const char *ngx_autoscale_constraint_name(unsigned bit);
+
+
+#endif /* _NGX_AUTOSCALE_POLICY_H_INCLUDED_ */

@@ -1,0 +1,1587 @@
+/*
+ * Unit tests of src/ngx_autoscale_policy.c: the scaling decision (SPEC §8)
+ * and its last_decision JSON.
+ */
+
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ngx_autoscale_policy.h"
+
+
+#define HOLD        NGX_AUTOSCALE_HOLD
+#define UP          NGX_AUTOSCALE_SCALE_UP
+#define DOWN        NGX_AUTOSCALE_SCALE_DOWN
+#define BOUNDS      NGX_AUTOSCALE_BOUNDS
+
+#define C_NOT_ACTIVE   NGX_AUTOSCALE_C_NOT_ACTIVE
+#define C_PAUSED       NGX_AUTOSCALE_C_PAUSED
+#define C_NO_METRICS   NGX_AUTOSCALE_C_NO_METRICS
+#define C_STALE        NGX_AUTOSCALE_C_STALE_METRICS
+#define C_COOL_UP      NGX_AUTOSCALE_C_COOLDOWN_UP
+#define C_COOL_DOWN    NGX_AUTOSCALE_C_COOLDOWN_DOWN
+#define C_AT_MAX       NGX_AUTOSCALE_C_AT_MAX
+#define C_AT_MIN       NGX_AUTOSCALE_C_AT_MIN
+#define C_TOLERANCE    NGX_AUTOSCALE_C_WITHIN_TOLERANCE
+#define C_STABILIZED   NGX_AUTOSCALE_C_STABILIZED
+#define C_CLAMP_MAX    NGX_AUTOSCALE_C_CLAMPED_MAX
+#define C_CLAMP_MIN    NGX_AUTOSCALE_C_CLAMPED_MIN
+#define C_NO_TRIGGER   NGX_AUTOSCALE_C_NO_TRIGGER
+#define C_INVALID      NGX_AUTOSCALE_C_INVALID_INPUT
+
+
+/* the seed's cluster: 3..20 workers, default thresholds, fresh metrics */
+static ngx_autoscale_policy_input_t
+threshold_input(int current, double queue, double cpu)
+{
+    ngx_autoscale_policy_input_t  in;
+
+    memset(&in, 0, sizeof(in));
+
+    in.status = "active";
+    in.paused = 0;
+    in.min_workers = 3;
+    in.max_workers = 20;
+    in.current_workers = current;
+    in.target_workers = current;
+    in.policy = "threshold";
+    in.scale_up_queue = 10;
+    in.scale_up_cpu = 80;
+    in.scale_down_queue = 2;
+    in.scale_down_cpu = 20;
+    in.scale_up_factor = 1.2;
+    in.scale_down_factor = 0.8;
+    in.scale_up_cooldown = 300;
+    in.scale_down_cooldown = 300;
+    in.target_metric = "cpu_usage";
+    in.target_value = 70;
+    in.tolerance = 0.1;
+    in.stabilization_window = 300;
+    in.since_scaled = -1;
+    in.has_metrics = 1;
+    in.metrics_age = 10;
+    in.max_age = 60;
+    in.queue_length = queue;
+    in.cpu_usage = cpu;
+    in.load_percentage = 40;
+    in.history = NULL;
+    in.nhistory = 0;
+
+    return in;
+}
+
+
+/* target tracking of cpu_usage at 50 for a cluster of 1..20 workers */
+static ngx_autoscale_policy_input_t
+target_input(int current, const char *metric, double value)
+{
+    ngx_autoscale_policy_input_t  in;
+
+    in = threshold_input(current, 0, 0);
+
+    in.min_workers = 1;
+    in.policy = "target";
+    in.target_metric = metric;
+    in.target_value = 50;
+
+    if (strcmp(metric, "queue_per_worker") == 0) {
+        in.queue_length = value;
+
+    } else if (strcmp(metric, "cpu_usage") == 0) {
+        in.cpu_usage = value;
+
+    } else {
+        in.load_percentage = value;
+    }
+
+    return in;
+}
+
+
+static ngx_autoscale_decision_t
+decide(const ngx_autoscale_policy_input_t *in)
+{
+    ngx_autoscale_decision_t  d;
+
+    /* garbage first: every field must be written */
+    memset(&d, 0x5a, sizeof(d));
+    ngx_autoscale_policy_decide(in, &d);
+
+    assert_non_null(memchr(d.reason, '\0', sizeof(d.reason)));
+    assert_true(strlen(d.reason) > 0);
+
+    return d;
+}
+
+
+static void
+expect(const ngx_autoscale_policy_input_t *in, ngx_autoscale_action_e action,
+    int to, int proposal, unsigned constraints, const char *reason)
+{
+    ngx_autoscale_decision_t  d;
+
+    d = decide(in);
+
+    if (d.action != action || d.to != to || d.proposal != proposal
+        || d.constraints != constraints)
+    {
+        print_error("got %s %d -> %d, proposal %d, constraints 0x%x: %s\n",
+                    ngx_autoscale_action_name(d.action), d.from, d.to,
+                    d.proposal, d.constraints, d.reason);
+    }
+
+    assert_int_equal(d.action, action);
+    assert_int_equal(d.from, in->current_workers);
+    assert_int_equal(d.to, to);
+    assert_int_equal(d.proposal, proposal);
+    assert_int_equal(d.constraints, constraints);
+
+    if (reason) {
+        assert_string_equal(d.reason, reason);
+    }
+}
+
+
+/* the table of AUTOSCALING_VERIFICATION.md */
+
+static void
+test_seed_up_queue(void **state)
+{
+    ngx_autoscale_policy_input_t  in;
+
+    (void) state;
+
+    in = threshold_input(6, 11, 10);
+    expect(&in, UP, 8, 8, 0,
+           "queue_length 11 > 10: scale up from 6 to 8 workers");
+
+    in = threshold_input(6, 15, 10);
+    expect(&in, UP, 8, 8, 0,
+           "queue_length 15 > 10: scale up from 6 to 8 workers");
+
+    /* > is strict */
+    in = threshold_input(6, 10, 10);
+    expect(&in, HOLD, 6, 6, C_NO_TRIGGER,
+           "queue_length 10 >= 2: hold at 6 workers (no trigger)");
+
+    in = threshold_input(6, 10.5, 10);
+    expect(&in, UP, 8, 8, 0,
+           "queue_length 10.5 > 10: scale up from 6 to 8 workers");
+}
+
+
+static void
+test_seed_up_cpu(void **state)
+{
+    ngx_autoscale_policy_input_t  in;
+
+    (void) state;
+
+    in = threshold_input(6, 0, 81);
+    expect(&in, UP, 8, 8, 0,
+           "cpu_usage 81 > 80: scale up from 6 to 8 workers");
+
+    in = threshold_input(6, 11, 80.5);
+    expect(&in, UP, 8, 8, 0,
+           "queue_length 11 > 10 and cpu_usage 80.5 > 80: "
+           "scale up from 6 to 8 workers");
+
+    in = threshold_input(6, 0, 80);
+    expect(&in, HOLD, 6, 6, C_NO_TRIGGER,
+           "cpu_usage 80 >= 20: hold at 6 workers (no trigger)");
+}
+
+
+static void
+test_seed_hold(void **state)
+{
+    ngx_autoscale_policy_input_t  in;
+
+    (void) state;
+
+    in = threshold_input(8, 5, 50);
+    expect(&in, HOLD, 8, 8, C_NO_TRIGGER,
+           "queue_length 5 >= 2 and cpu_usage 50 >= 20: "
+           "hold at 8 workers (no trigger)");
+
+    in = threshold_input(8, 1, 25);
+    expect(&in, HOLD, 8, 8, C_NO_TRIGGER,
+           "cpu_usage 25 >= 20: hold at 8 workers (no trigger)");
+
+    in = threshold_input(8, 2, 10);
+    expect(&in, HOLD, 8, 8, C_NO_TRIGGER,
+           "queue_length 2 >= 2: hold at 8 workers (no trigger)");
+
+    in = threshold_input(8, 1, 20);
+    expect(&in, HOLD, 8, 8, C_NO_TRIGGER,
+           "cpu_usage 20 >= 20: hold at 8 workers (no trigger)");
+}
+
+
+static void
+test_seed_down(void **state)
+{
+    ngx_autoscale_policy_input_t  in;
+
+    (void) state;
+
+    in = threshold_input(8, 1, 19);
+    expect(&in, DOWN, 6, 6, 0,
+           "queue_length 1 < 2 and cpu_usage 19 < 20: "
+           "scale down from 8 to 6 workers");
+
+    in = threshold_input(8, 0, 0);
+    expect(&in, DOWN, 6, 6, 0, NULL);
+
+    in = threshold_input(10, 0, 0);
+    expect(&in, DOWN, 8, 8, 0, NULL);
+}
+
+
+static void
+test_at_max(void **state)
+{
+    ngx_autoscale_policy_input_t  in;
+
+    (void) state;
+
+    in = threshold_input(20, 11, 10);
+    expect(&in, HOLD, 20, 25, C_AT_MAX,
+           "queue_length 11 > 10, but already at max_workers 20: "
+           "hold at 20 workers");
+
+    /* at max, the cooldown is not what holds */
+    in.since_scaled = 10;
+    expect(&in, HOLD, 20, 25, C_AT_MAX, NULL);
+
+    in = threshold_input(18, 11, 10);
+    expect(&in, UP, 20, 22, C_CLAMP_MAX,
+           "queue_length 11 > 10: scale up from 18 to 20 workers "
+           "(22 capped at max_workers 20)");
+
+    in = threshold_input(16, 11, 10);
+    expect(&in, UP, 20, 20, 0, NULL);
+
+    /* down from max is allowed */
+    in = threshold_input(20, 0, 0);
+    expect(&in, DOWN, 16, 16, 0, NULL);
+}
+
+
+static void
+test_at_min(void **state)
+{
+    ngx_autoscale_policy_input_t  in;
+
+    (void) state;
+
+    in = threshold_input(3, 0, 0);
+    expect(&in, HOLD, 3, 2, C_AT_MIN,
+           "queue_length 0 < 2 and cpu_usage 0 < 20, but already at "
+           "min_workers 3: hold at 3 workers");
+
+    in.since_scaled = 10;
+    expect(&in, HOLD, 3, 2, C_AT_MIN, NULL);
+
+    in = threshold_input(4, 0, 0);
+    expect(&in, DOWN, 3, 3, 0, NULL);
+
+    in = threshold_input(10, 0, 0);
+    in.min_workers = 9;
+    expect(&in, DOWN, 9, 8, C_CLAMP_MIN,
+           "queue_length 0 < 2 and cpu_usage 0 < 20: scale down from 10 "
+           "to 9 workers (8 raised to min_workers 9)");
+
+    /* up from min is allowed */
+    in = threshold_input(3, 11, 0);
+    expect(&in, UP, 4, 4, 0, NULL);
+}
+
+
+static void
+test_bounds(void **state)
+{
+    ngx_autoscale_policy_input_t  in;
+
+    (void) state;
+
+    in = threshold_input(1, 5, 50);
+    expect(&in, BOUNDS, 3, 3, C_CLAMP_MIN,
+           "current_workers 1 below min_workers 3: back to 3");
+
+    in = threshold_input(25, 5, 50);
+    expect(&in, BOUNDS, 20, 20, C_CLAMP_MAX,
+           "current_workers 25 above max_workers 20: back to 20");
+
+    /* the metrics would scale the other way: the bound comes first */
+    in = threshold_input(25, 50, 100);
+    expect(&in, BOUNDS, 20, 20, C_CLAMP_MAX, NULL);
+
+    in = threshold_input(0, 0, 0);
+    expect(&in, BOUNDS, 3, 3, C_CLAMP_MIN, NULL);
+
+    /* neither metrics nor cooldowns are needed */
+    in = threshold_input(1, 5, 50);
+    in.has_metrics = 0;
+    in.since_scaled = 1;
+    expect(&in, BOUNDS, 3, 3, C_CLAMP_MIN, NULL);
+
+    in = threshold_input(25, 0, 0);
+    in.metrics_age = 1000;
+    in.since_scaled = 0;
+    expect(&in, BOUNDS, 20, 20, C_CLAMP_MAX, NULL);
+
+    /* a bad policy does not keep the bounds from holding */
+    in = threshold_input(25, 0, 0);
+    in.scale_up_factor = NAN;
+    expect(&in, BOUNDS, 20, 20, C_CLAMP_MAX, NULL);
+
+    /* but a paused or inactive cluster is left alone */
+    in = threshold_input(25, 0, 0);
+    in.paused = 1;
+    expect(&in, HOLD, 25, 25, C_PAUSED, NULL);
+
+    in = threshold_input(1, 0, 0);
+    in.status = "hibernated";
+    expect(&in, HOLD, 1, 1, C_NOT_ACTIVE, NULL);
+}
+
+
+static void
+test_cooldown_up(void **state)
+{
+    ngx_autoscale_policy_input_t  in;
+
+    (void) state;
+
+    in = threshold_input(6, 15, 10);
+
+    in.since_scaled = 299.999;
+    expect(&in, HOLD, 6, 8, C_COOL_UP,
+           "queue_length 15 > 10, but in cooldown: scaled 299.999 s ago, "
+           "scale_up_cooldown is 300 s: hold at 6 workers");
+
+    in.since_scaled = 120;
+    expect(&in, HOLD, 6, 8, C_COOL_UP,
+           "queue_length 15 > 10, but in cooldown: scaled 120 s ago, "
+           "scale_up_cooldown is 300 s: hold at 6 workers");
+
+    in.since_scaled = 0;
+    expect(&in, HOLD, 6, 8, C_COOL_UP, NULL);
+
+    in.since_scaled = 300;
+    expect(&in, UP, 8, 8, 0, NULL);
+
+    in.since_scaled = 300.001;
+    expect(&in, UP, 8, 8, 0, NULL);
+
+    /* the down cooldown does not hold up */
+    in.since_scaled = 120;
+    in.scale_up_cooldown = 60;
+    in.scale_down_cooldown = 600;
+    expect(&in, UP, 8, 8, 0, NULL);
+
+    in.scale_up_cooldown = 0;
+    in.since_scaled = 0;
+    expect(&in, UP, 8, 8, 0, NULL);
+
+    /* clamped and in cooldown: both said */
+    in = threshold_input(18, 15, 10);
+    in.since_scaled = 100;
+    expect(&in, HOLD, 18, 22, C_CLAMP_MAX | C_COOL_UP, NULL);
+}
+
+
+static void
+test_cooldown_down(void **state)
+{
+    ngx_autoscale_policy_input_t  in;
+
+    (void) state;
+
+    in = threshold_input(8, 1, 10);
+
+    in.since_scaled = 120;
+    expect(&in, HOLD, 8, 6, C_COOL_DOWN,
+           "queue_length 1 < 2 and cpu_usage 10 < 20, but in cooldown: "
+           "scaled 120 s ago, scale_down_cooldown is 300 s: "
+           "hold at 8 workers");
+
+    in.since_scaled = 299.999;
+    expect(&in, HOLD, 8, 6, C_COOL_DOWN, NULL);
+
+    in.since_scaled = 300;
+    expect(&in, DOWN, 6, 6, 0, NULL);
+
+    in.since_scaled = 300.001;
+    expect(&in, DOWN, 6, 6, 0, NULL);
+
+    /* each direction its own */
+    in.since_scaled = 120;
+    in.scale_up_cooldown = 600;
+    in.scale_down_cooldown = 60;
+    expect(&in, DOWN, 6, 6, 0, NULL);
+
+    in.scale_down_cooldown = 120.5;
+    expect(&in, HOLD, 8, 6, C_COOL_DOWN,
+           "queue_length 1 < 2 and cpu_usage 10 < 20, but in cooldown: "
+           "scaled 120 s ago, scale_down_cooldown is 120.5 s: "
+           "hold at 8 workers");
+}
+
+
+static void
+test_never_scaled(void **state)
+{
+    ngx_autoscale_policy_input_t  in;
+
+    (void) state;
+
+    in = threshold_input(6, 15, 10);
+    in.since_scaled = -1;
+    expect(&in, UP, 8, 8, 0, NULL);
+
+    in = threshold_input(8, 0, 0);
+    in.since_scaled = -0.001;
+    expect(&in, DOWN, 6, 6, 0, NULL);
+
+    in.since_scaled = -INFINITY;
+    expect(&in, DOWN, 6, 6, 0, NULL);
+
+    /* long ago */
+    in.since_scaled = INFINITY;
+    expect(&in, DOWN, 6, 6, 0, NULL);
+}
+
+
+static void
+test_paused(void **state)
+{
+    ngx_autoscale_policy_input_t  in;
+
+    (void) state;
+
+    in = threshold_input(6, 15, 90);
+    in.paused = 1;
+    expect(&in, HOLD, 6, 6, C_PAUSED, "cluster is paused: hold");
+
+    in = threshold_input(8, 0, 0);
+    in.paused = 1;
+    in.has_metrics = 0;
+    expect(&in, HOLD, 8, 8, C_PAUSED, "cluster is paused: hold");
+}
+
+
+static void
+test_not_active(void **state)
+{
+    char                          reason[NGX_AUTOSCALE_REASON_LEN];
+    size_t                        i;
+    ngx_autoscale_policy_input_t  in;
+
+    static const char *const  statuses[] = {
+        "planning", "spawning", "scaling_up", "scaling_down", "hibernated",
+        "destroying", "destroyed", "", "ACTIVE", "active "
+    };
+
+    (void) state;
+
+    for (i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+        in = threshold_input(6, 15, 90);
+        in.status = statuses[i];
+        snprintf(reason, sizeof(reason), "status is %s, not active: hold",
+                 statuses[i]);
+        expect(&in, HOLD, 6, 6, C_NOT_ACTIVE, reason);
+
+        /* before paused */
+        in.paused = 1;
+        expect(&in, HOLD, 6, 6, C_NOT_ACTIVE, reason);
+    }
+
+    in = threshold_input(8, 0, 0);
+    in.status = NULL;
+    expect(&in, HOLD, 8, 8, C_NOT_ACTIVE,
+           "status is unknown, not active: hold");
+}
+
+
+static void
+test_no_metrics(void **state)
+{
+    ngx_autoscale_policy_input_t  in;
+
+    (void) state;
+
+    in = threshold_input(8, 0, 0);
+    in.has_metrics = 0;
+    expect(&in, HOLD, 8, 8, C_NO_METRICS, "no metrics yet: hold");
+
+    in = threshold_input(6, 15, 90);
+    in.has_metrics = 0;
+    expect(&in, HOLD, 6, 6, C_NO_METRICS, "no metrics yet: hold");
+
+    /* the values of no row are not looked at */
+    in.queue_length = NAN;
+    in.metrics_age = NAN;
+    expect(&in, HOLD, 6, 6, C_NO_METRICS, NULL);
+}
+
+
+static void
+test_stale_metrics(void **state)
+{
+    ngx_autoscale_policy_input_t  in;
+
+    (void) state;
+
+    in = threshold_input(8, 0, 0);
+
+    in.metrics_age = 60;
+    expect(&in, DOWN, 6, 6, 0, NULL);
+
+    in.metrics_age = 60.001;
+    expect(&in, HOLD, 8, 8, C_STALE,
+           "metrics are 60.001 s old (older than 60 s): hold");
+
+    in.metrics_age = 75;
+    expect(&in, HOLD, 8, 8, C_STALE,
+           "metrics are 75 s old (older than 60 s): hold");
+
+    in = threshold_input(6, 15, 90);
+
+    in.metrics_age = 0;
+    expect(&in, UP, 8, 8, 0, NULL);
+
+    in.metrics_age = 60.001;
+    expect(&in, HOLD, 6, 6, C_STALE, NULL);
+
+    in.metrics_age = INFINITY;
+    expect(&in, HOLD, 6, 6, C_STALE,
+           "metrics are Infinity s old (older than 60 s): hold");
+
+    /* stale is checked before the cooldown */
+    in.metrics_age = 61;
+    in.since_scaled = 10;
+    expect(&in, HOLD, 6, 6, C_STALE, NULL);
+}
+
+
+typedef struct {
+    int     current;
+    int     min;
+    int     up;
+    int     down;
+} small_t;
+
+
+static void
+test_rounding_small(void **state)
+{
+    size_t                        i;
+    ngx_autoscale_policy_input_t  in;
+
+    /* up: floor(c * 1.2) + 1; down: floor(c * 0.8), -1 when it holds */
+    static const small_t  cases[] = {
+        { 0, 0, 1, -1 }, { 1, 0, 2, 0 }, { 2, 0, 3, 1 }, { 3, 0, 4, 2 },
+        { 1, 1, 2, -1 }, { 2, 1, 3, 1 }, { 3, 1, 4, 2 },
+        { 4, 0, 5, 3 }, { 5, 0, 7, 4 }, { 6, 0, 8, 4 }, { 8, 0, 10, 6 },
+        { 10, 0, 13, 8 }, { 15, 0, 19, 12 }
+    };
+
+    (void) state;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        in = threshold_input(cases[i].current, 15, 10);
+        in.min_workers = cases[i].min;
+        in.max_workers = 100;
+        expect(&in, UP, cases[i].up, cases[i].up, 0, NULL);
+
+        in.queue_length = 0;
+        in.cpu_usage = 0;
+
+        if (cases[i].down < 0) {
+            expect(&in, HOLD, cases[i].current, cases[i].current * 8 / 10,
+                   C_AT_MIN, NULL);
+
+        } else {
+            expect(&in, DOWN, cases[i].down, cases[i].down, 0, NULL);
+        }
+    }
+
+    in = threshold_input(1, 0, 0);
+    in.min_workers = 0;
+    expect(&in, DOWN, 0, 0, 0,
+           "queue_length 0 < 2 and cpu_usage 0 < 20: "
+           "scale down from 1 to 0 workers");
+
+    in = threshold_input(2, 0, 0);
+    in.min_workers = 1;
+    expect(&in, DOWN, 1, 1, 0,
+           "queue_length 0 < 2 and cpu_usage 0 < 20: "
+           "scale down from 2 to 1 worker");
+
+    in = threshold_input(0, 15, 0);
+    in.min_workers = 0;
+    expect(&in, UP, 1, 1, 0,
+           "queue_length 15 > 10: scale up from 0 to 1 worker");
+}
+
+
+/* the factors as the database holds them, against integer arithmetic */
+static void
+test_rounding_sweep(void **state)
+{
+    int                           c, k, up, down;
+    size_t                        i;
+    ngx_autoscale_policy_input_t  in;
+    ngx_autoscale_decision_t      d;
+
+    static const int  ups[] = {
+        100, 101, 105, 110, 115, 120, 125, 130, 150, 175, 199, 200, 250,
+        333, 1000
+    };
+    static const int  downs[] = {
+        0, 1, 10, 25, 29, 33, 50, 57, 66, 70, 75, 80, 90, 95, 99
+    };
+
+    (void) state;
+
+    for (c = 0; c <= 1000; c++) {
+        in = threshold_input(c, 15, 10);
+        in.min_workers = 0;
+        in.max_workers = 100000;
+
+        up = c * 12 / 10 + 1;
+        d = decide(&in);
+        assert_int_equal(d.action, UP);
+        assert_int_equal(d.to, up);
+        assert_int_equal(d.proposal, up);
+
+        in.queue_length = 0;
+        in.cpu_usage = 0;
+        down = c * 8 / 10;
+        d = decide(&in);
+        assert_int_equal(d.action, c == 0 ? HOLD : DOWN);
+        assert_int_equal(d.to, down);
+        assert_int_equal(d.proposal, down);
+
+        for (i = 0; i < sizeof(ups) / sizeof(ups[0]); i++) {
+            k = ups[i];
+            in.queue_length = 15;
+            in.scale_up_factor = k / 100.0;
+            d = decide(&in);
+            assert_int_equal(d.action, UP);
+            assert_int_equal(d.proposal, c * k / 100 + 1);
+            assert_int_equal(d.to, c * k / 100 + 1);
+        }
+
+        for (i = 0; i < sizeof(downs) / sizeof(downs[0]); i++) {
+            k = downs[i];
+            in.queue_length = 0;
+            in.scale_down_factor = k / 100.0;
+            d = decide(&in);
+            assert_int_equal(d.proposal, c * k / 100);
+            assert_int_equal(d.to, c == 0 ? 0 : c * k / 100);
+        }
+    }
+}
+
+
+static void
+test_down_factor_one(void **state)
+{
+    ngx_autoscale_policy_input_t  in;
+
+    (void) state;
+
+    in = threshold_input(8, 0, 0);
+    in.scale_down_factor = 1;
+    expect(&in, HOLD, 8, 8, C_NO_TRIGGER,
+           "queue_length 0 < 2 and cpu_usage 0 < 20, but scale_down_factor "
+           "1 keeps 8 workers: hold");
+
+    in.scale_down_factor = 0;
+    expect(&in, DOWN, 3, 0, C_CLAMP_MIN,
+           "queue_length 0 < 2 and cpu_usage 0 < 20: scale down from 8 "
+           "to 3 workers (0 raised to min_workers 3)");
+}
+
+
+static void
+test_target_tolerance(void **state)
+{
+    ngx_autoscale_policy_input_t  in;
+
+    (void) state;
+
+    in = target_input(10, "cpu_usage", 54);
+    expect(&in, HOLD, 10, 10, C_TOLERANCE,
+           "cpu_usage 54 within tolerance 0.1 of target_value 50: "
+           "hold at 10 workers");
+
+    /* 55 / 50 - 1 is 0.10000000000000009 in binary: still the edge */
+    in = target_input(10, "cpu_usage", 55);
+    expect(&in, HOLD, 10, 10, C_TOLERANCE, NULL);
+
+    in = target_input(10, "cpu_usage", 45);
+    expect(&in, HOLD, 10, 10, C_TOLERANCE, NULL);
+
+    in = target_input(10, "cpu_usage", 55.001);
+    expect(&in, UP, 12, 12, 0,
+           "cpu_usage 55.001 vs target_value 50: "
+           "scale up from 10 to 12 workers");
+
+    in = target_input(10, "cpu_usage", 44.999);
+    expect(&in, DOWN, 9, 9, 0,
+           "cpu_usage 44.999 vs target_value 50: "
+           "scale down from 10 to 9 workers");
+
+    /* 2.2 per worker against 2 */
+    in = target_input(10, "queue_per_worker", 22);
+    in.target_value = 2;
+    expect(&in, HOLD, 10, 10, C_TOLERANCE,
+           "queue_per_worker 2.2 within tolerance 0.1 of target_value 2: "
+           "hold at 10 workers");
+
+    in.queue_length = 22.01;
+    expect(&in, UP, 12, 12, 0, NULL);
+
+    /* no tolerance: only the exact value holds */
+    in = target_input(10, "cpu_usage", 50);
+    in.tolerance = 0;
+    expect(&in, HOLD, 10, 10, C_TOLERANCE, NULL);
+
+    in.cpu_usage = 51;
+    expect(&in, UP, 11, 11, 0, NULL);
+}
+
+
+static void
+test_target_metrics(void **state)
+{
+    ngx_autoscale_policy_input_t  in;
+
+    (void) state;
+
+    in = target_input(10, "cpu_usage", 80);
+    expect(&in, UP, 16, 16, 0,
+           "cpu_usage 80 vs target_value 50: scale up from 10 to 16 workers");
+
+    /* the other columns are not this policy's */
+    in.queue_length = 1000;
+    in.load_percentage = NAN;
+    expect(&in, UP, 16, 16, 0, NULL);
+
+    in = target_input(10, "load_percentage", 25);
+    in.cpu_usage = 100;
+    expect(&in, DOWN, 5, 5, 0,
+           "load_percentage 25 vs target_value 50: "
+           "scale down from 10 to 5 workers");
+
+    /* 40 in the queue of 10 workers: 4 each, 2 wanted */
+    in = target_input(10, "queue_per_worker", 40);
+    in.target_value = 2;
+    expect(&in, UP, 20, 20, 0,
+           "queue_per_worker 4 vs target_value 2: "
+           "scale up from 10 to 20 workers");
+
+    in.queue_length = 5;
+    expect(&in, DOWN, 3, 3, 0,
+           "queue_per_worker 0.5 vs target_value 2: "
+           "scale down from 10 to 3 workers");
+
+    /* 25 * 19.6 / 70 is 7.000000000000001 in binary */
+    in = target_input(25, "load_percentage", 19.6);
+    in.target_value = 70;
+    in.max_workers = 30;
+    expect(&in, DOWN, 7, 7, 0, NULL);
+
+    /* near the target, a worker more would be too many */
+    in = target_input(1, "cpu_usage", 40);
+    in.target_value = 60;
+    expect(&in, HOLD, 1, 1, C_NO_TRIGGER,
+           "cpu_usage 40 vs target_value 60 asks for 1 worker: "
+           "hold at 1 worker (no trigger)");
+}
+
+
+static void
+test_target_bounds(void **state)
+{
+    ngx_autoscale_policy_input_t  in;
+
+    (void) state;
+
+    in = target_input(15, "cpu_usage", 100);
+    expect(&in, UP, 20, 30, C_CLAMP_MAX,
+           "cpu_usage 100 vs target_value 50: scale up from 15 to 20 "
+           "workers (30 capped at max_workers 20)");
+
+    in.current_workers = 20;
+    expect(&in, HOLD, 20, 40, C_AT_MAX,
+           "cpu_usage 100 vs target_value 50, but already at max_workers "
+           "20: hold at 20 workers");
+
+    in = target_input(10, "cpu_usage", 0);
+    in.min_workers = 3;
+    expect(&in, DOWN, 3, 0, C_CLAMP_MIN,
+           "cpu_usage 0 vs target_value 50: scale down from 10 to 3 "
+           "workers (0 raised to min_workers 3)");
+
+    in.current_workers = 3;
+    expect(&in, HOLD, 3, 0, C_AT_MIN,
+           "cpu_usage 0 vs target_value 50, but already at min_workers 3: "
+           "hold at 3 workers");
+
+    /* from zero, any load needs a worker */
+    in = target_input(0, "cpu_usage", 10);
+    in.min_workers = 0;
+    expect(&in, UP, 1, 1, 0,
+           "cpu_usage 10 vs target_value 50: scale up from 0 to 1 worker");
+
+    in = target_input(0, "queue_per_worker", 5);
+    in.min_workers = 0;
+    in.target_value = 2;
+    expect(&in, UP, 3, 3, 0, NULL);
+
+    in = target_input(0, "cpu_usage", 0);
+    in.min_workers = 0;
+    expect(&in, HOLD, 0, 0, C_NO_TRIGGER, NULL);
+
+    in = target_input(1, "cpu_usage", 0);
+    in.min_workers = 0;
+    expect(&in, DOWN, 0, 0, 0,
+           "cpu_usage 0 vs target_value 50: scale down from 1 to 0 workers");
+}
+
+
+static void
+test_target_cooldown(void **state)
+{
+    ngx_autoscale_policy_input_t  in;
+
+    (void) state;
+
+    in = target_input(10, "cpu_usage", 80);
+    in.since_scaled = 100;
+    expect(&in, HOLD, 10, 16, C_COOL_UP,
+           "cpu_usage 80 vs target_value 50, but in cooldown: scaled 100 s "
+           "ago, scale_up_cooldown is 300 s: hold at 10 workers");
+
+    in.since_scaled = 300;
+    expect(&in, UP, 16, 16, 0, NULL);
+
+    in = target_input(10, "cpu_usage", 25);
+    in.since_scaled = 299.5;
+    expect(&in, HOLD, 10, 5, C_COOL_DOWN, NULL);
+
+    in.since_scaled = 300;
+    expect(&in, DOWN, 5, 5, 0, NULL);
+}
+
+
+static void
+test_target_stabilization(void **state)
+{
+    ngx_autoscale_policy_input_t   in;
+    ngx_autoscale_policy_sample_t  h[4];
+
+    (void) state;
+
+    /* desired 5; 40 % of 10 workers 200 s ago recommended 8 */
+    in = target_input(10, "cpu_usage", 25);
+    h[0].value = 40;
+    h[0].age = 200;
+    h[0].workers = 10;
+    h[1].value = 20;
+    h[1].age = 100;
+    h[1].workers = 10;
+    in.history = h;
+    in.nhistory = 2;
+    expect(&in, DOWN, 8, 5, C_STABILIZED,
+           "cpu_usage 25 vs target_value 50: scale down from 10 to 8 "
+           "workers (the highest recommendation of the last 300 s; 5 now)");
+
+    /* one at the edge of the window recommending 10: hold */
+    h[2].value = 50;
+    h[2].age = 300;
+    h[2].workers = 10;
+    in.nhistory = 3;
+    expect(&in, HOLD, 10, 5, C_STABILIZED,
+           "cpu_usage 25 vs target_value 50 asks for 5 workers, but the "
+           "last 300 s (stabilization_window) asked for 10: "
+           "hold at 10 workers");
+
+    /* just outside: ignored */
+    h[2].age = 300.001;
+    expect(&in, DOWN, 8, 5, C_STABILIZED, NULL);
+
+    /* what the window held, above the current size */
+    h[2].value = 90;
+    h[2].age = 10;
+    h[2].workers = 12;
+    expect(&in, HOLD, 10, 5, C_STABILIZED, NULL);
+
+    /* broken rows tell nothing */
+    h[0].value = NAN;
+    h[1].value = -1;
+    h[2].workers = -1;
+    h[3].value = INFINITY;
+    h[3].age = 1;
+    h[3].workers = 10;
+    in.nhistory = 4;
+    expect(&in, DOWN, 5, 5, 0, NULL);
+
+    h[3].value = 30;
+    h[3].age = NAN;
+    expect(&in, DOWN, 5, 5, 0, NULL);
+
+    /* a lower recommendation does not push down further */
+    h[3].value = 10;
+    h[3].age = 0;
+    expect(&in, DOWN, 5, 5, 0,
+           "cpu_usage 25 vs target_value 50: "
+           "scale down from 10 to 5 workers");
+
+    /* the window only damps down, never up */
+    in = target_input(10, "cpu_usage", 80);
+    h[0].value = 100;
+    h[0].age = 10;
+    h[0].workers = 20;
+    in.history = h;
+    in.nhistory = 1;
+    expect(&in, UP, 16, 16, 0, NULL);
+
+    /* a window of 0 keeps only rows of this instant */
+    in = target_input(10, "cpu_usage", 25);
+    in.stabilization_window = 0;
+    h[0].value = 40;
+    h[0].age = 1;
+    h[0].workers = 10;
+    in.history = h;
+    in.nhistory = 1;
+    expect(&in, DOWN, 5, 5, 0, NULL);
+
+    h[0].age = 0;
+    expect(&in, DOWN, 8, 5, C_STABILIZED, NULL);
+
+    /* queue per worker, from the sample's own workers */
+    in = target_input(10, "queue_per_worker", 5);
+    in.target_value = 2;
+    h[0].value = 12;
+    h[0].age = 60;
+    h[0].workers = 4;
+    in.history = h;
+    in.nhistory = 1;
+    expect(&in, DOWN, 6, 3, C_STABILIZED, NULL);
+
+    /* stabilized to below min: the bound says it */
+    in = target_input(10, "cpu_usage", 0);
+    in.min_workers = 4;
+    h[0].value = 10;
+    h[0].age = 60;
+    h[0].workers = 10;
+    in.history = h;
+    in.nhistory = 1;
+    expect(&in, DOWN, 4, 0, C_STABILIZED | C_CLAMP_MIN, NULL);
+
+    /* a NULL history with a count is no history */
+    in.history = NULL;
+    in.nhistory = 5;
+    expect(&in, DOWN, 4, 0, C_CLAMP_MIN, NULL);
+}
+
+
+static void
+test_invalid(void **state)
+{
+    ngx_autoscale_policy_input_t  in;
+
+    (void) state;
+
+    in = threshold_input(6, NAN, 10);
+    expect(&in, HOLD, 6, 6, C_INVALID, "invalid queue_length NaN: hold");
+
+    in = threshold_input(6, 15, NAN);
+    expect(&in, HOLD, 6, 6, C_INVALID, "invalid cpu_usage NaN: hold");
+
+    in = threshold_input(6, -1, 10);
+    expect(&in, HOLD, 6, 6, C_INVALID, "invalid queue_length -1: hold");
+
+    in = threshold_input(6, 0, -0.5);
+    expect(&in, HOLD, 6, 6, C_INVALID, "invalid cpu_usage -0.5: hold");
+
+    in = threshold_input(6, INFINITY, 10);
+    expect(&in, HOLD, 6, 6, C_INVALID,
+           "invalid queue_length Infinity: hold");
+
+    in = threshold_input(6, 15, 10);
+    in.min_workers = 5;
+    in.max_workers = 3;
+    expect(&in, HOLD, 6, 6, C_INVALID,
+           "min_workers 5 above max_workers 3: hold");
+
+    in = threshold_input(6, 15, 10);
+    in.min_workers = -1;
+    expect(&in, HOLD, 6, 6, C_INVALID, "invalid min_workers -1: hold");
+
+    in = threshold_input(-2, 15, 10);
+    expect(&in, HOLD, -2, -2, C_INVALID,
+           "invalid current_workers -2: hold");
+
+    in = threshold_input(6, 15, 10);
+    in.metrics_age = NAN;
+    expect(&in, HOLD, 6, 6, C_INVALID, "invalid metrics_age NaN: hold");
+
+    in.metrics_age = -5;
+    expect(&in, HOLD, 6, 6, C_INVALID, "invalid metrics_age -5: hold");
+
+    in = threshold_input(6, 15, 10);
+    in.max_age = 0;
+    expect(&in, HOLD, 6, 6, C_INVALID, "invalid max_age 0: hold");
+
+    in = threshold_input(6, 15, 10);
+    in.since_scaled = NAN;
+    expect(&in, HOLD, 6, 6, C_INVALID, "invalid since_scaled NaN: hold");
+
+    in = threshold_input(6, 15, 10);
+    in.scale_up_cooldown = -1;
+    expect(&in, HOLD, 6, 6, C_INVALID, "invalid scale_up_cooldown -1: hold");
+
+    in = threshold_input(6, 15, 10);
+    in.scale_down_cooldown = NAN;
+    expect(&in, HOLD, 6, 6, C_INVALID, NULL);
+
+    in = threshold_input(6, 15, 10);
+    in.scale_up_queue = NAN;
+    expect(&in, HOLD, 6, 6, C_INVALID, "invalid scale_up_queue NaN: hold");
+
+    in = threshold_input(6, 15, 10);
+    in.scale_down_cpu = INFINITY;
+    expect(&in, HOLD, 6, 6, C_INVALID, NULL);
+
+    in = threshold_input(6, 15, 10);
+    in.scale_up_factor = 0.9;
+    expect(&in, HOLD, 6, 6, C_INVALID, "invalid scale_up_factor 0.9: hold");
+
+    in.scale_up_factor = INFINITY;
+    expect(&in, HOLD, 6, 6, C_INVALID, NULL);
+
+    in = threshold_input(8, 0, 0);
+    in.scale_down_factor = 1.5;
+    expect(&in, HOLD, 8, 8, C_INVALID,
+           "invalid scale_down_factor 1.5: hold");
+
+    in.scale_down_factor = NAN;
+    expect(&in, HOLD, 8, 8, C_INVALID, NULL);
+
+    in = threshold_input(6, 15, 10);
+    in.policy = "magic";
+    expect(&in, HOLD, 6, 6, C_INVALID, "unknown policy 'magic': hold");
+
+    /* NULL is the column's default */
+    in.policy = NULL;
+    expect(&in, UP, 8, 8, 0, NULL);
+
+    /* invalid config is said before missing metrics */
+    in = threshold_input(6, 15, 10);
+    in.scale_up_factor = NAN;
+    in.has_metrics = 0;
+    expect(&in, HOLD, 6, 6, C_INVALID, NULL);
+
+    /* a huge factor or size does not overflow */
+    in = threshold_input(6, 15, 10);
+    in.scale_up_factor = 1e300;
+    in.max_workers = 2147483647;
+    expect(&in, UP, 2147483647, 2147483647, 0, NULL);
+
+    in = threshold_input(2147483647, 15, 10);
+    in.max_workers = 2147483647;
+    expect(&in, HOLD, 2147483647, 2147483647, C_AT_MAX, NULL);
+}
+
+
+static void
+test_target_invalid(void **state)
+{
+    ngx_autoscale_policy_input_t  in;
+
+    (void) state;
+
+    in = target_input(10, "cpu_usage", NAN);
+    expect(&in, HOLD, 10, 10, C_INVALID, "invalid cpu_usage NaN: hold");
+
+    in = target_input(10, "load_percentage", -3);
+    expect(&in, HOLD, 10, 10, C_INVALID,
+           "invalid load_percentage -3: hold");
+
+    in = target_input(10, "queue_per_worker", NAN);
+    expect(&in, HOLD, 10, 10, C_INVALID, "invalid queue_length NaN: hold");
+
+    in = target_input(10, "cpu_usage", 80);
+    in.target_value = 0;
+    expect(&in, HOLD, 10, 10, C_INVALID, "invalid target_value 0: hold");
+
+    in.target_value = -50;
+    expect(&in, HOLD, 10, 10, C_INVALID, "invalid target_value -50: hold");
+
+    in.target_value = NAN;
+    expect(&in, HOLD, 10, 10, C_INVALID, NULL);
+
+    in.target_value = INFINITY;
+    expect(&in, HOLD, 10, 10, C_INVALID, NULL);
+
+    in = target_input(10, "cpu_usage", 80);
+    in.tolerance = NAN;
+    expect(&in, HOLD, 10, 10, C_INVALID, "invalid tolerance NaN: hold");
+
+    in.tolerance = -0.1;
+    expect(&in, HOLD, 10, 10, C_INVALID, NULL);
+
+    in = target_input(10, "cpu_usage", 80);
+    in.stabilization_window = NAN;
+    expect(&in, HOLD, 10, 10, C_INVALID,
+           "invalid stabilization_window NaN: hold");
+
+    in = target_input(10, "cpu_usage", 80);
+    in.target_metric = "memory_usage";
+    expect(&in, HOLD, 10, 10, C_INVALID,
+           "unknown target_metric 'memory_usage': hold");
+
+    in.target_metric = NULL;
+    expect(&in, HOLD, 10, 10, C_INVALID,
+           "unknown target_metric '(none)': hold");
+
+    /* the threshold columns are not target tracking's */
+    in = target_input(10, "cpu_usage", 80);
+    in.scale_up_factor = NAN;
+    in.scale_up_queue = NAN;
+    expect(&in, UP, 16, 16, 0, NULL);
+
+    /* a tiny target and a huge value do not overflow */
+    in = target_input(10, "cpu_usage", 1e300);
+    in.target_value = 1e-300;
+    expect(&in, UP, 20, 2147483647, C_CLAMP_MAX, NULL);
+}
+
+
+static char *
+json_text(const ngx_autoscale_policy_input_t *in,
+    const ngx_autoscale_decision_t *d)
+{
+    char   *s;
+    cJSON  *doc;
+
+    doc = ngx_autoscale_policy_json(in, d);
+    assert_non_null(doc);
+    s = cJSON_PrintUnformatted(doc);
+    cJSON_Delete(doc);
+    assert_non_null(s);
+
+    return s;
+}
+
+
+static void
+expect_json(const ngx_autoscale_policy_input_t *in, const char *expected)
+{
+    char                      *s, got[4096];
+    ngx_autoscale_decision_t   d;
+
+    d = decide(in);
+
+    /* freed before asserting, so a failure leaks nothing */
+    s = json_text(in, &d);
+    snprintf(got, sizeof(got), "%s", s);
+    free(s);
+
+    assert_string_equal(got, expected);
+}
+
+
+static void
+test_json_up(void **state)
+{
+    ngx_autoscale_policy_input_t  in;
+
+    (void) state;
+
+    in = threshold_input(6, 15, 10);
+    expect_json(&in,
+        "{\"inputs\":{\"status\":\"active\",\"paused\":false,"
+        "\"policy\":\"threshold\",\"min_workers\":3,\"max_workers\":20,"
+        "\"current_workers\":6,\"target_workers\":6,"
+        "\"scale_up_queue\":10,\"scale_up_cpu\":80,"
+        "\"scale_down_queue\":2,\"scale_down_cpu\":20,"
+        "\"scale_up_factor\":1.2,\"scale_down_factor\":0.8,"
+        "\"scale_up_cooldown\":300,\"scale_down_cooldown\":300,"
+        "\"since_scaled\":null,\"metrics_age\":10,\"max_age\":60,"
+        "\"queue_length\":15,\"cpu_usage\":10,\"load_percentage\":40},"
+        "\"proposal\":8,\"constraints\":[],"
+        "\"result\":{\"action\":\"scale_up\",\"from\":6,\"to\":8},"
+        "\"reason\":\"queue_length 15 > 10: scale up from 6 to 8 workers\"}");
+
+    /* clamped: the proposal and the constraint are kept */
+    in = threshold_input(18, 15, 10);
+    in.since_scaled = 400.5;
+    expect_json(&in,
+        "{\"inputs\":{\"status\":\"active\",\"paused\":false,"
+        "\"policy\":\"threshold\",\"min_workers\":3,\"max_workers\":20,"
+        "\"current_workers\":18,\"target_workers\":18,"
+        "\"scale_up_queue\":10,\"scale_up_cpu\":80,"
+        "\"scale_down_queue\":2,\"scale_down_cpu\":20,"
+        "\"scale_up_factor\":1.2,\"scale_down_factor\":0.8,"
+        "\"scale_up_cooldown\":300,\"scale_down_cooldown\":300,"
+        "\"since_scaled\":400.5,\"metrics_age\":10,\"max_age\":60,"
+        "\"queue_length\":15,\"cpu_usage\":10,\"load_percentage\":40},"
+        "\"proposal\":22,\"constraints\":[\"clamped_max\"],"
+        "\"result\":{\"action\":\"scale_up\",\"from\":18,\"to\":20},"
+        "\"reason\":\"queue_length 15 > 10: scale up from 18 to 20 workers "
+        "(22 capped at max_workers 20)\"}");
+}
+
+
+static void
+test_json_hold(void **state)
+{
+    ngx_autoscale_policy_input_t  in;
+
+    (void) state;
+
+    /* no row: its values are null, not zeros */
+    in = threshold_input(8, 0, 0);
+    in.has_metrics = 0;
+    in.since_scaled = 120;
+    expect_json(&in,
+        "{\"inputs\":{\"status\":\"active\",\"paused\":false,"
+        "\"policy\":\"threshold\",\"min_workers\":3,\"max_workers\":20,"
+        "\"current_workers\":8,\"target_workers\":8,"
+        "\"scale_up_queue\":10,\"scale_up_cpu\":80,"
+        "\"scale_down_queue\":2,\"scale_down_cpu\":20,"
+        "\"scale_up_factor\":1.2,\"scale_down_factor\":0.8,"
+        "\"scale_up_cooldown\":300,\"scale_down_cooldown\":300,"
+        "\"since_scaled\":120,\"metrics_age\":null,\"max_age\":60,"
+        "\"queue_length\":null,\"cpu_usage\":null,"
+        "\"load_percentage\":null},"
+        "\"proposal\":8,\"constraints\":[\"no_metrics\"],"
+        "\"result\":{\"action\":\"hold\",\"from\":8,\"to\":8},"
+        "\"reason\":\"no metrics yet: hold\"}");
+
+    in = threshold_input(8, 1, 10);
+    in.since_scaled = 120;
+    expect_json(&in,
+        "{\"inputs\":{\"status\":\"active\",\"paused\":false,"
+        "\"policy\":\"threshold\",\"min_workers\":3,\"max_workers\":20,"
+        "\"current_workers\":8,\"target_workers\":8,"
+        "\"scale_up_queue\":10,\"scale_up_cpu\":80,"
+        "\"scale_down_queue\":2,\"scale_down_cpu\":20,"
+        "\"scale_up_factor\":1.2,\"scale_down_factor\":0.8,"
+        "\"scale_up_cooldown\":300,\"scale_down_cooldown\":300,"
+        "\"since_scaled\":120,\"metrics_age\":10,\"max_age\":60,"
+        "\"queue_length\":1,\"cpu_usage\":10,\"load_percentage\":40},"
+        "\"proposal\":6,\"constraints\":[\"cooldown_down\"],"
+        "\"result\":{\"action\":\"hold\",\"from\":8,\"to\":8},"
+        "\"reason\":\"queue_length 1 < 2 and cpu_usage 10 < 20, but in "
+        "cooldown: scaled 120 s ago, scale_down_cooldown is 300 s: "
+        "hold at 8 workers\"}");
+
+    /* NaN has no JSON form; an unknown policy shows no parameters */
+    in = threshold_input(6, NAN, 10);
+    in.policy = "magic";
+    in.status = NULL;
+    in.paused = 1;
+    expect_json(&in,
+        "{\"inputs\":{\"status\":null,\"paused\":true,"
+        "\"policy\":\"magic\",\"min_workers\":3,\"max_workers\":20,"
+        "\"current_workers\":6,\"target_workers\":6,"
+        "\"scale_up_cooldown\":300,\"scale_down_cooldown\":300,"
+        "\"since_scaled\":null,\"metrics_age\":10,\"max_age\":60,"
+        "\"queue_length\":null,\"cpu_usage\":10,\"load_percentage\":40},"
+        "\"proposal\":6,\"constraints\":[\"not_active\"],"
+        "\"result\":{\"action\":\"hold\",\"from\":6,\"to\":6},"
+        "\"reason\":\"status is unknown, not active: hold\"}");
+}
+
+
+static void
+test_json_target(void **state)
+{
+    ngx_autoscale_policy_input_t   in;
+    ngx_autoscale_policy_sample_t  h[3];
+
+    (void) state;
+
+    in = target_input(10, "queue_per_worker", 5);
+    in.target_value = 2;
+    h[0].value = 12;
+    h[0].age = 60;
+    h[0].workers = 4;
+    h[1].value = 100;
+    h[1].age = 301;
+    h[1].workers = 10;
+    h[2].value = 2;
+    h[2].age = 30;
+    h[2].workers = 10;
+    in.history = h;
+    in.nhistory = 3;
+
+    expect_json(&in,
+        "{\"inputs\":{\"status\":\"active\",\"paused\":false,"
+        "\"policy\":\"target\",\"min_workers\":1,\"max_workers\":20,"
+        "\"current_workers\":10,\"target_workers\":10,"
+        "\"target_metric\":\"queue_per_worker\",\"target_value\":2,"
+        "\"tolerance\":0.1,\"stabilization_window\":300,"
+        "\"scale_up_cooldown\":300,\"scale_down_cooldown\":300,"
+        "\"since_scaled\":null,\"metrics_age\":10,\"max_age\":60,"
+        "\"queue_length\":5,\"cpu_usage\":0,\"load_percentage\":40,"
+        "\"value\":0.5,\"window_samples\":2,\"window_recommendation\":6},"
+        "\"proposal\":3,\"constraints\":[\"stabilized\"],"
+        "\"result\":{\"action\":\"scale_down\",\"from\":10,\"to\":6},"
+        "\"reason\":\"queue_per_worker 0.5 vs target_value 2: scale down "
+        "from 10 to 6 workers (the highest recommendation of the last "
+        "300 s; 3 now)\"}");
+}
+
+
+static void
+test_json_target_hold(void **state)
+{
+    ngx_autoscale_policy_input_t  in;
+
+    (void) state;
+
+    in = target_input(10, "cpu_usage", 54);
+    in.has_metrics = 0;
+
+    expect_json(&in,
+        "{\"inputs\":{\"status\":\"active\",\"paused\":false,"
+        "\"policy\":\"target\",\"min_workers\":1,\"max_workers\":20,"
+        "\"current_workers\":10,\"target_workers\":10,"
+        "\"target_metric\":\"cpu_usage\",\"target_value\":50,"
+        "\"tolerance\":0.1,\"stabilization_window\":300,"
+        "\"scale_up_cooldown\":300,\"scale_down_cooldown\":300,"
+        "\"since_scaled\":null,\"metrics_age\":null,\"max_age\":60,"
+        "\"queue_length\":null,\"cpu_usage\":null,\"load_percentage\":null,"
+        "\"value\":null,\"window_samples\":0,"
+        "\"window_recommendation\":null},"
+        "\"proposal\":10,\"constraints\":[\"no_metrics\"],"
+        "\"result\":{\"action\":\"hold\",\"from\":10,\"to\":10},"
+        "\"reason\":\"no metrics yet: hold\"}");
+}
+
+
+/* a decision put together by hand: every bit is named, in order */
+static void
+test_json_constraints(void **state)
+{
+    char                          *s;
+    cJSON                         *doc, *arr;
+    unsigned                       bit;
+    ngx_autoscale_policy_input_t   in;
+    ngx_autoscale_decision_t       d;
+
+    (void) state;
+
+    in = threshold_input(6, 15, 10);
+    memset(&d, 0, sizeof(d));
+    d.action = NGX_AUTOSCALE_BOUNDS;
+    d.from = 6;
+    d.to = 7;
+    d.proposal = 9;
+    d.constraints = 0;
+    snprintf(d.reason, sizeof(d.reason), "quote \" and \\ kept");
+
+    for (bit = 1; bit <= NGX_AUTOSCALE_C_LAST; bit <<= 1) {
+        d.constraints |= bit;
+    }
+
+    doc = ngx_autoscale_policy_json(&in, &d);
+    assert_non_null(doc);
+
+    arr = cJSON_GetObjectItemCaseSensitive(doc, "constraints");
+    s = cJSON_PrintUnformatted(arr);
+    assert_non_null(s);
+    assert_string_equal(s,
+        "[\"not_active\",\"paused\",\"no_metrics\",\"stale_metrics\","
+        "\"cooldown_up\",\"cooldown_down\",\"at_max\",\"at_min\","
+        "\"within_tolerance\",\"stabilized\",\"clamped_max\","
+        "\"clamped_min\",\"no_trigger\",\"invalid_input\"]");
+    free(s);
+
+    s = cJSON_PrintUnformatted(
+            cJSON_GetObjectItemCaseSensitive(doc, "result"));
+    assert_non_null(s);
+    assert_string_equal(s, "{\"action\":\"bounds\",\"from\":6,\"to\":7}");
+    free(s);
+
+    assert_string_equal(
+        cJSON_GetObjectItemCaseSensitive(doc, "reason")->valuestring,
+        "quote \" and \\ kept");
+    assert_int_equal(
+        cJSON_GetObjectItemCaseSensitive(doc, "proposal")->valueint, 9);
+
+    cJSON_Delete(doc);
+}
+
+
+static size_t  alloc_left;
+static size_t  alloc_failed;
+
+
+static void *
+failing_malloc(size_t size)
+{
+    if (alloc_left == 0) {
+        alloc_failed++;
+        return NULL;
+    }
+
+    alloc_left--;
+
+    return malloc(size);
+}
+
+
+static void
+set_alloc_limit(size_t n)
+{
+    cJSON_Hooks  hooks;
+
+    alloc_left = n;
+    alloc_failed = 0;
+    hooks.malloc_fn = failing_malloc;
+    hooks.free_fn = free;
+    cJSON_InitHooks(&hooks);
+}
+
+
+static void
+reset_alloc(void)
+{
+    cJSON_InitHooks(NULL);
+}
+
+
+/* every allocation failing in turn: NULL and no leak, then the document */
+static void
+test_json_oom(void **state)
+{
+    char                          *s, *full;
+    size_t                         n;
+    cJSON                         *doc;
+    ngx_autoscale_policy_input_t   in;
+    ngx_autoscale_policy_sample_t  h[1];
+    ngx_autoscale_decision_t       d;
+
+    (void) state;
+
+    in = target_input(10, "cpu_usage", 25);
+    h[0].value = 40;
+    h[0].age = 1;
+    h[0].workers = 10;
+    in.history = h;
+    in.nhistory = 1;
+    d = decide(&in);
+    full = json_text(&in, &d);
+
+    for (n = 0; n < 500; n++) {
+        set_alloc_limit(n);
+        doc = ngx_autoscale_policy_json(&in, &d);
+        reset_alloc();
+
+        if (doc == NULL) {
+            assert_true(alloc_failed > 0);
+            continue;
+        }
+
+        s = cJSON_PrintUnformatted(doc);
+        cJSON_Delete(doc);
+        assert_non_null(s);
+        assert_string_equal(s, full);
+        free(s);
+        assert_int_equal(alloc_failed, 0);
+        break;
+    }
+
+    free(full);
+    assert_true(n > 20 && n < 500);
+}
+
+
+static void
+test_names(void **state)
+{
+    (void) state;
+
+    assert_string_equal(ngx_autoscale_action_name(NGX_AUTOSCALE_HOLD),
+                        "hold");
+    assert_string_equal(ngx_autoscale_action_name(NGX_AUTOSCALE_SCALE_UP),
+                        "scale_up");
+    assert_string_equal(ngx_autoscale_action_name(NGX_AUTOSCALE_SCALE_DOWN),
+                        "scale_down");
+    assert_string_equal(ngx_autoscale_action_name(NGX_AUTOSCALE_BOUNDS),
+                        "bounds");
+    assert_string_equal(ngx_autoscale_action_name((ngx_autoscale_action_e) 9),
+                        "unknown");
+
+    assert_string_equal(ngx_autoscale_constraint_name(C_NOT_ACTIVE),
+                        "not_active");
+    assert_string_equal(ngx_autoscale_constraint_name(C_STALE),
+                        "stale_metrics");
+    assert_string_equal(ngx_autoscale_constraint_name(C_INVALID),
+                        "invalid_input");
+    assert_null(ngx_autoscale_constraint_name(0));
+    assert_null(ngx_autoscale_constraint_name(C_PAUSED | C_AT_MAX));
+    assert_null(ngx_autoscale_constraint_name(NGX_AUTOSCALE_C_LAST << 1));
+}
+
+
+int
+main(void)
+{
+    const struct CMUnitTest  tests[] = {
+        cmocka_unit_test(test_seed_up_queue),
+        cmocka_unit_test(test_seed_up_cpu),
+        cmocka_unit_test(test_seed_hold),
+        cmocka_unit_test(test_seed_down),
+        cmocka_unit_test(test_at_max),
+        cmocka_unit_test(test_at_min),
+        cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_cooldown_up),
+        cmocka_unit_test(test_cooldown_down),
+        cmocka_unit_test(test_never_scaled),
+        cmocka_unit_test(test_paused),
+        cmocka_unit_test(test_not_active),
+        cmocka_unit_test(test_no_metrics),
+        cmocka_unit_test(test_stale_metrics),
+        cmocka_unit_test(test_rounding_small),
+        cmocka_unit_test(test_rounding_sweep),
+        cmocka_unit_test(test_down_factor_one),
+        cmocka_unit_test(test_target_tolerance),
+        cmocka_unit_test(test_target_metrics),
+        cmocka_unit_test(test_target_bounds),
+        cmocka_unit_test(test_target_cooldown),
+        cmocka_unit_test(test_target_stabilization),
+        cmocka_unit_test(test_invalid),
+        cmocka_unit_test(test_target_invalid),
+        cmocka_unit_test(test_json_up),
+        cmocka_unit_test(test_json_hold),
+        cmocka_unit_test(test_json_target),
+        cmocka_unit_test(test_json_target_hold),
+        cmocka_unit_test(test_json_constraints),
+        cmocka_unit_test(test_json_oom),
+        cmocka_unit_test(test_names),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
