@@ -214,8 +214,12 @@ static const char  ngx_autoscale_sql_update[] =
     "BETWEEN v.min_workers AND v.max_workers AND v.target_workers "
     "BETWEEN v.min_workers AND v.max_workers)) RETURNING u.*) "
     "SELECT v.status, " NGX_AUTOSCALE_CHECK_COLUMNS("v") ", "
-    "v.current_workers, v.target_workers, " NGX_AUTOSCALE_CLUSTER_SELECT " "
-    "FROM v LEFT JOIN upd c ON true";
+    "v.current_workers, v.target_workers, " NGX_AUTOSCALE_CLUSTER_SELECT ", "
+    "(SELECT pg_notify('autoscale', json_build_object('event', 'update', "
+    "'cluster_id', id, 'status', status, 'current_workers', "
+    "current_workers, 'target_workers', target_workers, 'min_workers', "
+    "min_workers, 'max_workers', max_workers, 'paused', paused)::text) "
+    "FROM upd) FROM v LEFT JOIN upd c ON true";
 
 
 /* $1 id, $2 node */
@@ -920,7 +924,7 @@ ngx_autoscale_api_transition_done(ngx_autoscale_api_ctx_t *ctx,
         ngx_snprintf((u_char *) message, sizeof(message),
                      changed ? "target set from %i to %i workers%Z"
                              : "the target is %i workers already%Z",
-                     changed ? current : target, ctx->target);
+                     target, ctx->target);
         break;
 
     case NGX_AUTOSCALE_ROUTE_HIBERNATE:

@@ -27,6 +27,7 @@ static int ngx_autoscale_body_string_ok(const char *s,
 static size_t ngx_autoscale_utf8_chars(const char *s);
 static char *ngx_autoscale_strdup(const char *s);
 static int ngx_autoscale_safe_name(const char *s);
+static const char *ngx_autoscale_semver_ids(const char *s, int prerelease);
 
 
 cJSON *
@@ -453,35 +454,59 @@ ngx_autoscale_valid_semver(const char *s)
         }
     }
 
-    if (*s == '-' || *s == '+') {
-        if (*s == '-') {
-            s++;
-            start = s;
-            while ((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z')
-                   || (*s >= 'A' && *s <= 'Z') || *s == '-' || *s == '.')
-            {
-                s++;
-            }
-            if (s == start || s[-1] == '.') {
-                return 0;
-            }
+    if (*s == '-') {
+        s = ngx_autoscale_semver_ids(s + 1, 1);
+        if (s == NULL) {
+            return 0;
         }
+    }
 
-        if (*s == '+') {
-            s++;
-            start = s;
-            while ((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z')
-                   || (*s >= 'A' && *s <= 'Z') || *s == '-' || *s == '.')
-            {
-                s++;
-            }
-            if (s == start || s[-1] == '.') {
-                return 0;
-            }
+    if (*s == '+') {
+        s = ngx_autoscale_semver_ids(s + 1, 0);
+        if (s == NULL) {
+            return 0;
         }
     }
 
     return *s == '\0';
+}
+
+
+/*
+ * Dot-separated identifiers of [0-9A-Za-z-], none empty; in a prerelease
+ * a numeric one has no leading zero.  The end, or NULL.
+ */
+static const char *
+ngx_autoscale_semver_ids(const char *s, int prerelease)
+{
+    int          numeric;
+    const char  *start;
+
+    for ( ;; ) {
+        start = s;
+        numeric = 1;
+
+        while ((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z')
+               || (*s >= 'A' && *s <= 'Z') || *s == '-')
+        {
+            if (*s < '0' || *s > '9') {
+                numeric = 0;
+            }
+            s++;
+        }
+
+        if (s == start
+            || (prerelease && numeric && *start == '0' && s - start > 1))
+        {
+            return NULL;
+        }
+
+        if (*s != '.') {
+            return s;
+        }
+
+        s++;
+    }
 }
 
 
