@@ -13,6 +13,7 @@
 
 #include "ngx_autoscale.h"
 #include "ngx_autoscale_api.h"
+#include "ngx_autoscale_jobs.h"
 #include "ngx_autoscale_route.h"
 #include "ngx_autoscale_shm.h"
 
@@ -240,6 +241,9 @@ ngx_http_autoscale_init_main_conf(ngx_conf_t *cf, void *conf)
 
     amcf->pg.pool_size = amcf->db_pool;
     amcf->pg.timeout = amcf->db_timeout;
+
+    /* requests beyond this wait for nothing: they are answered 503 */
+    amcf->pg.max_waiting = 256 * amcf->db_pool;
 
     if (amcf->api_locations && amcf->pg.conninfo.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -602,7 +606,7 @@ ngx_http_autoscale_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    return NGX_OK;
+    return ngx_autoscale_jobs_init(cycle, amcf);
 }
 
 
@@ -612,6 +616,8 @@ ngx_http_autoscale_exit_process(ngx_cycle_t *cycle)
     ngx_http_autoscale_main_conf_t  *amcf;
 
     amcf = ngx_http_autoscale_cycle_conf(cycle);
+
+    ngx_autoscale_jobs_exit(cycle);
 
     if (amcf && amcf->pool) {
         ngx_autoscale_pg_pool_destroy(amcf->pool);

@@ -25,9 +25,9 @@ const char *const  ngx_autoscale_actuations[] = {
 static ngx_int_t ngx_autoscale_api_dispatch(ngx_autoscale_api_ctx_t *ctx);
 static void ngx_autoscale_api_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_autoscale_api_read_body(ngx_http_request_t *r,
-    ngx_autoscale_api_ctx_t *ctx);
+    ngx_autoscale_api_ctx_t *ctx, ngx_autoscale_err_t *err);
 static ngx_int_t ngx_autoscale_api_json_type(ngx_http_request_t *r);
-static void ngx_autoscale_api_query_done(void *data, ngx_int_t status,
+static ngx_int_t ngx_autoscale_api_query_done(void *data, ngx_int_t status,
     PGresult *res);
 static void ngx_autoscale_api_cleanup(void *data);
 static unsigned ngx_autoscale_api_method(ngx_http_request_t *r);
@@ -150,14 +150,18 @@ static void
 ngx_autoscale_api_body_handler(ngx_http_request_t *r)
 {
     ngx_int_t                 rc;
+    ngx_autoscale_err_t       err;
     ngx_autoscale_api_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_autoscale_module);
 
-    rc = ngx_autoscale_api_read_body(r, ctx);
+    rc = ngx_autoscale_api_read_body(r, ctx, &err);
 
     if (rc == NGX_OK) {
         rc = ngx_autoscale_api_dispatch(ctx);
+
+    } else if (rc == NGX_DECLINED) {
+        rc = ngx_autoscale_api_error(r, &err);
     }
 
     ngx_http_finalize_request(r, rc);
@@ -179,17 +183,19 @@ ngx_autoscale_api_dispatch(ngx_autoscale_api_ctx_t *ctx)
 }
 
 
-/* the body as JSON into ctx->body; an error response otherwise */
+/*
+ * The body as JSON into ctx->body: NGX_OK, or NGX_DECLINED with the
+ * client's error in err (nothing is sent here), or an HTTP status.
+ */
 static ngx_int_t
 ngx_autoscale_api_read_body(ngx_http_request_t *r,
-    ngx_autoscale_api_ctx_t *ctx)
+    ngx_autoscale_api_ctx_t *ctx, ngx_autoscale_err_t *err)
 {
     off_t                 len;
     u_char               *buf, *p;
     ssize_t               n;
     ngx_buf_t            *b;
     ngx_chain_t          *cl;
-    ngx_autoscale_err_t   err;
 
     if (r->request_body == NULL || r->request_body->bufs == NULL) {
         return NGX_OK;
@@ -205,19 +211,19 @@ ngx_autoscale_api_read_body(ngx_http_request_t *r,
     }
 
     if (len > NGX_AUTOSCALE_BODY_MAX) {
-        ngx_autoscale_set_err(&err, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+        ngx_autoscale_set_err(err, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
                               "BodyTooLarge",
                               "the request body is larger than %d bytes",
                               NGX_AUTOSCALE_BODY_MAX);
         r->keepalive = 0;
-        return ngx_autoscale_api_error(r, &err);
+        return NGX_DECLINED;
     }
 
     if (ngx_autoscale_api_json_type(r) != NGX_OK) {
-        ngx_autoscale_set_err(&err, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+        ngx_autoscale_set_err(err, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
                               "UnsupportedMediaType",
                               "the request body must be application/json");
-        return ngx_autoscale_api_error(r, &err);
+        return NGX_DECLINED;
     }
 
     buf = ngx_pnalloc(r->pool, (size_t) len);
@@ -249,10 +255,10 @@ ngx_autoscale_api_read_body(ngx_http_request_t *r,
         p += n;
     }
 
-    ctx->body = ngx_autoscale_body_parse((const char *) buf, p - buf, &err);
+    ctx->body = ngx_autoscale_body_parse((const char *) buf, p - buf, err);
 
     if (ctx->body == NULL) {
-        return ngx_autoscale_api_error(r, &err);
+        return NGX_DECLINED;
     }
 
     return NGX_OK;
@@ -424,7 +430,7 @@ ngx_autoscale_api_query(ngx_autoscale_api_ctx_t *ctx, const char *sql,
 }
 
 
-static void
+static ngx_int_t
 ngx_autoscale_api_query_done(void *data, ngx_int_t status, PGresult *res)
 {
     ngx_autoscale_api_ctx_t  *ctx = data;
@@ -466,6 +472,8 @@ ngx_autoscale_api_query_done(void *data, ngx_int_t status, PGresult *res)
 
     ngx_http_finalize_request(r, rc);
     ngx_http_run_posted_requests(c);
+
+    return NGX_OK;
 }
 
 

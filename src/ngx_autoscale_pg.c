@@ -14,7 +14,6 @@
 
 #define NGX_AUTOSCALE_PG_BACKOFF_MIN   100     /* ms */
 #define NGX_AUTOSCALE_PG_BACKOFF_MAX   5000    /* ms */
-#define NGX_AUTOSCALE_PG_QUEUE_PER_CONN  256
 
 #define NGX_AUTOSCALE_PG_OPTIONS                                              \
     "-c TimeZone=UTC -c DateStyle=ISO -c extra_float_digits=1"
@@ -60,6 +59,7 @@ struct ngx_autoscale_pg_pool_s {
     ngx_msec_t                   retry_at;
     const char                  *statements[NGX_AUTOSCALE_PG_STATEMENTS];
     ngx_uint_t                   nstatements;
+    ngx_uint_t                   generation;  /* connections opened */
     unsigned                     failing:1;
 };
 
@@ -103,7 +103,7 @@ static ngx_int_t ngx_autoscale_pg_send(ngx_autoscale_pg_conn_t *conn,
 static ngx_int_t ngx_autoscale_pg_flush(ngx_autoscale_pg_conn_t *conn);
 static void ngx_autoscale_pg_event_handler(ngx_event_t *ev);
 static void ngx_autoscale_pg_read_results(ngx_autoscale_pg_conn_t *conn);
-static void ngx_autoscale_pg_finish(ngx_autoscale_pg_query_t *q,
+static ngx_int_t ngx_autoscale_pg_finish(ngx_autoscale_pg_query_t *q,
     ngx_int_t status, PGresult *res);
 static void ngx_autoscale_pg_post_finish(ngx_autoscale_pg_query_t *q,
     ngx_int_t status);
@@ -506,6 +506,28 @@ ngx_autoscale_pg_pool_destroy(ngx_autoscale_pg_pool_t *pool)
 }
 
 
+/* a new value means a new session: its locks and settings are gone */
+ngx_uint_t
+ngx_autoscale_pg_generation(ngx_autoscale_pg_pool_t *pool)
+{
+    return pool->generation;
+}
+
+
+/* drops every connection, and with them their sessions' locks */
+void
+ngx_autoscale_pg_pool_reset(ngx_autoscale_pg_pool_t *pool)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < pool->nconns; i++) {
+        ngx_autoscale_pg_close(&pool->conns[i]);
+        ngx_autoscale_pg_fail_inflight(&pool->conns[i],
+                                       NGX_AUTOSCALE_PG_UNAVAILABLE);
+    }
+}
+
+
 time_t
 ngx_autoscale_pg_retry_after(ngx_autoscale_pg_pool_t *pool)
 {
@@ -577,7 +599,7 @@ ngx_autoscale_pg_query(ngx_autoscale_pg_pool_t *pool, const char *sql,
     q->ev.data = q;
     q->ev.log = pool->log;
 
-    if (pool->nwaiting >= pool->nconns * NGX_AUTOSCALE_PG_QUEUE_PER_CONN) {
+    if (pool->nwaiting >= pool->conf->max_waiting) {
         ngx_log_error(NGX_LOG_WARN, pool->log, 0,
                       "autoscale: database queue full, query refused");
         ngx_autoscale_pg_post_finish(q, NGX_AUTOSCALE_PG_UNAVAILABLE);
@@ -836,6 +858,7 @@ ngx_autoscale_pg_connect_step(ngx_autoscale_pg_conn_t *conn)
         conn->state = ngx_autoscale_pg_ready;
         conn->pool->failing = 0;
         conn->pool->backoff = 0;
+        conn->pool->generation++;
 
         ngx_autoscale_pg_dispatch(conn->pool);
         return;
@@ -1261,9 +1284,7 @@ ngx_autoscale_pg_read_results(ngx_autoscale_pg_conn_t *conn)
                           || PQresultStatus(res) == PGRES_COMMAND_OK))
                  ? NGX_AUTOSCALE_PG_OK : NGX_AUTOSCALE_PG_SQL_ERROR;
 
-        ngx_autoscale_pg_finish(q, status, res);
-
-        if (res) {
+        if (ngx_autoscale_pg_finish(q, status, res) != NGX_DONE && res) {
             PQclear(res);
         }
 
@@ -1277,10 +1298,12 @@ ngx_autoscale_pg_read_results(ngx_autoscale_pg_conn_t *conn)
 }
 
 
-static void
+/* NGX_DONE when the handler keeps res */
+static ngx_int_t
 ngx_autoscale_pg_finish(ngx_autoscale_pg_query_t *q, ngx_int_t status,
     PGresult *res)
 {
+    ngx_int_t                    rc;
     ngx_autoscale_pg_handler_pt  handler;
 
     if (q->ev.timer_set) {
@@ -1298,12 +1321,15 @@ ngx_autoscale_pg_finish(ngx_autoscale_pg_query_t *q, ngx_int_t status,
     }
 
     handler = q->handler;
+    rc = NGX_OK;
 
     if (handler) {
-        handler(q->data, status, res);
+        rc = handler(q->data, status, res);
     }
 
     ngx_free(q);
+
+    return rc;
 }
 
 

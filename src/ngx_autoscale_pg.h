@@ -31,11 +31,12 @@ typedef struct ngx_autoscale_pg_pool_s   ngx_autoscale_pg_pool_t;
 typedef struct ngx_autoscale_pg_query_s  ngx_autoscale_pg_query_t;
 
 /*
- * res belongs to the layer and is cleared when the handler returns; the
- * query itself is freed then too.
+ * res belongs to the layer and is cleared when the handler returns NGX_OK;
+ * a handler that returns NGX_DONE keeps it and PQclear()s it later.  The
+ * query itself is freed when the handler returns.
  */
-typedef void (*ngx_autoscale_pg_handler_pt)(void *data, ngx_int_t status,
-    PGresult *res);
+typedef ngx_int_t (*ngx_autoscale_pg_handler_pt)(void *data,
+    ngx_int_t status, PGresult *res);
 
 
 typedef struct {
@@ -43,6 +44,7 @@ typedef struct {
     const char                 **keywords;   /* NULL-terminated */
     const char                 **values;
     ngx_uint_t                   pool_size;
+    ngx_uint_t                   max_waiting;  /* queries queued at most */
     ngx_msec_t                   timeout;
 } ngx_autoscale_pg_conf_t;
 
@@ -65,6 +67,9 @@ ngx_autoscale_pg_query_t *ngx_autoscale_pg_query(
 
 /* the handler will not be called; a statement already sent runs on */
 void ngx_autoscale_pg_cancel(ngx_autoscale_pg_query_t *q);
+
+ngx_uint_t ngx_autoscale_pg_generation(ngx_autoscale_pg_pool_t *pool);
+void ngx_autoscale_pg_pool_reset(ngx_autoscale_pg_pool_t *pool);
 
 /* seconds until the pool tries the database again, at least 1 */
 time_t ngx_autoscale_pg_retry_after(ngx_autoscale_pg_pool_t *pool);

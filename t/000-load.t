@@ -28,6 +28,8 @@ autoscale
 === TEST 2: loaded and used: the API answers from PostgreSQL
 --- http_config
     autoscale_postgres "$TEST_NGINX_PG";
+    autoscale_collector off;
+    autoscale_scaler off;
 --- config
     location /api/ { autoscale_api; }
 --- request
@@ -45,6 +47,8 @@ GET /api/clusters/c-active-2
 === TEST 3: a named zone of its own size
 --- http_config
     autoscale_postgres "$TEST_NGINX_PG";
+    autoscale_collector off;
+    autoscale_scaler off;
     autoscale_zone scaler_state:128k;
 --- config
     location /api/ { autoscale_api; }
@@ -61,6 +65,8 @@ GET /api/clusters?type=temporary
 === TEST 4: a Unix socket directory
 --- http_config
     autoscale_postgres "host=$TEST_NGINX_PG_DIR port=$TEST_NGINX_PG_PORT dbname=autoscale user=postgres";
+    autoscale_collector off;
+    autoscale_scaler off;
 --- config
     location /api/ { autoscale_api; }
 --- request
@@ -75,6 +81,8 @@ GET /api/clusters/c-active-2
 === TEST 5: hostaddr and sslmode as given
 --- http_config
     autoscale_postgres "hostaddr=127.0.0.1 port=$TEST_NGINX_PG_PORT dbname=autoscale user=postgres sslmode=disable";
+    autoscale_collector off;
+    autoscale_scaler off;
 --- config
     location /api/ { autoscale_api; }
 --- request
@@ -89,6 +97,8 @@ GET /api/clusters/c-active-2
 === TEST 6: a URI with a host name, resolved when the configuration loads
 --- http_config
     autoscale_postgres "postgresql://postgres@localhost:$TEST_NGINX_PG_PORT/autoscale?sslmode=prefer";
+    autoscale_collector off;
+    autoscale_scaler off;
 --- config
     location /api/ { autoscale_api; }
 --- request
@@ -101,6 +111,8 @@ GET /api/clusters/c-active-2
 === TEST 7: several hosts: the first refuses, libpq moves on to the next
 --- http_config
     autoscale_postgres "host=127.0.0.2,127.0.0.1 port=$TEST_NGINX_PG_PORT dbname=autoscale user=postgres";
+    autoscale_collector off;
+    autoscale_scaler off;
 --- config
     location /api/ { autoscale_api; }
 --- request

@@ -13,7 +13,9 @@ add_block_preprocessor(sub {
 
     if (!defined $block->http_config) {
         $block->set_value('http_config',
-                          qq{autoscale_postgres "$ENV{TEST_NGINX_PG}";});
+                          qq{autoscale_postgres "$ENV{TEST_NGINX_PG}";\n}
+                          . qq{    autoscale_collector off;\n}
+                          . qq{    autoscale_scaler off;});
     }
 
     if (!defined $block->config) {

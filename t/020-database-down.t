@@ -12,6 +12,8 @@ add_block_preprocessor(sub {
     if (!defined $block->http_config) {
         $block->set_value('http_config', <<"HTTP");
     autoscale_postgres "$ENV{TEST_NGINX_PG_DOWN}";
+    autoscale_collector off;
+    autoscale_scaler off;
     autoscale_db_timeout 2s;
 HTTP
     }

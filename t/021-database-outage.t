@@ -19,6 +19,8 @@ my $base = "http://127.0.0.1:$port";
 
 nginx_start('outage', nginx_conf(workers => 2, http => <<"HTTP"));
     autoscale_postgres "$pg";
+    autoscale_collector off;
+    autoscale_scaler off;
     autoscale_db_timeout 1s;
     server {
         listen 127.0.0.1:$port;

@@ -16,6 +16,8 @@ add_block_preprocessor(sub {
 
     $block->set_value('http_config', <<"HTTP") unless defined $block->http_config;
     autoscale_postgres "$ENV{TEST_NGINX_PG}";
+    autoscale_collector off;
+    autoscale_scaler off;
     autoscale_db_pool 2;
 HTTP
     $block->set_value('config', 'location /api/ { autoscale_api; }')

@@ -14,6 +14,8 @@ my $pg = pg_conninfo();
 
 nginx_start('reload', nginx_conf(workers => 2, http => <<"HTTP"));
     autoscale_postgres "$pg";
+    autoscale_collector off;
+    autoscale_scaler off;
     autoscale_zone state:1m;
     server {
         listen 127.0.0.1:$port;

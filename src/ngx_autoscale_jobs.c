@@ -1,0 +1,954 @@
+
+/*
+ * Copyright (C) ngx_autoscale_module authors
+ *
+ * Every worker arms the same cancelable timers.  One of them, the leader,
+ * holds a lease in the shared zone; across several nginx servers on one
+ * database the leader also holds a PostgreSQL advisory lock on its own
+ * connection, and only the holder of both collects and scales.  Every job
+ * statement re-checks that lock in SQL, so a leader that lost its session
+ * changes nothing.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+#include <math.h>
+
+#include "ngx_autoscale.h"
+#include "ngx_autoscale_jobs.h"
+#include "ngx_autoscale_policy.h"
+#include "ngx_autoscale_shm.h"
+
+
+#define NGX_AUTOSCALE_LEASE_TICK     1000    /* ms: renew, or try to take */
+#define NGX_AUTOSCALE_LEASE_PERIOD   3000    /* ms: a silent leader's term */
+
+/* rows decided per turn of the event loop, so a big fleet never holds it */
+#define NGX_AUTOSCALE_CHECK_SLICE    128
+
+#define NGX_AUTOSCALE_LOCK_KEY       "1313294401"    /* "NGXA" */
+
+/* true in the session that holds the lock, whichever statement asks */
+#define NGX_AUTOSCALE_HOLDS_LOCK                                              \
+    "EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "             \
+    "AND pid = pg_backend_pid() AND classid = 0 "                             \
+    "AND objid = " NGX_AUTOSCALE_LOCK_KEY " AND objsubid = 1 AND granted)"
+
+
+typedef struct {
+    ngx_http_autoscale_main_conf_t  *amcf;
+    ngx_autoscale_pg_conf_t          pgcf;       /* one connection: the
+                                                    lock's session */
+    ngx_autoscale_pg_pool_t         *pool;
+    ngx_log_t                       *log;
+    ngx_str_t                        node;
+
+    ngx_event_t                      lease_ev;
+    ngx_event_t                      collect_ev;
+    ngx_event_t                      check_ev;
+    ngx_event_t                      slice_ev;
+
+    ngx_uint_t                       lock_generation;
+
+    /* the check in progress */
+    PGresult                        *rows;
+    int                              row;
+    ngx_uint_t                       pending;    /* writes in flight */
+    u_char                          *holds;      /* JSON of held decisions,
+                                                    built a slice at a time */
+    size_t                           holds_len;
+    size_t                           holds_size;
+    ngx_msec_t                       started;
+    ngx_msec_t                       read_time;
+    ngx_uint_t                       round_trips;
+    ngx_uint_t                       decided;    /* changes sent */
+    ngx_uint_t                       changed;    /* and made */
+    ngx_uint_t                       held;
+    ngx_uint_t                       failed;
+
+    ngx_msec_t                       collect_started;
+
+    unsigned                         leader:1;
+    unsigned                         locked:1;
+    unsigned                         locking:1;
+    unsigned                         lock_refused:1;
+    unsigned                         collecting:1;
+    unsigned                         checking:1;
+} ngx_autoscale_jobs_t;
+
+
+static void ngx_autoscale_lease_handler(ngx_event_t *ev);
+static void ngx_autoscale_resign(ngx_autoscale_jobs_t *jobs, const char *why,
+    ngx_uint_t drop_session);
+static void ngx_autoscale_lock(ngx_autoscale_jobs_t *jobs);
+static ngx_int_t ngx_autoscale_lock_done(void *data, ngx_int_t status,
+    PGresult *res);
+static ngx_uint_t ngx_autoscale_ready(ngx_autoscale_jobs_t *jobs);
+static void ngx_autoscale_collect_handler(ngx_event_t *ev);
+static ngx_int_t ngx_autoscale_collect_done(void *data, ngx_int_t status,
+    PGresult *res);
+static void ngx_autoscale_check_handler(ngx_event_t *ev);
+static ngx_int_t ngx_autoscale_check_read(void *data, ngx_int_t status,
+    PGresult *res);
+static void ngx_autoscale_check_slice(ngx_event_t *ev);
+static void ngx_autoscale_check_one(ngx_autoscale_jobs_t *jobs, int row);
+static ngx_int_t ngx_autoscale_check_written(void *data, ngx_int_t status,
+    PGresult *res);
+static void ngx_autoscale_check_end(ngx_autoscale_jobs_t *jobs);
+static void ngx_autoscale_job_failed(ngx_autoscale_jobs_t *jobs,
+    const char *job, ngx_int_t status, PGresult *res);
+static ngx_int_t ngx_autoscale_holds_add(ngx_autoscale_jobs_t *jobs,
+    const char *id, const char *decision);
+static void ngx_autoscale_holds_free(ngx_autoscale_jobs_t *jobs);
+static double ngx_autoscale_number(PGresult *res, int row, int col);
+static ngx_int_t ngx_autoscale_history(const char *text,
+    ngx_autoscale_policy_sample_t **samples, size_t *n, ngx_log_t *log);
+
+
+static ngx_autoscale_jobs_t  *ngx_autoscale_jobs;
+
+
+/*
+ * $1 the window in seconds, $2 the retention in seconds.  One row per
+ * active cluster in one statement, and at most one bounded batch pruned.
+ * Zeros until the zone measures traffic.
+ */
+static const char  ngx_autoscale_sql_collect[] =
+    "WITH lk AS (SELECT " NGX_AUTOSCALE_HOLDS_LOCK " AS held), "
+    "ins AS (INSERT INTO cluster_metrics (cluster_id, \"timestamp\", "
+    "window_seconds, current_workers) SELECT c.id, now(), $1::float8, "
+    "c.current_workers FROM clusters c, lk WHERE lk.held "
+    "AND c.status IN ('active', 'scaling_up', 'scaling_down') RETURNING 1), "
+    "del AS (DELETE FROM cluster_metrics WHERE id IN (SELECT m.id "
+    "FROM cluster_metrics m, lk WHERE lk.held "
+    "AND m.\"timestamp\" < now() - make_interval(secs => $2::float8) "
+    "LIMIT 10000) RETURNING 1) "
+    "SELECT (SELECT held FROM lk), (SELECT count(*) FROM ins), "
+    "(SELECT count(*) FROM del)";
+
+
+/*
+ * Every active cluster with its latest metrics row and, for target
+ * tracking, the rows of its stabilization window as "value age workers"
+ * triples; nothing unless this session holds the lock.
+ */
+static const char  ngx_autoscale_sql_check[] =
+    "SELECT c.id, c.status, c.paused, c.min_workers, c.max_workers, "
+    "c.current_workers, c.target_workers, c.policy, c.scale_up_queue, "
+    "c.scale_up_cpu, c.scale_down_queue, c.scale_down_cpu, "
+    "c.scale_up_factor, c.scale_down_factor, c.scale_up_cooldown, "
+    "c.scale_down_cooldown, c.target_metric, c.target_value, c.tolerance, "
+    "c.stabilization_window, "
+    "extract(epoch FROM now() - c.last_scaled_at), "
+    "m.cluster_id IS NOT NULL, extract(epoch FROM now() - m.\"timestamp\"), "
+    "m.queue_length, m.cpu_usage, c.load_percentage, h.samples "
+    "FROM clusters c "
+    "LEFT JOIN LATERAL (SELECT * FROM cluster_metrics "
+    "WHERE cluster_id = c.id ORDER BY \"timestamp\" DESC LIMIT 1) m ON true "
+    "LEFT JOIN LATERAL (SELECT string_agg(concat_ws(' ', "
+    "CASE c.target_metric WHEN 'queue_per_worker' THEN w.queue_length "
+    "WHEN 'cpu_usage' THEN w.cpu_usage ELSE least(100, 100 * w.inflight_avg "
+    "/ greatest(coalesce(w.current_workers, c.current_workers) "
+    "* c.worker_capacity, 1)) END, "
+    "extract(epoch FROM now() - w.\"timestamp\"), "
+    "coalesce(w.current_workers, c.current_workers)), ',') AS samples "
+    "FROM cluster_metrics w WHERE c.policy = 'target' "
+    "AND w.cluster_id = c.id AND w.\"timestamp\" >= now() "
+    "- make_interval(secs => c.stabilization_window)) h ON true "
+    "WHERE c.status IN ('active', 'scaling_up', 'scaling_down') "
+    "AND " NGX_AUTOSCALE_HOLDS_LOCK " ORDER BY c.id";
+
+
+/*
+ * One decision that changes a cluster: $1 id, $2 from, $3 to, $4 action,
+ * $5 the decision, $6 node, $7 reason.  The row is locked and checked
+ * again: still active, unpaused, at the size decided from, out of its
+ * cooldown, and this session still holds the lock.  The event and the
+ * NOTIFY go with it or not at all.
+ */
+static const char  ngx_autoscale_sql_change[] =
+    "WITH cur AS (SELECT * FROM clusters WHERE id = $1 FOR UPDATE), "
+    "upd AS (UPDATE clusters u SET target_workers = $3::int, "
+    "current_workers = CASE WHEN cur.actuation = 'immediate' THEN $3::int "
+    "ELSE u.current_workers END, "
+    "status = CASE WHEN cur.actuation = 'immediate' "
+    "OR $3::int = cur.current_workers THEN 'active' "
+    "WHEN $3::int > cur.current_workers THEN 'scaling_up' "
+    "ELSE 'scaling_down' END, "
+    "last_scaled_at = now(), last_decision = $5::jsonb, updated_at = now() "
+    "FROM cur WHERE u.id = cur.id AND " NGX_AUTOSCALE_HOLDS_LOCK " "
+    "AND cur.status IN ('active', 'scaling_up', 'scaling_down') "
+    "AND NOT cur.paused AND cur.current_workers = $2::int "
+    "AND ($4 = 'bounds' OR cur.last_scaled_at IS NULL "
+    "OR now() - cur.last_scaled_at >= make_interval(secs => "
+    "CASE WHEN $3::int > $2::int THEN cur.scale_up_cooldown "
+    "ELSE cur.scale_down_cooldown END)) RETURNING u.*), "
+    "ev AS (INSERT INTO scaling_events (cluster_id, action, from_workers, "
+    "to_workers, reason, inputs, dry_run, node) SELECT id, $4, $2::int, "
+    "$3::int, $7, $5::jsonb, false, $6 FROM upd RETURNING id) "
+    "SELECT (SELECT count(*) FROM upd), "
+    "(SELECT pg_notify('autoscale', json_build_object('event', $4::text, "
+    "'cluster_id', upd.id, 'event_id', ev.id, 'from_workers', $2::int, "
+    "'to_workers', $3::int, 'status', upd.status, 'current_workers', "
+    "upd.current_workers, 'target_workers', upd.target_workers, 'reason', "
+    "$7::text)::text) FROM upd, ev)";
+
+/* the same decision under autoscale_dry_run: recorded, nothing changed */
+static const char  ngx_autoscale_sql_dry_run[] =
+    "WITH upd AS (UPDATE clusters SET last_decision = $5::jsonb "
+    "WHERE id = $1 AND " NGX_AUTOSCALE_HOLDS_LOCK " RETURNING id), "
+    "ev AS (INSERT INTO scaling_events (cluster_id, action, from_workers, "
+    "to_workers, reason, inputs, dry_run, node) SELECT id, $4, $2::int, "
+    "$3::int, $7, $5::jsonb, true, $6 FROM upd RETURNING id) "
+    "SELECT count(*) FROM ev";
+
+/* every held decision of a check at once: $1 [{"id": ..., "d": {...}}] */
+static const char  ngx_autoscale_sql_holds[] =
+    "UPDATE clusters c SET last_decision = d.d "
+    "FROM jsonb_to_recordset($1::jsonb) AS d(id text, d jsonb) "
+    "WHERE c.id = d.id AND " NGX_AUTOSCALE_HOLDS_LOCK;
+
+static const char  ngx_autoscale_sql_lock[] =
+    "SELECT pg_try_advisory_lock(" NGX_AUTOSCALE_LOCK_KEY ")";
+
+
+ngx_int_t
+ngx_autoscale_jobs_init(ngx_cycle_t *cycle,
+    ngx_http_autoscale_main_conf_t *amcf)
+{
+    ngx_autoscale_jobs_t  *jobs;
+
+    if (!amcf->collector && !amcf->scaler) {
+        return NGX_OK;
+    }
+
+    jobs = ngx_pcalloc(cycle->pool, sizeof(ngx_autoscale_jobs_t));
+    if (jobs == NULL) {
+        return NGX_ERROR;
+    }
+
+    jobs->amcf = amcf;
+    jobs->log = cycle->log;
+    jobs->pgcf = amcf->pg;
+    jobs->pgcf.pool_size = 1;
+
+    /* every change of a check is queued at once: the fleet is the bound */
+    jobs->pgcf.max_waiting = NGX_MAX_INT32_VALUE;
+
+    jobs->pool = ngx_autoscale_pg_pool_create(cycle, &jobs->pgcf);
+    if (jobs->pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    jobs->node.data = ngx_pnalloc(cycle->pool, cycle->hostname.len + 2
+                                               + NGX_INT64_LEN);
+    if (jobs->node.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* NUL-terminated as well, for cJSON */
+    jobs->node.len = ngx_sprintf(jobs->node.data, "%V:%P%Z", &cycle->hostname,
+                                 ngx_pid)
+                     - jobs->node.data - 1;
+
+    jobs->lease_ev.handler = ngx_autoscale_lease_handler;
+    jobs->collect_ev.handler = ngx_autoscale_collect_handler;
+    jobs->check_ev.handler = ngx_autoscale_check_handler;
+    jobs->slice_ev.handler = ngx_autoscale_check_slice;
+
+    jobs->lease_ev.data = jobs;
+    jobs->collect_ev.data = jobs;
+    jobs->check_ev.data = jobs;
+    jobs->slice_ev.data = jobs;
+
+    jobs->lease_ev.log = cycle->log;
+    jobs->collect_ev.log = cycle->log;
+    jobs->check_ev.log = cycle->log;
+    jobs->slice_ev.log = cycle->log;
+
+    /* none of them keeps a worker that is shutting down */
+    jobs->lease_ev.cancelable = 1;
+    jobs->collect_ev.cancelable = 1;
+    jobs->check_ev.cancelable = 1;
+    jobs->slice_ev.cancelable = 1;
+
+    /* random first delays, so that the workers do not fire together */
+    ngx_add_timer(&jobs->lease_ev,
+                  1 + ngx_random() % NGX_AUTOSCALE_LEASE_TICK);
+
+    if (amcf->collector) {
+        ngx_add_timer(&jobs->collect_ev,
+                      1 + ngx_random() % amcf->collect_interval);
+    }
+
+    if (amcf->scaler) {
+        ngx_add_timer(&jobs->check_ev,
+                      1 + ngx_random() % amcf->check_interval);
+    }
+
+    ngx_autoscale_jobs = jobs;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_autoscale_jobs_exit(ngx_cycle_t *cycle)
+{
+    ngx_autoscale_jobs_t  *jobs = ngx_autoscale_jobs;
+
+    if (jobs == NULL) {
+        return;
+    }
+
+    ngx_autoscale_resign(jobs, "the worker exits", 0);
+
+    if (jobs->rows) {
+        PQclear(jobs->rows);
+        jobs->rows = NULL;
+    }
+
+    ngx_autoscale_holds_free(jobs);
+
+    ngx_autoscale_pg_pool_destroy(jobs->pool);
+    ngx_autoscale_jobs = NULL;
+}
+
+
+/* leadership */
+
+static void
+ngx_autoscale_lease_handler(ngx_event_t *ev)
+{
+    ngx_autoscale_jobs_t  *jobs = ev->data;
+
+    ngx_pid_t              previous;
+    ngx_autoscale_lease_e  lease;
+
+    if (ngx_exiting || ngx_quit || ngx_terminate) {
+        /* let a worker of the new generation lead at once */
+        ngx_autoscale_resign(jobs, "the worker is shutting down", 0);
+        return;
+    }
+
+    lease = ngx_autoscale_shm_lease(jobs->amcf->shm_zone,
+                                    NGX_AUTOSCALE_LEASE_PERIOD, &previous);
+
+    switch (lease) {
+
+    case NGX_AUTOSCALE_LEASE_NONE:
+        if (jobs->leader) {
+            ngx_autoscale_resign(jobs, "its lease was taken over", 1);
+        }
+        break;
+
+    case NGX_AUTOSCALE_LEASE_RENEWED:
+        break;
+
+    case NGX_AUTOSCALE_LEASE_VACANT:
+        jobs->leader = 1;
+        ngx_log_error(NGX_LOG_NOTICE, jobs->log, 0,
+                      "autoscale: worker %P became the leader: the lease "
+                      "was free", ngx_pid);
+        break;
+
+    default:
+        jobs->leader = 1;
+        ngx_log_error(NGX_LOG_NOTICE, jobs->log, 0,
+                      "autoscale: worker %P became the leader: the lease "
+                      "of worker %P %s", ngx_pid, previous,
+                      lease == NGX_AUTOSCALE_LEASE_EXPIRED
+                      ? "expired" : "ended with its process");
+    }
+
+    if (jobs->leader && !jobs->locking
+        && (!jobs->locked || ngx_autoscale_pg_generation(jobs->pool)
+                             != jobs->lock_generation))
+    {
+        ngx_autoscale_lock(jobs);
+    }
+
+    ngx_add_timer(ev, NGX_AUTOSCALE_LEASE_TICK);
+}
+
+
+static void
+ngx_autoscale_resign(ngx_autoscale_jobs_t *jobs, const char *why,
+    ngx_uint_t drop_session)
+{
+    if (!jobs->leader) {
+        return;
+    }
+
+    jobs->leader = 0;
+    jobs->locked = 0;
+
+    ngx_autoscale_shm_release(jobs->amcf->shm_zone);
+
+    ngx_log_error(NGX_LOG_NOTICE, jobs->log, 0,
+                  "autoscale: worker %P is no longer the leader: %s",
+                  ngx_pid, why);
+
+    if (drop_session) {
+        /* the advisory lock goes with the session */
+        ngx_autoscale_pg_pool_reset(jobs->pool);
+    }
+}
+
+
+static void
+ngx_autoscale_lock(ngx_autoscale_jobs_t *jobs)
+{
+    jobs->locking = 1;
+
+    if (ngx_autoscale_pg_query(jobs->pool, ngx_autoscale_sql_lock, 0, NULL,
+                               ngx_autoscale_lock_done, jobs)
+        == NULL)
+    {
+        jobs->locking = 0;
+    }
+}
+
+
+static ngx_int_t
+ngx_autoscale_lock_done(void *data, ngx_int_t status, PGresult *res)
+{
+    ngx_autoscale_jobs_t  *jobs = data;
+
+    jobs->locking = 0;
+
+    if (!jobs->leader || status != NGX_AUTOSCALE_PG_OK) {
+        /* the pool logs an unreachable database; the next tick retries */
+        jobs->locked = 0;
+        return NGX_OK;
+    }
+
+    if (PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't') {
+        jobs->locked = 1;
+        jobs->lock_refused = 0;
+        jobs->lock_generation = ngx_autoscale_pg_generation(jobs->pool);
+
+        ngx_log_error(NGX_LOG_NOTICE, jobs->log, 0,
+                      "autoscale: worker %P holds the database lock: it "
+                      "collects and scales", ngx_pid);
+        return NGX_OK;
+    }
+
+    jobs->locked = 0;
+
+    if (!jobs->lock_refused) {
+        jobs->lock_refused = 1;
+
+        ngx_log_error(NGX_LOG_NOTICE, jobs->log, 0,
+                      "autoscale: worker %P stands by: another server "
+                      "holds the database lock", ngx_pid);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_autoscale_ready(ngx_autoscale_jobs_t *jobs)
+{
+    return jobs->leader && jobs->locked && !ngx_exiting
+           && ngx_autoscale_pg_generation(jobs->pool) == jobs->lock_generation;
+}
+
+
+/* the collector */
+
+static void
+ngx_autoscale_collect_handler(ngx_event_t *ev)
+{
+    ngx_autoscale_jobs_t  *jobs = ev->data;
+
+    u_char     window[32], retention[32];
+    ngx_str_t  params[2];
+
+    if (ngx_exiting) {
+        return;
+    }
+
+    ngx_add_timer(ev, jobs->amcf->collect_interval);
+
+    if (!ngx_autoscale_ready(jobs) || jobs->collecting) {
+        return;
+    }
+
+    params[0].data = window;
+    params[0].len = ngx_sprintf(window, "%.3f",
+                                jobs->amcf->collect_interval / 1000.0)
+                    - window;
+    params[1].data = retention;
+    params[1].len = ngx_sprintf(retention, "%T",
+                                jobs->amcf->metrics_retention)
+                    - retention;
+
+    if (ngx_autoscale_pg_query(jobs->pool, ngx_autoscale_sql_collect, 2,
+                               params, ngx_autoscale_collect_done, jobs)
+        != NULL)
+    {
+        jobs->collecting = 1;
+        jobs->collect_started = ngx_current_msec;
+    }
+}
+
+
+static ngx_int_t
+ngx_autoscale_collect_done(void *data, ngx_int_t status, PGresult *res)
+{
+    ngx_autoscale_jobs_t  *jobs = data;
+
+    jobs->collecting = 0;
+
+    if (status != NGX_AUTOSCALE_PG_OK) {
+        ngx_autoscale_job_failed(jobs, "collection", status, res);
+        return NGX_OK;
+    }
+
+    if (PQgetvalue(res, 0, 0)[0] != 't') {
+        jobs->locked = 0;
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, jobs->log, 0,
+                  "autoscale: collection: %s rows written, %s pruned, "
+                  "%M ms", PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+                  ngx_current_msec - jobs->collect_started);
+
+    return NGX_OK;
+}
+
+
+/* the scaler */
+
+static void
+ngx_autoscale_check_handler(ngx_event_t *ev)
+{
+    ngx_autoscale_jobs_t  *jobs = ev->data;
+
+    if (ngx_exiting) {
+        return;
+    }
+
+    ngx_add_timer(ev, jobs->amcf->check_interval);
+
+    if (!ngx_autoscale_ready(jobs) || jobs->checking) {
+        return;
+    }
+
+    if (ngx_autoscale_pg_query(jobs->pool, ngx_autoscale_sql_check, 0, NULL,
+                               ngx_autoscale_check_read, jobs)
+        == NULL)
+    {
+        return;
+    }
+
+    jobs->checking = 1;
+    jobs->started = ngx_current_msec;
+    jobs->round_trips = 1;
+    jobs->decided = 0;
+    jobs->changed = 0;
+    jobs->held = 0;
+    jobs->failed = 0;
+    jobs->pending = 0;
+}
+
+
+static ngx_int_t
+ngx_autoscale_check_read(void *data, ngx_int_t status, PGresult *res)
+{
+    ngx_autoscale_jobs_t  *jobs = data;
+
+    jobs->read_time = ngx_current_msec - jobs->started;
+
+    if (status != NGX_AUTOSCALE_PG_OK) {
+        ngx_autoscale_job_failed(jobs, "check", status, res);
+        jobs->checking = 0;
+        return NGX_OK;
+    }
+
+    if (ngx_autoscale_holds_add(jobs, NULL, NULL) != NGX_OK) {
+        jobs->checking = 0;
+        return NGX_OK;
+    }
+
+    /* kept, and decided a slice at a time */
+    jobs->rows = res;
+    jobs->row = 0;
+
+    ngx_autoscale_check_slice(&jobs->slice_ev);
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_autoscale_check_slice(ngx_event_t *ev)
+{
+    ngx_autoscale_jobs_t  *jobs = ev->data;
+
+    int         end;
+    ngx_str_t   param;
+
+    if (!ngx_autoscale_ready(jobs)) {
+        /* no longer the leader: the next one decides afresh */
+        PQclear(jobs->rows);
+        jobs->rows = NULL;
+        ngx_autoscale_holds_free(jobs);
+
+        if (jobs->pending == 0) {
+            jobs->checking = 0;
+        }
+
+        return;
+    }
+
+    end = ngx_min(jobs->row + NGX_AUTOSCALE_CHECK_SLICE,
+                  PQntuples(jobs->rows));
+
+    for ( /* void */ ; jobs->row < end; jobs->row++) {
+        ngx_autoscale_check_one(jobs, jobs->row);
+    }
+
+    if (jobs->row < PQntuples(jobs->rows)) {
+        /* the rest on the next turn of the loop, after other events */
+        ngx_post_event(ev, &ngx_posted_next_events);
+        return;
+    }
+
+    PQclear(jobs->rows);
+    jobs->rows = NULL;
+
+    if (jobs->held) {
+        jobs->holds[jobs->holds_len++] = ']';
+
+        param.data = jobs->holds;
+        param.len = jobs->holds_len;
+
+        if (ngx_autoscale_pg_query(jobs->pool, ngx_autoscale_sql_holds, 1,
+                                   &param, ngx_autoscale_check_written, jobs)
+            != NULL)
+        {
+            jobs->pending++;
+            jobs->round_trips++;
+        }
+    }
+
+    ngx_autoscale_holds_free(jobs);
+
+    if (jobs->pending == 0) {
+        ngx_autoscale_check_end(jobs);
+    }
+}
+
+
+static void
+ngx_autoscale_check_one(ngx_autoscale_jobs_t *jobs, int row)
+{
+    PGresult  *res = jobs->rows;
+
+    u_char                         from[NGX_INT_T_LEN], to[NGX_INT_T_LEN];
+    u_char                         decided[sizeof("1970-01-01T00:00:00Z")];
+    char                          *text;
+    cJSON                         *doc;
+    size_t                         nsamples;
+    ngx_tm_t                       tm;
+    ngx_str_t                      params[7];
+    const char                    *sql, *action;
+    ngx_autoscale_decision_t       d;
+    ngx_autoscale_policy_input_t   in;
+    ngx_autoscale_policy_sample_t *samples;
+
+    ngx_memzero(&in, sizeof(ngx_autoscale_policy_input_t));
+
+    in.status = PQgetvalue(res, row, 1);
+    in.paused = PQgetvalue(res, row, 2)[0] == 't';
+    in.min_workers = (int) ngx_autoscale_number(res, row, 3);
+    in.max_workers = (int) ngx_autoscale_number(res, row, 4);
+    in.current_workers = (int) ngx_autoscale_number(res, row, 5);
+    in.target_workers = (int) ngx_autoscale_number(res, row, 6);
+    in.policy = PQgetvalue(res, row, 7);
+    in.scale_up_queue = ngx_autoscale_number(res, row, 8);
+    in.scale_up_cpu = ngx_autoscale_number(res, row, 9);
+    in.scale_down_queue = ngx_autoscale_number(res, row, 10);
+    in.scale_down_cpu = ngx_autoscale_number(res, row, 11);
+    in.scale_up_factor = ngx_autoscale_number(res, row, 12);
+    in.scale_down_factor = ngx_autoscale_number(res, row, 13);
+    in.scale_up_cooldown = ngx_autoscale_number(res, row, 14);
+    in.scale_down_cooldown = ngx_autoscale_number(res, row, 15);
+    in.target_metric = PQgetvalue(res, row, 16);
+    in.target_value = ngx_autoscale_number(res, row, 17);
+    in.tolerance = ngx_autoscale_number(res, row, 18);
+    in.stabilization_window = ngx_autoscale_number(res, row, 19);
+    in.since_scaled = PQgetisnull(res, row, 20)
+                      ? -1 : ngx_autoscale_number(res, row, 20);
+    in.has_metrics = PQgetvalue(res, row, 21)[0] == 't';
+    in.metrics_age = ngx_autoscale_number(res, row, 22);
+    in.max_age = 2.0 * jobs->amcf->collect_interval / 1000.0;
+    in.queue_length = ngx_autoscale_number(res, row, 23);
+    in.cpu_usage = ngx_autoscale_number(res, row, 24);
+    in.load_percentage = ngx_autoscale_number(res, row, 25);
+
+    samples = NULL;
+    nsamples = 0;
+
+    if (!PQgetisnull(res, row, 26)
+        && ngx_autoscale_history(PQgetvalue(res, row, 26), &samples,
+                                 &nsamples, jobs->log)
+           != NGX_OK)
+    {
+        jobs->failed++;
+        return;
+    }
+
+    in.history = samples;
+    in.nhistory = nsamples;
+
+    ngx_autoscale_policy_decide(&in, &d);
+
+    doc = ngx_autoscale_policy_json(&in, &d);
+
+    if (samples) {
+        ngx_free(samples);
+    }
+
+    if (doc == NULL) {
+        jobs->failed++;
+        return;
+    }
+
+    ngx_gmtime(ngx_time(), &tm);
+    ngx_sprintf(decided, "%4d-%02d-%02dT%02d:%02d:%02dZ%Z",
+                tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
+
+    if (cJSON_AddStringToObject(doc, "decided_at", (char *) decided) == NULL
+        || cJSON_AddStringToObject(doc, "node", (char *) jobs->node.data)
+           == NULL
+        || cJSON_AddBoolToObject(doc, "dry_run", jobs->amcf->dry_run) == NULL)
+    {
+        cJSON_Delete(doc);
+        jobs->failed++;
+        return;
+    }
+
+    text = cJSON_PrintUnformatted(doc);
+    cJSON_Delete(doc);
+
+    if (text == NULL) {
+        jobs->failed++;
+        return;
+    }
+
+    if (d.action == NGX_AUTOSCALE_HOLD) {
+        if (ngx_autoscale_holds_add(jobs, PQgetvalue(res, row, 0), text)
+            == NGX_OK)
+        {
+            jobs->held++;
+
+        } else {
+            jobs->failed++;
+        }
+
+        cJSON_free(text);
+        return;
+    }
+
+    action = ngx_autoscale_action_name(d.action);
+
+    params[0].data = (u_char *) PQgetvalue(res, row, 0);
+    params[0].len = PQgetlength(res, row, 0);
+    params[1].data = from;
+    params[1].len = ngx_sprintf(from, "%d", d.from) - from;
+    params[2].data = to;
+    params[2].len = ngx_sprintf(to, "%d", d.to) - to;
+    params[3].data = (u_char *) action;
+    params[3].len = ngx_strlen(action);
+    params[4].data = (u_char *) text;
+    params[4].len = ngx_strlen(text);
+    params[5] = jobs->node;
+    params[6].data = (u_char *) d.reason;
+    params[6].len = ngx_strlen(d.reason);
+
+    sql = jobs->amcf->dry_run ? ngx_autoscale_sql_dry_run
+                              : ngx_autoscale_sql_change;
+
+    /* the pool pipelines them: decisions cost no round trip each */
+    if (ngx_autoscale_pg_query(jobs->pool, sql, 7, params,
+                               ngx_autoscale_check_written, jobs)
+        != NULL)
+    {
+        jobs->pending++;
+        jobs->decided++;
+    }
+
+    cJSON_free(text);
+}
+
+
+static ngx_int_t
+ngx_autoscale_check_written(void *data, ngx_int_t status, PGresult *res)
+{
+    ngx_autoscale_jobs_t  *jobs = data;
+
+    jobs->pending--;
+
+    if (status != NGX_AUTOSCALE_PG_OK) {
+        jobs->failed++;
+        ngx_autoscale_job_failed(jobs, "scaling", status, res);
+
+    } else if (PQnfields(res) == 2 && PQgetvalue(res, 0, 0)[0] == '1') {
+        /* a change statement that changed its cluster */
+        jobs->changed++;
+    }
+
+    if (jobs->pending == 0 && jobs->rows == NULL && jobs->holds == NULL) {
+        ngx_autoscale_check_end(jobs);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_autoscale_check_end(ngx_autoscale_jobs_t *jobs)
+{
+    jobs->checking = 0;
+
+    ngx_log_error(NGX_LOG_INFO, jobs->log, 0,
+                  "autoscale: check: %ui decided to change, %ui changed%s, "
+                  "%ui held, %ui failed, %ui round trips besides changes, "
+                  "read %M ms, all %M ms",
+                  jobs->decided, jobs->changed,
+                  jobs->amcf->dry_run ? " (dry run)" : "",
+                  jobs->held, jobs->failed, jobs->round_trips,
+                  jobs->read_time, ngx_current_msec - jobs->started);
+}
+
+
+static void
+ngx_autoscale_job_failed(ngx_autoscale_jobs_t *jobs, const char *job,
+    ngx_int_t status, PGresult *res)
+{
+    ngx_log_error(NGX_LOG_WARN, jobs->log, 0,
+                  "autoscale: %s failed: %s", job,
+                  status == NGX_AUTOSCALE_PG_SQL_ERROR && res
+                  ? PQresultErrorMessage(res)
+                  : status == NGX_AUTOSCALE_PG_TIMEOUT
+                    ? "the database did not answer in time"
+                    : "the database cannot be reached");
+}
+
+
+/*
+ * Appends {"id":..., "d":...} to the held decisions' JSON array; with a
+ * NULL id, starts it.  Ids are lowercase letters, digits and '-' (a CHECK
+ * of the schema), so they need no escaping.
+ */
+static ngx_int_t
+ngx_autoscale_holds_add(ngx_autoscale_jobs_t *jobs, const char *id,
+    const char *decision)
+{
+    u_char  *p;
+    size_t   need, size;
+
+    need = id ? ngx_strlen(id) + ngx_strlen(decision)
+                + sizeof(",{\"id\":\"\",\"d\":}]")
+              : 1;
+
+    if (jobs->holds_len + need > jobs->holds_size) {
+        size = ngx_max(2 * jobs->holds_size, jobs->holds_len + need + 4096);
+
+        p = ngx_alloc(size, jobs->log);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (jobs->holds) {
+            ngx_memcpy(p, jobs->holds, jobs->holds_len);
+            ngx_free(jobs->holds);
+        }
+
+        jobs->holds = p;
+        jobs->holds_size = size;
+    }
+
+    p = jobs->holds + jobs->holds_len;
+
+    if (id == NULL) {
+        *p++ = '[';
+
+    } else {
+        p = ngx_sprintf(p, "%s{\"id\":\"%s\",\"d\":%s}",
+                        jobs->held ? "," : "", id, decision);
+    }
+
+    jobs->holds_len = p - jobs->holds;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_autoscale_holds_free(ngx_autoscale_jobs_t *jobs)
+{
+    if (jobs->holds) {
+        ngx_free(jobs->holds);
+    }
+
+    jobs->holds = NULL;
+    jobs->holds_len = 0;
+    jobs->holds_size = 0;
+}
+
+
+static double
+ngx_autoscale_number(PGresult *res, int row, int col)
+{
+    if (PQgetisnull(res, row, col)) {
+        return NAN;
+    }
+
+    return strtod(PQgetvalue(res, row, col), NULL);
+}
+
+
+/* "value age workers,value age workers,..." as samples */
+static ngx_int_t
+ngx_autoscale_history(const char *text, ngx_autoscale_policy_sample_t **out,
+    size_t *n, ngx_log_t *log)
+{
+    char                           *end;
+    size_t                          count, i;
+    const char                     *p;
+    ngx_autoscale_policy_sample_t  *samples;
+
+    count = 1;
+    for (p = text; *p; p++) {
+        count += (*p == ',');
+    }
+
+    samples = ngx_alloc(count * sizeof(ngx_autoscale_policy_sample_t), log);
+    if (samples == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = text;
+
+    for (i = 0; i < count && *p; i++) {
+        samples[i].value = strtod(p, &end);
+        samples[i].age = strtod(end, &end);
+        samples[i].workers = (int) strtol(end, &end, 10);
+
+        p = (*end == ',') ? end + 1 : end;
+    }
+
+    *out = samples;
+    *n = i;
+
+    return NGX_OK;
+}
