@@ -558,6 +558,58 @@ ngx_autoscale_api_rows(PGresult *res, int first,
 }
 
 
+/* page and page_size into ctx, and as LIMIT and OFFSET into params */
+ngx_int_t
+ngx_autoscale_api_paging(ngx_autoscale_api_ctx_t *ctx,
+    ngx_autoscale_arg_t *page, ngx_autoscale_arg_t *page_size,
+    ngx_str_t *params)
+{
+    ctx->page = page->present ? (ngx_int_t) page->num : 1;
+    ctx->page_size = page_size->present ? (ngx_int_t) page_size->num : 50;
+
+    if (ngx_autoscale_api_number(ctx->request, &params[0], ctx->page_size)
+        != NGX_OK
+        || ngx_autoscale_api_number(ctx->request, &params[1],
+                                    (ctx->page - 1) * ctx->page_size)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* {"<key>": [rows from column 1], "total", "page", "page_size"} */
+ngx_int_t
+ngx_autoscale_api_send_page(ngx_autoscale_api_ctx_t *ctx, PGresult *res,
+    const char *key, const ngx_autoscale_col_t *cols, size_t ncols)
+{
+    cJSON  *doc, *list;
+
+    doc = cJSON_CreateObject();
+    list = ngx_autoscale_api_rows(res, 1, cols, ncols);
+
+    if (doc == NULL || list == NULL || !cJSON_AddItemToObject(doc, key, list))
+    {
+        cJSON_Delete(list);
+        cJSON_Delete(doc);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (cJSON_AddNumberToObject(doc, "total",
+                                ngx_autoscale_api_int(res, 0, 0)) == NULL
+        || cJSON_AddNumberToObject(doc, "page", ctx->page) == NULL
+        || cJSON_AddNumberToObject(doc, "page_size", ctx->page_size) == NULL)
+    {
+        cJSON_Delete(doc);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_autoscale_api_send(ctx->request, NGX_HTTP_OK, doc);
+}
+
+
 ngx_int_t
 ngx_autoscale_api_int(PGresult *res, int row, int col)
 {

@@ -126,6 +126,12 @@ cJSON *ngx_autoscale_api_row(PGresult *res, int row, int first,
 cJSON *ngx_autoscale_api_rows(PGresult *res, int first,
     const ngx_autoscale_col_t *cols, size_t ncols);
 ngx_int_t ngx_autoscale_api_int(PGresult *res, int row, int col);
+ngx_int_t ngx_autoscale_api_paging(ngx_autoscale_api_ctx_t *ctx,
+    ngx_autoscale_arg_t *page, ngx_autoscale_arg_t *page_size,
+    ngx_str_t *params);
+ngx_int_t ngx_autoscale_api_send_page(ngx_autoscale_api_ctx_t *ctx,
+    PGresult *res, const char *key, const ngx_autoscale_col_t *cols,
+    size_t ncols);
 
 ngx_int_t ngx_autoscale_api_number(ngx_http_request_t *r, ngx_str_t *s,
     ngx_int_t n);

@@ -188,14 +188,7 @@ ngx_autoscale_api_list(ngx_autoscale_api_ctx_t *ctx)
         return ngx_autoscale_api_error(r, &err);
     }
 
-    ctx->page = args[0].present ? (ngx_int_t) args[0].num : 1;
-    ctx->page_size = args[1].present ? (ngx_int_t) args[1].num : 50;
-
-    if (ngx_autoscale_api_number(r, &params[0], ctx->page_size) != NGX_OK
-        || ngx_autoscale_api_number(r, &params[1],
-                                    (ctx->page - 1) * ctx->page_size)
-           != NGX_OK)
-    {
+    if (ngx_autoscale_api_paging(ctx, &args[0], &args[1], params) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -207,30 +200,9 @@ ngx_autoscale_api_list(ngx_autoscale_api_ctx_t *ctx)
 static ngx_int_t
 ngx_autoscale_api_list_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
 {
-    cJSON  *doc, *list;
-
-    doc = cJSON_CreateObject();
-    list = ngx_autoscale_api_rows(res, 1, ngx_autoscale_blueprint_cols,
-                                  NGX_AUTOSCALE_BLUEPRINT_NCOLS);
-
-    if (doc == NULL || list == NULL
-        || !cJSON_AddItemToObject(doc, "blueprints", list))
-    {
-        cJSON_Delete(list);
-        cJSON_Delete(doc);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (cJSON_AddNumberToObject(doc, "total",
-                                ngx_autoscale_api_int(res, 0, 0)) == NULL
-        || cJSON_AddNumberToObject(doc, "page", ctx->page) == NULL
-        || cJSON_AddNumberToObject(doc, "page_size", ctx->page_size) == NULL)
-    {
-        cJSON_Delete(doc);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_autoscale_api_send(ctx->request, NGX_HTTP_OK, doc);
+    return ngx_autoscale_api_send_page(ctx, res, "blueprints",
+                                       ngx_autoscale_blueprint_cols,
+                                       NGX_AUTOSCALE_BLUEPRINT_NCOLS);
 }
 
 

@@ -531,8 +531,6 @@ ngx_autoscale_api_list(ngx_autoscale_api_ctx_t *ctx)
         return ngx_autoscale_api_error(r, &err);
     }
 
-    ctx->page = args[2].present ? (ngx_int_t) args[2].num : 1;
-    ctx->page_size = args[3].present ? (ngx_int_t) args[3].num : 50;
 
     /* the query copies its parameters: pointing into args is enough */
     ngx_memzero(params, sizeof(params));
@@ -547,10 +545,8 @@ ngx_autoscale_api_list(ngx_autoscale_api_ctx_t *ctx)
         params[1].len = ngx_strlen(args[1].str);
     }
 
-    if (ngx_autoscale_api_number(r, &params[2], ctx->page_size) != NGX_OK
-        || ngx_autoscale_api_number(r, &params[3],
-                                    (ctx->page - 1) * ctx->page_size)
-           != NGX_OK)
+    if (ngx_autoscale_api_paging(ctx, &args[2], &args[3], &params[2])
+        != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -563,30 +559,9 @@ ngx_autoscale_api_list(ngx_autoscale_api_ctx_t *ctx)
 static ngx_int_t
 ngx_autoscale_api_list_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
 {
-    cJSON  *doc, *list;
-
-    doc = cJSON_CreateObject();
-    list = ngx_autoscale_api_rows(res, 1, ngx_autoscale_cluster_cols,
-                                  NGX_AUTOSCALE_CLUSTER_NCOLS);
-
-    if (doc == NULL || list == NULL
-        || !cJSON_AddItemToObject(doc, "clusters", list))
-    {
-        cJSON_Delete(list);
-        cJSON_Delete(doc);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (cJSON_AddNumberToObject(doc, "total",
-                                ngx_autoscale_api_int(res, 0, 0)) == NULL
-        || cJSON_AddNumberToObject(doc, "page", ctx->page) == NULL
-        || cJSON_AddNumberToObject(doc, "page_size", ctx->page_size) == NULL)
-    {
-        cJSON_Delete(doc);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_autoscale_api_send(ctx->request, NGX_HTTP_OK, doc);
+    return ngx_autoscale_api_send_page(ctx, res, "clusters",
+                                       ngx_autoscale_cluster_cols,
+                                       NGX_AUTOSCALE_CLUSTER_NCOLS);
 }
 
 
