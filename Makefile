@@ -1,7 +1,8 @@
 # ngx_autoscale_module: build, test and demo on Debian 12.
 #
 #   make            build build/ngx_http_autoscale_module.so
-#   make test       install what is missing, build, run every test
+#   make test       install what is missing, build, run every test, and
+#                   the API's suites again under valgrind
 #   make demo       run nginx with the module and a private PostgreSQL
 #   make demo-stop  stop them
 #   make bench      benchmarks (figures printed, not asserted)
@@ -22,7 +23,7 @@ UNIT_TESTS  := $(BUILD)/unit/test_route $(BUILD)/unit/test_json \
 # what a unit needs besides its own source
 UNIT_DEPS_body := src/ngx_autoscale_route.c
 
-.PHONY: all deps test unit suites demo demo-stop bench clean
+.PHONY: all deps test unit suites test-memcheck demo demo-stop bench clean
 
 all: $(MODULE)
 
@@ -59,10 +60,15 @@ unit: $(UNIT_TESTS)
 suites: $(MODULE)
 	util/run-suites
 
+# the API's suites once more with every nginx process under valgrind
+test-memcheck: $(MODULE)
+	util/run-memcheck
+
 test: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) suites
+	$(MAKE) test-memcheck
 
 demo: deps
 	$(MAKE) all
