@@ -23,9 +23,15 @@
 
 /*
  * Statements in flight on one connection, each followed by its own sync so
- * that an error stays with its statement.  Idle connections are used first.
+ * that an error stays with its statement.
  */
 #define NGX_AUTOSCALE_PG_PIPELINE      16
+
+/*
+ * Statements a connection takes before another one is opened or used: a
+ * few full pipelines keep fewer server processes busy than many short ones.
+ */
+#define NGX_AUTOSCALE_PG_PACK          8
 
 
 typedef enum {
@@ -671,9 +677,11 @@ ngx_autoscale_pg_dispatch(ngx_autoscale_pg_pool_t *pool)
                 closed++;
 
             } else if (conn->state == ngx_autoscale_pg_ready) {
-                if (conn->ninflight == 0) {
+                /* the fullest pipeline with room: fewer server processes */
+                if (conn->ninflight < NGX_AUTOSCALE_PG_PACK
+                    && (idle == NULL || conn->ninflight > idle->ninflight))
+                {
                     idle = conn;
-                    break;
                 }
 
                 if (conn->ninflight < NGX_AUTOSCALE_PG_PIPELINE
