@@ -328,8 +328,12 @@ ngx_autoscale_lease_handler(ngx_event_t *ev)
     ngx_autoscale_lease_e  lease;
 
     if (ngx_exiting || ngx_quit || ngx_terminate) {
-        /* let a worker of the new generation lead at once */
-        ngx_autoscale_resign(jobs, "the worker is shutting down", 0);
+        /*
+         * Let a worker of the new generation lead at once: the database
+         * lock goes with this worker's session, and a statement cut short
+         * is one transaction, done or undone whole.
+         */
+        ngx_autoscale_resign(jobs, "the worker is shutting down", 1);
         return;
     }
 
@@ -834,6 +838,13 @@ static void
 ngx_autoscale_job_failed(ngx_autoscale_jobs_t *jobs, const char *job,
     ngx_int_t status, PGresult *res)
 {
+    if (!jobs->leader) {
+        /* cut short by the resignation itself, not by the database */
+        ngx_log_error(NGX_LOG_INFO, jobs->log, 0,
+                      "autoscale: %s abandoned: no longer the leader", job);
+        return;
+    }
+
     ngx_log_error(NGX_LOG_WARN, jobs->log, 0,
                   "autoscale: %s failed: %s", job,
                   status == NGX_AUTOSCALE_PG_SQL_ERROR && res

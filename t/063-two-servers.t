@@ -1,0 +1,185 @@
+# Two nginx servers on one database: one worker of one of them holds the
+# database lock and scales, the other server stands by; when the holder
+# stops, the other takes over and nothing is scaled twice.
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::More;
+use IO::Handle;
+use JSON::PP qw(decode_json);
+use POSIX ();
+use Sys::Hostname qw(hostname);
+use Time::HiRes qw(sleep time);
+use Autoscale::Test;
+
+my $pg = pg_conninfo();
+my $pgctl = repo_root() . '/util/pgctl';
+my $host = hostname();
+my %cooldown = ('lead-1' => 3, 'lead-2' => 4);
+my %start = ('lead-1' => 6, 'lead-2' => 3);
+
+# whatever happens, nothing of this suite keeps running
+my $main = $$;
+my @children;
+END {
+    if ($$ == $main) {
+        local $?;
+        kill 'TERM', @children;
+        waitpid $_, 0 for @children;
+        nginx_stop($_) for qw(two-a two-b);
+    }
+}
+
+sub wait_until {
+    my ($timeout, $cond) = @_;
+    my $deadline = time + $timeout;
+    while (time < $deadline) {
+        return 1 if $cond->();
+        sleep 0.1;
+    }
+    return $cond->() ? 1 : 0;
+}
+
+sub events {
+    my ($id) = @_;
+    return decode_json(pg_sql(
+        "SELECT coalesce(json_agg(e ORDER BY e.id), '[]') FROM (SELECT id, "
+        . "action, from_workers, to_workers, dry_run, node, "
+        . "extract(epoch FROM at - lag(at) OVER (ORDER BY id)) AS gap "
+        . "FROM scaling_events WHERE cluster_id = '$id') e"));
+}
+
+sub pump_start {
+    my $pid = fork // die "fork: $!";
+    if ($pid) {
+        push @children, $pid;
+        # its first rows are in
+        wait_until(10, sub { pg_sql("SELECT count(*) FROM cluster_metrics WHERE "
+                                    . "\"timestamp\" > now() - interval '1 s'") > 0 })
+            or die "the pump does not write";
+        return $pid;
+    }
+    open my $psql, '|-', $pgctl, 'psql', $ENV{TEST_NGINX_PG_DIR}
+        or POSIX::_exit(1);
+    $psql->autoflush(1);
+    $SIG{TERM} = sub { close $psql; POSIX::_exit(0) };
+    while (1) {
+        print $psql "INSERT INTO cluster_metrics (cluster_id, \"timestamp\", "
+            . "cpu_usage, queue_length) SELECT cluster_id, now(), cpu_usage, "
+            . "queue_length FROM scaler_test_load;\n";
+        sleep 0.5;
+    }
+}
+
+sub stop_child {
+    my ($pid) = @_;
+    kill 'TERM', $pid;
+    waitpid $pid, 0;
+    @children = grep { $_ != $pid } @children;
+}
+
+sub conf {
+    my ($port) = @_;
+    return nginx_conf(workers => 2, main => '', http => <<"HTTP");
+    autoscale_postgres "$pg";
+    autoscale_collect_interval 1s;
+    autoscale_check_interval 1s;
+    autoscale_collector off;
+    server {
+        listen 127.0.0.1:$port;
+        location /api/ { autoscale_api; }
+    }
+HTTP
+}
+
+sub holder { (nginx_error_log($_[0]) =~ /autoscale: worker (\d+) holds the database lock/)[0] }
+sub stander { (nginx_error_log($_[0]) =~ /autoscale: worker (\d+) stands by: another server holds the database lock/)[0] }
+
+sub no_duplicates {
+    my ($when) = @_;
+    for my $id (sort keys %cooldown) {
+        # the events and the cluster in one snapshot
+        my $snap = decode_json(pg_sql(
+            "SELECT json_build_object('events', (SELECT coalesce(json_agg(e "
+            . "ORDER BY e.id), '[]') FROM (SELECT id, action, from_workers, "
+            . "to_workers, dry_run, extract(epoch FROM at - lag(at) OVER "
+            . "(ORDER BY id)) AS gap FROM scaling_events WHERE cluster_id = "
+            . "'$id') e), 'current', current_workers) FROM clusters "
+            . "WHERE id = '$id'"));
+        my @e = @{ $snap->{events} };
+        my ($prev, @bad) = ($start{$id});
+        for my $e (@e) {
+            push @bad, $e if $e->{action} ne 'scale_up' || $e->{dry_run}
+                || $e->{from_workers} != $prev
+                || (defined $e->{gap} && $e->{gap} < $cooldown{$id});
+            $prev = $e->{to_workers};
+        }
+        is(scalar @bad, 0, "$when: $id: " . @e . " events, each from the last "
+                           . "one's size, a cooldown apart") or diag explain \@e;
+        is($snap->{current}, $prev,
+           "$when: $id: current_workers is the last event's");
+    }
+}
+
+pg_load('t/data/scaler-leader.sql');
+my $pump = pump_start();
+
+# both at once, so that they contend for the lock
+nginx_start('two-a', conf(free_port()));
+nginx_start('two-b', conf(free_port()));
+
+ok(wait_until(15, sub { holder('two-a') || holder('two-b') }),
+   'a worker holds the database lock');
+ok(wait_until(15, sub { stander('two-a') || stander('two-b') }),
+   'a worker of the other server stands by');
+# more lock attempts of the one that stands by
+sleep 2.5;
+
+my ($on, $off) = holder('two-a') ? ('two-a', 'two-b') : ('two-b', 'two-a');
+my $holder = holder($on);
+my @holds = map { nginx_error_log($_) =~ /worker \d+ holds the database lock/g } 'two-a', 'two-b';
+is(scalar @holds, 1, 'one worker of the two servers holds the lock');
+ok(!holder($off), "$off does not hold it");
+my $stander = stander($off) // 0;
+like(nginx_error_log($off), qr/worker $stander became the leader/,
+     "$off: its leader stands by");
+is(scalar(() = nginx_error_log($off) =~ /stands by/g), 1,
+   "$off: says so once");
+unlike(nginx_error_log($on), qr/stands by/, "$on: never stood by");
+is(pg_sql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"),
+   1, 'one advisory lock is held');
+
+ok(wait_until(15, sub { @{ events('lead-1') } >= 2 }), 'lead-1 scaled twice');
+is(pg_sql("SELECT string_agg(DISTINCT node, ',') FROM scaling_events"),
+   "$host:$holder", "every event by the holder in $on");
+unlike(nginx_error_log($off), qr/autoscale: check:/, "$off checks nothing");
+no_duplicates('one holder');
+
+# the holder stops: the other server takes over
+my $before = pg_sql("SELECT max(id) FROM scaling_events");
+my $t0 = time;
+nginx_stop($on);
+my $taker;
+ok(wait_until(15, sub { $taker = holder($off) }), "$off takes the lock");
+my $took = time - $t0;
+ok($took < 6, sprintf('within a few seconds (%.1f s)', $took));
+is($taker, $stander, 'the leader that stood by');
+ok(wait_until(15, sub {
+       pg_sql("SELECT count(*) FROM scaling_events WHERE id > $before "
+              . "AND node = '$host:$taker'") >= 2 }),
+   "$off scales on");
+is(pg_sql("SELECT string_agg(DISTINCT node, ',') FROM scaling_events "
+          . "WHERE id > $before"), "$host:$taker", "$off alone");
+no_duplicates('after the takeover');
+
+nginx_stop($off);
+stop_child($pump);
+
+for my $name ('two-a', 'two-b') {
+    my $log = nginx_error_log($name);
+    unlike($log, qr/autoscale: (?:scaling|check) failed/, "$name: no statement failed");
+    unlike($log, qr/\[(?:alert|crit|emerg)\]/, "$name: no alert, crit or emerg");
+    unlike($log, qr/exited on signal/, "$name: no worker crashed");
+}
+
+done_testing();
