@@ -80,6 +80,7 @@ demo-stop:
 bench: deps
 	$(MAKE) all
 	bench/api.sh
+	bench/scaler.sh
 
 clean:
 	rm -rf $(BUILD) t/servroot
