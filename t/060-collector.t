@@ -37,16 +37,6 @@ END {
     nginx_stop($_) for qw(collector collector-off);
 }
 
-sub wait_until {
-    my ($timeout, $cond) = @_;
-    my $deadline = time + $timeout;
-    while (time < $deadline) {
-        return 1 if $cond->();
-        sleep 0.1;
-    }
-    return $cond->() ? 1 : 0;
-}
-
 # collector rows are the ones with a window
 sub collected {
     my ($where) = @_;

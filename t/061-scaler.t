@@ -34,24 +34,12 @@ HTTP
 
 # whatever happens, nothing of this suite keeps running
 my $main = $$;
-my @children;
 END {
     if ($$ == $main) {
         local $?;
-        kill 'TERM', @children;
-        waitpid $_, 0 for @children;
+        children_stop();
         nginx_stop($_) for qw(scaler scaler-dry);
     }
-}
-
-sub wait_until {
-    my ($timeout, $cond) = @_;
-    my $deadline = time + $timeout;
-    while (time < $deadline) {
-        return 1 if $cond->();
-        sleep 0.1;
-    }
-    return $cond->() ? 1 : 0;
 }
 
 sub cluster {
@@ -72,36 +60,6 @@ sub events {
 
 sub constraints { join ',', @{ $_[0]{constraints} // [] } }
 
-# a fresh metrics row of every cluster in scaler_test_load every 0.5 s
-sub pump_start {
-    my $pid = fork // die "fork: $!";
-    if ($pid) {
-        push @children, $pid;
-        # its first rows are in
-        wait_until(10, sub { pg_sql("SELECT count(*) FROM cluster_metrics WHERE "
-                                    . "\"timestamp\" > now() - interval '1 s'") > 0 })
-            or die "the pump does not write";
-        return $pid;
-    }
-    open my $psql, '|-', $pgctl, 'psql', $ENV{TEST_NGINX_PG_DIR}
-        or POSIX::_exit(1);
-    $psql->autoflush(1);
-    $SIG{TERM} = sub { close $psql; POSIX::_exit(0) };
-    while (1) {
-        print $psql "INSERT INTO cluster_metrics (cluster_id, \"timestamp\", "
-            . "cpu_usage, queue_length) SELECT cluster_id, now(), cpu_usage, "
-            . "queue_length FROM scaler_test_load;\n";
-        sleep 0.5;
-    }
-}
-
-sub stop_child {
-    my ($pid) = @_;
-    kill 'TERM', $pid;
-    waitpid $pid, 0;
-    @children = grep { $_ != $pid } @children;
-}
-
 # psql LISTENs, and prints what it got after each of its 1 s sleeps
 sub listener_start {
     my ($file) = @_;
@@ -115,7 +73,7 @@ sub listener_start {
              '-c', 'LISTEN autoscale', map { ('-c', 'SELECT pg_sleep(1)') } 1 .. 90;
         POSIX::_exit(127);
     }
-    push @children, $pid;
+    child_started($pid);
     wait_until(10, sub {
         pg_sql("SELECT count(*) FROM pg_stat_activity WHERE application_name "
                . "= 'scaler-listener' AND query LIKE 'SELECT pg_sleep%'") == 1

@@ -13,31 +13,18 @@ use Time::HiRes qw(sleep time);
 use Autoscale::Test;
 
 my $pg = pg_conninfo();
-my $pgctl = repo_root() . '/util/pgctl';
 my $host = hostname();
 my %cooldown = ('lead-1' => 3, 'lead-2' => 4);
 my %start = ('lead-1' => 6, 'lead-2' => 3);
 
 # whatever happens, nothing of this suite keeps running
 my $main = $$;
-my @children;
 END {
     if ($$ == $main) {
         local $?;
-        kill 'TERM', @children;
-        waitpid $_, 0 for @children;
+        children_stop();
         nginx_stop($_) for qw(two-a two-b);
     }
-}
-
-sub wait_until {
-    my ($timeout, $cond) = @_;
-    my $deadline = time + $timeout;
-    while (time < $deadline) {
-        return 1 if $cond->();
-        sleep 0.1;
-    }
-    return $cond->() ? 1 : 0;
 }
 
 sub events {
@@ -47,35 +34,6 @@ sub events {
         . "action, from_workers, to_workers, dry_run, node, "
         . "extract(epoch FROM at - lag(at) OVER (ORDER BY id)) AS gap "
         . "FROM scaling_events WHERE cluster_id = '$id') e"));
-}
-
-sub pump_start {
-    my $pid = fork // die "fork: $!";
-    if ($pid) {
-        push @children, $pid;
-        # its first rows are in
-        wait_until(10, sub { pg_sql("SELECT count(*) FROM cluster_metrics WHERE "
-                                    . "\"timestamp\" > now() - interval '1 s'") > 0 })
-            or die "the pump does not write";
-        return $pid;
-    }
-    open my $psql, '|-', $pgctl, 'psql', $ENV{TEST_NGINX_PG_DIR}
-        or POSIX::_exit(1);
-    $psql->autoflush(1);
-    $SIG{TERM} = sub { close $psql; POSIX::_exit(0) };
-    while (1) {
-        print $psql "INSERT INTO cluster_metrics (cluster_id, \"timestamp\", "
-            . "cpu_usage, queue_length) SELECT cluster_id, now(), cpu_usage, "
-            . "queue_length FROM scaler_test_load;\n";
-        sleep 0.5;
-    }
-}
-
-sub stop_child {
-    my ($pid) = @_;
-    kill 'TERM', $pid;
-    waitpid $pid, 0;
-    @children = grep { $_ != $pid } @children;
 }
 
 sub conf {

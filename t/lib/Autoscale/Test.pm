@@ -13,12 +13,16 @@ use File::Basename qw(dirname);
 use File::Path qw(make_path remove_tree);
 use HTTP::Tiny;
 use IO::Socket::INET;
+use IO::Handle;
+use POSIX ();
 use Time::HiRes qw(sleep time);
 
 use Exporter 'import';
 our @EXPORT = qw(pg_sql pg_load pg_stop pg_start pg_conninfo
                  nginx_conf nginx_start nginx_stop nginx_reload nginx_test
-                 nginx_error_log http_request free_port repo_root);
+                 nginx_error_log http_request free_port repo_root
+                 wait_until pump_start child_started stop_child
+                 children_stop);
 
 my $root = abs_path(dirname(__FILE__) . '/../../..');
 
@@ -79,7 +83,7 @@ master_process on;
 worker_processes $workers;
 error_log logs/error.log info;
 pid logs/nginx.pid;
-$o{main}
+@{[ $o{main} // '' ]}
 events { worker_connections 256; }
 http {
     access_log off;
@@ -172,6 +176,58 @@ sub http_request {
     my $t0 = time;
     my $res = $http->request($method, $url, { headers => $o{headers} // {} });
     return ($res->{status}, $res->{headers}, $res->{content}, time - $t0);
+}
+
+# polls $cond every 0.1 s for up to $timeout seconds
+sub wait_until {
+    my ($timeout, $cond) = @_;
+    my $deadline = time + $timeout;
+    while (time < $deadline) {
+        return 1 if $cond->();
+        sleep 0.1;
+    }
+    return $cond->() ? 1 : 0;
+}
+
+# processes a suite started, stopped at its end
+my @children;
+
+sub child_started { push @children, @_ }
+
+sub stop_child {
+    my ($pid) = @_;
+    kill 'TERM', $pid;
+    waitpid $pid, 0;
+    @children = grep { $_ != $pid } @children;
+}
+
+sub children_stop {
+    kill 'TERM', @children;
+    waitpid $_, 0 for @children;
+    @children = ();
+}
+
+# a fresh metrics row of every cluster in scaler_test_load every 0.5 s
+sub pump_start {
+    my $pid = fork // die "fork: $!";
+    if ($pid) {
+        child_started($pid);
+        # its first rows are in
+        wait_until(10, sub { pg_sql("SELECT count(*) FROM cluster_metrics WHERE "
+                                    . "\"timestamp\" > now() - interval '1 s'") > 0 })
+            or die "the pump does not write";
+        return $pid;
+    }
+    open my $psql, '|-', "$root/util/pgctl", 'psql', pg_dir()
+        or POSIX::_exit(1);
+    $psql->autoflush(1);
+    $SIG{TERM} = sub { close $psql; POSIX::_exit(0) };
+    while (1) {
+        print $psql "INSERT INTO cluster_metrics (cluster_id, \"timestamp\", "
+            . "cpu_usage, queue_length) SELECT cluster_id, now(), cpu_usage, "
+            . "queue_length FROM scaler_test_load;\n";
+        sleep 0.5;
+    }
 }
 
 1;
