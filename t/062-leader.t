@@ -74,33 +74,6 @@ sub scales_by {
 
 sub last_event_id { pg_sql("SELECT coalesce(max(id), 0) FROM scaling_events") }
 
-# every event follows the one before, a cooldown later
-sub no_duplicates {
-    my ($when) = @_;
-    for my $id (sort keys %cooldown) {
-        # the events and the cluster in one snapshot
-        my $snap = decode_json(pg_sql(
-            "SELECT json_build_object('events', (SELECT coalesce(json_agg(e "
-            . "ORDER BY e.id), '[]') FROM (SELECT id, action, from_workers, "
-            . "to_workers, dry_run, extract(epoch FROM at - lag(at) OVER "
-            . "(ORDER BY id)) AS gap FROM scaling_events WHERE cluster_id = "
-            . "'$id') e), 'current', current_workers) FROM clusters "
-            . "WHERE id = '$id'"));
-        my @e = @{ $snap->{events} };
-        my ($prev, @bad) = ($start{$id});
-        for my $e (@e) {
-            push @bad, $e if $e->{action} ne 'scale_up' || $e->{dry_run}
-                || $e->{from_workers} != $prev
-                || (defined $e->{gap} && $e->{gap} < $cooldown{$id});
-            $prev = $e->{to_workers};
-        }
-        is(scalar @bad, 0, "$when: $id: " . @e . " events, each from the last "
-                           . "one's size, a cooldown apart") or diag explain \@e;
-        is($snap->{current}, $prev,
-           "$when: $id: current_workers is the last event's");
-    }
-}
-
 pg_load('t/data/scaler-leader.sql');
 my $pump = pump_start();
 
@@ -132,7 +105,7 @@ like(nginx_error_log('leader'), qr/worker $first became the leader: the lease wa
      'the lease was free');
 
 ok(scales_by($first, 0), 'the leader scales');
-no_duplicates('first leader');
+no_duplicates('first leader', \%start, \%cooldown);
 
 # a killed leader: replaced when its process is gone
 my $before = last_event_id();
@@ -151,7 +124,7 @@ is(scalar(() = nginx_error_log('leader') =~ /became the leader: the lease of wor
    1, 'killed: one worker took over');
 ok((grep { $_ == ($second // 0) } children($master)), 'killed: the new leader is a worker');
 ok(scales_by($second // 0, $before), 'killed: scaling goes on');
-no_duplicates('after the kill');
+no_duplicates('after the kill', \%start, \%cooldown);
 
 # a frozen leader: its lease expires, but it holds the database lock until
 # it wakes and sees that it lost the lease
@@ -179,7 +152,7 @@ ok(wait_until(10, sub {
 ok(wait_until(15, sub { grep { $_ == ($third // 0) } holders() }),
    'woken: the new leader gets the database lock');
 ok(scales_by($third // 0, $before), 'woken: scaling goes on');
-no_duplicates('after the freeze');
+no_duplicates('after the freeze', \%start, \%cooldown);
 
 # reload: a worker of the new generation leads
 $before = last_event_id();
@@ -196,7 +169,7 @@ ok((grep { $_ == $fourth } children($master)), 'reload: it is a worker of this m
 ok(wait_until(15, sub { !grep { $old{$_} } children($master) }),
    'reload: the old workers are gone');
 ok(scales_by($fourth, $before), 'reload: scaling goes on');
-no_duplicates('after the reload');
+no_duplicates('after the reload', \%start, \%cooldown);
 
 my $nodes = pg_sql("SELECT string_agg(DISTINCT node, ',' ORDER BY node) FROM scaling_events");
 is($nodes, join(',', sort map { "$host:$_" } $first, $second, $third, $fourth),
@@ -254,7 +227,7 @@ close $client;
 ok(wait_until(15, sub { grep { $_ == $new_leader } holders('leader-busy') }),
    'busy: the new leader gets the database lock');
 ok(scales_by($new_leader, $before), 'busy: scaling goes on');
-no_duplicates('busy reload');
+no_duplicates('busy reload', \%start, \%cooldown);
 stop_child($pump);
 
 # quit while the leader's statement waits on a locked table

@@ -12,6 +12,8 @@ use Cwd qw(abs_path);
 use File::Basename qw(dirname);
 use File::Path qw(make_path remove_tree);
 use HTTP::Tiny;
+use JSON::PP qw(decode_json);
+use Test::More ();
 use IO::Socket::INET;
 use IO::Handle;
 use POSIX ();
@@ -22,7 +24,7 @@ our @EXPORT = qw(pg_sql pg_load pg_stop pg_start pg_conninfo
                  nginx_conf nginx_start nginx_stop nginx_reload nginx_test
                  nginx_error_log http_request free_port repo_root
                  wait_until pump_start child_started stop_child
-                 children_stop);
+                 children_stop no_duplicates);
 
 my $root = abs_path(dirname(__FILE__) . '/../../..');
 
@@ -227,6 +229,36 @@ sub pump_start {
             . "cpu_usage, queue_length) SELECT cluster_id, now(), cpu_usage, "
             . "queue_length FROM scaler_test_load;\n";
         sleep 0.5;
+    }
+}
+
+# Every scaling event of each cluster in %$cooldown follows the one before,
+# from its size and a cooldown later, starting at $start->{id}; and the
+# cluster is where the last one left it.  Tests, two a cluster.
+sub no_duplicates {
+    my ($when, $start, $cooldown) = @_;
+    for my $id (sort keys %$cooldown) {
+        # the events and the cluster in one snapshot
+        my $snap = decode_json(pg_sql(
+            "SELECT json_build_object('events', (SELECT coalesce(json_agg(e "
+            . "ORDER BY e.id), '[]') FROM (SELECT id, action, from_workers, "
+            . "to_workers, dry_run, extract(epoch FROM at - lag(at) OVER "
+            . "(ORDER BY id)) AS gap FROM scaling_events WHERE cluster_id = "
+            . "'$id') e), 'current', current_workers) FROM clusters "
+            . "WHERE id = '$id'"));
+        my @e = @{ $snap->{events} };
+        my ($prev, @bad) = ($start->{$id});
+        for my $e (@e) {
+            push @bad, $e if $e->{action} ne 'scale_up' || $e->{dry_run}
+                || $e->{from_workers} != $prev
+                || (defined $e->{gap} && $e->{gap} < $cooldown->{$id});
+            $prev = $e->{to_workers};
+        }
+        Test::More::is(scalar @bad, 0, "$when: $id: " . @e . " events, each "
+                       . "from the last one's size, a cooldown apart")
+            or Test::More::diag(Test::More::explain(\@e));
+        Test::More::is($snap->{current}, $prev,
+                       "$when: $id: current_workers is the last event's");
     }
 }
 
