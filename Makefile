@@ -19,7 +19,8 @@ SOURCES  := config ngx_autoscale_module.c $(wildcard src/*.c src/*.h)
 UNIT_CFLAGS := -std=c99 -Wall -Wextra -Werror -g -O1 -Isrc \
                -fsanitize=address,undefined -fno-omit-frame-pointer
 UNIT_TESTS  := $(BUILD)/unit/test_route $(BUILD)/unit/test_json \
-               $(BUILD)/unit/test_body $(BUILD)/unit/test_policy
+               $(BUILD)/unit/test_body $(BUILD)/unit/test_policy \
+               $(BUILD)/unit/test_window
 # what a unit needs besides its own source
 UNIT_DEPS_body := src/ngx_autoscale_route.c
 

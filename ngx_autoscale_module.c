@@ -14,6 +14,7 @@
 #include "ngx_autoscale.h"
 #include "ngx_autoscale_api.h"
 #include "ngx_autoscale_jobs.h"
+#include "ngx_autoscale_observe.h"
 #include "ngx_autoscale_route.h"
 #include "ngx_autoscale_shm.h"
 
@@ -52,6 +53,7 @@ static ngx_int_t ngx_http_autoscale_add_zone(ngx_conf_t *cf,
     ngx_http_autoscale_main_conf_t *amcf, ngx_str_t *name, size_t size);
 static ngx_http_autoscale_main_conf_t *ngx_http_autoscale_cycle_conf(
     ngx_cycle_t *cycle);
+static ngx_int_t ngx_http_autoscale_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_autoscale_init_process(ngx_cycle_t *cycle);
 static void ngx_http_autoscale_exit_process(ngx_cycle_t *cycle);
 
@@ -162,7 +164,7 @@ static ngx_command_t  ngx_http_autoscale_commands[] = {
 
 static ngx_http_module_t  ngx_http_autoscale_module_ctx = {
     NULL,                                  /* preconfiguration */
-    NULL,                                  /* postconfiguration */
+    ngx_http_autoscale_postconfiguration,  /* postconfiguration */
 
     ngx_http_autoscale_create_main_conf,   /* create main configuration */
     ngx_http_autoscale_init_main_conf,     /* init main configuration */
@@ -219,6 +221,12 @@ ngx_http_autoscale_create_main_conf(ngx_conf_t *cf)
     amcf->db_timeout = NGX_CONF_UNSET_MSEC;
     amcf->metrics_retention = NGX_CONF_UNSET;
 
+    if (ngx_array_init(&amcf->observe_ids, cf->pool, 4, sizeof(ngx_str_t))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
     return amcf;
 }
 
@@ -249,6 +257,13 @@ ngx_http_autoscale_init_main_conf(ngx_conf_t *cf, void *conf)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"autoscale_api\" needs \"autoscale_postgres\" "
                            "in the http block");
+        return NGX_CONF_ERROR;
+    }
+
+    if (amcf->observe_locations && amcf->pg.conninfo.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"autoscale_observe\" needs "
+                           "\"autoscale_postgres\" in the http block");
         return NGX_CONF_ERROR;
     }
 
@@ -300,6 +315,7 @@ ngx_http_autoscale_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (conf->observe == NULL) {
         conf->observe = prev->observe;
+        conf->observe_id = prev->observe_id;
     }
 
     return NGX_CONF_OK;
@@ -543,8 +559,9 @@ ngx_http_autoscale_observe(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_autoscale_loc_conf_t  *alcf = conf;
 
-    ngx_str_t                         *value;
+    ngx_str_t                         *value, *id;
     ngx_http_compile_complex_value_t   ccv;
+    ngx_http_autoscale_main_conf_t    *amcf;
 
     if (alcf->observe) {
         return "is duplicate";
@@ -562,6 +579,21 @@ ngx_http_autoscale_observe(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                            "or '_', or a variable, is expected",
                            &value[1], NGX_AUTOSCALE_ID_MAX);
         return NGX_CONF_ERROR;
+    }
+
+    amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_autoscale_module);
+    amcf->observe_locations++;
+
+    if (ngx_http_script_variables_count(&value[1]) == 0) {
+        /* its node is made at start, so that silence is measured too */
+        alcf->observe_id = value[1];
+
+        id = ngx_array_push(&amcf->observe_ids);
+        if (id == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *id = value[1];
     }
 
     alcf->observe = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
@@ -584,8 +616,26 @@ ngx_http_autoscale_observe(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 
 static ngx_int_t
+ngx_http_autoscale_postconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_autoscale_main_conf_t  *amcf;
+
+    amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_autoscale_module);
+
+    if (amcf->observe_locations == 0) {
+        return NGX_OK;
+    }
+
+    return ngx_autoscale_observe_init(cf);
+}
+
+
+static ngx_int_t
 ngx_http_autoscale_init_process(ngx_cycle_t *cycle)
 {
+    ngx_str_t                       *id;
+    ngx_uint_t                       i;
+    ngx_autoscale_cluster_t         *cluster;
     ngx_http_autoscale_main_conf_t  *amcf;
 
     /* the cache manager and loader serve nothing and decide nothing */
@@ -604,6 +654,16 @@ ngx_http_autoscale_init_process(ngx_cycle_t *cycle)
     amcf->pool = ngx_autoscale_pg_pool_create(cycle, &amcf->pg);
     if (amcf->pool == NULL) {
         return NGX_ERROR;
+    }
+
+    id = amcf->observe_ids.elts;
+
+    for (i = 0; i < amcf->observe_ids.nelts; i++) {
+        cluster = ngx_autoscale_shm_cluster(amcf->shm_zone, id[i].data,
+                                            id[i].len, 1);
+        if (cluster) {
+            cluster->observed = 1;
+        }
     }
 
     return ngx_autoscale_jobs_init(cycle, amcf);

@@ -35,6 +35,8 @@ typedef struct {
     time_t                     metrics_retention;
 
     ngx_uint_t                 api_locations;
+    ngx_uint_t                 observe_locations;
+    ngx_array_t                observe_ids; /* of ngx_str_t: fixed ids */
 
     ngx_autoscale_pg_pool_t   *pool;        /* this worker's */
 } ngx_http_autoscale_main_conf_t;
@@ -45,6 +47,8 @@ typedef struct {
     ngx_flag_t                 write;
     ngx_str_t                  prefix;
     ngx_http_complex_value_t  *observe;
+    ngx_str_t                  observe_id;  /* a fixed one; else a variable */
+    void                      *observe_cluster;   /* its node, once found */
 } ngx_http_autoscale_loc_conf_t;
 
 

@@ -9,6 +9,7 @@
 #include <ngx_http.h>
 
 #include "ngx_autoscale_api.h"
+#include "ngx_autoscale_shm.h"
 
 
 const char *const  ngx_autoscale_policies[] = { "threshold", "target", NULL };
@@ -176,6 +177,12 @@ ngx_autoscale_api_dispatch(ngx_autoscale_api_ctx_t *ctx)
     case NGX_AUTOSCALE_ROUTE_BLUEPRINTS:
     case NGX_AUTOSCALE_ROUTE_BLUEPRINT:
         return ngx_autoscale_api_blueprints(ctx);
+
+    case NGX_AUTOSCALE_ROUTE_HEARTBEAT:
+        return ngx_autoscale_api_heartbeat(ctx);
+
+    case NGX_AUTOSCALE_ROUTE_PROMETHEUS:
+        return ngx_autoscale_api_prometheus(ctx);
 
     default:
         return ngx_autoscale_api_clusters(ctx);
@@ -435,14 +442,20 @@ ngx_autoscale_api_query_done(void *data, ngx_int_t status, PGresult *res)
 {
     ngx_autoscale_api_ctx_t  *ctx = data;
 
-    ngx_int_t             rc;
-    ngx_connection_t     *c;
-    ngx_http_request_t   *r;
-    ngx_autoscale_err_t   err;
+    ngx_int_t                        rc;
+    ngx_connection_t                *c;
+    ngx_http_request_t              *r;
+    ngx_autoscale_err_t              err;
+    ngx_http_autoscale_main_conf_t  *amcf;
 
     r = ctx->request;
     c = r->connection;
     ctx->query = NULL;
+
+    if (status != NGX_AUTOSCALE_PG_OK) {
+        amcf = ngx_http_get_module_main_conf(r, ngx_http_autoscale_module);
+        ngx_autoscale_shm_count(amcf->shm_zone, db_errors);
+    }
 
     switch (status) {
 

@@ -37,6 +37,7 @@ struct ngx_autoscale_api_ctx_s {
     ngx_int_t                     page;
     ngx_int_t                     page_size;
     ngx_int_t                     target;      /* for a done handler */
+    void                         *data;        /* the same */
 };
 
 
@@ -140,6 +141,9 @@ ngx_int_t ngx_autoscale_api_args_error(ngx_http_request_t *r);
 
 ngx_int_t ngx_autoscale_api_clusters(ngx_autoscale_api_ctx_t *ctx);
 ngx_int_t ngx_autoscale_api_blueprints(ngx_autoscale_api_ctx_t *ctx);
+ngx_int_t ngx_autoscale_api_not_found(ngx_autoscale_api_ctx_t *ctx);
+ngx_int_t ngx_autoscale_api_heartbeat(ngx_autoscale_api_ctx_t *ctx);
+ngx_int_t ngx_autoscale_api_prometheus(ngx_autoscale_api_ctx_t *ctx);
 
 
 #endif /* _NGX_AUTOSCALE_API_H_INCLUDED_ */

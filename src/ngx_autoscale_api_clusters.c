@@ -475,7 +475,6 @@ static ngx_int_t ngx_autoscale_api_transition_done(
 static ngx_int_t ngx_autoscale_api_history(ngx_autoscale_api_ctx_t *ctx);
 static ngx_int_t ngx_autoscale_api_history_done(ngx_autoscale_api_ctx_t *ctx,
     PGresult *res);
-static ngx_int_t ngx_autoscale_api_not_found(ngx_autoscale_api_ctx_t *ctx);
 static cJSON *ngx_autoscale_api_cluster(PGresult *res, int first);
 static ngx_int_t ngx_autoscale_api_location(ngx_http_request_t *r,
     const char *id);
@@ -1096,7 +1095,7 @@ ngx_autoscale_api_history_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_autoscale_api_not_found(ngx_autoscale_api_ctx_t *ctx)
 {
     ngx_autoscale_err_t  err;

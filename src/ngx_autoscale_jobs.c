@@ -17,6 +17,7 @@
 #include <math.h>
 
 #include "ngx_autoscale.h"
+#include "ngx_autoscale_collect.h"
 #include "ngx_autoscale_jobs.h"
 #include "ngx_autoscale_policy.h"
 #include "ngx_autoscale_shm.h"
@@ -69,6 +70,7 @@ typedef struct {
     ngx_uint_t                       failed;
 
     ngx_msec_t                       collect_started;
+    ngx_autoscale_collection_t       col;        /* the one in flight */
 
     unsigned                         leader:1;
     unsigned                         locked:1;
@@ -87,6 +89,7 @@ static ngx_int_t ngx_autoscale_lock_done(void *data, ngx_int_t status,
     PGresult *res);
 static ngx_uint_t ngx_autoscale_ready(ngx_autoscale_jobs_t *jobs);
 static void ngx_autoscale_collect_handler(ngx_event_t *ev);
+static void ngx_autoscale_collect_send(ngx_autoscale_jobs_t *jobs);
 static ngx_int_t ngx_autoscale_collect_done(void *data, ngx_int_t status,
     PGresult *res);
 static void ngx_autoscale_check_handler(ngx_event_t *ev);
@@ -111,22 +114,128 @@ static ngx_autoscale_jobs_t  *ngx_autoscale_jobs;
 
 
 /*
- * $1 the window in seconds, $2 the retention in seconds.  One row per
- * active cluster in one statement, and at most one bounded batch pruned.
- * Zeros until the zone measures traffic.
+ * One collection in one statement.  $1 the queued metrics rows, oldest
+ * first, with what the zone measured in each window (SPEC 7 derives the
+ * row from it here, with the cluster's workers and capacity); $2 the
+ * agents to write; $3 the retention in seconds; $4 this node.
+ *
+ * A row already written (a batch sent again after an answer that was
+ * lost) is skipped by its cluster and timestamp.  The newest new row of
+ * each cluster updates the cluster: load, health, tasks, and for
+ * "reported" actuation the workers its live agents make, with status back
+ * to active at the target, or after the cooldown with a "timeout" event.
+ * What the database then says of every cluster goes back to the zone.
  */
 static const char  ngx_autoscale_sql_collect[] =
     "WITH lk AS (SELECT " NGX_AUTOSCALE_HOLDS_LOCK " AS held), "
+    "r AS (SELECT d.* FROM lk, jsonb_to_recordset($1::jsonb) AS d(id text, "
+    "ts timestamptz, secs float8, started bigint, finished bigint, "
+    "avg float8, peak int, lat bigint, e5 bigint, live int, active int, "
+    "idle int, busy int, failed int, done bigint, fail bigint, cpu float8, "
+    "mem float8, queue float8) WHERE lk.held AND d.secs > 0), "
+    "v AS (SELECT r.*, k.workers, k.workers::float8 * c.worker_capacity "
+    "AS cap FROM r JOIN clusters c ON c.id = r.id "
+    "AND c.status IN ('active', 'scaling_up', 'scaling_down'), "
+    "LATERAL (SELECT least(CASE WHEN c.actuation = 'reported' THEN r.live "
+    "ELSE c.current_workers END, 1000) AS workers) k), "
+    "q AS (SELECT v.*, CASE WHEN v.cap > 0 THEN least(100, 100 * v.avg "
+    "/ v.cap) WHEN v.avg > 0 THEN 100 ELSE 0 END AS util, "
+    "coalesce(v.queue, greatest(0, v.avg - v.cap)) AS qlen, "
+    "(v.finished + v.done) / v.secs AS rate FROM v), "
     "ins AS (INSERT INTO cluster_metrics (cluster_id, \"timestamp\", "
-    "window_seconds, current_workers) SELECT c.id, now(), $1::float8, "
-    "c.current_workers FROM clusters c, lk WHERE lk.held "
-    "AND c.status IN ('active', 'scaling_up', 'scaling_down') RETURNING 1), "
+    "cpu_usage, memory_usage, queue_length, queue_wait_time, active_agents, "
+    "idle_agents, busy_agents, failed_agents, tasks_per_minute, "
+    "avg_response_time, error_rate, requests_started, requests_finished, "
+    "inflight_avg, inflight_peak, errors_5xx, window_seconds, "
+    "current_workers) SELECT q.id, q.ts, coalesce(q.cpu, q.util), q.mem, "
+    "q.qlen, CASE WHEN q.qlen = 0 THEN 0 WHEN q.rate > 0 "
+    "THEN q.qlen / q.rate END, q.active, q.idle, q.busy, q.failed, "
+    "60 * q.rate, CASE WHEN q.finished > 0 THEN q.lat::float8 / q.finished "
+    "END, CASE WHEN q.finished > 0 THEN least(100, 100.0 * q.e5 "
+    "/ q.finished) ELSE 0 END, q.started, q.finished, q.avg, q.peak, q.e5, "
+    "q.secs, q.workers FROM q WHERE NOT EXISTS (SELECT 1 "
+    "FROM cluster_metrics x WHERE x.cluster_id = q.id "
+    "AND x.\"timestamp\" = q.ts) ORDER BY q.ts, q.id "
+    "RETURNING cluster_id, \"timestamp\"), "
+    "l AS (SELECT DISTINCT ON (q.id) q.*, "
+    "sum(q.done) OVER (PARTITION BY q.id) AS done_all, "
+    "sum(q.fail) OVER (PARTITION BY q.id) AS fail_all "
+    "FROM q JOIN ins ON ins.cluster_id = q.id AND ins.\"timestamp\" = q.ts "
+    "ORDER BY q.id, q.ts DESC), "
+    "s AS (SELECT c.id, l.id IS NOT NULL AS measured, l.util, l.live, "
+    "l.failed, l.finished, l.e5, l.done_all, l.fail_all, "
+    "CASE WHEN c.actuation = 'reported' AND l.id IS NOT NULL "
+    "THEN least(l.live, 1000) ELSE c.current_workers END AS cur, "
+    "(c.actuation = 'reported' AND c.status IN ('scaling_up', "
+    "'scaling_down') AND c.last_scaled_at < now() - make_interval(secs => "
+    "CASE WHEN c.status = 'scaling_up' THEN c.scale_up_cooldown "
+    "ELSE c.scale_down_cooldown END)) AS late "
+    "FROM lk, clusters c LEFT JOIN l ON l.id = c.id WHERE lk.held "
+    "AND (l.id IS NOT NULL OR (c.actuation = 'reported' "
+    "AND c.status IN ('scaling_up', 'scaling_down')))), "
+    "upd AS (UPDATE clusters c SET "
+    "load_percentage = CASE WHEN s.measured THEN s.util "
+    "ELSE c.load_percentage END, "
+    "health_score = CASE WHEN s.measured THEN (CASE WHEN s.live + s.failed "
+    "> 0 THEN s.live::float8 / (s.live + s.failed) ELSE 1 END) "
+    "* (1 - CASE WHEN s.finished > 0 THEN least(1, s.e5::float8 "
+    "/ s.finished) ELSE 0 END) ELSE c.health_score END, "
+    "current_workers = s.cur, "
+    "status = CASE WHEN c.actuation = 'reported' AND c.status IN "
+    "('scaling_up', 'scaling_down') AND (s.cur = c.target_workers "
+    "OR s.late) THEN 'active' ELSE c.status END, "
+    "tasks_completed = c.tasks_completed + coalesce(s.done_all, 0), "
+    "tasks_failed = c.tasks_failed + coalesce(s.fail_all, 0), "
+    "last_active = CASE WHEN s.finished > 0 OR s.live > 0 THEN now() "
+    "ELSE c.last_active END "
+    "FROM s WHERE c.id = s.id AND (s.measured OR s.late "
+    "OR s.cur = c.target_workers) "
+    "RETURNING c.id, c.current_workers, c.target_workers, "
+    "c.load_percentage, c.health_score, "
+    "s.late AND s.cur <> c.target_workers AS timed_out), "
+    "ev AS (INSERT INTO scaling_events (cluster_id, action, from_workers, "
+    "to_workers, reason, node) SELECT u.id, 'timeout', u.current_workers, "
+    "u.current_workers, format('reported workers reached %s of the target "
+    "%s within the cooldown', u.current_workers, u.target_workers), $4 "
+    "FROM upd u WHERE u.timed_out RETURNING id, cluster_id, to_workers, "
+    "reason), "
+    "ag AS (INSERT INTO cluster_agents AS a (cluster_id, agent_id, status, "
+    "health_score, cpu_usage, memory_usage, queue_length, tasks_completed, "
+    "tasks_failed, last_heartbeat, last_active, stopped_at) "
+    "SELECT g.cluster, g.agent, g.status, CASE WHEN g.status IN ('failed', "
+    "'lost') THEN 0 ELSE 1 END, g.cpu, g.mem, g.queue, g.done, g.fail, "
+    "g.hb, g.hb, CASE WHEN g.status = 'stopped' THEN g.hb END "
+    "FROM lk, jsonb_to_recordset($2::jsonb) AS g(cluster text, agent text, "
+    "status text, done bigint, fail bigint, hb timestamptz, cpu float8, "
+    "mem float8, queue float8) WHERE lk.held AND EXISTS (SELECT 1 "
+    "FROM clusters c WHERE c.id = g.cluster AND c.status <> 'destroyed') "
+    "ON CONFLICT (cluster_id, agent_id) DO UPDATE SET "
+    "status = excluded.status, health_score = excluded.health_score, "
+    "cpu_usage = excluded.cpu_usage, memory_usage = excluded.memory_usage, "
+    "queue_length = excluded.queue_length, "
+    "tasks_completed = excluded.tasks_completed, "
+    "tasks_failed = excluded.tasks_failed, "
+    "last_heartbeat = excluded.last_heartbeat, "
+    "last_active = CASE WHEN excluded.status IN ('active', 'busy') "
+    "THEN excluded.last_heartbeat ELSE a.last_active END, "
+    "stopped_at = CASE WHEN excluded.status = 'stopped' "
+    "THEN coalesce(a.stopped_at, excluded.stopped_at) END RETURNING 1), "
     "del AS (DELETE FROM cluster_metrics WHERE id IN (SELECT m.id "
     "FROM cluster_metrics m, lk WHERE lk.held "
-    "AND m.\"timestamp\" < now() - make_interval(secs => $2::float8) "
+    "AND m.\"timestamp\" < now() - make_interval(secs => $3::float8) "
     "LIMIT 10000) RETURNING 1) "
     "SELECT (SELECT held FROM lk), (SELECT count(*) FROM ins), "
-    "(SELECT count(*) FROM del)";
+    "(SELECT count(*) FROM ag), (SELECT count(*) FROM del), "
+    "(SELECT count(pg_notify('autoscale', json_build_object('event', "
+    "'timeout', 'cluster_id', e.cluster_id, 'event_id', e.id, "
+    "'current_workers', e.to_workers, 'status', 'active', 'reason', "
+    "e.reason)::text)) FROM ev e), "
+    "(SELECT string_agg(concat_ws(' ', c.id, coalesce(u.current_workers, "
+    "c.current_workers), coalesce(u.target_workers, c.target_workers), "
+    "coalesce(u.load_percentage, c.load_percentage), "
+    "coalesce(u.health_score, c.health_score)), ',') "
+    "FROM lk, clusters c LEFT JOIN upd u ON u.id = c.id "
+    "WHERE lk.held AND c.status <> 'destroyed')";
 
 
 /*
@@ -313,6 +422,7 @@ ngx_autoscale_jobs_exit(ngx_cycle_t *cycle)
     ngx_autoscale_holds_free(jobs);
 
     ngx_autoscale_pg_pool_destroy(jobs->pool);
+    ngx_autoscale_collect_free(&jobs->col);
     ngx_autoscale_jobs = NULL;
 }
 
@@ -469,35 +579,67 @@ ngx_autoscale_collect_handler(ngx_event_t *ev)
 {
     ngx_autoscale_jobs_t  *jobs = ev->data;
 
-    u_char     window[32], retention[32];
-    ngx_str_t  params[2];
-
     if (ngx_exiting) {
         return;
     }
 
     ngx_add_timer(ev, jobs->amcf->collect_interval);
 
+    /*
+     * The window ends even while the database is away: its rows wait in
+     * the zone.  A server that stands by for another leaves its own.
+     */
+    if (!jobs->leader || jobs->lock_refused) {
+        return;
+    }
+
+    if (ngx_autoscale_collect_window(jobs->amcf->shm_zone,
+                                     jobs->amcf->collect_interval, jobs->log)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, jobs->log, 0,
+                      "autoscale: collection: out of memory");
+    }
+
+    ngx_autoscale_collect_send(jobs);
+}
+
+
+static void
+ngx_autoscale_collect_send(ngx_autoscale_jobs_t *jobs)
+{
+    u_char           retention[NGX_TIME_T_LEN];
+    ngx_str_t        params[4];
+    ngx_shm_zone_t  *zone = jobs->amcf->shm_zone;
+
     if (!ngx_autoscale_ready(jobs) || jobs->collecting) {
         return;
     }
 
-    params[0].data = window;
-    params[0].len = ngx_sprintf(window, "%.3f",
-                                jobs->amcf->collect_interval / 1000.0)
-                    - window;
-    params[1].data = retention;
-    params[1].len = ngx_sprintf(retention, "%T",
+    if (ngx_autoscale_collect_params(zone, &jobs->col, jobs->log) != NGX_OK) {
+        ngx_autoscale_collect_failed(zone);
+        return;
+    }
+
+    params[0] = jobs->col.rows;
+    params[1] = jobs->col.agents;
+    params[2].data = retention;
+    params[2].len = ngx_sprintf(retention, "%T",
                                 jobs->amcf->metrics_retention)
                     - retention;
+    params[3] = jobs->node;
 
-    if (ngx_autoscale_pg_query(jobs->pool, ngx_autoscale_sql_collect, 2,
+    if (ngx_autoscale_pg_query(jobs->pool, ngx_autoscale_sql_collect, 4,
                                params, ngx_autoscale_collect_done, jobs)
-        != NULL)
+        == NULL)
     {
-        jobs->collecting = 1;
-        jobs->collect_started = ngx_current_msec;
+        ngx_autoscale_collect_failed(zone);
+        ngx_autoscale_collect_free(&jobs->col);
+        return;
     }
+
+    jobs->collecting = 1;
+    jobs->collect_started = ngx_current_msec;
 }
 
 
@@ -506,22 +648,42 @@ ngx_autoscale_collect_done(void *data, ngx_int_t status, PGresult *res)
 {
     ngx_autoscale_jobs_t  *jobs = data;
 
+    ngx_shm_zone_t       *zone = jobs->amcf->shm_zone;
+    ngx_autoscale_shm_t  *sh = zone->data;
+
     jobs->collecting = 0;
 
     if (status != NGX_AUTOSCALE_PG_OK) {
         ngx_autoscale_job_failed(jobs, "collection", status, res);
+        ngx_autoscale_collect_failed(zone);
+        ngx_autoscale_collect_free(&jobs->col);
         return NGX_OK;
     }
 
     if (PQgetvalue(res, 0, 0)[0] != 't') {
         jobs->locked = 0;
+        ngx_autoscale_collect_failed(zone);
+        ngx_autoscale_collect_free(&jobs->col);
         return NGX_OK;
     }
 
+    ngx_autoscale_collect_written(zone, &jobs->col);
+
+    (void) ngx_atomic_fetch_add(&sh->rows_written,
+                                ngx_atoi((u_char *) PQgetvalue(res, 0, 1),
+                                         PQgetlength(res, 0, 1)));
+
+    ngx_autoscale_collect_refresh(zone, PQgetvalue(res, 0, 5), jobs->log);
+
     ngx_log_error(NGX_LOG_INFO, jobs->log, 0,
-                  "autoscale: collection: %s rows written, %s pruned, "
-                  "%M ms", PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+                  "autoscale: collection: %s rows written of %ui sent, "
+                  "%s agents written, %s pruned, %s timeouts, %M ms",
+                  PQgetvalue(res, 0, 1), jobs->col.nrows,
+                  PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
+                  PQgetvalue(res, 0, 4),
                   ngx_current_msec - jobs->collect_started);
+
+    ngx_autoscale_collect_free(&jobs->col);
 
     return NGX_OK;
 }
@@ -714,6 +876,10 @@ ngx_autoscale_check_one(ngx_autoscale_jobs_t *jobs, int row)
 
     ngx_autoscale_policy_decide(&in, &d);
 
+    if ((ngx_uint_t) d.action < NGX_AUTOSCALE_NACTIONS) {
+        ngx_autoscale_shm_count(jobs->amcf->shm_zone, decisions[d.action]);
+    }
+
     doc = ngx_autoscale_policy_json(&in, &d);
 
     if (samples) {
@@ -844,6 +1010,8 @@ ngx_autoscale_job_failed(ngx_autoscale_jobs_t *jobs, const char *job,
                       "autoscale: %s abandoned: no longer the leader", job);
         return;
     }
+
+    ngx_autoscale_shm_count(jobs->amcf->shm_zone, db_errors);
 
     ngx_log_error(NGX_LOG_WARN, jobs->log, 0,
                   "autoscale: %s failed: %s", job,

@@ -78,12 +78,35 @@ ngx_autoscale_valid_id(const char *s, size_t len)
 }
 
 
+/* as cluster_agents.agent_id's CHECK: no "." or ".." path segments */
+int
+ngx_autoscale_valid_agent_id(const char *s, size_t len)
+{
+    size_t  i;
+
+    if (len == 0 || len > NGX_AUTOSCALE_AGENT_ID_MAX) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')
+              || (s[i] >= '0' && s[i] <= '9')
+              || (i > 0 && (s[i] == '.' || s[i] == '-' || s[i] == '_'))))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 int
 ngx_autoscale_route(const char *path, size_t len, ngx_autoscale_route_t *rt,
     ngx_autoscale_err_t *err)
 {
-    size_t       i, n, seglen[3];
-    const char  *end, *p, *seg[3];
+    size_t       i, n, seglen[5];
+    const char  *end, *p, *seg[5];
 
     memset(rt, 0, sizeof(ngx_autoscale_route_t));
 
@@ -106,7 +129,7 @@ ngx_autoscale_route(const char *path, size_t len, ngx_autoscale_route_t *rt,
     p = path;
 
     for ( ;; ) {
-        if (n == 3) {
+        if (n == 5) {
             goto not_found;
         }
 
@@ -127,6 +150,12 @@ ngx_autoscale_route(const char *path, size_t len, ngx_autoscale_route_t *rt,
         }
 
         p++;
+    }
+
+    if (n == 1 && ngx_autoscale_segment_is(seg[0], seglen[0], "metrics")) {
+        rt->route = NGX_AUTOSCALE_ROUTE_PROMETHEUS;
+        rt->methods = NGX_AUTOSCALE_READS;
+        return 0;
     }
 
     if (ngx_autoscale_segment_is(seg[0], seglen[0], "blueprints")) {
@@ -153,6 +182,32 @@ ngx_autoscale_route(const char *path, size_t len, ngx_autoscale_route_t *rt,
         rt->route = NGX_AUTOSCALE_ROUTE_CLUSTERS;
         rt->methods = NGX_AUTOSCALE_READS | NGX_AUTOSCALE_POST;
         return 0;
+    }
+
+    if (n == 5) {
+        if (!ngx_autoscale_segment_is(seg[2], seglen[2], "agents")
+            || !ngx_autoscale_segment_is(seg[4], seglen[4], "heartbeat"))
+        {
+            goto not_found;
+        }
+
+        if (!ngx_autoscale_valid_agent_id(seg[3], seglen[3])) {
+            ngx_autoscale_set_err(err, 400, "InvalidId",
+                                  "agent id must be 1 to %d letters, digits, "
+                                  "'.', '-' or '_', beginning with a letter "
+                                  "or digit", NGX_AUTOSCALE_AGENT_ID_MAX);
+            return -1;
+        }
+
+        rt->route = NGX_AUTOSCALE_ROUTE_HEARTBEAT;
+        rt->methods = NGX_AUTOSCALE_POST;
+        rt->agent = seg[3];
+        rt->agent_len = seglen[3];
+        goto id;
+    }
+
+    if (n == 4) {
+        goto not_found;
     }
 
     if (n == 2) {

@@ -15,6 +15,7 @@
 
 
 #define NGX_AUTOSCALE_ID_MAX      100
+#define NGX_AUTOSCALE_AGENT_ID_MAX  100
 #define NGX_AUTOSCALE_ERR_TEXT    256
 
 
@@ -39,8 +40,11 @@ typedef enum {
     NGX_AUTOSCALE_ROUTE_CLUSTER_METRICS,   /* clusters/{id}/metrics */
     NGX_AUTOSCALE_ROUTE_CLUSTER_EVENTS,    /* clusters/{id}/events */
     NGX_AUTOSCALE_ROUTE_CLUSTER_AGENTS,    /* clusters/{id}/agents */
+    NGX_AUTOSCALE_ROUTE_HEARTBEAT,         /* clusters/{id}/agents/{agent}/
+                                              heartbeat */
     NGX_AUTOSCALE_ROUTE_BLUEPRINTS,        /* blueprints */
-    NGX_AUTOSCALE_ROUTE_BLUEPRINT          /* blueprints/{id} */
+    NGX_AUTOSCALE_ROUTE_BLUEPRINT,         /* blueprints/{id} */
+    NGX_AUTOSCALE_ROUTE_PROMETHEUS         /* metrics */
 } ngx_autoscale_route_e;
 
 
@@ -49,6 +53,8 @@ typedef struct {
     unsigned                methods;
     const char             *id;            /* points into the path */
     size_t                  id_len;
+    const char             *agent;         /* HEARTBEAT's agent id */
+    size_t                  agent_len;
 } ngx_autoscale_route_t;
 
 
@@ -91,6 +97,7 @@ int ngx_autoscale_route(const char *path, size_t len,
     ngx_autoscale_route_t *rt, ngx_autoscale_err_t *err);
 
 int ngx_autoscale_valid_id(const char *s, size_t len);
+int ngx_autoscale_valid_agent_id(const char *s, size_t len);
 int ngx_autoscale_valid_time(const char *s, size_t len);
 
 int ngx_autoscale_parse_args(const char *args, size_t len,

@@ -11,6 +11,32 @@
 #include "ngx_autoscale_shm.h"
 
 
+typedef ngx_int_t (*ngx_autoscale_shm_cmp_pt)(ngx_rbtree_node_t *a,
+    ngx_rbtree_node_t *b);
+
+static void ngx_autoscale_shm_cluster_insert(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+static void ngx_autoscale_shm_agent_insert(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+static void ngx_autoscale_shm_insert(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel,
+    ngx_autoscale_shm_cmp_pt cmp);
+static ngx_int_t ngx_autoscale_shm_cluster_cmp(ngx_rbtree_node_t *a,
+    ngx_rbtree_node_t *b);
+static ngx_int_t ngx_autoscale_shm_agent_node_cmp(ngx_rbtree_node_t *a,
+    ngx_rbtree_node_t *b);
+static ngx_int_t ngx_autoscale_shm_agent_cmp(ngx_autoscale_agent_t *a,
+    ngx_autoscale_cluster_t *cluster, const u_char *id, size_t len);
+static ngx_autoscale_agent_t *ngx_autoscale_shm_agent(ngx_shm_zone_t *zone,
+    ngx_autoscale_cluster_t *cluster, const u_char *id, size_t len,
+    uint32_t hash);
+
+
+const char *const  ngx_autoscale_agent_statuses[] = {
+    "active", "idle", "busy", "failed", "stopped", "lost", NULL
+};
+
+
 ngx_int_t
 ngx_autoscale_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
@@ -44,6 +70,14 @@ ngx_autoscale_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     sh->created = ngx_time();
     sh->generation = 1;
+
+    ngx_rbtree_init(&sh->clusters, &sh->clusters_sentinel,
+                    ngx_autoscale_shm_cluster_insert);
+    ngx_rbtree_init(&sh->agents, &sh->agents_sentinel,
+                    ngx_autoscale_shm_agent_insert);
+    ngx_queue_init(&sh->cluster_list);
+    ngx_queue_init(&sh->agent_list);
+    ngx_queue_init(&sh->pending);
 
     shpool->data = sh;
     shm_zone->data = sh;
@@ -130,4 +164,315 @@ ngx_autoscale_shm_release(ngx_shm_zone_t *shm_zone)
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+ngx_autoscale_cluster_t *
+ngx_autoscale_shm_cluster(ngx_shm_zone_t *shm_zone, const u_char *id,
+    size_t len, ngx_uint_t create)
+{
+    ngx_slab_pool_t          *shpool;
+    ngx_autoscale_cluster_t  *cluster;
+
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    ngx_shmtx_lock(&shpool->mutex);
+    cluster = ngx_autoscale_shm_cluster_locked(shm_zone, id, len, create);
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return cluster;
+}
+
+
+/* keyed by the id's crc32; equal keys are ordered by the ids */
+ngx_autoscale_cluster_t *
+ngx_autoscale_shm_cluster_locked(ngx_shm_zone_t *shm_zone, const u_char *id,
+    size_t len, ngx_uint_t create)
+{
+    uint32_t                  hash;
+    ngx_int_t                 rc;
+    ngx_slab_pool_t          *shpool;
+    ngx_rbtree_node_t        *node, *sentinel;
+    ngx_autoscale_shm_t      *sh;
+    ngx_autoscale_cluster_t  *cluster;
+
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+    sh = shm_zone->data;
+
+    hash = ngx_crc32_short((u_char *) id, len);
+
+    node = sh->clusters.root;
+    sentinel = sh->clusters.sentinel;
+
+    while (node != sentinel) {
+
+        if (hash != node->key) {
+            node = (hash < node->key) ? node->left : node->right;
+            continue;
+        }
+
+        cluster = (ngx_autoscale_cluster_t *) node;
+
+        rc = ngx_memn2cmp((u_char *) id, cluster->id, len, cluster->len);
+
+        if (rc == 0) {
+            return cluster;
+        }
+
+        node = (rc < 0) ? node->left : node->right;
+    }
+
+    if (!create) {
+        return NULL;
+    }
+
+    cluster = ngx_slab_calloc_locked(shpool, sizeof(ngx_autoscale_cluster_t));
+    if (cluster == NULL) {
+        ngx_autoscale_shm_full(shm_zone, "a cluster");
+        return NULL;
+    }
+
+    cluster->node.key = hash;
+    cluster->len = (u_char) len;
+    ngx_memcpy(cluster->id, id, len);
+    cluster->current_workers = -1;
+    cluster->target_workers = -1;
+    cluster->health_score = 1;
+
+    /* its first window begins now */
+    cluster->mark.at = ngx_current_msec;
+
+    ngx_rbtree_insert(&sh->clusters, &cluster->node);
+    ngx_queue_insert_tail(&sh->cluster_list, &cluster->queue);
+    sh->nclusters++;
+
+    return cluster;
+}
+
+
+ngx_int_t
+ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
+    ngx_autoscale_cluster_t *cluster, const u_char *agent_id, size_t len,
+    const ngx_autoscale_report_t *report)
+{
+    uint32_t                hash;
+    ngx_time_t             *tp;
+    ngx_slab_pool_t        *shpool;
+    ngx_autoscale_shm_t    *sh;
+    ngx_autoscale_agent_t  *agent;
+
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+    sh = shm_zone->data;
+
+    ngx_crc32_init(hash);
+    ngx_crc32_update(&hash, cluster->id, cluster->len);
+    ngx_crc32_update(&hash, (u_char *) "/", 1);
+    ngx_crc32_update(&hash, (u_char *) agent_id, len);
+    ngx_crc32_final(hash);
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    if (!cluster->exists) {
+        ngx_shmtx_unlock(&shpool->mutex);
+        return NGX_DECLINED;
+    }
+
+    agent = ngx_autoscale_shm_agent(shm_zone, cluster, agent_id, len, hash);
+
+    if (agent == NULL) {
+        agent = ngx_slab_calloc_locked(shpool, sizeof(ngx_autoscale_agent_t));
+        if (agent == NULL) {
+            ngx_shmtx_unlock(&shpool->mutex);
+            ngx_autoscale_shm_full(shm_zone, "an agent");
+            return NGX_BUSY;
+        }
+
+        agent->node.key = hash;
+        agent->cluster = cluster;
+        agent->len = (u_char) len;
+        ngx_memcpy(agent->id, agent_id, len);
+
+        /* its totals so far are its baseline, not this window's work */
+        agent->report.tasks_completed = report->tasks_completed;
+        agent->report.tasks_failed = report->tasks_failed;
+        agent->status = report->status;
+
+        ngx_rbtree_insert(&sh->agents, &agent->node);
+        ngx_queue_insert_tail(&sh->agent_list, &agent->queue);
+        sh->nagents++;
+        cluster->nagents++;
+        cluster->agents[agent->status]++;
+    }
+
+    /* a restarted agent counts from zero again */
+    if (report->tasks_completed >= 0 && agent->report.tasks_completed >= 0) {
+        agent->window_completed +=
+            report->tasks_completed >= agent->report.tasks_completed
+            ? report->tasks_completed - agent->report.tasks_completed
+            : report->tasks_completed;
+    }
+
+    if (report->tasks_failed >= 0 && agent->report.tasks_failed >= 0) {
+        agent->window_failed +=
+            report->tasks_failed >= agent->report.tasks_failed
+            ? report->tasks_failed - agent->report.tasks_failed
+            : report->tasks_failed;
+    }
+
+    cluster->agents[agent->status]--;
+    cluster->agents[report->status]++;
+
+    agent->report = *report;
+    agent->status = report->status;
+    agent->lost_windows = 0;
+    agent->dirty = 1;
+
+    tp = ngx_timeofday();
+    agent->heartbeat = tp->sec;
+    agent->heartbeat_ms = tp->msec;
+    agent->seen = ngx_current_msec;
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return NGX_OK;
+}
+
+
+static ngx_autoscale_agent_t *
+ngx_autoscale_shm_agent(ngx_shm_zone_t *shm_zone,
+    ngx_autoscale_cluster_t *cluster, const u_char *id, size_t len,
+    uint32_t hash)
+{
+    ngx_int_t               rc;
+    ngx_rbtree_node_t      *node, *sentinel;
+    ngx_autoscale_shm_t    *sh;
+    ngx_autoscale_agent_t  *agent;
+
+    sh = shm_zone->data;
+
+    node = sh->agents.root;
+    sentinel = sh->agents.sentinel;
+
+    while (node != sentinel) {
+
+        if (hash != node->key) {
+            node = (hash < node->key) ? node->left : node->right;
+            continue;
+        }
+
+        agent = (ngx_autoscale_agent_t *) node;
+
+        rc = ngx_autoscale_shm_agent_cmp(agent, cluster, id, len);
+
+        if (rc == 0) {
+            return agent;
+        }
+
+        node = (rc < 0) ? node->left : node->right;
+    }
+
+    return NULL;
+}
+
+
+/* a full zone is counted every time and logged once */
+void
+ngx_autoscale_shm_full(ngx_shm_zone_t *shm_zone, const char *what)
+{
+    ngx_autoscale_shm_t  *sh = shm_zone->data;
+
+    ngx_autoscale_shm_count(shm_zone, zone_full);
+
+    if (ngx_atomic_cmp_set(&sh->zone_full_logged, 0, 1)) {
+        ngx_log_error(NGX_LOG_ALERT, shm_zone->shm.log, 0,
+                      "autoscale: zone \"%V\" is full: %s is not counted; "
+                      "a larger \"autoscale_zone\" size keeps it",
+                      &shm_zone->shm.name, what);
+    }
+}
+
+
+static void
+ngx_autoscale_shm_cluster_insert(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
+{
+    ngx_autoscale_shm_insert(temp, node, sentinel,
+                             ngx_autoscale_shm_cluster_cmp);
+}
+
+
+static void
+ngx_autoscale_shm_agent_insert(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
+{
+    ngx_autoscale_shm_insert(temp, node, sentinel,
+                             ngx_autoscale_shm_agent_node_cmp);
+}
+
+
+static void
+ngx_autoscale_shm_insert(ngx_rbtree_node_t *temp, ngx_rbtree_node_t *node,
+    ngx_rbtree_node_t *sentinel, ngx_autoscale_shm_cmp_pt cmp)
+{
+    ngx_rbtree_node_t  **p;
+
+    for ( ;; ) {
+
+        if (node->key != temp->key) {
+            p = (node->key < temp->key) ? &temp->left : &temp->right;
+
+        } else {
+            p = (cmp(node, temp) < 0)
+                ? &temp->left : &temp->right;
+        }
+
+        if (*p == sentinel) {
+            break;
+        }
+
+        temp = *p;
+    }
+
+    *p = node;
+    node->parent = temp;
+    node->left = sentinel;
+    node->right = sentinel;
+    ngx_rbt_red(node);
+}
+
+
+/* the order of (cluster id, agent id) against an agent's */
+static ngx_int_t
+ngx_autoscale_shm_agent_cmp(ngx_autoscale_agent_t *a,
+    ngx_autoscale_cluster_t *cluster, const u_char *id, size_t len)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_memn2cmp(cluster->id, a->cluster->id, cluster->len,
+                      a->cluster->len);
+    if (rc == 0) {
+        rc = ngx_memn2cmp((u_char *) id, a->id, len, a->len);
+    }
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_autoscale_shm_cluster_cmp(ngx_rbtree_node_t *a, ngx_rbtree_node_t *b)
+{
+    ngx_autoscale_cluster_t  *ca = (ngx_autoscale_cluster_t *) a;
+    ngx_autoscale_cluster_t  *cb = (ngx_autoscale_cluster_t *) b;
+
+    return ngx_memn2cmp(ca->id, cb->id, ca->len, cb->len);
+}
+
+
+static ngx_int_t
+ngx_autoscale_shm_agent_node_cmp(ngx_rbtree_node_t *a, ngx_rbtree_node_t *b)
+{
+    ngx_autoscale_agent_t  *aa = (ngx_autoscale_agent_t *) a;
+
+    return ngx_autoscale_shm_agent_cmp((ngx_autoscale_agent_t *) b,
+                                       aa->cluster, aa->id, aa->len);
 }

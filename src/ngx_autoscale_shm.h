@@ -3,7 +3,9 @@
  * Copyright (C) ngx_autoscale_module authors
  *
  * The shared zone: state that every worker of one nginx sees, kept across
- * "nginx -s reload".
+ * "nginx -s reload".  The leader's lease, every cluster's live traffic
+ * counters, the latest report of every agent, and the metrics rows that
+ * wait for the database.
  */
 
 
@@ -14,6 +16,110 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+#include "ngx_autoscale_route.h"
+#include "ngx_autoscale_window.h"
+
+
+/* agent statuses, as heartbeats report them; "lost" is the zone's own */
+typedef enum {
+    NGX_AUTOSCALE_AGENT_ACTIVE = 0,
+    NGX_AUTOSCALE_AGENT_IDLE,
+    NGX_AUTOSCALE_AGENT_BUSY,
+    NGX_AUTOSCALE_AGENT_FAILED,
+    NGX_AUTOSCALE_AGENT_STOPPED,
+    NGX_AUTOSCALE_AGENT_LOST,
+    NGX_AUTOSCALE_AGENT_NSTATUS
+} ngx_autoscale_agent_status_e;
+
+/* the scaler's decisions, counted by action */
+#define NGX_AUTOSCALE_NACTIONS       4
+
+
+/*
+ * Counters of observed traffic.  They only grow: the collector reads them
+ * and subtracts its previous reading, so the hot path never takes a lock.
+ */
+typedef struct {
+    ngx_atomic_t               started;
+    ngx_atomic_t               finished;
+    ngx_atomic_t               start_ms;      /* see ngx_autoscale_window.h */
+    ngx_atomic_t               finish_ms;
+    ngx_atomic_t               latency_ms;
+    ngx_atomic_t               peak;          /* in flight, this window */
+    ngx_atomic_t               status[6];     /* none, 1xx .. 5xx */
+    ngx_atomic_t               buckets[NGX_AUTOSCALE_BUCKETS];
+} ngx_autoscale_traffic_t;
+
+
+typedef struct {
+    ngx_rbtree_node_t          node;          /* key: crc32 of the id */
+    ngx_queue_t                queue;
+    ngx_autoscale_traffic_t    traffic;
+
+    /* under the zone's mutex */
+    ngx_autoscale_mark_t       mark;          /* the window's start */
+    ngx_uint_t                 agents[NGX_AUTOSCALE_AGENT_NSTATUS];
+    ngx_uint_t                 nagents;
+    ngx_uint_t                 slot;          /* the collector's, briefly */
+
+    /* as the last collection found it in the database */
+    ngx_uint_t                 seen;          /* that collection; 0: never */
+    ngx_int_t                  current_workers;     /* -1: not known */
+    ngx_int_t                  target_workers;
+    double                     load_percentage;
+    double                     health_score;
+
+    /* bytes, not bits: set by different processes without one lock */
+    u_char                     observed;      /* traffic is counted for it */
+    u_char                     exists;        /* in the database, not
+                                                 destroyed */
+    u_char                     len;
+    u_char                     id[NGX_AUTOSCALE_ID_MAX];
+} ngx_autoscale_cluster_t;
+
+
+/* what a heartbeat reports; NaN for a number not sent */
+typedef struct {
+    ngx_autoscale_agent_status_e  status;
+    double                     cpu_usage;
+    double                     memory_usage;
+    double                     queue_length;
+    int64_t                    tasks_completed;     /* -1: not sent */
+    int64_t                    tasks_failed;
+} ngx_autoscale_report_t;
+
+
+typedef struct {
+    ngx_rbtree_node_t          node;          /* key: crc32 of both ids */
+    ngx_queue_t                queue;
+    ngx_autoscale_cluster_t   *cluster;
+    ngx_autoscale_report_t     report;
+    ngx_autoscale_agent_status_e  status;     /* reported, or lost */
+
+    /* tasks reported since the window began, for tasks_per_minute */
+    uint64_t                   window_completed;
+    uint64_t                   window_failed;
+
+    time_t                     heartbeat;     /* wall clock */
+    ngx_msec_t                 heartbeat_ms;  /* its milliseconds */
+    ngx_msec_t                 seen;          /* monotonic clock */
+    ngx_uint_t                 lost_windows;  /* collections since lost */
+
+    unsigned                   dirty:1;       /* its row is not written */
+    u_char                     len;
+    u_char                     id[NGX_AUTOSCALE_AGENT_ID_MAX];
+} ngx_autoscale_agent_t;
+
+
+/* one collection's metrics rows that are not written yet, as JSON */
+typedef struct {
+    ngx_queue_t                queue;
+    ngx_uint_t                 seq;
+    ngx_uint_t                 rows;
+    size_t                     len;
+    u_char                     text[1];
+} ngx_autoscale_batch_t;
+
 
 typedef struct {
     time_t                     created;
@@ -23,6 +129,32 @@ typedef struct {
     ngx_pid_t                  leader;
     ngx_msec_t                 lease_until;
     ngx_atomic_t               leader_changes;
+
+    ngx_rbtree_t               clusters;
+    ngx_rbtree_node_t          clusters_sentinel;
+    ngx_queue_t                cluster_list;
+    ngx_uint_t                 nclusters;
+
+    ngx_rbtree_t               agents;
+    ngx_rbtree_node_t          agents_sentinel;
+    ngx_queue_t                agent_list;
+    ngx_uint_t                 nagents;
+    ngx_uint_t                 agents_resend; /* a write failed: all again */
+
+    ngx_queue_t                pending;       /* of ngx_autoscale_batch_t */
+    ngx_uint_t                 pending_rows;
+    size_t                     pending_bytes;
+    ngx_uint_t                 batch_seq;
+    ngx_uint_t                 collections;   /* that reached the database */
+
+    /* the module's own counters */
+    ngx_atomic_t               observe_unknown;
+    ngx_atomic_t               zone_full;
+    ngx_atomic_t               zone_full_logged;
+    ngx_atomic_t               db_errors;
+    ngx_atomic_t               rows_written;
+    ngx_atomic_t               rows_dropped;
+    ngx_atomic_t               decisions[NGX_AUTOSCALE_NACTIONS];
 } ngx_autoscale_shm_t;
 
 
@@ -36,11 +168,41 @@ typedef enum {
 } ngx_autoscale_lease_e;
 
 
+extern const char *const  ngx_autoscale_agent_statuses[];
+
+
 ngx_int_t ngx_autoscale_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data);
 
 ngx_autoscale_lease_e ngx_autoscale_shm_lease(ngx_shm_zone_t *shm_zone,
     ngx_msec_t period, ngx_pid_t *previous);
 void ngx_autoscale_shm_release(ngx_shm_zone_t *shm_zone);
+
+/*
+ * The cluster's node; with create, made when missing (NULL: the zone is
+ * full, which is counted and logged once).  Nodes are never freed, so a
+ * pointer to one stays good for the zone's life.
+ */
+ngx_autoscale_cluster_t *ngx_autoscale_shm_cluster(ngx_shm_zone_t *shm_zone,
+    const u_char *id, size_t len, ngx_uint_t create);
+
+/* the same, with the zone's mutex held by the caller */
+ngx_autoscale_cluster_t *ngx_autoscale_shm_cluster_locked(
+    ngx_shm_zone_t *shm_zone, const u_char *id, size_t len,
+    ngx_uint_t create);
+
+/*
+ * Stores an agent's report: NGX_OK, NGX_DECLINED when the zone does not
+ * know the cluster to exist, NGX_BUSY when the zone is full.
+ */
+ngx_int_t ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
+    ngx_autoscale_cluster_t *cluster, const u_char *agent_id, size_t len,
+    const ngx_autoscale_report_t *report);
+
+void ngx_autoscale_shm_full(ngx_shm_zone_t *shm_zone, const char *what);
+
+#define ngx_autoscale_shm_count(shm_zone, counter)                          \
+    (void) ngx_atomic_fetch_add(                                              \
+        &((ngx_autoscale_shm_t *) (shm_zone)->data)->counter, 1)
 
 
 #endif /* _NGX_AUTOSCALE_SHM_H_INCLUDED_ */

@@ -313,9 +313,9 @@ test_route_sub(void **state)
 
     (void) state;
 
-    /* all ten routes are distinct */
+    /* all twelve routes are distinct */
     assert_int_equal(NGX_AUTOSCALE_ROUTE_CLUSTERS, 1);
-    assert_int_equal(NGX_AUTOSCALE_ROUTE_BLUEPRINT, 10);
+    assert_int_equal(NGX_AUTOSCALE_ROUTE_PROMETHEUS, 12);
 
     for (i = 0; i < NSUBS; i++) {
         snprintf(path, sizeof(path), "clusters/c-1/%s", subs[i].name);

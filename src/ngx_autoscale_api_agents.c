@@ -1,0 +1,188 @@
+
+/*
+ * Copyright (C) ngx_autoscale_module authors
+ *
+ * POST clusters/{id}/agents/{agent_id}/heartbeat: an agent's report goes
+ * to the shared zone, and the leader writes the agents' rows once per
+ * collection.  Only a cluster the zone has not met yet costs a query.
+ */
+
+
+#include <math.h>
+
+#include "ngx_autoscale_api.h"
+#include "ngx_autoscale_shm.h"
+
+
+static ngx_int_t ngx_autoscale_heartbeat_store(ngx_autoscale_api_ctx_t *ctx,
+    ngx_autoscale_cluster_t *cluster);
+static ngx_int_t ngx_autoscale_heartbeat_cluster(ngx_autoscale_api_ctx_t *ctx,
+    PGresult *res);
+
+
+/* agents report these; "lost" is the collector's verdict, not theirs */
+static const char *const  ngx_autoscale_reported_statuses[] = {
+    "active", "idle", "busy", "failed", "stopped", NULL
+};
+
+
+static const ngx_autoscale_field_t  ngx_autoscale_heartbeat_fields[] = {
+    { "status", NGX_AUTOSCALE_FIELD_ENUM, 0, 0, 0,
+      ngx_autoscale_reported_statuses, 1, 0 },
+    { "cpu_usage", NGX_AUTOSCALE_FIELD_NUMBER, 0, 100, 0, NULL, 0, 0 },
+    { "memory_usage", NGX_AUTOSCALE_FIELD_NUMBER, 0, 100, 0, NULL, 0, 0 },
+    { "queue_length", NGX_AUTOSCALE_FIELD_NUMBER, 0, 1e9, 0, NULL, 0, 0 },
+    /* exact in a double, and in bigint */
+    { "tasks_completed", NGX_AUTOSCALE_FIELD_INT, 0, 9007199254740991.0, 0,
+      NULL, 0, 0 },
+    { "tasks_failed", NGX_AUTOSCALE_FIELD_INT, 0, 9007199254740991.0, 0,
+      NULL, 0, 0 }
+};
+
+#define NGX_AUTOSCALE_HEARTBEAT_NFIELDS                                       \
+    (sizeof(ngx_autoscale_heartbeat_fields)                                   \
+     / sizeof(ngx_autoscale_heartbeat_fields[0]))
+
+
+static const char  ngx_autoscale_sql_cluster_exists[] =
+    "SELECT status FROM clusters WHERE id = $1 AND status <> 'destroyed'";
+
+
+ngx_int_t
+ngx_autoscale_api_heartbeat(ngx_autoscale_api_ctx_t *ctx)
+{
+    size_t                           i;
+    ngx_str_t                        id;
+    ngx_http_request_t              *r = ctx->request;
+    ngx_autoscale_err_t              err;
+    ngx_autoscale_value_t            values[NGX_AUTOSCALE_HEARTBEAT_NFIELDS];
+    ngx_autoscale_report_t          *report;
+    ngx_autoscale_cluster_t         *cluster;
+    ngx_http_autoscale_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_autoscale_module);
+
+    if (ngx_autoscale_body_fields(ctx->body, ngx_autoscale_heartbeat_fields,
+                                  NGX_AUTOSCALE_HEARTBEAT_NFIELDS, values,
+                                  &err)
+        != 0)
+    {
+        ngx_autoscale_body_free(values, NGX_AUTOSCALE_HEARTBEAT_NFIELDS);
+        return ngx_autoscale_api_error(r, &err);
+    }
+
+    report = ngx_palloc(r->pool, sizeof(ngx_autoscale_report_t));
+    if (report == NULL) {
+        ngx_autoscale_body_free(values, NGX_AUTOSCALE_HEARTBEAT_NFIELDS);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = 0; ngx_autoscale_reported_statuses[i]; i++) {
+        if (ngx_strcmp(values[0].text, ngx_autoscale_reported_statuses[i])
+            == 0)
+        {
+            break;
+        }
+    }
+
+    /* the same order as ngx_autoscale_agent_status_e */
+    report->status = (ngx_autoscale_agent_status_e) i;
+    report->cpu_usage = values[1].present ? values[1].number : NAN;
+    report->memory_usage = values[2].present ? values[2].number : NAN;
+    report->queue_length = values[3].present ? values[3].number : NAN;
+    report->tasks_completed = values[4].present
+                              ? (int64_t) values[4].number : -1;
+    report->tasks_failed = values[5].present
+                           ? (int64_t) values[5].number : -1;
+
+    ngx_autoscale_body_free(values, NGX_AUTOSCALE_HEARTBEAT_NFIELDS);
+
+    ctx->data = report;
+
+    cluster = ngx_autoscale_shm_cluster(amcf->shm_zone,
+                                        (u_char *) ctx->route.id,
+                                        ctx->route.id_len, 0);
+
+    if (cluster && cluster->exists) {
+        return ngx_autoscale_heartbeat_store(ctx, cluster);
+    }
+
+    /* a cluster the zone has not met: one query, then never again */
+    id.data = (u_char *) ctx->route.id;
+    id.len = ctx->route.id_len;
+
+    return ngx_autoscale_api_query(ctx, ngx_autoscale_sql_cluster_exists, 1,
+                                   &id, ngx_autoscale_heartbeat_cluster);
+}
+
+
+static ngx_int_t
+ngx_autoscale_heartbeat_cluster(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
+{
+    ngx_autoscale_cluster_t         *cluster;
+    ngx_http_autoscale_main_conf_t  *amcf;
+
+    if (PQntuples(res) == 0) {
+        return ngx_autoscale_api_not_found(ctx);
+    }
+
+    amcf = ngx_http_get_module_main_conf(ctx->request,
+                                         ngx_http_autoscale_module);
+
+    cluster = ngx_autoscale_shm_cluster(amcf->shm_zone,
+                                        (u_char *) ctx->route.id,
+                                        ctx->route.id_len, 1);
+
+    if (cluster) {
+        /* until the next collection says otherwise */
+        cluster->exists = 1;
+    }
+
+    return ngx_autoscale_heartbeat_store(ctx, cluster);
+}
+
+
+static ngx_int_t
+ngx_autoscale_heartbeat_store(ngx_autoscale_api_ctx_t *ctx,
+    ngx_autoscale_cluster_t *cluster)
+{
+    cJSON                           *doc;
+    ngx_int_t                        rc;
+    ngx_http_request_t              *r = ctx->request;
+    ngx_autoscale_err_t              err;
+    ngx_autoscale_report_t          *report = ctx->data;
+    ngx_http_autoscale_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_autoscale_module);
+
+    rc = cluster ? ngx_autoscale_shm_heartbeat(amcf->shm_zone, cluster,
+                                               (u_char *) ctx->route.agent,
+                                               ctx->route.agent_len, report)
+                 : NGX_BUSY;
+
+    if (rc == NGX_DECLINED) {
+        /* destroyed since the zone last heard of it */
+        return ngx_autoscale_api_not_found(ctx);
+    }
+
+    if (rc != NGX_OK) {
+        ngx_autoscale_set_err(&err, NGX_HTTP_SERVICE_UNAVAILABLE, "ZoneFull",
+                              "the shared zone has no room for this agent");
+        return ngx_autoscale_api_error(r, &err);
+    }
+
+    doc = cJSON_CreateObject();
+
+    /* the agent learns how long the zone waits before calling it lost */
+    if (doc == NULL
+        || cJSON_AddTrueToObject(doc, "accepted") == NULL
+        || cJSON_AddNumberToObject(doc, "lost_after",
+                                   3 * amcf->collect_interval / 1000.0)
+           == NULL)
+    {
+        cJSON_Delete(doc);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_autoscale_api_send(r, NGX_HTTP_OK, doc);
+}

@@ -1,0 +1,49 @@
+
+/*
+ * Copyright (C) ngx_autoscale_module authors
+ *
+ * The collector's work on the shared zone: each collect window's metrics
+ * rows taken from the live counters and queued in the zone until the
+ * database has them, the agents' reports to write, and what the database
+ * says of the clusters afterwards.
+ */
+
+
+#ifndef _NGX_AUTOSCALE_COLLECT_H_INCLUDED_
+#define _NGX_AUTOSCALE_COLLECT_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+
+typedef struct {
+    ngx_str_t       rows;        /* JSON array of every queued row */
+    ngx_str_t       agents;      /* JSON array of agents to write */
+    ngx_uint_t      last_seq;    /* the newest batch in rows */
+    ngx_uint_t      nrows;
+    ngx_uint_t      nagents;
+} ngx_autoscale_collection_t;
+
+
+/* ends the window: its rows join the queue (dropping the oldest if full) */
+ngx_int_t ngx_autoscale_collect_window(ngx_shm_zone_t *shm_zone,
+    ngx_msec_t interval, ngx_log_t *log);
+
+/* the statement's parameters, allocated with ngx_alloc() */
+ngx_int_t ngx_autoscale_collect_params(ngx_shm_zone_t *shm_zone,
+    ngx_autoscale_collection_t *col, ngx_log_t *log);
+void ngx_autoscale_collect_free(ngx_autoscale_collection_t *col);
+
+/* the statement succeeded: its batches leave the queue */
+void ngx_autoscale_collect_written(ngx_shm_zone_t *shm_zone,
+    ngx_autoscale_collection_t *col);
+/* it failed: the rows stay queued, every agent is written next time */
+void ngx_autoscale_collect_failed(ngx_shm_zone_t *shm_zone);
+
+/* "id current target load health,..." of every cluster not destroyed */
+void ngx_autoscale_collect_refresh(ngx_shm_zone_t *shm_zone,
+    const char *clusters, ngx_log_t *log);
+
+
+#endif /* _NGX_AUTOSCALE_COLLECT_H_INCLUDED_ */

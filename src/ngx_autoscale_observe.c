@@ -1,0 +1,195 @@
+
+/*
+ * Copyright (C) ngx_autoscale_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_autoscale.h"
+#include "ngx_autoscale_observe.h"
+#include "ngx_autoscale_shm.h"
+
+
+typedef struct {
+    ngx_http_request_t        *request;     /* the main one */
+    ngx_autoscale_traffic_t   *traffic;
+    ngx_msec_t                 start;
+} ngx_autoscale_observation_t;
+
+
+static ngx_int_t ngx_autoscale_observe_handler(ngx_http_request_t *r);
+static ngx_autoscale_cluster_t *ngx_autoscale_observe_cluster(
+    ngx_http_request_t *r, ngx_http_autoscale_main_conf_t *amcf,
+    ngx_http_autoscale_loc_conf_t *alcf);
+static void ngx_autoscale_observe_done(void *data);
+
+
+ngx_int_t
+ngx_autoscale_observe_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    /*
+     * The rewrite phase runs once the location is known, and before
+     * "return" of the rewrite module (a handler added later runs first).
+     */
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_REWRITE_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_autoscale_observe_handler;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_autoscale_observe_handler(ngx_http_request_t *r)
+{
+    ngx_atomic_uint_t                 inflight, peak;
+    ngx_pool_cleanup_t               *cln;
+    ngx_autoscale_traffic_t          *t;
+    ngx_autoscale_cluster_t          *cluster;
+    ngx_autoscale_observation_t      *obs;
+    ngx_http_autoscale_loc_conf_t    *alcf;
+    ngx_http_autoscale_main_conf_t   *amcf;
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_autoscale_module);
+
+    if (alcf->observe == NULL) {
+        return NGX_DECLINED;
+    }
+
+    /*
+     * Once per client request: subrequests share its pool, and internal
+     * redirects clear module contexts but not the pool's cleanups.
+     */
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_autoscale_observe_done) {
+            return NGX_DECLINED;
+        }
+    }
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_autoscale_module);
+
+    cluster = ngx_autoscale_observe_cluster(r, amcf, alcf);
+    if (cluster == NULL) {
+        return NGX_DECLINED;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_autoscale_observation_t));
+    if (cln == NULL) {
+        return NGX_DECLINED;
+    }
+
+    t = &cluster->traffic;
+
+    obs = cln->data;
+    obs->request = r->main;
+    obs->traffic = t;
+    obs->start = ngx_current_msec;
+
+    cln->handler = ngx_autoscale_observe_done;
+
+    (void) ngx_atomic_fetch_add(&t->start_ms, obs->start);
+    inflight = ngx_atomic_fetch_add(&t->started, 1) + 1 - t->finished;
+
+    for ( ;; ) {
+        peak = t->peak;
+
+        if ((ngx_atomic_int_t) inflight <= (ngx_atomic_int_t) peak
+            || ngx_atomic_cmp_set(&t->peak, peak, inflight))
+        {
+            break;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_autoscale_cluster_t *
+ngx_autoscale_observe_cluster(ngx_http_request_t *r,
+    ngx_http_autoscale_main_conf_t *amcf, ngx_http_autoscale_loc_conf_t *alcf)
+{
+    ngx_str_t                 id;
+    ngx_autoscale_cluster_t  *cluster;
+
+    if (alcf->observe_id.len) {
+        /* an id fixed in the configuration: found once per process */
+        if (alcf->observe_cluster == NULL) {
+            cluster = ngx_autoscale_shm_cluster(amcf->shm_zone,
+                                                alcf->observe_id.data,
+                                                alcf->observe_id.len, 1);
+            if (cluster == NULL) {
+                return NULL;
+            }
+
+            cluster->observed = 1;
+            alcf->observe_cluster = cluster;
+        }
+
+        return alcf->observe_cluster;
+    }
+
+    if (ngx_http_complex_value(r, alcf->observe, &id) != NGX_OK) {
+        return NULL;
+    }
+
+    /* only clusters the zone knows: a client cannot make it grow */
+    cluster = NULL;
+
+    if (ngx_autoscale_valid_id((const char *) id.data, id.len)) {
+        cluster = ngx_autoscale_shm_cluster(amcf->shm_zone, id.data, id.len,
+                                            0);
+    }
+
+    if (cluster == NULL) {
+        ngx_autoscale_shm_count(amcf->shm_zone, observe_unknown);
+        return NULL;
+    }
+
+    if (!cluster->observed) {
+        cluster->observed = 1;
+    }
+
+    return cluster;
+}
+
+
+/* the request is freed: whether it was answered, aborted or timed out */
+static void
+ngx_autoscale_observe_done(void *data)
+{
+    ngx_autoscale_observation_t  *obs = data;
+
+    ngx_uint_t                status, class;
+    ngx_msec_t                now, latency;
+    ngx_http_request_t       *r;
+    ngx_autoscale_traffic_t  *t;
+
+    r = obs->request;
+    t = obs->traffic;
+
+    now = ngx_current_msec;
+    latency = now - obs->start;
+
+    status = r->err_status ? r->err_status : r->headers_out.status;
+    class = (status >= 100 && status < 600) ? status / 100 : 0;
+
+    (void) ngx_atomic_fetch_add(&t->status[class], 1);
+    (void) ngx_atomic_fetch_add(&t->buckets[ngx_autoscale_bucket(latency)],
+                                1);
+    (void) ngx_atomic_fetch_add(&t->latency_ms, latency);
+    (void) ngx_atomic_fetch_add(&t->finish_ms, now);
+
+    /* last: what is in flight never reads below its truth */
+    (void) ngx_atomic_fetch_add(&t->finished, 1);
+}

@@ -1,0 +1,23 @@
+
+/*
+ * Copyright (C) ngx_autoscale_module authors
+ *
+ * The data-plane hook of "autoscale_observe": each client request that
+ * passes an observed location is counted once, in the shared zone, from
+ * the location's rewrite phase until the request is freed.
+ */
+
+
+#ifndef _NGX_AUTOSCALE_OBSERVE_H_INCLUDED_
+#define _NGX_AUTOSCALE_OBSERVE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+
+ngx_int_t ngx_autoscale_observe_init(ngx_conf_t *cf);
+
+
+#endif /* _NGX_AUTOSCALE_OBSERVE_H_INCLUDED_ */
