@@ -1,6 +1,7 @@
-# The collector: one metrics row per live cluster per collect interval, all
-# written by one statement; rows past autoscale_metrics_retention pruned;
-# "autoscale_collector off" writes nothing.
+# The collector: one metrics row per live, observed cluster per collect
+# interval, all written by one statement, windows end to end; a cluster
+# nothing measures gets no rows; rows past autoscale_metrics_retention
+# pruned; "autoscale_collector off" writes nothing.
 use strict;
 use warnings;
 use lib 't/lib';
@@ -15,6 +16,10 @@ my $in_dead = join ',', map { "'$_'" } @dead;
 my $port = free_port();
 my $pg = pg_conninfo();
 
+# every cluster but col-unwatched is observed, live or not
+my $observed = join '', map { "        location /$_/ { autoscale_observe $_; "
+                              . "return 204; }\n" } @live, @dead;
+
 sub conf {
     my ($extra) = @_;
     return nginx_conf(workers => 2, main => '', http => <<"HTTP");
@@ -26,6 +31,7 @@ sub conf {
     server {
         listen 127.0.0.1:$port;
         location /api/ { autoscale_api; }
+$observed
     }
 HTTP
 }
@@ -48,7 +54,8 @@ sub collected {
 sub collections {
     my ($name) = @_;
     my $log = nginx_error_log($name);
-    my @m = $log =~ /autoscale: collection: (\d+) rows written, (\d+) pruned/g;
+    my @m = $log =~ /autoscale: collection: (\d+) rows written of \d+ sent, (?x)
+                     \d+ \s agents \s written, \s (\d+) \s pruned/g;
     return map { [@m[2 * $_, 2 * $_ + 1]] } 0 .. @m / 2 - 1;
 }
 
@@ -101,7 +108,21 @@ my @gaps = map { $ts[$_] - $ts[$_ - 1] } 1 .. $#ts;
 is(scalar(grep { $_ < 0.5 || $_ > 2.5 } @gaps), 0,
    'collections are one interval apart') or diag explain \@gaps;
 
-is(collected('window_seconds <> 1'), 0, 'window_seconds = 1');
+# windows end to end: each row's window ends at its timestamp and begins
+# where the cluster's previous row ended
+my $gaps = pg_sql(
+    "SELECT count(*) FROM (SELECT window_seconds, extract(epoch FROM "
+    . "\"timestamp\" - lag(\"timestamp\") OVER (PARTITION BY cluster_id "
+    . "ORDER BY \"timestamp\")) AS since FROM cluster_metrics "
+    . "WHERE window_seconds IS NOT NULL) w "
+    . "WHERE since IS NOT NULL AND abs(since - window_seconds) > 0.002");
+is($gaps, 0, 'each window begins where the previous one ended');
+is(collected("window_seconds NOT BETWEEN 0.9 AND 1.2 AND \"timestamp\" > "
+             . "(SELECT min(\"timestamp\") FROM cluster_metrics "
+             . "WHERE window_seconds IS NOT NULL)"), 0,
+   'window_seconds = 1 after the first');
+is(collected("cluster_id = 'col-unwatched'"), 0,
+   'a cluster nothing measures: no rows, no invented zeros');
 is(collected("cluster_id IN ($in_dead)"), 0,
    'none for hibernated, destroyed or planning clusters');
 is(pg_sql("SELECT count(*) FROM cluster_metrics m JOIN clusters c "

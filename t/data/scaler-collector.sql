@@ -18,7 +18,9 @@ VALUES
    now() - interval '1 day', NULL),
   ('col-gone', 'Destroyed', 'destroyed', 1, 20, 0, 0, false, NULL,
    now() - interval '1 day'),
-  ('col-plan', 'Planning', 'planning', 1, 20, 0, 1, false, NULL, NULL);
+  ('col-plan', 'Planning', 'planning', 1, 20, 0, 1, false, NULL, NULL),
+  -- active, but no location observes it and no agent reports
+  ('col-unwatched', 'Unwatched', 'active', 1, 20, 2, 2, false, NULL, NULL);
 
 -- older than 1d: pruned; younger: kept
 INSERT INTO cluster_metrics (cluster_id, "timestamp", cpu_usage, queue_length)

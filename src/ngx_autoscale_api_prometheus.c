@@ -1,0 +1,695 @@
+
+/*
+ * Copyright (C) ngx_autoscale_module authors
+ *
+ * GET metrics: the Prometheus text exposition (format 0.0.4) of every
+ * cluster's live counters and gauges and of the module's own counters.
+ * It is read from the shared zone only: a scrape never waits for, nor
+ * adds to the load of, the database.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_autoscale_api.h"
+#include "ngx_autoscale_policy.h"
+#include "ngx_autoscale_shm.h"
+
+
+/* the longest sample line beside the cluster's id, with room to spare */
+#define NGX_AUTOSCALE_PROM_LINE                                               \
+    (128 + NGX_AUTOSCALE_ID_MAX + 2 * NGX_INT64_LEN)
+
+/* sample lines of one cluster, at most: see the per-cluster families */
+#define NGX_AUTOSCALE_PROM_CLUSTER_LINES                                      \
+    (3 + 6 + NGX_AUTOSCALE_BUCKETS + 2 + NGX_AUTOSCALE_AGENT_NSTATUS + 4)
+
+/* sample lines of the module's own families, at most */
+#define NGX_AUTOSCALE_PROM_MODULE_LINES  (16 + NGX_AUTOSCALE_NACTIONS)
+
+/* gauges read from the database arrive as doubles: nothing wild is shown */
+#define NGX_AUTOSCALE_PROM_MAX_DOUBLE    1e12
+
+/* clusters made between the count and the copy wait for the next scrape */
+#define NGX_AUTOSCALE_PROM_SPARE         64
+
+
+typedef enum {
+    NGX_AUTOSCALE_PROM_BUILD_INFO = 0,
+    NGX_AUTOSCALE_PROM_STARTED,
+    NGX_AUTOSCALE_PROM_FINISHED,
+    NGX_AUTOSCALE_PROM_IN_FLIGHT,
+    NGX_AUTOSCALE_PROM_RESPONSES,
+    NGX_AUTOSCALE_PROM_DURATION,
+    NGX_AUTOSCALE_PROM_AGENTS,
+    NGX_AUTOSCALE_PROM_CURRENT,
+    NGX_AUTOSCALE_PROM_TARGET,
+    NGX_AUTOSCALE_PROM_LOAD,
+    NGX_AUTOSCALE_PROM_HEALTH,
+    NGX_AUTOSCALE_PROM_LEADER_CHANGES,
+    NGX_AUTOSCALE_PROM_DECISIONS,
+    NGX_AUTOSCALE_PROM_DB_ERRORS,
+    NGX_AUTOSCALE_PROM_ROWS_WRITTEN,
+    NGX_AUTOSCALE_PROM_ROWS_DROPPED,
+    NGX_AUTOSCALE_PROM_ROWS_PENDING,
+    NGX_AUTOSCALE_PROM_PENDING_BYTES,
+    NGX_AUTOSCALE_PROM_OBSERVE_UNKNOWN,
+    NGX_AUTOSCALE_PROM_ZONE_FULL,
+    NGX_AUTOSCALE_PROM_ZONE_CLUSTERS,
+    NGX_AUTOSCALE_PROM_ZONE_AGENTS,
+    NGX_AUTOSCALE_PROM_ZONE_SIZE,
+    NGX_AUTOSCALE_PROM_ZONE_USED,
+    NGX_AUTOSCALE_PROM_NFAMILIES
+} ngx_autoscale_prom_family_e;
+
+
+typedef struct {
+    const char                *name;
+    const char                *type;
+    const char                *help;
+} ngx_autoscale_prom_family_t;
+
+
+/* a cluster as the zone had it, copied under the mutex */
+typedef struct {
+    ngx_autoscale_cluster_t   *cluster;      /* for the atomic counters */
+    ngx_uint_t                 agents[NGX_AUTOSCALE_AGENT_NSTATUS];
+    ngx_uint_t                 seen;         /* 0: not read from the
+                                                database yet */
+    ngx_int_t                  current_workers;
+    ngx_int_t                  target_workers;
+    double                     load_percentage;
+    double                     health_score;
+} ngx_autoscale_prom_cluster_t;
+
+
+/* the module's own figures, the ones written under the mutex */
+typedef struct {
+    ngx_uint_t                 pending_rows;
+    size_t                     pending_bytes;
+    ngx_uint_t                 nclusters;
+    ngx_uint_t                 nagents;
+    ngx_uint_t                 pfree;
+} ngx_autoscale_prom_zone_t;
+
+
+static ngx_uint_t ngx_autoscale_prom_snapshot(ngx_shm_zone_t *shm_zone,
+    ngx_autoscale_prom_cluster_t *snap, ngx_uint_t size,
+    ngx_autoscale_prom_zone_t *zone);
+static u_char *ngx_autoscale_prom_clusters(u_char *p,
+    ngx_autoscale_prom_cluster_t *snap, ngx_uint_t n);
+static u_char *ngx_autoscale_prom_histogram(u_char *p,
+    ngx_autoscale_prom_cluster_t *snap, ngx_uint_t n);
+static u_char *ngx_autoscale_prom_module(u_char *p, ngx_shm_zone_t *shm_zone,
+    ngx_autoscale_prom_zone_t *zone);
+static u_char *ngx_autoscale_prom_one(u_char *p,
+    ngx_autoscale_prom_family_e f, uint64_t value);
+static u_char *ngx_autoscale_prom_head(u_char *p,
+    ngx_autoscale_prom_family_e f);
+static u_char *ngx_autoscale_prom_name(u_char *p,
+    ngx_autoscale_prom_family_e f, const char *suffix,
+    ngx_autoscale_prom_cluster_t *c, const char *key, const char *value);
+static u_char *ngx_autoscale_prom_double(u_char *p, double v);
+static u_char *ngx_autoscale_prom_seconds(u_char *p, uint64_t ms);
+static size_t ngx_autoscale_prom_size(ngx_uint_t nclusters);
+
+
+static const ngx_autoscale_prom_family_t
+    ngx_autoscale_prom_families[NGX_AUTOSCALE_PROM_NFAMILIES] =
+{
+    { "autoscale_build_info", "gauge",
+      "The module's version, as a label; always 1." },
+
+    { "autoscale_requests_started_total", "counter",
+      "Requests counted by autoscale_observe for the cluster that started." },
+    { "autoscale_requests_finished_total", "counter",
+      "Requests counted by autoscale_observe for the cluster that finished "
+      "(answered, aborted or timed out)." },
+    { "autoscale_requests_in_flight", "gauge",
+      "Requests counted by autoscale_observe for the cluster that started "
+      "and have not finished." },
+    { "autoscale_responses_total", "counter",
+      "Finished observed requests by status class; class \"none\": freed "
+      "without a status." },
+    { "autoscale_request_duration_seconds", "histogram",
+      "Time from the start of an observed request to its end, in seconds." },
+    { "autoscale_agents", "gauge",
+      "The cluster's agents by the status of their latest heartbeat; "
+      "\"lost\": no heartbeat for 3 collect intervals." },
+    { "autoscale_cluster_current_workers", "gauge",
+      "The cluster's current_workers, as the latest collection read it." },
+    { "autoscale_cluster_target_workers", "gauge",
+      "The cluster's target_workers, as the latest collection read it." },
+    { "autoscale_cluster_load_ratio", "gauge",
+      "The cluster's load_percentage as a ratio (1 is 100%), as the latest "
+      "collection read it." },
+    { "autoscale_cluster_health_score", "gauge",
+      "The cluster's health_score (0 to 1), as the latest collection read "
+      "it." },
+
+    { "autoscale_leader_changes_total", "counter",
+      "Times a worker took the lease of the leader, the first one included."
+    },
+    { "autoscale_scaling_decisions_total", "counter",
+      "Decisions the scaler made, by action." },
+    { "autoscale_database_errors_total", "counter",
+      "Queries of the module's own jobs that PostgreSQL failed or that could "
+      "not reach it." },
+    { "autoscale_metrics_rows_written_total", "counter",
+      "Metrics rows written to the database." },
+    { "autoscale_metrics_rows_dropped_total", "counter",
+      "Metrics rows dropped unwritten: the rows waiting for the database "
+      "outgrew their share of the zone." },
+    { "autoscale_metrics_rows_pending", "gauge",
+      "Metrics rows waiting in the zone for the database." },
+    { "autoscale_metrics_pending_bytes", "gauge",
+      "Bytes of the zone that the metrics rows waiting for the database "
+      "take." },
+    { "autoscale_observe_unknown_total", "counter",
+      "Requests that autoscale_observe did not count: the zone knows no "
+      "cluster of that id." },
+    { "autoscale_zone_full_total", "counter",
+      "Allocations the shared zone refused for want of room." },
+    { "autoscale_zone_clusters", "gauge",
+      "Clusters the shared zone holds, destroyed ones included." },
+    { "autoscale_zone_agents", "gauge",
+      "Agents the shared zone holds." },
+    { "autoscale_zone_size_bytes", "gauge",
+      "Size of the shared zone." },
+    { "autoscale_zone_used_bytes", "gauge",
+      "Bytes of the shared zone not free for allocation, its own bookkeeping "
+      "included." }
+};
+
+
+static const char *const  ngx_autoscale_prom_classes[] = {
+    "none", "1xx", "2xx", "3xx", "4xx", "5xx"
+};
+
+
+ngx_int_t
+ngx_autoscale_api_prometheus(ngx_autoscale_api_ctx_t *ctx)
+{
+    size_t                           len;
+    u_char                          *p;
+    ngx_int_t                        rc;
+    ngx_buf_t                       *b;
+    ngx_uint_t                       n, size;
+    ngx_chain_t                      out;
+    ngx_http_request_t              *r;
+    ngx_autoscale_err_t              err;
+    ngx_autoscale_shm_t             *sh;
+    ngx_autoscale_prom_zone_t        zone;
+    ngx_autoscale_prom_cluster_t    *snap;
+    ngx_http_autoscale_main_conf_t  *amcf;
+
+    r = ctx->request;
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_autoscale_module);
+
+    if (amcf->shm_zone == NULL || amcf->shm_zone->data == NULL) {
+        ngx_autoscale_set_err(&err, NGX_HTTP_SERVICE_UNAVAILABLE,
+                              "ZoneUnavailable",
+                              "the shared zone is not available");
+        return ngx_autoscale_api_error(r, &err);
+    }
+
+    sh = amcf->shm_zone->data;
+
+    /* room for every cluster the zone has, allocated without the lock */
+    size = sh->nclusters + NGX_AUTOSCALE_PROM_SPARE;
+
+    snap = ngx_palloc(r->pool, size * sizeof(ngx_autoscale_prom_cluster_t));
+    if (snap == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    n = ngx_autoscale_prom_snapshot(amcf->shm_zone, snap, size, &zone);
+
+    len = ngx_autoscale_prom_size(n);
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = b->last;
+
+    p = ngx_autoscale_prom_head(p, NGX_AUTOSCALE_PROM_BUILD_INFO);
+    p = ngx_autoscale_prom_name(p, NGX_AUTOSCALE_PROM_BUILD_INFO, "", NULL,
+                                "version", NGX_AUTOSCALE_VERSION);
+    *p++ = '1';
+    *p++ = LF;
+
+    p = ngx_autoscale_prom_clusters(p, snap, n);
+    p = ngx_autoscale_prom_module(p, amcf->shm_zone, &zone);
+
+    b->last = p;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = b->last - b->pos;
+    ngx_str_set(&r->headers_out.content_type,
+                "text/plain; version=0.0.4; charset=utf-8");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+/*
+ * Copies what is written under the mutex: the list of clusters changes
+ * under it, and so do their agents and database gauges.  The atomic
+ * counters are read later, without the lock, as the collector does.
+ */
+static ngx_uint_t
+ngx_autoscale_prom_snapshot(ngx_shm_zone_t *shm_zone,
+    ngx_autoscale_prom_cluster_t *snap, ngx_uint_t size,
+    ngx_autoscale_prom_zone_t *zone)
+{
+    ngx_uint_t                 n;
+    ngx_queue_t               *q;
+    ngx_slab_pool_t           *shpool;
+    ngx_autoscale_shm_t       *sh;
+    ngx_autoscale_cluster_t   *cluster;
+
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+    sh = shm_zone->data;
+    n = 0;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (q = ngx_queue_head(&sh->cluster_list);
+         q != ngx_queue_sentinel(&sh->cluster_list) && n < size;
+         q = ngx_queue_next(q))
+    {
+        cluster = ngx_queue_data(q, ngx_autoscale_cluster_t, queue);
+
+        /* a destroyed cluster nobody measures any longer is not shown */
+        if (!cluster->exists && !cluster->observed && cluster->nagents == 0) {
+            continue;
+        }
+
+        snap[n].cluster = cluster;
+        ngx_memcpy(snap[n].agents, cluster->agents, sizeof(cluster->agents));
+        snap[n].seen = cluster->seen;
+        snap[n].current_workers = cluster->current_workers;
+        snap[n].target_workers = cluster->target_workers;
+        snap[n].load_percentage = cluster->load_percentage;
+        snap[n].health_score = cluster->health_score;
+        n++;
+    }
+
+    zone->pending_rows = sh->pending_rows;
+    zone->pending_bytes = sh->pending_bytes;
+    zone->nclusters = sh->nclusters;
+    zone->nagents = sh->nagents;
+    zone->pfree = shpool->pfree;
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return n;
+}
+
+
+/* each family's HELP and TYPE once, then all its samples: promtool asks it */
+static u_char *
+ngx_autoscale_prom_clusters(u_char *p, ngx_autoscale_prom_cluster_t *snap,
+    ngx_uint_t n)
+{
+    uint64_t                       started, finished;
+    ngx_uint_t                     i, k, shown;
+    ngx_autoscale_traffic_t       *t;
+    ngx_autoscale_prom_cluster_t  *c;
+
+    if (n == 0) {
+        return p;
+    }
+
+    p = ngx_autoscale_prom_head(p, NGX_AUTOSCALE_PROM_STARTED);
+
+    for (i = 0; i < n; i++) {
+        t = &snap[i].cluster->traffic;
+        p = ngx_autoscale_prom_name(p, NGX_AUTOSCALE_PROM_STARTED, "",
+                                    &snap[i], NULL, NULL);
+        p = ngx_sprintf(p, "%uL\n", (uint64_t) t->started);
+    }
+
+    p = ngx_autoscale_prom_head(p, NGX_AUTOSCALE_PROM_FINISHED);
+
+    for (i = 0; i < n; i++) {
+        t = &snap[i].cluster->traffic;
+        p = ngx_autoscale_prom_name(p, NGX_AUTOSCALE_PROM_FINISHED, "",
+                                    &snap[i], NULL, NULL);
+        p = ngx_sprintf(p, "%uL\n", (uint64_t) t->finished);
+    }
+
+    p = ngx_autoscale_prom_head(p, NGX_AUTOSCALE_PROM_IN_FLIGHT);
+
+    for (i = 0; i < n; i++) {
+        t = &snap[i].cluster->traffic;
+
+        /*
+         * finished before started: a request's start is counted before its
+         * end, so in flight never reads below 0; clamped all the same
+         */
+        finished = t->finished;
+        ngx_memory_barrier();
+        started = t->started;
+
+        p = ngx_autoscale_prom_name(p, NGX_AUTOSCALE_PROM_IN_FLIGHT, "",
+                                    &snap[i], NULL, NULL);
+        p = ngx_sprintf(p, "%uL\n",
+                        started > finished ? started - finished : 0);
+    }
+
+    p = ngx_autoscale_prom_head(p, NGX_AUTOSCALE_PROM_RESPONSES);
+
+    for (i = 0; i < n; i++) {
+        t = &snap[i].cluster->traffic;
+
+        for (k = 0; k < sizeof(t->status) / sizeof(t->status[0]); k++) {
+            p = ngx_autoscale_prom_name(p, NGX_AUTOSCALE_PROM_RESPONSES, "",
+                                        &snap[i], "class",
+                                        ngx_autoscale_prom_classes[k]);
+            p = ngx_sprintf(p, "%uL\n", (uint64_t) t->status[k]);
+        }
+    }
+
+    p = ngx_autoscale_prom_histogram(p, snap, n);
+
+    p = ngx_autoscale_prom_head(p, NGX_AUTOSCALE_PROM_AGENTS);
+
+    for (i = 0; i < n; i++) {
+        for (k = 0; k < NGX_AUTOSCALE_AGENT_NSTATUS; k++) {
+            p = ngx_autoscale_prom_name(p, NGX_AUTOSCALE_PROM_AGENTS, "",
+                                        &snap[i], "status",
+                                        ngx_autoscale_agent_statuses[k]);
+            p = ngx_sprintf(p, "%ui\n", snap[i].agents[k]);
+        }
+    }
+
+    /* the database's gauges: none until a collection has read them */
+
+    for (shown = 0, i = 0; i < n; i++) {
+        c = &snap[i];
+
+        if (c->seen == 0 || c->current_workers < 0) {
+            continue;
+        }
+
+        if (shown++ == 0) {
+            p = ngx_autoscale_prom_head(p, NGX_AUTOSCALE_PROM_CURRENT);
+        }
+
+        p = ngx_autoscale_prom_name(p, NGX_AUTOSCALE_PROM_CURRENT, "", c,
+                                    NULL, NULL);
+        p = ngx_sprintf(p, "%i\n", c->current_workers);
+    }
+
+    for (shown = 0, i = 0; i < n; i++) {
+        c = &snap[i];
+
+        if (c->seen == 0 || c->target_workers < 0) {
+            continue;
+        }
+
+        if (shown++ == 0) {
+            p = ngx_autoscale_prom_head(p, NGX_AUTOSCALE_PROM_TARGET);
+        }
+
+        p = ngx_autoscale_prom_name(p, NGX_AUTOSCALE_PROM_TARGET, "", c,
+                                    NULL, NULL);
+        p = ngx_sprintf(p, "%i\n", c->target_workers);
+    }
+
+    for (shown = 0, i = 0; i < n; i++) {
+        c = &snap[i];
+
+        /* NaN fails both comparisons */
+        if (c->seen == 0
+            || !(c->load_percentage >= 0
+                 && c->load_percentage <= NGX_AUTOSCALE_PROM_MAX_DOUBLE))
+        {
+            continue;
+        }
+
+        if (shown++ == 0) {
+            p = ngx_autoscale_prom_head(p, NGX_AUTOSCALE_PROM_LOAD);
+        }
+
+        p = ngx_autoscale_prom_name(p, NGX_AUTOSCALE_PROM_LOAD, "", c,
+                                    NULL, NULL);
+        p = ngx_autoscale_prom_double(p, c->load_percentage / 100);
+    }
+
+    for (shown = 0, i = 0; i < n; i++) {
+        c = &snap[i];
+
+        if (c->seen == 0
+            || !(c->health_score >= 0
+                 && c->health_score <= NGX_AUTOSCALE_PROM_MAX_DOUBLE))
+        {
+            continue;
+        }
+
+        if (shown++ == 0) {
+            p = ngx_autoscale_prom_head(p, NGX_AUTOSCALE_PROM_HEALTH);
+        }
+
+        p = ngx_autoscale_prom_name(p, NGX_AUTOSCALE_PROM_HEALTH, "", c,
+                                    NULL, NULL);
+        p = ngx_autoscale_prom_double(p, c->health_score);
+    }
+
+    return p;
+}
+
+
+/*
+ * The zone keeps a count per bucket; Prometheus wants them cumulative.
+ * _count is the sum of the buckets rather than "finished", which is
+ * counted after them: the +Inf bucket and _count then always agree.
+ */
+static u_char *
+ngx_autoscale_prom_histogram(u_char *p, ngx_autoscale_prom_cluster_t *snap,
+    ngx_uint_t n)
+{
+    u_char                    *e;
+    uint64_t                   ms, count;
+    ngx_uint_t                 i, k;
+    ngx_autoscale_traffic_t   *t;
+    u_char                     le[NGX_AUTOSCALE_BUCKETS][NGX_INT64_LEN + 8];
+
+    /* bounds in seconds, as Prometheus writes them: 0.005, 0.01, 1, 2.5 */
+    for (k = 0; k < NGX_AUTOSCALE_BUCKETS - 1; k++) {
+        ms = ngx_autoscale_bucket_ms[k];
+
+        if (ms % 1000 == 0) {
+            e = ngx_sprintf(le[k], "%uL", ms / 1000);
+
+        } else {
+            e = ngx_sprintf(le[k], "%uL.%03uL", ms / 1000, ms % 1000);
+
+            while (e[-1] == '0') {
+                e--;
+            }
+        }
+
+        *e = '\0';
+    }
+
+    ngx_memcpy(le[k], "+Inf", sizeof("+Inf"));
+
+    p = ngx_autoscale_prom_head(p, NGX_AUTOSCALE_PROM_DURATION);
+
+    for (i = 0; i < n; i++) {
+        t = &snap[i].cluster->traffic;
+
+        /* the sum first: it is added after the buckets */
+        ms = t->latency_ms;
+        ngx_memory_barrier();
+
+        count = 0;
+
+        for (k = 0; k < NGX_AUTOSCALE_BUCKETS; k++) {
+            count += t->buckets[k];
+
+            p = ngx_autoscale_prom_name(p, NGX_AUTOSCALE_PROM_DURATION,
+                                        "_bucket", &snap[i], "le",
+                                        (char *) le[k]);
+            p = ngx_sprintf(p, "%uL\n", count);
+        }
+
+        p = ngx_autoscale_prom_name(p, NGX_AUTOSCALE_PROM_DURATION, "_sum",
+                                    &snap[i], NULL, NULL);
+        p = ngx_autoscale_prom_seconds(p, ms);
+
+        p = ngx_autoscale_prom_name(p, NGX_AUTOSCALE_PROM_DURATION, "_count",
+                                    &snap[i], NULL, NULL);
+        p = ngx_sprintf(p, "%uL\n", count);
+    }
+
+    return p;
+}
+
+
+static u_char *
+ngx_autoscale_prom_module(u_char *p, ngx_shm_zone_t *shm_zone,
+    ngx_autoscale_prom_zone_t *zone)
+{
+    size_t                 size, avail;
+    ngx_uint_t             k;
+    ngx_autoscale_shm_t   *sh;
+
+    sh = shm_zone->data;
+
+    p = ngx_autoscale_prom_one(p, NGX_AUTOSCALE_PROM_LEADER_CHANGES,
+                               sh->leader_changes);
+
+    p = ngx_autoscale_prom_head(p, NGX_AUTOSCALE_PROM_DECISIONS);
+
+    for (k = 0; k < NGX_AUTOSCALE_NACTIONS; k++) {
+        p = ngx_autoscale_prom_name(p, NGX_AUTOSCALE_PROM_DECISIONS, "", NULL,
+                                    "action",
+                                    ngx_autoscale_action_name(
+                                        (ngx_autoscale_action_e) k));
+        p = ngx_sprintf(p, "%uL\n", (uint64_t) sh->decisions[k]);
+    }
+
+    p = ngx_autoscale_prom_one(p, NGX_AUTOSCALE_PROM_DB_ERRORS,
+                               sh->db_errors);
+    p = ngx_autoscale_prom_one(p, NGX_AUTOSCALE_PROM_ROWS_WRITTEN,
+                               sh->rows_written);
+    p = ngx_autoscale_prom_one(p, NGX_AUTOSCALE_PROM_ROWS_DROPPED,
+                               sh->rows_dropped);
+    p = ngx_autoscale_prom_one(p, NGX_AUTOSCALE_PROM_ROWS_PENDING,
+                               zone->pending_rows);
+    p = ngx_autoscale_prom_one(p, NGX_AUTOSCALE_PROM_PENDING_BYTES,
+                               zone->pending_bytes);
+    p = ngx_autoscale_prom_one(p, NGX_AUTOSCALE_PROM_OBSERVE_UNKNOWN,
+                               sh->observe_unknown);
+    p = ngx_autoscale_prom_one(p, NGX_AUTOSCALE_PROM_ZONE_FULL,
+                               sh->zone_full);
+    p = ngx_autoscale_prom_one(p, NGX_AUTOSCALE_PROM_ZONE_CLUSTERS,
+                               zone->nclusters);
+    p = ngx_autoscale_prom_one(p, NGX_AUTOSCALE_PROM_ZONE_AGENTS,
+                               zone->nagents);
+
+    /* the slab pool's header and page table count as used: never free */
+    size = shm_zone->shm.size;
+    avail = zone->pfree * ngx_pagesize;
+
+    p = ngx_autoscale_prom_one(p, NGX_AUTOSCALE_PROM_ZONE_SIZE, size);
+    p = ngx_autoscale_prom_one(p, NGX_AUTOSCALE_PROM_ZONE_USED,
+                               size > avail ? size - avail : 0);
+
+    return p;
+}
+
+
+/* a family of one sample without labels */
+static u_char *
+ngx_autoscale_prom_one(u_char *p, ngx_autoscale_prom_family_e f,
+    uint64_t value)
+{
+    p = ngx_autoscale_prom_head(p, f);
+    p = ngx_autoscale_prom_name(p, f, "", NULL, NULL, NULL);
+
+    return ngx_sprintf(p, "%uL\n", value);
+}
+
+
+/* the help texts hold no backslash nor newline: they need no escaping */
+static u_char *
+ngx_autoscale_prom_head(u_char *p, ngx_autoscale_prom_family_e f)
+{
+    const ngx_autoscale_prom_family_t  *fam;
+
+    fam = &ngx_autoscale_prom_families[f];
+
+    return ngx_sprintf(p, "# HELP %s %s\n# TYPE %s %s\n",
+                       fam->name, fam->help, fam->name, fam->type);
+}
+
+
+/*
+ * The sample's name and labels and the space before its value.  Label
+ * values need no escaping: cluster ids are [A-Za-z0-9_-] only (the API
+ * and autoscale_observe take no other), and the other values are ours.
+ */
+static u_char *
+ngx_autoscale_prom_name(u_char *p, ngx_autoscale_prom_family_e f,
+    const char *suffix, ngx_autoscale_prom_cluster_t *c, const char *key,
+    const char *value)
+{
+    p = ngx_sprintf(p, "%s%s", ngx_autoscale_prom_families[f].name, suffix);
+
+    if (c) {
+        p = ngx_sprintf(p, "{cluster=\"%*s\"", (size_t) c->cluster->len,
+                        c->cluster->id);
+    }
+
+    if (key) {
+        p = ngx_sprintf(p, "%c%s=\"%s\"", c ? ',' : '{', key, value);
+    }
+
+    if (c || key) {
+        *p++ = '}';
+    }
+
+    *p++ = ' ';
+
+    return p;
+}
+
+
+static u_char *
+ngx_autoscale_prom_double(u_char *p, double v)
+{
+    return ngx_sprintf(p, "%.6f\n", v);
+}
+
+
+/* ms as seconds, exactly: 1234 is 1.234 */
+static u_char *
+ngx_autoscale_prom_seconds(u_char *p, uint64_t ms)
+{
+    return ngx_sprintf(p, "%uL.%03uL\n", ms / 1000, ms % 1000);
+}
+
+
+/* an upper bound of the body: every family's head, every sample line */
+static size_t
+ngx_autoscale_prom_size(ngx_uint_t nclusters)
+{
+    size_t      len;
+    ngx_uint_t  i;
+
+    len = 0;
+
+    for (i = 0; i < NGX_AUTOSCALE_PROM_NFAMILIES; i++) {
+        len += sizeof("# HELP  \n# TYPE  \n") - 1
+               + 2 * ngx_strlen(ngx_autoscale_prom_families[i].name)
+               + ngx_strlen(ngx_autoscale_prom_families[i].help)
+               + ngx_strlen(ngx_autoscale_prom_families[i].type);
+    }
+
+    len += (1 + NGX_AUTOSCALE_PROM_MODULE_LINES) * NGX_AUTOSCALE_PROM_LINE;
+    len += nclusters * NGX_AUTOSCALE_PROM_CLUSTER_LINES
+           * NGX_AUTOSCALE_PROM_LINE;
+
+    return len;
+}
