@@ -302,6 +302,10 @@ static const struct {
       NGX_AUTOSCALE_GET | NGX_AUTOSCALE_HEAD }
 };
 
+#define AGENT_ID_TEXT                                                         \
+    "agent id must be 1 to 100 letters, digits, '.', '-' or '_', "          \
+    "beginning with a letter or digit"
+
 #define NSUBS  (sizeof(subs) / sizeof(subs[0]))
 
 
@@ -453,6 +457,68 @@ test_route_blueprints(void **state)
     expect_404("/blueprints/x/y/z");
     expect_404("//blueprints");
     expect_404("/clusters/x/blueprints/y");
+}
+
+
+static void
+test_route_heartbeat(void **state)
+{
+    routed_t  r;
+
+    (void) state;
+
+    route_n("clusters/c-1/agents/a.1_x-2/heartbeat",
+            sizeof("clusters/c-1/agents/a.1_x-2/heartbeat") - 1, &r);
+
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(r.rt.route, NGX_AUTOSCALE_ROUTE_HEARTBEAT);
+    assert_int_equal(r.rt.methods, NGX_AUTOSCALE_POST);
+    assert_int_equal(r.rt.id_len, 3);
+    assert_int_equal(r.rt.agent_len, 7);
+    assert_memory_equal(r.rt.agent, "a.1_x-2", 7);
+
+    expect_route("/metrics", NGX_AUTOSCALE_ROUTE_PROMETHEUS,
+                 NGX_AUTOSCALE_GET | NGX_AUTOSCALE_HEAD, -1, 0);
+    expect_route("metrics/", NGX_AUTOSCALE_ROUTE_PROMETHEUS,
+                 NGX_AUTOSCALE_GET | NGX_AUTOSCALE_HEAD, -1, 0);
+
+    /* "." and ".." never name an agent; ids as the schema's CHECK */
+    expect_route_err_n("clusters/c-1/agents/../heartbeat",
+                       sizeof("clusters/c-1/agents/../heartbeat") - 1, 400,
+                       "InvalidId", AGENT_ID_TEXT);
+    expect_route_err_n("clusters/c-1/agents/-a/heartbeat",
+                       sizeof("clusters/c-1/agents/-a/heartbeat") - 1, 400,
+                       "InvalidId", AGENT_ID_TEXT);
+    expect_route_err_n("clusters/c-1/agents/a b/heartbeat",
+                       sizeof("clusters/c-1/agents/a b/heartbeat") - 1, 400,
+                       "InvalidId", AGENT_ID_TEXT);
+    expect_bad_id("clusters/c.1/agents/a/heartbeat");
+
+    expect_404("clusters/c-1/agents/a");
+    expect_404("clusters/c-1/agents/a/beat");
+    expect_404("clusters/c-1/events/a/heartbeat");
+    expect_404("clusters/c-1/agents/a/heartbeat/x");
+    expect_404("metrics/x");
+}
+
+
+static void
+test_valid_agent_id(void **state)
+{
+    char  id[102];
+
+    (void) state;
+
+    assert_true(ngx_autoscale_valid_agent_id("a", 1));
+    assert_true(ngx_autoscale_valid_agent_id("9.x-y_z", 7));
+    assert_false(ngx_autoscale_valid_agent_id("", 0));
+    assert_false(ngx_autoscale_valid_agent_id(".", 1));
+    assert_false(ngx_autoscale_valid_agent_id("_a", 2));
+    assert_false(ngx_autoscale_valid_agent_id("a/b", 3));
+
+    memset(id, 'a', sizeof(id));
+    assert_true(ngx_autoscale_valid_agent_id(id, 100));
+    assert_false(ngx_autoscale_valid_agent_id(id, 101));
 }
 
 
@@ -1690,6 +1756,8 @@ main(void)
         cmocka_unit_test(test_route_sub_bad_id),
         cmocka_unit_test(test_route_sub_unknown),
         cmocka_unit_test(test_route_blueprints),
+        cmocka_unit_test(test_route_heartbeat),
+        cmocka_unit_test(test_valid_agent_id),
         cmocka_unit_test(test_route_id_length),
         cmocka_unit_test(test_route_id_every_byte),
         cmocka_unit_test(test_route_id_odd),
