@@ -397,7 +397,7 @@ parse_checks() {
 
 # nginx's collection lines as "rows pruned ms"
 parse_collections() {
-    sed -n 's/.*autoscale: collection: \([0-9]*\) rows written, \([0-9]*\) pruned, \([0-9]*\) ms.*/\1 \2 \3/p' "$1"
+    sed -n 's/.*autoscale: collection: \([0-9]*\) rows written of [0-9]* sent, [0-9]* agents written, \([0-9]*\) pruned, [0-9]* timeouts, \([0-9]*\) ms.*/\1 \2 \3/p' "$1"
 }
 
 # pg_cycles FROM_BYTE: PostgreSQL's server time per job cycle, in order, as
