@@ -15,6 +15,7 @@
 #include <ngx_http.h>
 
 #include "ngx_autoscale_api.h"
+#include "ngx_autoscale_shm.h"
 
 
 /*
@@ -778,8 +779,22 @@ ngx_autoscale_api_delete(ngx_autoscale_api_ctx_t *ctx)
 static ngx_int_t
 ngx_autoscale_api_delete_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
 {
+    ngx_autoscale_cluster_t         *cluster;
+    ngx_http_autoscale_main_conf_t  *amcf;
+
     if (ngx_autoscale_api_int(res, 0, 0) != 1) {
         return ngx_autoscale_api_not_found(ctx);
+    }
+
+    /* heartbeats find it gone at once, not at the next collection */
+    amcf = ngx_http_get_module_main_conf(ctx->request,
+                                         ngx_http_autoscale_module);
+
+    cluster = ngx_autoscale_shm_cluster(amcf->shm_zone,
+                                        (u_char *) ctx->route.id,
+                                        ctx->route.id_len, 0);
+    if (cluster) {
+        cluster->exists = 0;
     }
 
     /* deleting a destroyed cluster again changes nothing and says so alike */

@@ -208,7 +208,10 @@ ngx_autoscale_collect_agents(ngx_shm_zone_t *shm_zone,
         agent = ngx_queue_data(q, ngx_autoscale_agent_t, queue);
         cluster = agent->cluster;
 
-        if (now - agent->seen >= NGX_AUTOSCALE_LOST_AFTER * interval) {
+        /* signed: another worker may have stamped a later millisecond */
+        if ((ngx_msec_int_t) (now - agent->seen)
+            >= (ngx_msec_int_t) (NGX_AUTOSCALE_LOST_AFTER * interval))
+        {
 
             if (agent->status != NGX_AUTOSCALE_AGENT_LOST
                 && agent->status != NGX_AUTOSCALE_AGENT_STOPPED)
