@@ -656,6 +656,10 @@ ngx_http_autoscale_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    if (amcf->observe_locations) {
+        ngx_autoscale_observe_process(amcf->shm_zone, cycle->log);
+    }
+
     id = amcf->observe_ids.elts;
 
     for (i = 0; i < amcf->observe_ids.nelts; i++) {
@@ -678,6 +682,10 @@ ngx_http_autoscale_exit_process(ngx_cycle_t *cycle)
     amcf = ngx_http_autoscale_cycle_conf(cycle);
 
     ngx_autoscale_jobs_exit(cycle);
+
+    if (amcf && amcf->shm_zone && amcf->observe_locations) {
+        ngx_autoscale_observe_exit(amcf->shm_zone);
+    }
 
     if (amcf && amcf->pool) {
         ngx_autoscale_pg_pool_destroy(amcf->pool);

@@ -56,6 +56,7 @@ typedef enum {
     NGX_AUTOSCALE_PROM_ROWS_PENDING,
     NGX_AUTOSCALE_PROM_PENDING_BYTES,
     NGX_AUTOSCALE_PROM_OBSERVE_UNKNOWN,
+    NGX_AUTOSCALE_PROM_ABANDONED,
     NGX_AUTOSCALE_PROM_ZONE_FULL,
     NGX_AUTOSCALE_PROM_ZONE_CLUSTERS,
     NGX_AUTOSCALE_PROM_ZONE_AGENTS,
@@ -155,8 +156,8 @@ static const ngx_autoscale_prom_family_t
     { "autoscale_scaling_decisions_total", "counter",
       "Decisions the scaler made, by action." },
     { "autoscale_database_errors_total", "counter",
-      "Queries of the module's own jobs that PostgreSQL failed or that could "
-      "not reach it." },
+      "Queries, of the API and of the jobs, that PostgreSQL failed or that "
+      "could not reach it." },
     { "autoscale_metrics_rows_written_total", "counter",
       "Metrics rows written to the database." },
     { "autoscale_metrics_rows_dropped_total", "counter",
@@ -170,6 +171,9 @@ static const ngx_autoscale_prom_family_t
     { "autoscale_observe_unknown_total", "counter",
       "Requests that autoscale_observe did not count: the zone knows no "
       "cluster of that id." },
+    { "autoscale_requests_abandoned_total", "counter",
+      "Requests a worker had in flight when it died (a crash, SIGKILL), "
+      "counted as finished without an answer." },
     { "autoscale_zone_full_total", "counter",
       "Allocations the shared zone refused for want of room." },
     { "autoscale_zone_clusters", "gauge",
@@ -581,6 +585,8 @@ ngx_autoscale_prom_module(u_char *p, ngx_shm_zone_t *shm_zone,
                                zone->pending_bytes);
     p = ngx_autoscale_prom_one(p, NGX_AUTOSCALE_PROM_OBSERVE_UNKNOWN,
                                sh->observe_unknown);
+    p = ngx_autoscale_prom_one(p, NGX_AUTOSCALE_PROM_ABANDONED,
+                               sh->abandoned);
     p = ngx_autoscale_prom_one(p, NGX_AUTOSCALE_PROM_ZONE_FULL,
                                sh->zone_full);
     p = ngx_autoscale_prom_one(p, NGX_AUTOSCALE_PROM_ZONE_CLUSTERS,

@@ -593,6 +593,9 @@ ngx_autoscale_collect_handler(ngx_event_t *ev)
         return;
     }
 
+    /* requests a crashed worker left in flight end before the window */
+    (void) ngx_autoscale_shm_slots_sweep(jobs->amcf->shm_zone);
+
     if (ngx_autoscale_collect_window(jobs->amcf->shm_zone,
                                      jobs->amcf->collect_interval, jobs->log)
         != NGX_OK)

@@ -16,14 +16,21 @@
 typedef struct {
     ngx_http_request_t        *request;     /* the main one */
     ngx_autoscale_traffic_t   *traffic;
+    ngx_autoscale_ledger_t    *entry;       /* NULL: not in the ledger */
     ngx_msec_t                 start;
 } ngx_autoscale_observation_t;
+
+
+/* this worker's, in the zone: what it has in flight, per cluster */
+static ngx_autoscale_ledger_t  *ngx_autoscale_ledger;
 
 
 static ngx_int_t ngx_autoscale_observe_handler(ngx_http_request_t *r);
 static ngx_autoscale_cluster_t *ngx_autoscale_observe_cluster(
     ngx_http_request_t *r, ngx_http_autoscale_main_conf_t *amcf,
     ngx_http_autoscale_loc_conf_t *alcf);
+static ngx_autoscale_ledger_t *ngx_autoscale_observe_entry(
+    ngx_autoscale_cluster_t *cluster);
 static void ngx_autoscale_observe_done(void *data);
 
 
@@ -47,6 +54,23 @@ ngx_autoscale_observe_init(ngx_conf_t *cf)
     *h = ngx_autoscale_observe_handler;
 
     return NGX_OK;
+}
+
+
+void
+ngx_autoscale_observe_process(ngx_shm_zone_t *shm_zone, ngx_log_t *log)
+{
+    ngx_autoscale_ledger = ngx_autoscale_shm_slot_claim(shm_zone, log);
+}
+
+
+void
+ngx_autoscale_observe_exit(ngx_shm_zone_t *shm_zone)
+{
+    if (ngx_autoscale_ledger) {
+        ngx_autoscale_shm_slot_release(shm_zone);
+        ngx_autoscale_ledger = NULL;
+    }
 }
 
 
@@ -95,6 +119,11 @@ ngx_autoscale_observe_handler(ngx_http_request_t *r)
     obs->request = r->main;
     obs->traffic = t;
     obs->start = ngx_current_msec;
+    obs->entry = ngx_autoscale_observe_entry(cluster);
+
+    if (obs->entry) {
+        obs->entry->inflight++;
+    }
 
     cln->handler = ngx_autoscale_observe_done;
 
@@ -164,6 +193,44 @@ ngx_autoscale_observe_cluster(ngx_http_request_t *r,
 }
 
 
+/*
+ * The cluster's place in this worker's ledger: a few probes from its
+ * pointer's hash, taking a free place or one with nothing in flight.
+ * None: the request is counted, but not settled should the worker crash.
+ */
+static ngx_autoscale_ledger_t *
+ngx_autoscale_observe_entry(ngx_autoscale_cluster_t *cluster)
+{
+    ngx_uint_t               i, h;
+    ngx_autoscale_ledger_t  *e, *idle;
+
+    if (ngx_autoscale_ledger == NULL) {
+        return NULL;
+    }
+
+    h = ((uintptr_t) cluster / sizeof(ngx_autoscale_cluster_t));
+    idle = NULL;
+
+    for (i = 0; i < NGX_AUTOSCALE_LEDGER_PROBES; i++) {
+        e = &ngx_autoscale_ledger[(h + i) % NGX_AUTOSCALE_LEDGER];
+
+        if (e->cluster == cluster) {
+            return e;
+        }
+
+        if (idle == NULL && e->inflight == 0) {
+            idle = e;
+        }
+    }
+
+    if (idle) {
+        idle->cluster = cluster;
+    }
+
+    return idle;
+}
+
+
 /* the request is freed: whether it was answered, aborted or timed out */
 static void
 ngx_autoscale_observe_done(void *data)
@@ -189,6 +256,10 @@ ngx_autoscale_observe_done(void *data)
                                 1);
     (void) ngx_atomic_fetch_add(&t->latency_ms, latency);
     (void) ngx_atomic_fetch_add(&t->finish_ms, now);
+
+    if (obs->entry) {
+        obs->entry->inflight--;
+    }
 
     /* last: what is in flight never reads below its truth */
     (void) ngx_atomic_fetch_add(&t->finished, 1);

@@ -19,5 +19,9 @@
 
 ngx_int_t ngx_autoscale_observe_init(ngx_conf_t *cf);
 
+/* a worker's ledger of requests in flight: claimed at start, given back */
+void ngx_autoscale_observe_process(ngx_shm_zone_t *shm_zone, ngx_log_t *log);
+void ngx_autoscale_observe_exit(ngx_shm_zone_t *shm_zone);
+
 
 #endif /* _NGX_AUTOSCALE_OBSERVE_H_INCLUDED_ */

@@ -31,6 +31,13 @@ typedef enum {
     NGX_AUTOSCALE_AGENT_NSTATUS
 } ngx_autoscale_agent_status_e;
 
+/* worker processes at once, old generations still finishing included */
+#define NGX_AUTOSCALE_SLOTS          64
+
+/* a worker's ledger: clusters it has requests in flight for */
+#define NGX_AUTOSCALE_LEDGER         1024
+#define NGX_AUTOSCALE_LEDGER_PROBES  8
+
 /* the scaler's decisions, counted by action */
 #define NGX_AUTOSCALE_NACTIONS       4
 
@@ -76,6 +83,23 @@ typedef struct {
     u_char                     len;
     u_char                     id[NGX_AUTOSCALE_ID_MAX];
 } ngx_autoscale_cluster_t;
+
+
+/*
+ * What one worker has in flight, per cluster.  Only the worker writes its
+ * ledger; once it is gone (a crash, SIGKILL), whoever finds its slot
+ * settles the requests it left in flight, so they do not stay counted.
+ */
+typedef struct {
+    ngx_autoscale_cluster_t   *cluster;
+    ngx_uint_t                 inflight;
+} ngx_autoscale_ledger_t;
+
+
+typedef struct {
+    ngx_pid_t                  pid;
+    ngx_autoscale_ledger_t    *ledger;        /* NGX_AUTOSCALE_LEDGER */
+} ngx_autoscale_slot_t;
 
 
 /* what a heartbeat reports; NaN for a number not sent */
@@ -147,7 +171,10 @@ typedef struct {
     ngx_uint_t                 batch_seq;
     ngx_uint_t                 collections;   /* that reached the database */
 
+    ngx_autoscale_slot_t       slots[NGX_AUTOSCALE_SLOTS];
+
     /* the module's own counters */
+    ngx_atomic_t               abandoned;     /* settled for gone workers */
     ngx_atomic_t               observe_unknown;
     ngx_atomic_t               zone_full;
     ngx_atomic_t               zone_full_logged;
@@ -199,6 +226,13 @@ ngx_int_t ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
     const ngx_autoscale_report_t *report);
 
 void ngx_autoscale_shm_full(ngx_shm_zone_t *shm_zone, const char *what);
+
+/* this worker's ledger (NULL: none was free), and its return at exit */
+ngx_autoscale_ledger_t *ngx_autoscale_shm_slot_claim(ngx_shm_zone_t *shm_zone,
+    ngx_log_t *log);
+void ngx_autoscale_shm_slot_release(ngx_shm_zone_t *shm_zone);
+/* settles the slots of workers that are gone; how many requests */
+ngx_uint_t ngx_autoscale_shm_slots_sweep(ngx_shm_zone_t *shm_zone);
 
 #define ngx_autoscale_shm_count(shm_zone, counter)                          \
     (void) ngx_atomic_fetch_add(                                              \

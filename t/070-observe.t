@@ -42,6 +42,7 @@ nginx_start('observe', nginx_conf(workers => 2, main => "load_module $echo;",
         location / { echo_sleep 0.4; echo ok; }
         location /fail { echo_sleep 0.4; echo_status 500; echo failed; }
         location /quick { echo ok; }
+        location /slow { echo_sleep 5; echo ok; }
     }
 
     server {
@@ -50,6 +51,7 @@ nginx_start('observe', nginx_conf(workers => 2, main => "load_module $echo;",
 
         location /a/ { autoscale_observe obs-a; proxy_pass http://127.0.0.1:$up/; }
         location /e/ { autoscale_observe obs-e; proxy_pass http://127.0.0.1:$up/; }
+        location /k/ { autoscale_observe obs-k; proxy_pass http://127.0.0.1:$up/slow; }
         location /v/ {
             autoscale_observe \$arg_c;
             proxy_read_timeout 200ms;
@@ -305,5 +307,38 @@ my $log = nginx_error_log('observe');
 unlike($log, qr/autoscale: collection failed/, 'no collection failed');
 unlike($log, qr/\[(?:alert|crit|emerg)\]/, 'no alert, crit or emerg');
 unlike($log, qr/exited on signal/, 'no worker crashed');
+
+# --- a worker killed with requests in flight --------------------------
+
+# nobody finishes them: the workers that hold them die with SIGKILL
+my @held = map {
+    my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port)
+        or die "connect: $!";
+    print $c "GET /k/ HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    $c;
+} 1 .. 3;
+ok(wait_until(5, sub {
+       counter('autoscale_requests_in_flight', 'obs-k') == 3 }),
+   'three requests in flight');
+
+my $master = Autoscale::Test::nginx_pid('observe');
+my @workers = split ' ', `pgrep -P $master`;
+kill 'KILL', @workers;
+diag "killed workers @workers";
+
+# the new workers settle what the dead ones held
+ok(wait_until(10, sub {
+       counter('autoscale_requests_finished_total', 'obs-k') == 3 }),
+   'their requests end: finished without an answer');
+is(counter('autoscale_requests_in_flight', 'obs-k'), 0,
+   'none left in flight forever');
+is(counter('autoscale_responses_total', 'obs-k', 'class="none"'), 3,
+   'counted as no answer');
+is(scrape()->{autoscale_requests_abandoned_total}, 3,
+   'autoscale_requests_abandoned_total: 3');
+like(nginx_error_log('observe'),
+     qr/autoscale: worker \d+ is gone: its requests in flight are counted/,
+     'the log says so');
+close $_ for @held;
 
 done_testing();

@@ -19,6 +19,9 @@ VALUES
    300, 300),
   ('obs-s', 'Observed subrequests', 'active', 1, 10, 1, 1, 'immediate', 1,
    300, 300),
+  -- in flight in workers that are killed
+  ('obs-k', 'Observed crash', 'active', 1, 10, 1, 1, 'immediate', 1, 300,
+   300),
   -- aborted and timed out requests; counted by a $variable id
   ('obs-v', 'Observed by variable', 'active', 1, 10, 1, 1, 'immediate', 1,
    300, 300);
