@@ -82,6 +82,7 @@ bench: deps
 	$(MAKE) all
 	bench/api.sh
 	bench/scaler.sh
+	bench/observe.sh
 
 clean:
 	rm -rf $(BUILD) t/servroot

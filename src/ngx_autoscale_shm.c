@@ -510,8 +510,8 @@ ngx_autoscale_shm_slot_claim(ngx_shm_zone_t *shm_zone, ngx_log_t *log)
         if (slot->ledger == NULL) {
             /* kept when the slot is given back, for the next worker */
             slot->ledger = ngx_slab_calloc_locked(shpool,
-                                                  NGX_AUTOSCALE_LEDGER
-                                                  * sizeof(ngx_autoscale_ledger_t));
+                               NGX_AUTOSCALE_LEDGER
+                               * sizeof(ngx_autoscale_ledger_t));
             if (slot->ledger == NULL) {
                 break;
             }
