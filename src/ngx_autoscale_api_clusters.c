@@ -462,6 +462,8 @@ static ngx_int_t ngx_autoscale_api_get(ngx_autoscale_api_ctx_t *ctx);
 static ngx_int_t ngx_autoscale_api_get_done(ngx_autoscale_api_ctx_t *ctx,
     PGresult *res);
 static ngx_int_t ngx_autoscale_api_create(ngx_autoscale_api_ctx_t *ctx);
+static void ngx_autoscale_api_zone_knows(ngx_http_request_t *r,
+    const char *id, size_t len, ngx_uint_t exists);
 static ngx_int_t ngx_autoscale_api_create_done(ngx_autoscale_api_ctx_t *ctx,
     PGresult *res);
 static ngx_int_t ngx_autoscale_api_update(ngx_autoscale_api_ctx_t *ctx);
@@ -674,6 +676,9 @@ ngx_autoscale_api_create_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    ngx_autoscale_api_zone_knows(r, PQgetvalue(res, 0, first),
+                                 PQgetlength(res, 0, first), 1);
+
     return ngx_autoscale_api_send(r, NGX_HTTP_CREATED,
                                   ngx_autoscale_api_cluster(res, first));
 }
@@ -753,6 +758,28 @@ ngx_autoscale_api_update_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
 }
 
 
+/*
+ * What this nginx's zone knows of a cluster the API made or destroyed,
+ * before the next collection tells it: traffic by a $variable id and
+ * heartbeats count from now on, or no longer.
+ */
+static void
+ngx_autoscale_api_zone_knows(ngx_http_request_t *r, const char *id,
+    size_t len, ngx_uint_t exists)
+{
+    ngx_autoscale_cluster_t         *cluster;
+    ngx_http_autoscale_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_autoscale_module);
+
+    cluster = ngx_autoscale_shm_cluster(amcf->shm_zone, (u_char *) id, len,
+                                        exists);
+    if (cluster) {
+        cluster->exists = (u_char) exists;
+    }
+}
+
+
 /* DELETE clusters/{id}: a soft delete */
 
 static ngx_int_t
@@ -779,23 +806,13 @@ ngx_autoscale_api_delete(ngx_autoscale_api_ctx_t *ctx)
 static ngx_int_t
 ngx_autoscale_api_delete_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
 {
-    ngx_autoscale_cluster_t         *cluster;
-    ngx_http_autoscale_main_conf_t  *amcf;
-
     if (ngx_autoscale_api_int(res, 0, 0) != 1) {
         return ngx_autoscale_api_not_found(ctx);
     }
 
     /* heartbeats find it gone at once, not at the next collection */
-    amcf = ngx_http_get_module_main_conf(ctx->request,
-                                         ngx_http_autoscale_module);
-
-    cluster = ngx_autoscale_shm_cluster(amcf->shm_zone,
-                                        (u_char *) ctx->route.id,
-                                        ctx->route.id_len, 0);
-    if (cluster) {
-        cluster->exists = 0;
-    }
+    ngx_autoscale_api_zone_knows(ctx->request, ctx->route.id,
+                                 ctx->route.id_len, 0);
 
     /* deleting a destroyed cluster again changes nothing and says so alike */
     return ngx_autoscale_api_no_content(ctx->request);

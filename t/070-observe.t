@@ -48,6 +48,7 @@ nginx_start('observe', nginx_conf(workers => 2, main => "load_module $echo;",
     server {
         listen 127.0.0.1:$port;
         location /api/ { autoscale_api; }
+        location /admin/api/ { autoscale_api write=on; }
 
         location /a/ { autoscale_observe obs-a; proxy_pass http://127.0.0.1:$up/; }
         location /e/ { autoscale_observe obs-e; proxy_pass http://127.0.0.1:$up/; }
@@ -195,6 +196,17 @@ my $m = scrape();
 is($m->{autoscale_observe_unknown_total}, 3, 'unknown ids: counted apart');
 is(scalar(grep { /cluster="no-such-cluster"/ } keys %$m), 0,
    'unknown ids: no node in the zone');
+
+# a cluster made through the API is counted by a $variable id at once,
+# not from the next collection on
+my $made = HTTP::Tiny->new->post("$base/admin/api/clusters", {
+    headers => { 'Content-Type' => 'application/json' },
+    content => '{"blueprint_id":"obs-bp","name":"Made here"}' });
+my ($new_id) = ($made->{content} // '') =~ /"id":"([^"]+)"/;
+http_request(GET => "$base/v/quick?c=$new_id");
+is($made->{status}, 201, 'POST clusters: 201');
+is(counter('autoscale_requests_started_total', $new_id), 1,
+   'a cluster just made: its traffic counted');
 
 # --- real load: 8 clients on 2 workers of capacity 1 ------------------
 

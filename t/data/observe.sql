@@ -4,6 +4,11 @@ BEGIN;
 TRUNCATE scaling_events, cluster_metrics, cluster_agents, clusters,
          cluster_blueprints;
 
+-- for a cluster the suite creates through the API
+INSERT INTO cluster_blueprints (id, name, version, min_workers, max_workers,
+                                default_workers)
+VALUES ('obs-bp', 'Observed blueprint', '1.0.0', 1, 10, 1);
+
 INSERT INTO clusters (id, name, status, min_workers, max_workers,
                       current_workers, target_workers, actuation,
                       worker_capacity, scale_up_cooldown, scale_down_cooldown)
