@@ -51,6 +51,15 @@ ngx_autoscale_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     if (data) {
         /* a reload: the zone and what it holds carry over as they are */
         sh = shpool->data;
+
+        if (sh->layout != NGX_AUTOSCALE_SHM_LAYOUT) {
+            ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                          "autoscale: zone \"%V\" was made by another "
+                          "build of the module: restart nginx to use this "
+                          "one", &shm_zone->shm.name);
+            return NGX_ERROR;
+        }
+
         shm_zone->data = sh;
         sh->generation++;
 
@@ -71,6 +80,7 @@ ngx_autoscale_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         return NGX_ERROR;
     }
 
+    sh->layout = NGX_AUTOSCALE_SHM_LAYOUT;
     sh->created = ngx_time();
     sh->generation = 1;
 

@@ -145,7 +145,14 @@ typedef struct {
 } ngx_autoscale_batch_t;
 
 
+/* a zone of another layout (another build of the module) is not reused */
+#define NGX_AUTOSCALE_SHM_LAYOUT                                              \
+    (0x4e475841UL ^ sizeof(ngx_autoscale_shm_t)                              \
+     ^ sizeof(ngx_autoscale_cluster_t) << 16)
+
+
 typedef struct {
+    ngx_uint_t                 layout;        /* first, in every version */
     time_t                     created;
     ngx_atomic_t               generation;   /* configurations that used it */
 
