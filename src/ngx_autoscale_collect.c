@@ -324,7 +324,7 @@ ngx_autoscale_collect_queue(ngx_shm_zone_t *shm_zone, u_char *text,
     size_t len, ngx_uint_t rows, ngx_log_t *log)
 {
     size_t                  limit;
-    ngx_uint_t              dropped;
+    ngx_uint_t              dropped, refused;
     ngx_queue_t            *q;
     ngx_slab_pool_t        *shpool;
     ngx_autoscale_shm_t    *sh;
@@ -335,6 +335,7 @@ ngx_autoscale_collect_queue(ngx_shm_zone_t *shm_zone, u_char *text,
 
     limit = shm_zone->shm.size / 4;
     dropped = 0;
+    refused = 0;
 
     ngx_shmtx_lock(&shpool->mutex);
 
@@ -347,6 +348,9 @@ ngx_autoscale_collect_queue(ngx_shm_zone_t *shm_zone, u_char *text,
             if (batch) {
                 break;
             }
+
+            /* within the bound, but the zone itself is full */
+            refused = 1;
         }
 
         if (ngx_queue_empty(&sh->pending)) {
@@ -380,13 +384,18 @@ ngx_autoscale_collect_queue(ngx_shm_zone_t *shm_zone, u_char *text,
 
     ngx_shmtx_unlock(&shpool->mutex);
 
+    if (refused) {
+        ngx_autoscale_shm_full(shm_zone, "a window's metrics rows");
+    }
+
     if (dropped) {
         (void) ngx_atomic_fetch_add(&sh->rows_dropped, dropped);
 
         ngx_log_error(NGX_LOG_WARN, log, 0,
                       "autoscale: %ui metrics rows dropped: the rows waiting "
-                      "for the database outgrew a quarter of zone \"%V\"",
-                      dropped, &shm_zone->shm.name);
+                      "for the database outgrew %s zone \"%V\"",
+                      dropped, refused ? "the room left in" : "a quarter of",
+                      &shm_zone->shm.name);
     }
 
     return NGX_OK;

@@ -105,6 +105,9 @@ ngx_autoscale_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_sprintf(shpool->log_ctx, " in autoscale zone \"%V\"%Z",
                 &shm_zone->shm.name);
 
+    /* a refusal is counted and logged once by the module, not each time */
+    shpool->log_nomem = 0;
+
     return NGX_OK;
 }
 
@@ -398,8 +401,8 @@ ngx_autoscale_shm_full(ngx_shm_zone_t *shm_zone, const char *what)
 
     if (ngx_atomic_cmp_set(&sh->zone_full_logged, 0, 1)) {
         ngx_log_error(NGX_LOG_ALERT, shm_zone->shm.log, 0,
-                      "autoscale: zone \"%V\" is full: %s is not counted; "
-                      "a larger \"autoscale_zone\" size keeps it",
+                      "autoscale: zone \"%V\" is full: no room for %s; "
+                      "a larger \"autoscale_zone\" size makes room",
                       &shm_zone->shm.name, what);
     }
 }
@@ -523,6 +526,7 @@ ngx_autoscale_shm_slot_claim(ngx_shm_zone_t *shm_zone, ngx_log_t *log)
                                NGX_AUTOSCALE_LEDGER
                                * sizeof(ngx_autoscale_ledger_t));
             if (slot->ledger == NULL) {
+                ngx_autoscale_shm_full(shm_zone, "a worker's ledger");
                 break;
             }
         }

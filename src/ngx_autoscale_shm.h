@@ -35,7 +35,7 @@ typedef enum {
 #define NGX_AUTOSCALE_SLOTS          64
 
 /* a worker's ledger: clusters it has requests in flight for */
-#define NGX_AUTOSCALE_LEDGER         1024
+#define NGX_AUTOSCALE_LEDGER         256     /* one page of 4k */
 #define NGX_AUTOSCALE_LEDGER_PROBES  8
 
 /* the scaler's decisions, counted by action */
