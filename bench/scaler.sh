@@ -19,7 +19,11 @@
 #              latest rows; wrk on /static over BENCH_CYCLES cycles, then the
 #              leader probe over BENCH_PROBE_CYCLES more
 #   small      the small fleet, scaler only; the same
-#   collector  the big fleet, collector only; the same
+#   collector  the big fleet, collector only; once the first collection has
+#              told the zone which clusters exist, one request per cluster
+#              to /obs (autoscale_observe $arg_c) has the zone measure
+#              every one, so that each later collection writes a row per
+#              cluster; then the same
 #
 # The leader probe tells a held event loop from a busy CPU: wrk's p99 rises
 # with either. With wrk stopped, one keep-alive connection that the leader
@@ -228,6 +232,13 @@ http {
             keepalive_requests 1000000;
             return 200 "\$pid";
         }
+
+        # the collector phase's: a request per cluster has the zone measure
+        # it, and a collection writes rows only for measured clusters
+        location = /obs {
+            autoscale_observe \$arg_c;
+            return 204;
+        }
     }
 }
 EOF
@@ -388,6 +399,28 @@ probe_leader() {
     echo "  leader probe (worker $leader, no wrk): p50 $p50 ms, p99 $p99 ms, max $max ms ($n requests)"
 }
 
+# ---- the observations -------------------------------------------------------
+
+# observe_fleet N: one request to /obs per cluster of the fleet (ids as
+# load_fleet names them), 16 at a time over kept-alive connections; the zone
+# knows the ids once the first collection has run, and measures each
+# cluster from the next collection on
+observe_fleet() {
+    local n=$1 t0 t1 ok
+    awk -v n="$n" -v port="$port" 'BEGIN {
+        for (i = 1; i <= n; i++)
+            printf "url = \"http://127.0.0.1:%s/obs?c=bench-%07d\"\noutput = \"/dev/null\"\n", port, i
+    }' >"$TMP/obs.curl"
+    t0=$(date +%s%N)
+    curl -sS --parallel --parallel-max 16 -K "$TMP/obs.curl" -w '%{http_code}\n' \
+        >"$TMP/obs.codes" 2>"$TMP/obs.err" || { tail -n 5 "$TMP/obs.err" >&2; die "curl failed on /obs"; }
+    t1=$(date +%s%N)
+    ok=$(grep -c '^204$' "$TMP/obs.codes" || true)
+    [ "$ok" -eq "$n" ] || die "/obs answered 204 to $ok of $n requests"
+    echo "  observed: $n requests to /obs?c=<id>, one per cluster, all 204, in" \
+         "$(awk -v d=$((t1 - t0)) 'BEGIN { printf "%.1f", d / 1e9 }') s"
+}
+
 # ---- logs -------------------------------------------------------------------
 
 # nginx's check lines as "changed held failed round_trips read_ms all_ms"
@@ -521,24 +554,36 @@ echo "== collector, $CLUSTERS clusters, scaler off"
 load_fleet "$CLUSTERS" || die "loading the fleet failed"
 pg_from=$(stat -c %s "$PGLOG")
 start_nginx off on
+# the first collection tells the zone the clusters that exist; it measures
+# none of them yet, so it writes no row
 wait_log 'autoscale: collection: ' 1 $((3 * INTERVAL + 15))
+echo "  first collection: $(parse_collections "$NGXDIR/logs/error.log" | head -n1 | cut -d' ' -f1) rows written (nothing observed yet)"
+observe_fleet "$CLUSTERS"
+# the collections logged so far, and the next (it may have begun before the
+# last observation), are warm-up; the measured ones follow
+warm=$(($(log_count 'autoscale: collection: ') + 1))
+wait_log 'autoscale: collection: ' "$warm" $((2 * INTERVAL + 15))
 start_wrk collector "$CYCLES"
 finish_wrk collector
-wait_log 'autoscale: collection: ' $((CYCLES + 1)) $(((CYCLES + 2) * INTERVAL + 15))
+wait_log 'autoscale: collection: ' $((warm + CYCLES)) $(((CYCLES + 2) * INTERVAL + 15))
 probe_leader collector "$PROBE_CYCLES"
-all=$((1 + CYCLES + PROBE_CYCLES))
+all=$((warm + CYCLES + PROBE_CYCLES))
 wait_log 'autoscale: collection: ' "$all" $(((PROBE_CYCLES + 2) * INTERVAL + 15))
 stop_nginx
 check_nginx_log collector
 parse_collections "$TMP/error.collector.log" | head -n "$all" >"$TMP/coll.all"
 pg_cycles "$pg_from" | awk 'NF == 3' | head -n "$all" >"$TMP/pgcoll.all"
-sed -n "2,$((CYCLES + 1))p" "$TMP/coll.all" >"$TMP/coll"
-sed -n "2,$((CYCLES + 1))p" "$TMP/pgcoll.all" >"$TMP/pgcoll"
+sed -n "$((warm + 1)),$((warm + CYCLES))p" "$TMP/coll.all" >"$TMP/coll"
+sed -n "$((warm + 1)),$((warm + CYCLES))p" "$TMP/pgcoll.all" >"$TMP/pgcoll"
 printf '  %-9s %8s %7s %6s | %9s %9s\n' cycle rows pruned ms "PG stmts" "PG ms"
-paste -d' ' "$TMP/coll.all" "$TMP/pgcoll.all" | awk -v m="$CYCLES" '{
-    label = NR == 1 ? "warm" : NR > m + 1 ? "probe" : "wrk"
+paste -d' ' "$TMP/coll.all" "$TMP/pgcoll.all" | awk -v w="$warm" -v m="$CYCLES" '{
+    label = NR <= w ? "warm" : NR > w + m ? "probe" : "wrk"
     printf "  %-9s %8d %7d %6d | %9s %9s\n", NR " " label, $1, $2, $3, $4, $6
 }'
+[ "$(wc -l <"$TMP/coll")" -ge "$CYCLES" ] || die "fewer collections than asked in phase collector"
+# fewest rows a measured collection wrote: every cluster, if all went well
+col_rows_min=$(cut -d' ' -f1 "$TMP/coll" | sort -n | head -n1)
+echo "  measured collections wrote $col_rows_min to $(cut -d' ' -f1 "$TMP/coll" | sort -n | tail -n1) rows each ($CLUSTERS clusters observed)"
 echo
 
 # ---- summary ----------------------------------------------------------------
@@ -624,6 +669,8 @@ printf '  %-62s %-14s %s\n' "leader loop never held $TARGET_P99_MS ms: probe max
     "$(verdict "$(awk -v a="$probe_max" -v t="$TARGET_P99_MS" 'BEGIN { if (a < t) print 1 }')")"
 printf '  %-62s %-14s %s\n' "static p99 < $TARGET_P99_MS ms during scaler cycles, small fleet" "$small_p99 ms" \
     "$(verdict "$(awk -v a="$small_p99" -v t="$TARGET_P99_MS" 'BEGIN { if (a < t) print 1 }')")"
+printf '  %-62s %-14s %s\n' "rows written by every measured collection: $CLUSTERS" "$col_rows_min" \
+    "$(verdict "$([ "$col_rows_min" -eq "$CLUSTERS" ] && echo 1)")"
 printf '  %-62s %-14s %s\n' "static p99 < $TARGET_P99_MS ms during collections" "$col_p99 ms" \
     "$(verdict "$(awk -v a="$col_p99" -v t="$TARGET_P99_MS" 'BEGIN { if (a < t) print 1 }')")"
 printf '  %-62s %-14s %s\n' "(reference) static p99 with the jobs off" "$base_p99 ms" \
