@@ -38,7 +38,7 @@ static void ngx_autoscale_collect_cluster(ngx_autoscale_cluster_t *cluster,
     ngx_autoscale_record_t *rec, ngx_msec_t now);
 static void ngx_autoscale_collect_agents(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_record_t *recs, ngx_msec_t now, ngx_msec_t interval);
-static u_char *ngx_autoscale_collect_format(u_char *p,
+static u_char *ngx_autoscale_collect_format_row(u_char *p,
     ngx_autoscale_record_t *rec, u_char *ts);
 static u_char *ngx_autoscale_collect_number(u_char *p, const char *name,
     double sum, ngx_uint_t n);
@@ -59,11 +59,9 @@ static u_char *ngx_autoscale_collect_time(u_char *p, time_t sec,
 
 ngx_int_t
 ngx_autoscale_collect_window(ngx_shm_zone_t *shm_zone, ngx_msec_t interval,
-    ngx_log_t *log)
+    ngx_autoscale_window_rows_t *rows, ngx_log_t *log)
 {
-    u_char                   *text, *p, ts[sizeof("1970-01-01T00:00:00.000Z")];
-    ngx_int_t                 rc;
-    ngx_uint_t                i, n, size;
+    ngx_uint_t                n, size;
     ngx_msec_t                now;
     ngx_time_t               *tp;
     ngx_queue_t              *q;
@@ -74,6 +72,8 @@ ngx_autoscale_collect_window(ngx_shm_zone_t *shm_zone, ngx_msec_t interval,
 
     shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
     sh = shm_zone->data;
+
+    ngx_memzero(rows, sizeof(ngx_autoscale_window_rows_t));
 
     /* room for every cluster the zone has, allocated without the lock */
     size = sh->nclusters + 64;
@@ -113,36 +113,76 @@ ngx_autoscale_collect_window(ngx_shm_zone_t *shm_zone, ngx_msec_t interval,
 
     ngx_shmtx_unlock(&shpool->mutex);
 
+    (void) ngx_autoscale_collect_time(rows->ts, tp->sec, tp->msec);
+
+    rows->records = recs;
+    rows->nrecords = n;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Up to max of the window's rows as JSON, queued as one batch: a large
+ * fleet is formatted over several turns of the event loop.
+ */
+ngx_int_t
+ngx_autoscale_collect_format(ngx_shm_zone_t *shm_zone,
+    ngx_autoscale_window_rows_t *rows, ngx_uint_t max, ngx_log_t *log)
+{
+    u_char                  *text, *p;
+    ngx_int_t                rc;
+    ngx_uint_t               i, n;
+    ngx_autoscale_record_t  *recs = rows->records;
+
+    n = ngx_min(max, rows->nrecords - rows->formatted);
+
     if (n == 0) {
-        ngx_free(recs);
+        ngx_autoscale_collect_discard(rows);
         return NGX_OK;
     }
 
     text = ngx_alloc(n * NGX_AUTOSCALE_RECORD_LEN, log);
     if (text == NULL) {
-        ngx_free(recs);
+        ngx_autoscale_collect_discard(rows);
         return NGX_ERROR;
     }
 
-    (void) ngx_autoscale_collect_time(ts, tp->sec, tp->msec);
-
     p = text;
 
-    for (i = 0; i < n; i++) {
-        if (i) {
+    for (i = rows->formatted; i < rows->formatted + n; i++) {
+        if (p != text) {
             *p++ = ',';
         }
 
-        p = ngx_autoscale_collect_format(p, &recs[i], ts);
+        p = ngx_autoscale_collect_format_row(p, &recs[i], rows->ts);
     }
 
-    ngx_free(recs);
+    rows->formatted += n;
 
     rc = ngx_autoscale_collect_queue(shm_zone, text, p - text, n, log);
 
     ngx_free(text);
 
-    return rc;
+    if (rc != NGX_OK || rows->formatted == rows->nrecords) {
+        ngx_autoscale_collect_discard(rows);
+        return rc;
+    }
+
+    return NGX_AGAIN;
+}
+
+
+void
+ngx_autoscale_collect_discard(ngx_autoscale_window_rows_t *rows)
+{
+    if (rows->records) {
+        ngx_free(rows->records);
+    }
+
+    rows->records = NULL;
+    rows->nrecords = 0;
+    rows->formatted = 0;
 }
 
 
@@ -273,7 +313,7 @@ ngx_autoscale_collect_agents(ngx_shm_zone_t *shm_zone,
 
 
 static u_char *
-ngx_autoscale_collect_format(u_char *p, ngx_autoscale_record_t *rec,
+ngx_autoscale_collect_format_row(u_char *p, ngx_autoscale_record_t *rec,
     u_char *ts)
 {
     p = ngx_sprintf(p, "{\"id\":\"%*s\",\"ts\":\"%s\",\"secs\":%.3f,"
@@ -568,17 +608,18 @@ ngx_autoscale_collect_failed(ngx_shm_zone_t *shm_zone)
 
 /*
  * "id current target load health,...": what the database now says of
- * every cluster that is not destroyed.  Clusters the zone has not met get
- * a node, so that their traffic and heartbeats count from now on.
+ * every cluster that is not destroyed, max of them a call; returns where
+ * to go on, or NULL at the end.  Clusters the zone has not met get a node,
+ * so that their traffic and heartbeats count from now on.
  */
-void
-ngx_autoscale_collect_refresh(ngx_shm_zone_t *shm_zone, const char *clusters,
-    ngx_log_t *log)
+const char *
+ngx_autoscale_collect_refresh(ngx_shm_zone_t *shm_zone, const char *p,
+    ngx_uint_t max, ngx_log_t *log)
 {
     char                     *end;
     size_t                    len;
-    ngx_uint_t                seen;
-    const char               *p, *id;
+    ngx_uint_t                seen, n;
+    const char               *id;
     ngx_queue_t              *q;
     ngx_slab_pool_t          *shpool;
     ngx_autoscale_shm_t      *sh;
@@ -588,9 +629,8 @@ ngx_autoscale_collect_refresh(ngx_shm_zone_t *shm_zone, const char *clusters,
     sh = shm_zone->data;
 
     seen = sh->collections;
-    p = clusters;
 
-    while (*p) {
+    for (n = 0; *p && n < max; n++) {
         id = p;
         while (*p && *p != ' ') {
             p++;
@@ -602,7 +642,7 @@ ngx_autoscale_collect_refresh(ngx_shm_zone_t *shm_zone, const char *clusters,
             ngx_log_error(NGX_LOG_ALERT, log, 0,
                           "autoscale: unexpected cluster list from the "
                           "database");
-            return;
+            return NULL;
         }
 
         ngx_shmtx_lock(&shpool->mutex);
@@ -633,6 +673,10 @@ ngx_autoscale_collect_refresh(ngx_shm_zone_t *shm_zone, const char *clusters,
         }
     }
 
+    if (*p) {
+        return p;
+    }
+
     /* gone from the list: destroyed, or deleted */
     ngx_shmtx_lock(&shpool->mutex);
 
@@ -648,6 +692,8 @@ ngx_autoscale_collect_refresh(ngx_shm_zone_t *shm_zone, const char *clusters,
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
+
+    return NULL;
 }
 
 

@@ -26,9 +26,25 @@ typedef struct {
 } ngx_autoscale_collection_t;
 
 
-/* ends the window: its rows join the queue (dropping the oldest if full) */
+/* a window's rows, taken at once and formatted a slice at a time */
+typedef struct {
+    void           *records;
+    ngx_uint_t      nrecords;
+    ngx_uint_t      formatted;
+    u_char          ts[sizeof("1970-01-01T00:00:00.000Z")];
+} ngx_autoscale_window_rows_t;
+
+
+/* ends the window of every measured cluster, and begins the next */
 ngx_int_t ngx_autoscale_collect_window(ngx_shm_zone_t *shm_zone,
-    ngx_msec_t interval, ngx_log_t *log);
+    ngx_msec_t interval, ngx_autoscale_window_rows_t *rows, ngx_log_t *log);
+/*
+ * up to max rows join the queue (the oldest dropped if it is full):
+ * NGX_AGAIN while some are left
+ */
+ngx_int_t ngx_autoscale_collect_format(ngx_shm_zone_t *shm_zone,
+    ngx_autoscale_window_rows_t *rows, ngx_uint_t max, ngx_log_t *log);
+void ngx_autoscale_collect_discard(ngx_autoscale_window_rows_t *rows);
 
 /* the statement's parameters, allocated with ngx_alloc() */
 ngx_int_t ngx_autoscale_collect_params(ngx_shm_zone_t *shm_zone,
@@ -41,9 +57,12 @@ void ngx_autoscale_collect_written(ngx_shm_zone_t *shm_zone,
 /* it failed: the rows stay queued, every agent is written next time */
 void ngx_autoscale_collect_failed(ngx_shm_zone_t *shm_zone);
 
-/* "id current target load health,..." of every cluster not destroyed */
-void ngx_autoscale_collect_refresh(ngx_shm_zone_t *shm_zone,
-    const char *clusters, ngx_log_t *log);
+/*
+ * "id current target load health,..." of every cluster not destroyed, max
+ * at a time: where to go on, or NULL
+ */
+const char *ngx_autoscale_collect_refresh(ngx_shm_zone_t *shm_zone,
+    const char *p, ngx_uint_t max, ngx_log_t *log);
 
 
 #endif /* _NGX_AUTOSCALE_COLLECT_H_INCLUDED_ */

@@ -29,6 +29,9 @@
 /* rows decided per turn of the event loop, so a big fleet never holds it */
 #define NGX_AUTOSCALE_CHECK_SLICE    128
 
+/* and rows formatted, and clusters learnt from the database, per turn */
+#define NGX_AUTOSCALE_COLLECT_SLICE  1000
+
 #define NGX_AUTOSCALE_LOCK_KEY       "1313294401"    /* "NGXA" */
 
 /* true in the session that holds the lock, whichever statement asks */
@@ -50,6 +53,8 @@ typedef struct {
     ngx_event_t                      collect_ev;
     ngx_event_t                      check_ev;
     ngx_event_t                      slice_ev;
+    ngx_event_t                      format_ev;
+    ngx_event_t                      refresh_ev;
 
     ngx_uint_t                       lock_generation;
 
@@ -71,12 +76,18 @@ typedef struct {
 
     ngx_msec_t                       collect_started;
     ngx_autoscale_collection_t       col;        /* the one in flight */
+    ngx_autoscale_window_rows_t      window;     /* its rows, formatted a
+                                                    slice at a time */
+    PGresult                        *refresh;    /* the clusters, learnt a
+                                                    slice at a time */
+    const char                      *refresh_at;
 
     unsigned                         leader:1;
     unsigned                         locked:1;
     unsigned                         locking:1;
     unsigned                         lock_refused:1;
     unsigned                         collecting:1;
+    unsigned                         formatting:1;
     unsigned                         checking:1;
 } ngx_autoscale_jobs_t;
 
@@ -89,7 +100,9 @@ static ngx_int_t ngx_autoscale_lock_done(void *data, ngx_int_t status,
     PGresult *res);
 static ngx_uint_t ngx_autoscale_ready(ngx_autoscale_jobs_t *jobs);
 static void ngx_autoscale_collect_handler(ngx_event_t *ev);
+static void ngx_autoscale_collect_format_slice(ngx_event_t *ev);
 static void ngx_autoscale_collect_send(ngx_autoscale_jobs_t *jobs);
+static void ngx_autoscale_collect_refresh_slice(ngx_event_t *ev);
 static ngx_int_t ngx_autoscale_collect_done(void *data, ngx_int_t status,
     PGresult *res);
 static void ngx_autoscale_check_handler(ngx_event_t *ev);
@@ -366,22 +379,30 @@ ngx_autoscale_jobs_init(ngx_cycle_t *cycle,
     jobs->collect_ev.handler = ngx_autoscale_collect_handler;
     jobs->check_ev.handler = ngx_autoscale_check_handler;
     jobs->slice_ev.handler = ngx_autoscale_check_slice;
+    jobs->format_ev.handler = ngx_autoscale_collect_format_slice;
+    jobs->refresh_ev.handler = ngx_autoscale_collect_refresh_slice;
 
     jobs->lease_ev.data = jobs;
     jobs->collect_ev.data = jobs;
     jobs->check_ev.data = jobs;
     jobs->slice_ev.data = jobs;
+    jobs->format_ev.data = jobs;
+    jobs->refresh_ev.data = jobs;
 
     jobs->lease_ev.log = cycle->log;
     jobs->collect_ev.log = cycle->log;
     jobs->check_ev.log = cycle->log;
     jobs->slice_ev.log = cycle->log;
+    jobs->format_ev.log = cycle->log;
+    jobs->refresh_ev.log = cycle->log;
 
     /* none of them keeps a worker that is shutting down */
     jobs->lease_ev.cancelable = 1;
     jobs->collect_ev.cancelable = 1;
     jobs->check_ev.cancelable = 1;
     jobs->slice_ev.cancelable = 1;
+    jobs->format_ev.cancelable = 1;
+    jobs->refresh_ev.cancelable = 1;
 
     /* random first delays, so that the workers do not fire together */
     ngx_add_timer(&jobs->lease_ev,
@@ -423,6 +444,20 @@ ngx_autoscale_jobs_exit(ngx_cycle_t *cycle)
 
     ngx_autoscale_pg_pool_destroy(jobs->pool);
     ngx_autoscale_collect_free(&jobs->col);
+    ngx_autoscale_collect_discard(&jobs->window);
+
+    if (jobs->refresh) {
+        PQclear(jobs->refresh);
+        jobs->refresh = NULL;
+    }
+
+    if (jobs->format_ev.posted) {
+        ngx_delete_posted_event(&jobs->format_ev);
+    }
+
+    if (jobs->refresh_ev.posted) {
+        ngx_delete_posted_event(&jobs->refresh_ev);
+    }
     ngx_autoscale_jobs = NULL;
 }
 
@@ -593,13 +628,49 @@ ngx_autoscale_collect_handler(ngx_event_t *ev)
         return;
     }
 
+    if (jobs->formatting) {
+        /* the last window is still being formatted: this one waits */
+        return;
+    }
+
     /* requests a crashed worker left in flight end before the window */
     (void) ngx_autoscale_shm_slots_sweep(jobs->amcf->shm_zone);
 
     if (ngx_autoscale_collect_window(jobs->amcf->shm_zone,
-                                     jobs->amcf->collect_interval, jobs->log)
+                                     jobs->amcf->collect_interval,
+                                     &jobs->window, jobs->log)
         != NGX_OK)
     {
+        ngx_log_error(NGX_LOG_ALERT, jobs->log, 0,
+                      "autoscale: collection: out of memory");
+        return;
+    }
+
+    jobs->formatting = 1;
+
+    ngx_autoscale_collect_format_slice(&jobs->format_ev);
+}
+
+
+static void
+ngx_autoscale_collect_format_slice(ngx_event_t *ev)
+{
+    ngx_autoscale_jobs_t  *jobs = ev->data;
+
+    ngx_int_t  rc;
+
+    rc = ngx_autoscale_collect_format(jobs->amcf->shm_zone, &jobs->window,
+                                      NGX_AUTOSCALE_COLLECT_SLICE, jobs->log);
+
+    if (rc == NGX_AGAIN) {
+        /* the rest on the next turn of the loop, after other events */
+        ngx_post_event(ev, &ngx_posted_next_events);
+        return;
+    }
+
+    jobs->formatting = 0;
+
+    if (rc != NGX_OK) {
         ngx_log_error(NGX_LOG_ALERT, jobs->log, 0,
                       "autoscale: collection: out of memory");
     }
@@ -676,8 +747,6 @@ ngx_autoscale_collect_done(void *data, ngx_int_t status, PGresult *res)
                                 ngx_atoi((u_char *) PQgetvalue(res, 0, 1),
                                          PQgetlength(res, 0, 1)));
 
-    ngx_autoscale_collect_refresh(zone, PQgetvalue(res, 0, 5), jobs->log);
-
     ngx_log_error(NGX_LOG_INFO, jobs->log, 0,
                   "autoscale: collection: %s rows written of %ui sent, "
                   "%s agents written, %s pruned, %s timeouts, %M ms",
@@ -688,7 +757,33 @@ ngx_autoscale_collect_done(void *data, ngx_int_t status, PGresult *res)
 
     ngx_autoscale_collect_free(&jobs->col);
 
-    return NGX_OK;
+    /* kept, and learnt a slice at a time; the next collection waits */
+    jobs->collecting = 1;
+    jobs->refresh = res;
+    jobs->refresh_at = PQgetvalue(res, 0, 5);
+
+    ngx_autoscale_collect_refresh_slice(&jobs->refresh_ev);
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_autoscale_collect_refresh_slice(ngx_event_t *ev)
+{
+    ngx_autoscale_jobs_t  *jobs = ev->data;
+
+    jobs->refresh_at = ngx_autoscale_collect_refresh(
+                           jobs->amcf->shm_zone, jobs->refresh_at,
+                           NGX_AUTOSCALE_COLLECT_SLICE, jobs->log);
+    if (jobs->refresh_at) {
+        ngx_post_event(ev, &ngx_posted_next_events);
+        return;
+    }
+
+    PQclear(jobs->refresh);
+    jobs->refresh = NULL;
+    jobs->collecting = 0;
 }
 
 
