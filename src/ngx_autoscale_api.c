@@ -735,11 +735,9 @@ ngx_autoscale_api_error(ngx_http_request_t *r, ngx_autoscale_err_t *err)
 ngx_int_t
 ngx_autoscale_api_send(ngx_http_request_t *r, ngx_uint_t status, cJSON *doc)
 {
-    char         *text;
-    size_t        len;
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_chain_t   out;
+    char       *text;
+    size_t      len;
+    ngx_buf_t  *b;
 
     if (doc == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -764,12 +762,25 @@ ngx_autoscale_api_send(ngx_http_request_t *r, ngx_uint_t status, cJSON *doc)
     *b->last++ = '\n';
     cJSON_free(text);
 
+    return ngx_autoscale_api_send_buf(r, status, "application/json", b);
+}
+
+
+/* the whole response in one buffer */
+ngx_int_t
+ngx_autoscale_api_send_buf(ngx_http_request_t *r, ngx_uint_t status,
+    const char *type, ngx_buf_t *b)
+{
+    ngx_int_t     rc;
+    ngx_chain_t   out;
+
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
 
     r->headers_out.status = status;
-    r->headers_out.content_length_n = len + 1;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_length_n = b->last - b->pos;
+    r->headers_out.content_type.data = (u_char *) type;
+    r->headers_out.content_type.len = ngx_strlen(type);
     r->headers_out.content_type_len = r->headers_out.content_type.len;
     r->headers_out.content_type_lowcase = NULL;
 

@@ -120,6 +120,8 @@ ngx_int_t ngx_autoscale_api_error(ngx_http_request_t *r,
     ngx_autoscale_err_t *err);
 ngx_int_t ngx_autoscale_api_send(ngx_http_request_t *r, ngx_uint_t status,
     cJSON *doc);
+ngx_int_t ngx_autoscale_api_send_buf(ngx_http_request_t *r, ngx_uint_t status,
+    const char *type, ngx_buf_t *b);
 ngx_int_t ngx_autoscale_api_no_content(ngx_http_request_t *r);
 
 cJSON *ngx_autoscale_api_row(PGresult *res, int row, int first,

@@ -101,6 +101,8 @@ static ngx_uint_t ngx_autoscale_prom_snapshot(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_prom_zone_t *zone);
 static u_char *ngx_autoscale_prom_clusters(u_char *p,
     ngx_autoscale_prom_cluster_t *snap, ngx_uint_t n);
+static u_char *ngx_autoscale_prom_gauge(u_char *p,
+    ngx_autoscale_prom_cluster_t *snap, ngx_uint_t n, ngx_uint_t family);
 static u_char *ngx_autoscale_prom_histogram(u_char *p,
     ngx_autoscale_prom_cluster_t *snap, ngx_uint_t n);
 static u_char *ngx_autoscale_prom_module(u_char *p, ngx_shm_zone_t *shm_zone,
@@ -198,10 +200,8 @@ ngx_autoscale_api_prometheus(ngx_autoscale_api_ctx_t *ctx)
 {
     size_t                           len;
     u_char                          *p;
-    ngx_int_t                        rc;
     ngx_buf_t                       *b;
     ngx_uint_t                       n, size;
-    ngx_chain_t                      out;
     ngx_http_request_t              *r;
     ngx_autoscale_err_t              err;
     ngx_autoscale_shm_t             *sh;
@@ -250,26 +250,10 @@ ngx_autoscale_api_prometheus(ngx_autoscale_api_ctx_t *ctx)
     p = ngx_autoscale_prom_module(p, amcf->shm_zone, &zone);
 
     b->last = p;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
 
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = b->last - b->pos;
-    ngx_str_set(&r->headers_out.content_type,
-                "text/plain; version=0.0.4; charset=utf-8");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_autoscale_api_send_buf(r, NGX_HTTP_OK,
+                                      "text/plain; version=0.0.4; "
+                                      "charset=utf-8", b);
 }
 
 
@@ -333,10 +317,9 @@ static u_char *
 ngx_autoscale_prom_clusters(u_char *p, ngx_autoscale_prom_cluster_t *snap,
     ngx_uint_t n)
 {
-    uint64_t                       started, finished;
-    ngx_uint_t                     i, k, shown;
-    ngx_autoscale_traffic_t       *t;
-    ngx_autoscale_prom_cluster_t  *c;
+    uint64_t                   started, finished;
+    ngx_uint_t                 i, k;
+    ngx_autoscale_traffic_t   *t;
 
     if (n == 0) {
         return p;
@@ -406,76 +389,70 @@ ngx_autoscale_prom_clusters(u_char *p, ngx_autoscale_prom_cluster_t *snap,
     }
 
     /* the database's gauges: none until a collection has read them */
+    p = ngx_autoscale_prom_gauge(p, snap, n, NGX_AUTOSCALE_PROM_CURRENT);
+    p = ngx_autoscale_prom_gauge(p, snap, n, NGX_AUTOSCALE_PROM_TARGET);
+    p = ngx_autoscale_prom_gauge(p, snap, n, NGX_AUTOSCALE_PROM_LOAD);
+    p = ngx_autoscale_prom_gauge(p, snap, n, NGX_AUTOSCALE_PROM_HEALTH);
+
+    return p;
+}
+
+
+/*
+ * One of the gauges the last collection read from the database; a value
+ * not known (never read, -1 workers, or not a sane number) is left out,
+ * and a family of no samples has no header either.
+ */
+static u_char *
+ngx_autoscale_prom_gauge(u_char *p, ngx_autoscale_prom_cluster_t *snap,
+    ngx_uint_t n, ngx_uint_t family)
+{
+    double                         v;
+    ngx_uint_t                     i, shown;
+    ngx_autoscale_prom_cluster_t  *c;
 
     for (shown = 0, i = 0; i < n; i++) {
         c = &snap[i];
 
-        if (c->seen == 0 || c->current_workers < 0) {
-            continue;
+        switch (family) {
+
+        case NGX_AUTOSCALE_PROM_CURRENT:
+            v = c->current_workers;
+            break;
+
+        case NGX_AUTOSCALE_PROM_TARGET:
+            v = c->target_workers;
+            break;
+
+        case NGX_AUTOSCALE_PROM_LOAD:
+            v = c->load_percentage / 100;
+            break;
+
+        default: /* NGX_AUTOSCALE_PROM_HEALTH */
+            v = c->health_score;
         }
-
-        if (shown++ == 0) {
-            p = ngx_autoscale_prom_head(p, NGX_AUTOSCALE_PROM_CURRENT);
-        }
-
-        p = ngx_autoscale_prom_name(p, NGX_AUTOSCALE_PROM_CURRENT, "", c,
-                                    NULL, NULL);
-        p = ngx_sprintf(p, "%i\n", c->current_workers);
-    }
-
-    for (shown = 0, i = 0; i < n; i++) {
-        c = &snap[i];
-
-        if (c->seen == 0 || c->target_workers < 0) {
-            continue;
-        }
-
-        if (shown++ == 0) {
-            p = ngx_autoscale_prom_head(p, NGX_AUTOSCALE_PROM_TARGET);
-        }
-
-        p = ngx_autoscale_prom_name(p, NGX_AUTOSCALE_PROM_TARGET, "", c,
-                                    NULL, NULL);
-        p = ngx_sprintf(p, "%i\n", c->target_workers);
-    }
-
-    for (shown = 0, i = 0; i < n; i++) {
-        c = &snap[i];
 
         /* NaN fails both comparisons */
         if (c->seen == 0
-            || !(c->load_percentage >= 0
-                 && c->load_percentage <= NGX_AUTOSCALE_PROM_MAX_DOUBLE))
+            || !(v >= 0 && v <= NGX_AUTOSCALE_PROM_MAX_DOUBLE))
         {
             continue;
         }
 
         if (shown++ == 0) {
-            p = ngx_autoscale_prom_head(p, NGX_AUTOSCALE_PROM_LOAD);
+            p = ngx_autoscale_prom_head(p, family);
         }
 
-        p = ngx_autoscale_prom_name(p, NGX_AUTOSCALE_PROM_LOAD, "", c,
-                                    NULL, NULL);
-        p = ngx_autoscale_prom_double(p, c->load_percentage / 100);
-    }
+        p = ngx_autoscale_prom_name(p, family, "", c, NULL, NULL);
 
-    for (shown = 0, i = 0; i < n; i++) {
-        c = &snap[i];
-
-        if (c->seen == 0
-            || !(c->health_score >= 0
-                 && c->health_score <= NGX_AUTOSCALE_PROM_MAX_DOUBLE))
+        if (family == NGX_AUTOSCALE_PROM_CURRENT
+            || family == NGX_AUTOSCALE_PROM_TARGET)
         {
-            continue;
-        }
+            p = ngx_sprintf(p, "%i\n", (ngx_int_t) v);
 
-        if (shown++ == 0) {
-            p = ngx_autoscale_prom_head(p, NGX_AUTOSCALE_PROM_HEALTH);
+        } else {
+            p = ngx_autoscale_prom_double(p, v);
         }
-
-        p = ngx_autoscale_prom_name(p, NGX_AUTOSCALE_PROM_HEALTH, "", c,
-                                    NULL, NULL);
-        p = ngx_autoscale_prom_double(p, c->health_score);
     }
 
     return p;

@@ -112,6 +112,10 @@ rejects('autoscale_api without autoscale_postgres',
         conf(http => ''),
         qr/"autoscale_api" needs "autoscale_postgres" in the http block/);
 
+rejects('autoscale_observe without autoscale_postgres',
+        conf(http => '', server => 'location /w { autoscale_observe c-1; }'),
+        qr/"autoscale_observe" needs "autoscale_postgres" in the http block/);
+
 rejects('autoscale_api at server level',
         conf(server => 'autoscale_api;'),
         qr/"autoscale_api" directive is not allowed here/);

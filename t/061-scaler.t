@@ -15,7 +15,6 @@ use Autoscale::Test;
 
 my $port = free_port();
 my $pg = pg_conninfo();
-my $pgctl = repo_root() . '/util/pgctl';
 
 sub conf {
     my ($extra) = @_;
@@ -60,31 +59,11 @@ sub events {
 
 sub constraints { join ',', @{ $_[0]{constraints} // [] } }
 
-# psql LISTENs, and prints what it got after each of its 1 s sleeps
-sub listener_start {
-    my ($file) = @_;
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        open STDOUT, '>', $file or POSIX::_exit(1);
-        open STDERR, '>&', \*STDOUT or POSIX::_exit(1);
-        $ENV{PGAPPNAME} = 'scaler-listener';
-        no warnings 'exec';
-        exec { $pgctl } $pgctl, 'psql', $ENV{TEST_NGINX_PG_DIR}, '-At',
-             '-c', 'LISTEN autoscale', map { ('-c', 'SELECT pg_sleep(1)') } 1 .. 90;
-        POSIX::_exit(127);
-    }
-    child_started($pid);
-    wait_until(10, sub {
-        pg_sql("SELECT count(*) FROM pg_stat_activity WHERE application_name "
-               . "= 'scaler-listener' AND query LIKE 'SELECT pg_sleep%'") == 1
-    }) or die "the listener did not start";
-    return $pid;
-}
 
 pg_load('t/data/scaler-policy.sql');
 
 my ($lfh, $listen_file) = tempfile(UNLINK => 1);
-my $listener = listener_start($listen_file);
+my $listener = listener_start($listen_file, 'scaler-listener');
 my $pump = pump_start();
 
 nginx_start('scaler', conf(''));

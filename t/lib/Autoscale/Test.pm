@@ -24,7 +24,7 @@ our @EXPORT = qw(pg_sql pg_load pg_stop pg_start pg_conninfo
                  nginx_conf nginx_start nginx_stop nginx_reload nginx_test
                  nginx_error_log http_request free_port repo_root
                  wait_until pump_start child_started stop_child
-                 children_stop no_duplicates);
+                 children_stop no_duplicates listener_start);
 
 my $root = abs_path(dirname(__FILE__) . '/../../..');
 
@@ -207,6 +207,29 @@ sub children_stop {
     kill 'TERM', @children;
     waitpid $_, 0 for @children;
     @children = ();
+}
+
+# psql LISTENs under the application name $name, and prints what it got
+# into $file after each of its 1 s sleeps
+sub listener_start {
+    my ($file, $name) = @_;
+    my $pgctl = "$root/util/pgctl";
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        open STDOUT, '>', $file or POSIX::_exit(1);
+        open STDERR, '>&', \*STDOUT or POSIX::_exit(1);
+        $ENV{PGAPPNAME} = $name;
+        no warnings 'exec';
+        exec { $pgctl } $pgctl, 'psql', pg_dir(), '-At',
+             '-c', 'LISTEN autoscale', map { ('-c', 'SELECT pg_sleep(1)') } 1 .. 90;
+        POSIX::_exit(127);
+    }
+    child_started($pid);
+    wait_until(10, sub {
+        pg_sql("SELECT count(*) FROM pg_stat_activity WHERE application_name "
+               . "= '$name' AND query LIKE 'SELECT pg_sleep%'") == 1
+    }) or die "the listener did not start";
+    return $pid;
 }
 
 # a fresh metrics row of every cluster in scaler_test_load every 0.5 s
