@@ -20,7 +20,6 @@
 
 
 typedef struct {
-    ngx_autoscale_cluster_t   *cluster;
     ngx_autoscale_window_t     w;
     uint64_t                   peak;
     ngx_uint_t                 observed;
@@ -196,7 +195,6 @@ ngx_autoscale_collect_cluster(ngx_autoscale_cluster_t *cluster,
 
     ngx_memzero(rec, sizeof(ngx_autoscale_record_t));
 
-    rec->cluster = cluster;
     rec->observed = cluster->observed;
     rec->len = cluster->len;
     ngx_memcpy(rec->id, cluster->id, cluster->len);
