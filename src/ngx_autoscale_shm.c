@@ -27,6 +27,7 @@ static ngx_int_t ngx_autoscale_shm_agent_node_cmp(ngx_rbtree_node_t *a,
     ngx_rbtree_node_t *b);
 static ngx_int_t ngx_autoscale_shm_agent_cmp(ngx_autoscale_agent_t *a,
     ngx_autoscale_cluster_t *cluster, const u_char *id, size_t len);
+static ngx_uint_t ngx_autoscale_shm_room(ngx_shm_zone_t *shm_zone);
 static ngx_uint_t ngx_autoscale_shm_settle(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_slot_t *slot);
 static ngx_uint_t ngx_autoscale_shm_sweep_locked(ngx_shm_zone_t *shm_zone);
@@ -242,7 +243,9 @@ ngx_autoscale_shm_cluster_locked(ngx_shm_zone_t *shm_zone, const u_char *id,
         return NULL;
     }
 
-    cluster = ngx_slab_calloc_locked(shpool, sizeof(ngx_autoscale_cluster_t));
+    cluster = ngx_autoscale_shm_room(shm_zone)
+              ? ngx_slab_calloc_locked(shpool, sizeof(ngx_autoscale_cluster_t))
+              : NULL;
     if (cluster == NULL) {
         ngx_autoscale_shm_full(shm_zone, "a cluster");
         return NULL;
@@ -296,7 +299,9 @@ ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
     agent = ngx_autoscale_shm_agent(shm_zone, cluster, agent_id, len, hash);
 
     if (agent == NULL) {
-        agent = ngx_slab_calloc_locked(shpool, sizeof(ngx_autoscale_agent_t));
+        agent = ngx_autoscale_shm_room(shm_zone)
+                ? ngx_slab_calloc_locked(shpool, sizeof(ngx_autoscale_agent_t))
+                : NULL;
         if (agent == NULL) {
             ngx_shmtx_unlock(&shpool->mutex);
             ngx_autoscale_shm_full(shm_zone, "an agent");
@@ -388,6 +393,19 @@ ngx_autoscale_shm_agent(ngx_shm_zone_t *shm_zone,
     }
 
     return NULL;
+}
+
+
+/*
+ * Clusters and agents leave a quarter of the zone free: the rows that wait
+ * for the database go there, so a zone full of nodes still collects.
+ */
+static ngx_uint_t
+ngx_autoscale_shm_room(ngx_shm_zone_t *shm_zone)
+{
+    ngx_slab_pool_t  *shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    return shpool->pfree * ngx_pagesize > shm_zone->shm.size / 4;
 }
 
 
