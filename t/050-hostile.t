@@ -841,7 +841,49 @@ my $q = ::lit($::SQL);
 
 
 
-=== TEST 35: after hostile requests the same worker serves normal ones
+=== TEST 35: heartbeats: broken, wrong or huge bodies, and hostile agent ids
+--- cases eval
+my $hb = 'POST /api/clusters/hx-1/agents/a-1/heartbeat';
+my $agent = sub {
+    ::err(400, 'InvalidId', ::lit("agent id must be 1 to 100 letters, digits, "
+                                . "'.', '-' or '_', beginning with a letter "
+                                . "or digit"))
+};
+[ [qq|$hb\n{"status":|, 400, ::not_json()],
+  [qq|$hb\n[{"status":"busy"}]|, 400, ::not_object()],
+  [qq|$hb\n{"status":"busy","cpu_usage":NaN}|, 400, ::not_json()],
+  [qq|$hb\n{"status":"busy","cpu_usage":1e309}|, 400, ::field('cpu_usage')],
+  [qq|$hb\n{"status":"busy","cpu_usage":-0.5}|, 400, ::field('cpu_usage')],
+  [qq|$hb\n{"status":"busy","memory_usage":"50"}|, 400,
+   ::field('memory_usage')],
+  [qq|$hb\n{"status":"busy","queue_length":1e10}|, 400,
+   ::field('queue_length')],
+  [qq|$hb\n{"status":"busy","tasks_completed":9007199254740992}|, 400,
+   ::field('tasks_completed')],
+  [qq|$hb\n{"status":"busy","tasks_failed":1.5}|, 400,
+   ::field('tasks_failed')],
+  [qq|$hb\n{"status":"lost"}|, 400, ::field('status')],
+  [qq|$hb\n{"status":"busy","status":"idle"}|, 400, ::dup_key('status')],
+  [qq|$hb\n{"status":"busy","cpu":1}|, 400, ::unknown('cpu')],
+  [qq|$hb\n{"cpu_usage":1}|, 400, ::missing('status')],
+  [qq|$hb\n{"status":"\xc0\xaf"}|, 400, ::not_utf8()],
+  [qq|$hb\n{"status":"busy","x":| . ::deep_object(10000) . '}', 400,
+   ::err(400, 'Invalid(?:Json|Field)')],
+  ["POST /api/clusters/hx-1/agents/" . ('a' x 101) . "/heartbeat\n{}", 400,
+   $agent->()],
+  [qq|POST /api/clusters/hx-1/agents/a')%3BDROP%20TABLE%20clusters%3B--/heartbeat\n{}|,
+   400, $agent->()],
+  # nginx resolves the dot segments first: another path, not found
+  ["POST /api/clusters/hx-1/agents/..%2F..%2Fx/heartbeat\n{}", 404,
+   ::err(404, 'NotFound', ::lit('no such API path'))],
+  ["POST /api/clusters/" . ('c' x 101) . "/agents/a-1/heartbeat\n{}", 400,
+   ::bad_id('cluster')],
+  ["GET /api/clusters/hx-1/agents/a-1/heartbeat", 405,
+   ::not_allowed('GET')] ]
+
+
+
+=== TEST 36: after hostile requests the same worker serves normal ones
 --- cases eval
 [ ["POST /api/clusters\n" . ::deep_array(10000), 400, ::not_json()],
   [qq|PUT /api/clusters/hx-1\n{"description":"\xc0\xaf"}|, 400,
@@ -858,7 +900,7 @@ my $q = ::lit($::SQL);
 
 
 
-=== TEST 36: and a plain location is untouched
+=== TEST 37: and a plain location is untouched
 --- request
 GET /ok
 --- error_code: 200
