@@ -107,32 +107,15 @@ nginx_quote() {
     printf "'%s'" "$s"
 }
 
-# write_conf STATIC_BODY: the static server returns STATIC_BODY verbatim
+# write_conf STATIC_BODY: on two free ports; the static server returns
+# STATIC_BODY verbatim
 write_conf() {
     local body
+    static_port=$(free_port) || die "no free loopback port"
+    module_port=$(free_port) || die "no free loopback port"
+    [ "$static_port" != "$module_port" ] || return 1
     body=$(nginx_quote "$1")
-    cat >"$NGXDIR/nginx.conf" <<EOF
-load_module $NGXDIR/module.so;
-
-daemon on;
-master_process on;
-worker_processes $cores;
-pid $NGXDIR/nginx.pid;
-error_log $NGXDIR/error.log warn;
-
-events {
-    worker_connections 1024;
-}
-
-http {
-    access_log off;
-
-    # Debian's build points these at /var/lib/nginx
-    client_body_temp_path $NGXDIR/tmp/body;
-    proxy_temp_path $NGXDIR/tmp/proxy;
-    fastcgi_temp_path $NGXDIR/tmp/fastcgi;
-    uwsgi_temp_path $NGXDIR/tmp/uwsgi;
-    scgi_temp_path $NGXDIR/tmp/scgi;
+    { conf_head "$cores" "$NGXDIR/error.log warn"; cat <<EOF
 
     autoscale_postgres "$conninfo";
 
@@ -158,25 +141,12 @@ http {
     }
 }
 EOF
+    } >"$NGXDIR/nginx.conf"
 }
 
-# start_nginx STATIC_BODY: picks two free ports, retrying if one is taken
+# start_nginx STATIC_BODY
 start_nginx() {
-    local _
-    for _ in 1 2 3; do
-        static_port=$(free_port) || die "no free loopback port"
-        module_port=$(free_port) || die "no free loopback port"
-        [ "$static_port" != "$module_port" ] || continue
-        write_conf "$1"
-        : >"$NGXDIR/error.log"
-        if "$NGINX" -p "$NGXDIR/" -c "$NGXDIR/nginx.conf" -e "$NGXDIR/error.log" \
-            2>"$NGXDIR/start.err"; then
-            return 0
-        fi
-        grep -q 'Address already in use' "$NGXDIR/start.err" || break
-    done
-    tail -n 20 "$NGXDIR/start.err" >&2
-    die "nginx did not start (error above)"
+    start_on_free_ports "$NGXDIR/error.log" write_conf "$1"
 }
 
 # fetch URL FILE: body to FILE, 0 on a 200; workers may still be connecting

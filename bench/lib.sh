@@ -52,3 +52,50 @@ free_port() {
     done
     return 1
 }
+
+# conf_head WORKERS ERROR_LOG: nginx.conf up to the http block's own
+# directives: the module, the processes, no access log, and temp paths
+# inside $NGXDIR (Debian's build points them at /var/lib/nginx)
+conf_head() {
+    cat <<CONF
+load_module $NGXDIR/module.so;
+
+daemon on;
+master_process on;
+worker_processes $1;
+pid $NGXDIR/nginx.pid;
+error_log $2;
+
+events {
+    worker_connections 1024;
+}
+
+http {
+    access_log off;
+
+    client_body_temp_path $NGXDIR/tmp/body;
+    proxy_temp_path $NGXDIR/tmp/proxy;
+    fastcgi_temp_path $NGXDIR/tmp/fastcgi;
+    uwsgi_temp_path $NGXDIR/tmp/uwsgi;
+    scgi_temp_path $NGXDIR/tmp/scgi;
+CONF
+}
+
+# start_on_free_ports LOG WRITE_CONF [ARGS]: WRITE_CONF picks free ports and
+# writes nginx.conf (non-zero: pick again); nginx starts with LOG as its
+# error log, and again on other ports if one was taken meanwhile
+start_on_free_ports() {
+    local log=$1 _
+    shift
+    for _ in 1 2 3; do
+        "$@" || continue
+        : >"$log"
+        if "$NGINX" -p "$NGXDIR/" -c "$NGXDIR/nginx.conf" -e "$log" \
+            2>"$NGXDIR/start.err"; then
+            return 0
+        fi
+        grep -q 'Address already in use' "$NGXDIR/start.err" || break
+    done
+    tail -n 20 "$NGXDIR/start.err" >&2
+    die "nginx did not start (error above)"
+}

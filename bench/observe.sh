@@ -132,29 +132,12 @@ echo
 # checked below.
 OK_BODY='{"accepted":true,"lost_after":3}'
 
+# write_conf: on two free ports, the proxy and its upstream
 write_conf() {
-    cat >"$NGXDIR/nginx.conf" <<EOF
-load_module $NGXDIR/module.so;
-
-daemon on;
-master_process on;
-worker_processes $WORKERS;
-pid $NGXDIR/nginx.pid;
-error_log logs/error.log info;
-
-events {
-    worker_connections 1024;
-}
-
-http {
-    access_log off;
-
-    # Debian's build points these at /var/lib/nginx
-    client_body_temp_path $NGXDIR/tmp/body;
-    proxy_temp_path $NGXDIR/tmp/proxy;
-    fastcgi_temp_path $NGXDIR/tmp/fastcgi;
-    uwsgi_temp_path $NGXDIR/tmp/uwsgi;
-    scgi_temp_path $NGXDIR/tmp/scgi;
+    port=$(free_port) || die "no free loopback port"
+    upstream_port=$(free_port) || die "no free loopback port"
+    [ "$port" != "$upstream_port" ] || return 1
+    { conf_head "$WORKERS" "logs/error.log info"; cat <<EOF
 
     # wrk's connections stay open for a whole run
     keepalive_requests 1000000;
@@ -213,25 +196,12 @@ http {
     }
 }
 EOF
+    } >"$NGXDIR/nginx.conf"
 }
 
-# start_nginx: picks two free ports, retrying if one is taken meanwhile
+# start_nginx: retried on other ports if one is taken meanwhile
 start_nginx() {
-    local _
-    for _ in 1 2 3; do
-        port=$(free_port) || die "no free loopback port"
-        upstream_port=$(free_port) || die "no free loopback port"
-        [ "$port" != "$upstream_port" ] || continue
-        write_conf
-        : >"$NGXDIR/logs/error.log"
-        if "$NGINX" -p "$NGXDIR/" -c "$NGXDIR/nginx.conf" -e "$NGXDIR/logs/error.log" \
-            2>"$NGXDIR/start.err"; then
-            return 0
-        fi
-        grep -q 'Address already in use' "$NGXDIR/start.err" || break
-    done
-    tail -n 20 "$NGXDIR/start.err" >&2
-    die "nginx did not start (error above)"
+    start_on_free_ports "$NGXDIR/logs/error.log" write_conf
 }
 
 # request NAME FILE CURL_ARGS...: body to FILE, 0 on a 200; workers may still

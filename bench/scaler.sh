@@ -182,36 +182,14 @@ expected_changes() {
 
 # ---- nginx ------------------------------------------------------------------
 
-# start_nginx SCALER COLLECTOR: one nginx in $NGXDIR with a fresh error log
-start_nginx() {
-    local scaler=$1 collector=$2 collect_interval _
+# write_conf SCALER COLLECTOR: nginx.conf on a free port
+write_conf() {
+    local scaler=$1 collector=$2 collect_interval
     # with the collector off, its interval only sets how old metrics may be
     # (twice the interval); an hour keeps the bench's rows fresh
     if [ "$collector" = on ]; then collect_interval=${INTERVAL}s; else collect_interval=1h; fi
-    for _ in 1 2 3; do
-        port=$(free_port) || die "no free loopback port"
-        cat >"$NGXDIR/nginx.conf" <<EOF
-load_module $NGXDIR/module.so;
-
-daemon on;
-master_process on;
-worker_processes $WORKERS;
-pid $NGXDIR/nginx.pid;
-error_log logs/error.log info;
-
-events {
-    worker_connections 1024;
-}
-
-http {
-    access_log off;
-
-    # Debian's build points these at /var/lib/nginx
-    client_body_temp_path $NGXDIR/tmp/body;
-    proxy_temp_path $NGXDIR/tmp/proxy;
-    fastcgi_temp_path $NGXDIR/tmp/fastcgi;
-    uwsgi_temp_path $NGXDIR/tmp/uwsgi;
-    scgi_temp_path $NGXDIR/tmp/scgi;
+    port=$(free_port) || die "no free loopback port"
+    { conf_head "$WORKERS" "logs/error.log info"; cat <<EOF
 
     autoscale_postgres "$conninfo";
     autoscale_scaler $scaler;
@@ -242,17 +220,14 @@ http {
     }
 }
 EOF
-        : >"$NGXDIR/logs/error.log"
-        if "$NGINX" -p "$NGXDIR/" -c "$NGXDIR/nginx.conf" -e "$NGXDIR/logs/error.log" \
-            2>"$NGXDIR/start.err"; then
-            curl -fsS --max-time 5 -o /dev/null "http://127.0.0.1:$port/static" \
-                || die "nginx does not serve /static"
-            return 0
-        fi
-        grep -q 'Address already in use' "$NGXDIR/start.err" || break
-    done
-    tail -n 20 "$NGXDIR/start.err" >&2
-    die "nginx did not start (error above)"
+    } >"$NGXDIR/nginx.conf"
+}
+
+# start_nginx SCALER COLLECTOR: one nginx in $NGXDIR with a fresh error log
+start_nginx() {
+    start_on_free_ports "$NGXDIR/logs/error.log" write_conf "$1" "$2"
+    curl -fsS --max-time 5 -o /dev/null "http://127.0.0.1:$port/static" \
+        || die "nginx does not serve /static"
 }
 
 log_count() {
