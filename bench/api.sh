@@ -50,32 +50,7 @@ WRK_PID=
 
 # ---- build, PostgreSQL ------------------------------------------------------
 
-make -s || die "make failed"
-[ -f "$MODULE" ] || die "$MODULE not built"
-
-TMP=$(mktemp -d /tmp/bench-api.XXXXXX)
-chmod 0755 "$TMP"        # as root, the postgres user must reach $TMP/pg
-PGDIR=$TMP/pg
-NGXDIR=$TMP/nginx
-mkdir -p "$NGXDIR/tmp"
-# nginx loads a private copy: "make" elsewhere rewrites build/*.so in place,
-# which crashes workers that have the old file mapped
-cp -p "$MODULE" "$NGXDIR/module.so"
-
-conninfo=
-for _ in 1 2 3 4 5; do
-    pgport=$(free_port) || die "no free loopback port"
-    if conninfo=$(util/pgctl start "$PGDIR" "$pgport" 2>>"$TMP/pgctl.log" | tail -n1) \
-        && [ -n "$conninfo" ]; then
-        break
-    fi
-    conninfo=
-    sleep 1
-done
-if [ -z "$conninfo" ]; then
-    cat "$TMP/pgctl.log" >&2
-    die "PostgreSQL did not start"
-fi
+bench_setup api
 util/pgctl psql "$PGDIR" -f sql/demo.sql >/dev/null 2>>"$TMP/pgctl.log" \
     || { cat "$TMP/pgctl.log" >&2; die "loading sql/demo.sql failed"; }
 

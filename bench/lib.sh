@@ -99,3 +99,35 @@ start_on_free_ports() {
     tail -n 20 "$NGXDIR/start.err" >&2
     die "nginx did not start (error above)"
 }
+
+# bench_setup NAME: builds the module, makes $TMP (/tmp/bench-NAME.*) with
+# nginx's directory and a private copy of the module in it ("make"
+# elsewhere rewrites build/*.so in place, which crashes workers that have
+# the old file mapped), and starts PostgreSQL in $PGDIR; sets TMP, PGDIR,
+# NGXDIR and conninfo
+bench_setup() {
+    local _
+
+    make -s || die "make failed"
+    [ -f "$MODULE" ] || die "$MODULE not built"
+
+    TMP=$(mktemp -d "/tmp/bench-$1.XXXXXX")
+    chmod 0755 "$TMP"        # as root, the postgres user must reach $TMP/pg
+    PGDIR=$TMP/pg
+    NGXDIR=$TMP/nginx
+    mkdir -p "$NGXDIR/logs" "$NGXDIR/tmp"
+    cp -p "$MODULE" "$NGXDIR/module.so"
+
+    conninfo=
+    for _ in 1 2 3 4 5; do
+        pgport=$(free_port) || die "no free loopback port"
+        if conninfo=$(util/pgctl start "$PGDIR" "$pgport" 2>>"$TMP/pgctl.log" | tail -n1) \
+            && [ -n "$conninfo" ]; then
+            return 0
+        fi
+        conninfo=
+        sleep 1
+    done
+    cat "$TMP/pgctl.log" >&2
+    die "PostgreSQL did not start"
+}

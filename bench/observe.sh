@@ -81,28 +81,7 @@ pg() { util/pgctl psql "$PGDIR" "$@"; }
 
 # ---- build, PostgreSQL ------------------------------------------------------
 
-make -s || die "make failed"
-[ -f "$MODULE" ] || die "$MODULE not built"
-
-TMP=$(mktemp -d /tmp/bench-observe.XXXXXX)
-chmod 0755 "$TMP"        # as root, the postgres user must reach $TMP/pg
-PGDIR=$TMP/pg
-NGXDIR=$TMP/nginx
-mkdir -p "$NGXDIR/logs" "$NGXDIR/tmp"
-# a private copy: a "make" elsewhere rewrites build/*.so under running workers
-cp -p "$MODULE" "$NGXDIR/module.so"
-
-conninfo=
-for _ in 1 2 3 4 5; do
-    pgport=$(free_port) || die "no free loopback port"
-    if conninfo=$(util/pgctl start "$PGDIR" "$pgport" 2>>"$TMP/pgctl.log" | tail -n1) \
-        && [ -n "$conninfo" ]; then
-        break
-    fi
-    conninfo=
-    sleep 1
-done
-[ -n "$conninfo" ] || { cat "$TMP/pgctl.log" >&2; die "PostgreSQL did not start"; }
+bench_setup observe
 
 # the one cluster, active, room to scale both ways
 pg -v id="$CLUSTER" >/dev/null <<'EOF' || die "creating cluster $CLUSTER failed"

@@ -86,29 +86,8 @@ pg() { util/pgctl psql "$PGDIR" "$@"; }
 
 # ---- build, PostgreSQL ------------------------------------------------------
 
-make -s || die "make failed"
-[ -f "$MODULE" ] || die "$MODULE not built"
-
-TMP=$(mktemp -d /tmp/bench-scaler.XXXXXX)
-chmod 0755 "$TMP"        # as root, the postgres user must reach $TMP/pg
-PGDIR=$TMP/pg
+bench_setup scaler
 PGLOG=$PGDIR/postgres.log
-NGXDIR=$TMP/nginx
-mkdir -p "$NGXDIR/logs" "$NGXDIR/tmp"
-# a private copy: a "make" elsewhere rewrites build/*.so under running workers
-cp -p "$MODULE" "$NGXDIR/module.so"
-
-conninfo=
-for _ in 1 2 3 4 5; do
-    pgport=$(free_port) || die "no free loopback port"
-    if conninfo=$(util/pgctl start "$PGDIR" "$pgport" 2>>"$TMP/pgctl.log" | tail -n1) \
-        && [ -n "$conninfo" ]; then
-        break
-    fi
-    conninfo=
-    sleep 1
-done
-[ -n "$conninfo" ] || { cat "$TMP/pgctl.log" >&2; die "PostgreSQL did not start"; }
 
 # every message's server time in the log; parameters left out, since the
 # held decisions travel as one multi-megabyte JSON parameter
