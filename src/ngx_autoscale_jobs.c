@@ -134,9 +134,10 @@ static ngx_autoscale_jobs_t  *ngx_autoscale_jobs;
  *
  * A row already written (a batch sent again after an answer that was
  * lost) is skipped by its cluster and timestamp.  The newest new row of
- * each cluster updates the cluster: load, health, tasks, and for
- * "reported" actuation the workers its live agents make, with status back
- * to active at the target, or after the cooldown with a "timeout" event.
+ * each cluster updates the cluster, unless it is idle and nothing would
+ * change: load, health, tasks, and for "reported" actuation the workers
+ * its live agents make, with status back to active at the target, or
+ * after the cooldown with a "timeout" event.
  * What the database then says of every cluster goes back to the zone.
  */
 static const char  ngx_autoscale_sql_collect[] =
@@ -179,6 +180,9 @@ static const char  ngx_autoscale_sql_collect[] =
     "l.failed, l.finished, l.e5, l.done_all, l.fail_all, "
     "CASE WHEN c.actuation = 'reported' AND l.id IS NOT NULL "
     "THEN least(l.live, 1000) ELSE c.current_workers END AS cur, "
+    "(CASE WHEN l.live + l.failed > 0 THEN l.live::float8 "
+    "/ (l.live + l.failed) ELSE 1 END) * (1 - CASE WHEN l.finished > 0 "
+    "THEN least(1, l.e5::float8 / l.finished) ELSE 0 END) AS health, "
     "(c.actuation = 'reported' AND c.status IN ('scaling_up', "
     "'scaling_down') AND c.last_scaled_at < now() - make_interval(secs => "
     "CASE WHEN c.status = 'scaling_up' THEN c.scale_up_cooldown "
@@ -189,10 +193,8 @@ static const char  ngx_autoscale_sql_collect[] =
     "upd AS (UPDATE clusters c SET "
     "load_percentage = CASE WHEN s.measured THEN s.util "
     "ELSE c.load_percentage END, "
-    "health_score = CASE WHEN s.measured THEN (CASE WHEN s.live + s.failed "
-    "> 0 THEN s.live::float8 / (s.live + s.failed) ELSE 1 END) "
-    "* (1 - CASE WHEN s.finished > 0 THEN least(1, s.e5::float8 "
-    "/ s.finished) ELSE 0 END) ELSE c.health_score END, "
+    "health_score = CASE WHEN s.measured THEN s.health "
+    "ELSE c.health_score END, "
     "current_workers = s.cur, "
     "status = CASE WHEN c.actuation = 'reported' AND c.status IN "
     "('scaling_up', 'scaling_down') AND (s.cur = c.target_workers "
@@ -201,8 +203,12 @@ static const char  ngx_autoscale_sql_collect[] =
     "tasks_failed = c.tasks_failed + coalesce(s.fail_all, 0), "
     "last_active = CASE WHEN s.finished > 0 OR s.live > 0 THEN now() "
     "ELSE c.last_active END "
-    "FROM s WHERE c.id = s.id AND (s.measured OR s.late "
-    "OR s.cur = c.target_workers) "
+    "FROM s WHERE c.id = s.id AND (s.late OR (c.actuation = 'reported' "
+    "AND c.status IN ('scaling_up', 'scaling_down') "
+    "AND s.cur = c.target_workers) OR (s.measured AND (s.finished > 0 "
+    "OR s.live > 0 OR s.done_all + s.fail_all > 0 "
+    "OR s.cur <> c.current_workers OR s.util <> c.load_percentage "
+    "OR s.health <> c.health_score))) "
     "RETURNING c.id, c.current_workers, c.target_workers, "
     "c.load_percentage, c.health_score, "
     "s.late AND s.cur <> c.target_workers AS timed_out), "

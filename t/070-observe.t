@@ -219,6 +219,15 @@ ok(wait_until(15, sub {
               . "AND action = 'scale_up'") >= 2 }),
    'obs-a scales up on real traffic');
 
+# the cluster's load is its latest row's utilization (one snapshot: the
+# collection commits both at once)
+my ($load, $util) = split /\|/, pg_sql(
+    "SELECT c.load_percentage, m.cpu_usage FROM clusters c, LATERAL (SELECT "
+    . "cpu_usage FROM cluster_metrics WHERE cluster_id = c.id "
+    . "ORDER BY \"timestamp\" DESC LIMIT 1) m WHERE c.id = 'obs-a'");
+ok($load > 0 && $load == $util,
+   "obs-a under load: load_percentage $load = the latest row's cpu_usage");
+
 my $sent_a = load_wait('a', @pids);
 my $sent_e = load_wait('e', @epids);
 my $t1 = time;
