@@ -7,7 +7,6 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use HTTP::Tiny;
-use IPC::Open2;
 use JSON::PP;
 use Sys::Hostname ();
 use Autoscale::Test;
@@ -91,34 +90,6 @@ sub nodes_ok {
     my @bad = grep { !(/^\Q$host\E:(\d+)$/ && $workers{$1}) } @nodes;
     ok(@nodes && !@bad, "$what: every event names host:pid of a worker")
         or diag explain { nodes => \@nodes, workers => [keys %workers] };
-}
-
-# a psql session that LISTENs from now until listen_stop
-sub listen_start {
-    my $pid = open2(my $out, my $in, repo_root() . '/util/pgctl', 'psql',
-                    $ENV{TEST_NGINX_PG_DIR}, '-At');
-    $in->autoflush(1);
-    print $in "LISTEN autoscale;\nSELECT 'listening';\n";
-    while (my $line = <$out>) {
-        return { pid => $pid, in => $in, out => $out }
-            if $line eq "listening\n";
-    }
-    die "the LISTEN session did not start";
-}
-
-# the notifications it received, as data, in order
-sub listen_stop {
-    my ($l) = @_;
-    my ($in, $out) = @$l{qw(in out)};
-    print $in "SELECT 'done';\n";
-    close $in;
-    my @notes;
-    while (my $line = <$out>) {
-        push @notes, $json->decode($1)
-            if $line =~ /^Asynchronous notification "autoscale" with payload "(.*)" received from server process with PID \d+\.$/;
-    }
-    waitpid($l->{pid}, 0);
-    return @notes;
 }
 
 my $neighbour = db('life-neighbour', '*');

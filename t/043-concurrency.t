@@ -7,7 +7,6 @@ use lib 't/lib';
 use Test::More;
 use IO::Select;
 use IO::Socket::INET;
-use IPC::Open2;
 use JSON::PP;
 use Time::HiRes qw(time);
 use Autoscale::Test;
@@ -114,32 +113,6 @@ sub answers_match_events {
     is(scalar(keys %ids), scalar(@$events), "$what: one answer per event");
     ok(!@bad, "$what: each answer's event is the db's event")
         or diag explain [map { $_->[1] } @bad];
-}
-
-sub listen_start {
-    my $pid = open2(my $out, my $in, repo_root() . '/util/pgctl', 'psql',
-                    $ENV{TEST_NGINX_PG_DIR}, '-At');
-    $in->autoflush(1);
-    print $in "LISTEN autoscale;\nSELECT 'listening';\n";
-    while (my $line = <$out>) {
-        return { pid => $pid, in => $in, out => $out }
-            if $line eq "listening\n";
-    }
-    die "the LISTEN session did not start";
-}
-
-sub listen_stop {
-    my ($l) = @_;
-    my ($in, $out) = @$l{qw(in out)};
-    print $in "SELECT 'done';\n";
-    close $in;
-    my @notes;
-    while (my $line = <$out>) {
-        push @notes, $json->decode($1)
-            if $line =~ /^Asynchronous notification "autoscale" with payload "(.*)" received from server process with PID \d+\.$/;
-    }
-    waitpid($l->{pid}, 0);
-    return @notes;
 }
 
 sub scales {

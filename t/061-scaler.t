@@ -5,10 +5,7 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::More;
-use File::Temp qw(tempfile);
-use IO::Handle;
 use JSON::PP qw(decode_json);
-use POSIX ();
 use Sys::Hostname qw(hostname);
 use Time::HiRes qw(sleep time);
 use Autoscale::Test;
@@ -62,8 +59,7 @@ sub constraints { join ',', @{ $_[0]{constraints} // [] } }
 
 pg_load('t/data/scaler-policy.sql');
 
-my ($lfh, $listen_file) = tempfile(UNLINK => 1);
-my $listener = listener_start($listen_file, 'scaler-listener');
+my $listener = listen_start();
 my $pump = pump_start();
 
 nginx_start('scaler', conf(''));
@@ -234,11 +230,7 @@ is(pg_sql("SELECT count(*) FROM scaling_events WHERE dry_run OR node <> '$node'"
    0, 'every event by the leader, none a dry run');
 
 # NOTIFY: one per event, with the change
-sleep 1.2;
-stop_child($listener);
-my @notes = map { decode_json($_) }
-    do { open my $fh, '<', $listen_file or die $!; local $/; <$fh> }
-    =~ /^Asynchronous notification "autoscale" with payload "(.*)" received/mg;
+my @notes = listen_stop($listener);
 my @ids = split /\n/, pg_sql("SELECT id FROM scaling_events ORDER BY id");
 is(join(',', sort { $a <=> $b } map { $_->{event_id} // 0 } @notes),
    join(',', @ids), 'NOTIFY: one per event');

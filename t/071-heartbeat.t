@@ -7,7 +7,6 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::More;
-use File::Temp qw(tempfile);
 use HTTP::Tiny;
 use JSON::PP qw(decode_json encode_json);
 use POSIX ();
@@ -109,8 +108,7 @@ sub counts {
 }
 
 
-my ($lfh, $listen_file) = tempfile(UNLINK => 1);
-my $listener = listener_start($listen_file, 'heartbeat-listener');
+my $listener = listen_start();
 
 # hb-late's 8 s cooldown runs from here
 pg_load('t/data/heartbeat.sql');
@@ -499,11 +497,7 @@ is_deeply(eval { decode_json($body)->{agents} }, [], 'rejected: GET agents: none
 is(pg_sql("SELECT string_agg(cluster_id || ' ' || action, ', ' ORDER BY id) "
           . "FROM scaling_events"), 'hb-late timeout, hb-del destroy',
    'the events: the timeout, never repeated, and the DELETE');
-sleep 1.2;
-stop_child($listener);
-my @notes = map { decode_json($_) }
-    do { open my $fh, '<', $listen_file or die $!; local $/; <$fh> }
-    =~ /^Asynchronous notification "autoscale" with payload "(.*)" received/mg;
+my @notes = listen_stop($listener);
 my @timeouts = grep { ($_->{event} // '') eq 'timeout' } @notes;
 is(scalar @timeouts, 1, 'NOTIFY: one timeout');
 my $n = $timeouts[0] // {};

@@ -16,6 +16,7 @@ use JSON::PP qw(decode_json);
 use Test::More ();
 use IO::Socket::INET;
 use IO::Handle;
+use IPC::Open2 qw(open2);
 use POSIX ();
 use Time::HiRes qw(sleep time);
 
@@ -24,7 +25,7 @@ our @EXPORT = qw(pg_sql pg_load pg_stop pg_start pg_conninfo
                  nginx_conf nginx_start nginx_stop nginx_reload nginx_test
                  nginx_error_log http_request free_port repo_root
                  wait_until pump_start child_started stop_child
-                 children_stop no_duplicates listener_start);
+                 children_stop no_duplicates listen_start listen_stop);
 
 my $root = abs_path(dirname(__FILE__) . '/../../..');
 
@@ -209,27 +210,33 @@ sub children_stop {
     @children = ();
 }
 
-# psql LISTENs under the application name $name, and prints what it got
-# into $file after each of its 1 s sleeps
-sub listener_start {
-    my ($file, $name) = @_;
-    my $pgctl = "$root/util/pgctl";
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        open STDOUT, '>', $file or POSIX::_exit(1);
-        open STDERR, '>&', \*STDOUT or POSIX::_exit(1);
-        $ENV{PGAPPNAME} = $name;
-        no warnings 'exec';
-        exec { $pgctl } $pgctl, 'psql', pg_dir(), '-At',
-             '-c', 'LISTEN autoscale', map { ('-c', 'SELECT pg_sleep(1)') } 1 .. 90;
-        POSIX::_exit(127);
+# a psql session that LISTENs from now until listen_stop
+sub listen_start {
+    my $pid = open2(my $out, my $in, "$root/util/pgctl", 'psql', pg_dir(),
+                    '-At');
+    $in->autoflush(1);
+    print $in "LISTEN autoscale;\nSELECT 'listening';\n";
+    while (my $line = <$out>) {
+        return { pid => $pid, in => $in, out => $out }
+            if $line eq "listening\n";
     }
-    child_started($pid);
-    wait_until(10, sub {
-        pg_sql("SELECT count(*) FROM pg_stat_activity WHERE application_name "
-               . "= '$name' AND query LIKE 'SELECT pg_sleep%'") == 1
-    }) or die "the listener did not start";
-    return $pid;
+    die "the LISTEN session did not start";
+}
+
+# the notifications it received, as data, in order
+sub listen_stop {
+    my ($l) = @_;
+    my ($in, $out) = @$l{qw(in out)};
+    # \q, not only EOF: children forked meanwhile hold psql's stdin too
+    print $in "SELECT 'done';\n\\q\n";
+    close $in;
+    my @notes;
+    while (my $line = <$out>) {
+        push @notes, decode_json($1)
+            if $line =~ /^Asynchronous notification "autoscale" with payload "(.*)" received from server process with PID \d+\.$/;
+    }
+    waitpid($l->{pid}, 0);
+    return @notes;
 }
 
 # a fresh metrics row of every cluster in scaler_test_load every 0.5 s
