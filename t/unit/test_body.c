@@ -11,6 +11,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,69 +89,6 @@ static const ngx_autoscale_field_t  f_obj = { "v", OBJ, 0, 0, ANY, NULL,
                      "1 to 64 characters"
 #define OBJ_TEXT     "field 'v' must be a JSON object"
 #define NULL_TEXT    "field 'v' must not be null"
-
-
-/* a copy with no terminating NUL, so ASan sees any overread */
-static char *
-exact(const char *s, size_t len)
-{
-    char  *p;
-
-    p = malloc(len ? len : 1);
-    assert_non_null(p);
-    memcpy(p, s, len);
-
-    return p;
-}
-
-
-static char *
-repeat(const char *unit, size_t times)
-{
-    char    *p;
-    size_t   i, n;
-
-    n = strlen(unit);
-    p = malloc(n * times + 1);
-    assert_non_null(p);
-
-    for (i = 0; i < times; i++) {
-        memcpy(p + i * n, unit, n);
-    }
-
-    p[n * times] = '\0';
-
-    return p;
-}
-
-
-static void
-err_init(ngx_autoscale_err_t *err)
-{
-    memset(err, 0, sizeof(*err));
-    err->status = -7;
-    err->code = "untouched";
-}
-
-
-static void
-assert_err(const ngx_autoscale_err_t *err, int status, const char *code,
-    const char *text)
-{
-    assert_int_equal(err->status, status);
-    assert_non_null(err->code);
-    assert_string_equal(err->code, code);
-    assert_string_equal(err->text, text);
-}
-
-
-static void
-assert_err_untouched(const ngx_autoscale_err_t *err)
-{
-    assert_int_equal(err->status, -7);
-    assert_string_equal(err->code, "untouched");
-    assert_string_equal(err->text, "");
-}
 
 
 /* parses buf[0..len) from an exact copy */
@@ -1608,38 +1547,6 @@ test_fields_free_after_error(void **state)
 
 
 /* out of memory while printing TAGS and OBJECT values */
-
-static size_t  alloc_left;
-static size_t  alloc_failed;
-
-
-static void *
-failing_malloc(size_t size)
-{
-    if (alloc_left == 0) {
-        alloc_failed++;
-        return NULL;
-    }
-
-    alloc_left--;
-
-    return malloc(size);
-}
-
-
-static void
-set_alloc_limit(size_t n)
-{
-    cJSON_Hooks  hooks;
-
-    alloc_left = n;
-    alloc_failed = 0;
-    hooks.malloc_fn = failing_malloc;
-    hooks.free_fn = free;
-    cJSON_InitHooks(&hooks);
-}
-
-
 static void
 test_fields_oom(void **state)
 {

@@ -10,6 +10,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -432,46 +434,6 @@ test_error(void **state)
     /* no text or no code: nothing, and nothing leaked */
     assert_null(ngx_autoscale_json_error(500, "X", NULL));
     assert_null(ngx_autoscale_json_error(500, NULL, "t"));
-}
-
-
-/* out of memory: an allocator failing from the n-th call on */
-
-static size_t  alloc_left;
-static size_t  alloc_failed;
-
-
-static void *
-failing_malloc(size_t size)
-{
-    if (alloc_left == 0) {
-        alloc_failed++;
-        return NULL;
-    }
-
-    alloc_left--;
-
-    return malloc(size);
-}
-
-
-static void
-set_alloc_limit(size_t n)
-{
-    cJSON_Hooks  hooks;
-
-    alloc_left = n;
-    alloc_failed = 0;
-    hooks.malloc_fn = failing_malloc;
-    hooks.free_fn = free;
-    cJSON_InitHooks(&hooks);
-}
-
-
-static void
-reset_alloc(void)
-{
-    cJSON_InitHooks(NULL);
 }
 
 

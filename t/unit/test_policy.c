@@ -11,6 +11,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1431,44 +1433,6 @@ test_json_constraints(void **state)
         cJSON_GetObjectItemCaseSensitive(doc, "proposal")->valueint, 9);
 
     cJSON_Delete(doc);
-}
-
-
-static size_t  alloc_left;
-static size_t  alloc_failed;
-
-
-static void *
-failing_malloc(size_t size)
-{
-    if (alloc_left == 0) {
-        alloc_failed++;
-        return NULL;
-    }
-
-    alloc_left--;
-
-    return malloc(size);
-}
-
-
-static void
-set_alloc_limit(size_t n)
-{
-    cJSON_Hooks  hooks;
-
-    alloc_left = n;
-    alloc_failed = 0;
-    hooks.malloc_fn = failing_malloc;
-    hooks.free_fn = free;
-    cJSON_InitHooks(&hooks);
-}
-
-
-static void
-reset_alloc(void)
-{
-    cJSON_InitHooks(NULL);
 }
 
 

@@ -10,6 +10,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,69 +64,6 @@ static const ngx_autoscale_arg_spec_t  wide_spec[] = {
 };
 
 #define NWIDE  (sizeof(wide_spec) / sizeof(wide_spec[0]))
-
-
-/* a copy with no terminating NUL, so ASan sees any overread */
-static char *
-exact(const char *s, size_t len)
-{
-    char  *p;
-
-    p = malloc(len ? len : 1);
-    assert_non_null(p);
-    memcpy(p, s, len);
-
-    return p;
-}
-
-
-static char *
-repeat(const char *unit, size_t times)
-{
-    char    *p;
-    size_t   i, n;
-
-    n = strlen(unit);
-    p = malloc(n * times + 1);
-    assert_non_null(p);
-
-    for (i = 0; i < times; i++) {
-        memcpy(p + i * n, unit, n);
-    }
-
-    p[n * times] = '\0';
-
-    return p;
-}
-
-
-static void
-err_init(ngx_autoscale_err_t *err)
-{
-    memset(err, 0, sizeof(*err));
-    err->status = -7;
-    err->code = "untouched";
-}
-
-
-static void
-assert_err(const ngx_autoscale_err_t *err, int status, const char *code,
-    const char *text)
-{
-    assert_int_equal(err->status, status);
-    assert_non_null(err->code);
-    assert_string_equal(err->code, code);
-    assert_string_equal(err->text, text);
-}
-
-
-static void
-assert_err_untouched(const ngx_autoscale_err_t *err)
-{
-    assert_int_equal(err->status, -7);
-    assert_string_equal(err->code, "untouched");
-    assert_string_equal(err->text, "");
-}
 
 
 /* what one call to ngx_autoscale_route() gave */

@@ -1,0 +1,123 @@
+
+/*
+ * What the unit tests share: copies of inputs that ASan watches, the
+ * checks of a client error, and an allocator for cJSON that fails on
+ * demand.  Included after <cmocka.h>.
+ */
+
+
+#ifndef _UNIT_H_INCLUDED_
+#define _UNIT_H_INCLUDED_
+
+
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+
+#include "ngx_autoscale_route.h"
+
+
+/* a copy with no terminating NUL, so ASan sees any overread */
+static inline char *
+exact(const char *s, size_t len)
+{
+    char  *p;
+
+    p = malloc(len ? len : 1);
+    assert_non_null(p);
+    memcpy(p, s, len);
+
+    return p;
+}
+
+
+static inline char *
+repeat(const char *unit, size_t times)
+{
+    char    *p;
+    size_t   i, n;
+
+    n = strlen(unit);
+    p = malloc(n * times + 1);
+    assert_non_null(p);
+
+    for (i = 0; i < times; i++) {
+        memcpy(p + i * n, unit, n);
+    }
+
+    p[n * times] = '\0';
+
+    return p;
+}
+
+
+static inline void
+err_init(ngx_autoscale_err_t *err)
+{
+    memset(err, 0, sizeof(*err));
+    err->status = -7;
+    err->code = "untouched";
+}
+
+
+static inline void
+assert_err(const ngx_autoscale_err_t *err, int status, const char *code,
+    const char *text)
+{
+    assert_int_equal(err->status, status);
+    assert_non_null(err->code);
+    assert_string_equal(err->code, code);
+    assert_string_equal(err->text, text);
+}
+
+
+static inline void
+assert_err_untouched(const ngx_autoscale_err_t *err)
+{
+    assert_int_equal(err->status, -7);
+    assert_string_equal(err->code, "untouched");
+    assert_string_equal(err->text, "");
+}
+
+
+/* out of memory: cJSON's allocations fail from the n-th on */
+
+static size_t  alloc_left;
+static size_t  alloc_failed;
+
+
+static inline void *
+failing_malloc(size_t size)
+{
+    if (alloc_left == 0) {
+        alloc_failed++;
+        return NULL;
+    }
+
+    alloc_left--;
+
+    return malloc(size);
+}
+
+
+static inline void
+set_alloc_limit(size_t n)
+{
+    cJSON_Hooks  hooks;
+
+    alloc_left = n;
+    alloc_failed = 0;
+    hooks.malloc_fn = failing_malloc;
+    hooks.free_fn = free;
+    cJSON_InitHooks(&hooks);
+}
+
+
+static inline void
+reset_alloc(void)
+{
+    cJSON_InitHooks(NULL);
+}
+
+
+#endif /* _UNIT_H_INCLUDED_ */
