@@ -286,7 +286,9 @@ ngx_autoscale_prom_snapshot(ngx_shm_zone_t *shm_zone,
         cluster = ngx_queue_data(q, ngx_autoscale_cluster_t, queue);
 
         /* a destroyed cluster nobody measures any longer is not shown */
-        if (!cluster->exists && !cluster->observed && cluster->nagents == 0) {
+        if (!cluster->exists && !cluster->observed
+            && ngx_autoscale_cluster_agents(cluster) == 0)
+        {
             continue;
         }
 

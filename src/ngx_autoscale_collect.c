@@ -103,7 +103,7 @@ ngx_autoscale_collect_window(ngx_shm_zone_t *shm_zone, ngx_msec_t interval,
         ngx_autoscale_collect_cluster(cluster, &recs[n], now);
 
         /* a cluster nobody measures has no row: metrics are not invented */
-        if (recs[n].observed || cluster->nagents) {
+        if (recs[n].observed || ngx_autoscale_cluster_agents(cluster)) {
             cluster->slot = n++;
         }
     }
@@ -263,7 +263,6 @@ ngx_autoscale_collect_agents(ngx_shm_zone_t *shm_zone,
                        && !agent->dirty && !sh->agents_resend)
             {
                 cluster->agents[agent->status]--;
-                cluster->nagents--;
                 sh->nagents--;
 
                 ngx_rbtree_delete(&sh->agents, &agent->node);

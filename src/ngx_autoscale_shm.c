@@ -321,7 +321,6 @@ ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
         ngx_rbtree_insert(&sh->agents, &agent->node);
         ngx_queue_insert_tail(&sh->agent_list, &agent->queue);
         sh->nagents++;
-        cluster->nagents++;
         cluster->agents[agent->status]++;
     }
 

@@ -66,7 +66,6 @@ typedef struct {
     /* under the zone's mutex */
     ngx_autoscale_mark_t       mark;          /* the window's start */
     ngx_uint_t                 agents[NGX_AUTOSCALE_AGENT_NSTATUS];
-    ngx_uint_t                 nagents;
     ngx_uint_t                 slot;          /* the collector's, briefly */
 
     /* as the last collection found it in the database */
@@ -240,6 +239,20 @@ ngx_autoscale_ledger_t *ngx_autoscale_shm_slot_claim(ngx_shm_zone_t *shm_zone,
 void ngx_autoscale_shm_slot_release(ngx_shm_zone_t *shm_zone);
 /* settles the slots of workers that are gone; how many requests */
 ngx_uint_t ngx_autoscale_shm_slots_sweep(ngx_shm_zone_t *shm_zone);
+
+/* the agents the zone holds for the cluster, whatever their status */
+static ngx_inline ngx_uint_t
+ngx_autoscale_cluster_agents(ngx_autoscale_cluster_t *cluster)
+{
+    ngx_uint_t  i, n;
+
+    for (n = 0, i = 0; i < NGX_AUTOSCALE_AGENT_NSTATUS; i++) {
+        n += cluster->agents[i];
+    }
+
+    return n;
+}
+
 
 #define ngx_autoscale_shm_count(shm_zone, counter)                          \
     (void) ngx_atomic_fetch_add(                                              \
