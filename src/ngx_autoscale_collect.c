@@ -279,8 +279,10 @@ ngx_autoscale_collect_agents(ngx_shm_zone_t *shm_zone,
         rec = &recs[cluster->slot];
 
         rec->agents[agent->status]++;
-        rec->done += agent->window_completed;
-        rec->fail += agent->window_failed;
+        /* many agents' sums stop at a bigint too */
+        rec->done = ngx_autoscale_tasks_add(rec->done,
+                                            agent->window_completed);
+        rec->fail = ngx_autoscale_tasks_add(rec->fail, agent->window_failed);
         agent->window_completed = 0;
         agent->window_failed = 0;
 

@@ -324,20 +324,13 @@ ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
         cluster->agents[agent->status]++;
     }
 
-    /* a restarted agent counts from zero again */
-    if (report->tasks_completed >= 0 && agent->report.tasks_completed >= 0) {
-        agent->window_completed +=
-            report->tasks_completed >= agent->report.tasks_completed
-            ? report->tasks_completed - agent->report.tasks_completed
-            : report->tasks_completed;
-    }
-
-    if (report->tasks_failed >= 0 && agent->report.tasks_failed >= 0) {
-        agent->window_failed +=
-            report->tasks_failed >= agent->report.tasks_failed
-            ? report->tasks_failed - agent->report.tasks_failed
-            : report->tasks_failed;
-    }
+    /* bounded per report, and never past a bigint: see window.h */
+    agent->window_completed = ngx_autoscale_tasks_add(agent->window_completed,
+        ngx_autoscale_tasks_step(agent->report.tasks_completed,
+                                 report->tasks_completed));
+    agent->window_failed = ngx_autoscale_tasks_add(agent->window_failed,
+        ngx_autoscale_tasks_step(agent->report.tasks_failed,
+                                 report->tasks_failed));
 
     cluster->agents[agent->status]--;
     cluster->agents[report->status]++;
