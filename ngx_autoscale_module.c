@@ -635,7 +635,6 @@ ngx_http_autoscale_init_process(ngx_cycle_t *cycle)
 {
     ngx_str_t                       *id;
     ngx_uint_t                       i;
-    ngx_autoscale_cluster_t         *cluster;
     ngx_http_autoscale_main_conf_t  *amcf;
 
     /* the cache manager and loader serve nothing and decide nothing */
@@ -663,11 +662,8 @@ ngx_http_autoscale_init_process(ngx_cycle_t *cycle)
     id = amcf->observe_ids.elts;
 
     for (i = 0; i < amcf->observe_ids.nelts; i++) {
-        cluster = ngx_autoscale_shm_cluster(amcf->shm_zone, id[i].data,
-                                            id[i].len, 1);
-        if (cluster) {
-            cluster->observed = 1;
-        }
+        (void) ngx_autoscale_shm_fixed(amcf->shm_zone, id[i].data,
+                                       id[i].len);
     }
 
     return ngx_autoscale_jobs_init(cycle, amcf);

@@ -49,6 +49,7 @@ typedef struct {
     ngx_http_complex_value_t  *observe;
     ngx_str_t                  observe_id;  /* a fixed one; else a variable */
     void                      *observe_cluster;   /* its node, once found */
+    ngx_msec_t                 observe_retry;     /* no room: not before */
 } ngx_http_autoscale_loc_conf_t;
 
 
