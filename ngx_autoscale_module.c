@@ -662,8 +662,8 @@ ngx_http_autoscale_init_process(ngx_cycle_t *cycle)
     id = amcf->observe_ids.elts;
 
     for (i = 0; i < amcf->observe_ids.nelts; i++) {
-        (void) ngx_autoscale_shm_fixed(amcf->shm_zone, id[i].data,
-                                       id[i].len);
+        (void) ngx_autoscale_shm_find(amcf->shm_zone, id[i].data,
+                                      id[i].len, NGX_AUTOSCALE_FIXED, NULL);
     }
 
     return ngx_autoscale_jobs_init(cycle, amcf);

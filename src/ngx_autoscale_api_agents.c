@@ -163,9 +163,10 @@ ngx_autoscale_heartbeat_cluster(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
     }
 
     /* exists until the next collection says otherwise */
-    cluster = ngx_autoscale_shm_known(amcf->shm_zone,
-                                      (u_char *) ctx->route.id,
-                                      ctx->route.id_len, 1);
+    cluster = ngx_autoscale_shm_find(amcf->shm_zone,
+                                     (u_char *) ctx->route.id,
+                                     ctx->route.id_len, NGX_AUTOSCALE_EXISTS,
+                                     NULL);
 
     return ngx_autoscale_heartbeat_store(ctx, cluster);
 }

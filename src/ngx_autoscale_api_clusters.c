@@ -772,8 +772,9 @@ ngx_autoscale_api_zone_knows(ngx_http_request_t *r, const char *id,
     amcf = ngx_http_get_module_main_conf(r, ngx_http_autoscale_module);
 
     /* under the mutex: also clears workers' "no such cluster" answers */
-    (void) ngx_autoscale_shm_known(amcf->shm_zone, (u_char *) id, len,
-                                   exists);
+    (void) ngx_autoscale_shm_find(amcf->shm_zone, (u_char *) id, len,
+                                  exists ? NGX_AUTOSCALE_EXISTS
+                                         : NGX_AUTOSCALE_GONE, NULL);
 }
 
 

@@ -646,8 +646,8 @@ ngx_autoscale_collect_refresh(ngx_shm_zone_t *shm_zone, const char *p,
 
         ngx_shmtx_lock(&shpool->mutex);
 
-        cluster = ngx_autoscale_shm_known_locked(shm_zone, (u_char *) id,
-                                                 len, 1);
+        cluster = ngx_autoscale_shm_find_locked(shm_zone, (u_char *) id,
+                                                len, NGX_AUTOSCALE_EXISTS);
         if (cluster) {
             cluster->current_workers = strtol(p, &end, 10);
             cluster->target_workers = strtol(end, &end, 10);

@@ -187,9 +187,10 @@ ngx_autoscale_observe_cluster(ngx_http_request_t *r,
                 return NULL;
             }
 
-            cluster = ngx_autoscale_shm_fixed(amcf->shm_zone,
-                                              alcf->observe_id.data,
-                                              alcf->observe_id.len);
+            cluster = ngx_autoscale_shm_find(amcf->shm_zone,
+                                             alcf->observe_id.data,
+                                             alcf->observe_id.len,
+                                             NGX_AUTOSCALE_FIXED, NULL);
             if (cluster == NULL) {
                 alcf->observe_retry = ngx_current_msec
                                       + NGX_AUTOSCALE_OBSERVE_RETRY;
@@ -214,29 +215,27 @@ ngx_autoscale_observe_cluster(ngx_http_request_t *r,
     c = &ngx_autoscale_observe_cache[ngx_crc32_short(id.data, id.len)
                                      % NGX_AUTOSCALE_OBSERVE_CACHE];
 
-    if (c->cluster
-        && c->len == id.len
-        && ngx_memcmp(c->id, id.data, id.len) == 0
-        && c->cluster->gen == c->gen)
+    if (c->cluster == NULL
+        || c->len != id.len
+        || ngx_memcmp(c->id, id.data, id.len) != 0
+        || c->cluster->gen != c->gen)
     {
-        cluster = c->cluster;
-        goto found;
+        /* only clusters the zone knows: a client cannot make it grow */
+        cluster = ngx_autoscale_shm_find(amcf->shm_zone, id.data, id.len,
+                                         NGX_AUTOSCALE_FIND, &gen);
+
+        if (cluster == NULL) {
+            ngx_autoscale_shm_count(amcf->shm_zone, observe_unknown);
+            return NULL;
+        }
+
+        c->cluster = cluster;
+        c->gen = gen;
+        c->len = (u_char) id.len;
+        ngx_memcpy(c->id, id.data, id.len);
     }
 
-    /* only clusters the zone knows: a client cannot make it grow */
-    cluster = ngx_autoscale_shm_lookup(amcf->shm_zone, id.data, id.len, &gen);
-
-    if (cluster == NULL) {
-        ngx_autoscale_shm_count(amcf->shm_zone, observe_unknown);
-        return NULL;
-    }
-
-    c->cluster = cluster;
-    c->gen = gen;
-    c->len = (u_char) id.len;
-    ngx_memcpy(c->id, id.data, id.len);
-
-found:
+    cluster = c->cluster;
 
     if (!cluster->observed) {
         cluster->observed = 1;

@@ -192,16 +192,10 @@ ngx_autoscale_cluster_t *
 ngx_autoscale_shm_cluster(ngx_shm_zone_t *shm_zone, const u_char *id,
     size_t len, ngx_uint_t create)
 {
-    ngx_slab_pool_t          *shpool;
-    ngx_autoscale_cluster_t  *cluster;
-
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    ngx_shmtx_lock(&shpool->mutex);
-    cluster = ngx_autoscale_shm_cluster_locked(shm_zone, id, len, create);
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    return cluster;
+    return ngx_autoscale_shm_find(shm_zone, id, len,
+                                  create ? NGX_AUTOSCALE_MAKE
+                                         : NGX_AUTOSCALE_FIND,
+                                  NULL);
 }
 
 
@@ -285,8 +279,8 @@ ngx_autoscale_shm_cluster_locked(ngx_shm_zone_t *shm_zone, const u_char *id,
 
 
 ngx_autoscale_cluster_t *
-ngx_autoscale_shm_lookup(ngx_shm_zone_t *shm_zone, const u_char *id,
-    size_t len, ngx_atomic_uint_t *gen)
+ngx_autoscale_shm_find(ngx_shm_zone_t *shm_zone, const u_char *id,
+    size_t len, ngx_autoscale_find_e how, ngx_atomic_uint_t *gen)
 {
     ngx_slab_pool_t          *shpool;
     ngx_autoscale_cluster_t  *cluster;
@@ -295,8 +289,10 @@ ngx_autoscale_shm_lookup(ngx_shm_zone_t *shm_zone, const u_char *id,
 
     ngx_shmtx_lock(&shpool->mutex);
 
-    cluster = ngx_autoscale_shm_cluster_locked(shm_zone, id, len, 0);
-    if (cluster) {
+    cluster = ngx_autoscale_shm_find_locked(shm_zone, id, len, how);
+
+    if (cluster && gen) {
+        /* read under the mutex: the node is linked, its gen not 0 */
         *gen = cluster->gen;
     }
 
@@ -307,70 +303,45 @@ ngx_autoscale_shm_lookup(ngx_shm_zone_t *shm_zone, const u_char *id,
 
 
 ngx_autoscale_cluster_t *
-ngx_autoscale_shm_fixed(ngx_shm_zone_t *shm_zone, const u_char *id,
-    size_t len)
-{
-    ngx_slab_pool_t          *shpool;
-    ngx_autoscale_cluster_t  *cluster;
-
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    ngx_shmtx_lock(&shpool->mutex);
-
-    cluster = ngx_autoscale_shm_cluster_locked(shm_zone, id, len, 1);
-    if (cluster) {
-        cluster->fixed = 1;
-        cluster->observed = 1;
-    }
-
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    return cluster;
-}
-
-
-ngx_autoscale_cluster_t *
-ngx_autoscale_shm_known(ngx_shm_zone_t *shm_zone, const u_char *id,
-    size_t len, ngx_uint_t exists)
-{
-    ngx_slab_pool_t          *shpool;
-    ngx_autoscale_cluster_t  *cluster;
-
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    ngx_shmtx_lock(&shpool->mutex);
-    cluster = ngx_autoscale_shm_known_locked(shm_zone, id, len, exists);
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    return cluster;
-}
-
-
-ngx_autoscale_cluster_t *
-ngx_autoscale_shm_known_locked(ngx_shm_zone_t *shm_zone, const u_char *id,
-    size_t len, ngx_uint_t exists)
+ngx_autoscale_shm_find_locked(ngx_shm_zone_t *shm_zone, const u_char *id,
+    size_t len, ngx_autoscale_find_e how)
 {
     ngx_autoscale_shm_t      *sh;
     ngx_autoscale_cluster_t  *cluster;
 
     sh = shm_zone->data;
 
-    cluster = ngx_autoscale_shm_cluster_locked(shm_zone, id, len, exists);
-
+    cluster = ngx_autoscale_shm_cluster_locked(shm_zone, id, len,
+                                               how != NGX_AUTOSCALE_FIND
+                                               && how != NGX_AUTOSCALE_GONE);
     if (cluster == NULL) {
         return NULL;
     }
 
-    if (exists) {
+    switch (how) {
+
+    case NGX_AUTOSCALE_FIXED:
+        cluster->fixed = 1;
+        cluster->observed = 1;
+        break;
+
+    case NGX_AUTOSCALE_EXISTS:
         if (!cluster->exists) {
             /* workers' "no such cluster" answers are stale now */
             sh->births++;
         }
 
+        cluster->exists = 1;
         cluster->absent = 0;
-    }
+        break;
 
-    cluster->exists = (u_char) exists;
+    case NGX_AUTOSCALE_GONE:
+        cluster->exists = 0;
+        break;
+
+    default:
+        break;
+    }
 
     return cluster;
 }

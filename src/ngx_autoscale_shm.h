@@ -228,6 +228,18 @@ typedef enum {
 } ngx_autoscale_lease_e;
 
 
+/* what ngx_autoscale_shm_find() does besides finding the node */
+typedef enum {
+    NGX_AUTOSCALE_FIND = 0,           /* nothing: NULL when missing */
+    NGX_AUTOSCALE_MAKE,               /* makes it when missing */
+    NGX_AUTOSCALE_FIXED,              /* the same; a fixed id of nginx.conf,
+                                         never reclaimed */
+    NGX_AUTOSCALE_EXISTS,             /* the same; the database, or the
+                                         API, says it exists */
+    NGX_AUTOSCALE_GONE                /* they say it is gone (no node made) */
+} ngx_autoscale_find_e;
+
+
 extern const char *const  ngx_autoscale_agent_statuses[];
 
 
@@ -242,30 +254,24 @@ void ngx_autoscale_shm_release(ngx_shm_zone_t *shm_zone);
  * full, which is counted and logged once).  A pointer to a node stays a
  * pointer to some cluster's node, but it is only this cluster's while the
  * node's gen is what it was; a holder that keeps it across events checks
- * that (see ngx_autoscale_shm_lookup) or, like a request in flight, is
+ * that (see ngx_autoscale_shm_find) or, like a request in flight, is
  * waited for (see ngx_autoscale_shm_reclaim).
  */
 ngx_autoscale_cluster_t *ngx_autoscale_shm_cluster(ngx_shm_zone_t *shm_zone,
     const u_char *id, size_t len, ngx_uint_t create);
-
-/* the node and its gen, without making one */
-ngx_autoscale_cluster_t *ngx_autoscale_shm_lookup(ngx_shm_zone_t *shm_zone,
-    const u_char *id, size_t len, ngx_atomic_uint_t *gen);
-
-/* a fixed id of nginx.conf: its node, made if missing, is never reclaimed */
-ngx_autoscale_cluster_t *ngx_autoscale_shm_fixed(ngx_shm_zone_t *shm_zone,
-    const u_char *id, size_t len);
-
-/*
- * What the database, or the API, says: the cluster exists (its node is
- * made if missing) or is gone.  The node, or NULL.
- */
-ngx_autoscale_cluster_t *ngx_autoscale_shm_known(ngx_shm_zone_t *shm_zone,
-    const u_char *id, size_t len, ngx_uint_t exists);
-/* the same, with the zone's mutex held */
-ngx_autoscale_cluster_t *ngx_autoscale_shm_known_locked(
+/* the same, with the zone's mutex held by the caller */
+ngx_autoscale_cluster_t *ngx_autoscale_shm_cluster_locked(
     ngx_shm_zone_t *shm_zone, const u_char *id, size_t len,
-    ngx_uint_t exists);
+    ngx_uint_t create);
+
+/* the node, and with gen not NULL its gen, for a lock-free check later */
+ngx_autoscale_cluster_t *ngx_autoscale_shm_find(ngx_shm_zone_t *shm_zone,
+    const u_char *id, size_t len, ngx_autoscale_find_e how,
+    ngx_atomic_uint_t *gen);
+/* the same, with the zone's mutex held */
+ngx_autoscale_cluster_t *ngx_autoscale_shm_find_locked(
+    ngx_shm_zone_t *shm_zone, const u_char *id, size_t len,
+    ngx_autoscale_find_e how);
 
 /*
  * After a refresh, with the mutex held: the nodes of clusters gone long
@@ -274,11 +280,6 @@ ngx_autoscale_cluster_t *ngx_autoscale_shm_known_locked(
  */
 void ngx_autoscale_shm_reclaim(ngx_shm_zone_t *shm_zone,
     ngx_uint_t *unlinked, ngx_uint_t *reusable);
-
-/* the same, with the zone's mutex held by the caller */
-ngx_autoscale_cluster_t *ngx_autoscale_shm_cluster_locked(
-    ngx_shm_zone_t *shm_zone, const u_char *id, size_t len,
-    ngx_uint_t create);
 
 /*
  * Stores an agent's report: NGX_OK, NGX_DECLINED when the zone does not

@@ -45,19 +45,7 @@ sub rows_since {
                   . "> to_timestamp($since)");
 }
 
-pg_sql(<<'SQL');
-BEGIN;
-TRUNCATE scaling_events, cluster_metrics, cluster_agents, clusters,
-         cluster_blueprints;
-INSERT INTO cluster_blueprints (id, name, version, min_workers, max_workers,
-                                default_workers)
-VALUES ('limits-bp', 'Limits blueprint', '1.0.0', 1, 10, 1);
-INSERT INTO clusters (id, name, status, min_workers, max_workers,
-                      current_workers, target_workers)
-VALUES ('lim-jumpy', 'Lim jumpy', 'active', 1, 10, 1, 1),
-       ('lim-calm', 'Lim calm', 'active', 1, 10, 1, 1);
-COMMIT;
-SQL
+pg_load('t/data/heartbeat-limits.sql');
 
 nginx_start('heartbeat-limits', nginx_conf(workers => 2, http => <<"HTTP"));
     autoscale_postgres "$pg";
