@@ -15,12 +15,19 @@
 #include "ngx_autoscale_shm.h"
 
 
+/* a request's report, and the zone's births when its query was sent */
+typedef struct {
+    ngx_autoscale_report_t     report;
+    ngx_atomic_uint_t          births;
+} ngx_autoscale_heartbeat_t;
+
+
 static ngx_int_t ngx_autoscale_heartbeat_store(ngx_autoscale_api_ctx_t *ctx,
     ngx_autoscale_cluster_t *cluster);
 static ngx_int_t ngx_autoscale_heartbeat_cluster(ngx_autoscale_api_ctx_t *ctx,
     PGresult *res);
 static ngx_uint_t ngx_autoscale_heartbeat_missing(ngx_shm_zone_t *shm_zone,
-    ngx_str_t *id, ngx_uint_t remember);
+    ngx_str_t *id, ngx_autoscale_heartbeat_t *remember);
 
 
 /*
@@ -81,6 +88,7 @@ ngx_autoscale_api_heartbeat(ngx_autoscale_api_ctx_t *ctx)
     ngx_autoscale_value_t            values[NGX_AUTOSCALE_HEARTBEAT_NFIELDS];
     ngx_autoscale_report_t          *report;
     ngx_autoscale_cluster_t         *cluster;
+    ngx_autoscale_heartbeat_t       *hb;
     ngx_http_autoscale_main_conf_t  *amcf;
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_autoscale_module);
@@ -94,8 +102,8 @@ ngx_autoscale_api_heartbeat(ngx_autoscale_api_ctx_t *ctx)
         return ngx_autoscale_api_error(r, &err);
     }
 
-    report = ngx_palloc(r->pool, sizeof(ngx_autoscale_report_t));
-    if (report == NULL) {
+    hb = ngx_palloc(r->pool, sizeof(ngx_autoscale_heartbeat_t));
+    if (hb == NULL) {
         ngx_autoscale_body_free(values, NGX_AUTOSCALE_HEARTBEAT_NFIELDS);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -109,6 +117,7 @@ ngx_autoscale_api_heartbeat(ngx_autoscale_api_ctx_t *ctx)
     }
 
     /* the same order as ngx_autoscale_agent_status_e */
+    report = &hb->report;
     report->status = (ngx_autoscale_agent_status_e) i;
     report->cpu_usage = values[1].present ? values[1].number : NAN;
     report->memory_usage = values[2].present ? values[2].number : NAN;
@@ -120,7 +129,7 @@ ngx_autoscale_api_heartbeat(ngx_autoscale_api_ctx_t *ctx)
 
     ngx_autoscale_body_free(values, NGX_AUTOSCALE_HEARTBEAT_NFIELDS);
 
-    ctx->data = report;
+    ctx->data = hb;
 
     cluster = ngx_autoscale_shm_cluster(amcf->shm_zone,
                                         (u_char *) ctx->route.id,
@@ -134,9 +143,12 @@ ngx_autoscale_api_heartbeat(ngx_autoscale_api_ctx_t *ctx)
     id.data = (u_char *) ctx->route.id;
     id.len = ctx->route.id_len;
 
-    if (ngx_autoscale_heartbeat_missing(amcf->shm_zone, &id, 0)) {
+    if (ngx_autoscale_heartbeat_missing(amcf->shm_zone, &id, NULL)) {
         return ngx_autoscale_api_not_found(ctx);
     }
+
+    /* a cluster born while the query runs makes its answer stale */
+    hb->births = ((ngx_autoscale_shm_t *) amcf->shm_zone->data)->births;
 
     return ngx_autoscale_api_query(ctx, ngx_autoscale_sql_cluster_exists, 1,
                                    &id, ngx_autoscale_heartbeat_cluster);
@@ -157,7 +169,8 @@ ngx_autoscale_heartbeat_cluster(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
         id.data = (u_char *) ctx->route.id;
         id.len = ctx->route.id_len;
 
-        (void) ngx_autoscale_heartbeat_missing(amcf->shm_zone, &id, 1);
+        (void) ngx_autoscale_heartbeat_missing(amcf->shm_zone, &id,
+                                               ctx->data);
 
         return ngx_autoscale_api_not_found(ctx);
     }
@@ -175,7 +188,7 @@ ngx_autoscale_heartbeat_cluster(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
 /* whether the id is known to be missing; or, with remember, note that */
 static ngx_uint_t
 ngx_autoscale_heartbeat_missing(ngx_shm_zone_t *shm_zone, ngx_str_t *id,
-    ngx_uint_t remember)
+    ngx_autoscale_heartbeat_t *remember)
 {
     ngx_autoscale_shm_t      *sh = shm_zone->data;
     ngx_autoscale_missing_t  *m;
@@ -185,7 +198,7 @@ ngx_autoscale_heartbeat_missing(ngx_shm_zone_t *shm_zone, ngx_str_t *id,
 
     if (remember) {
         m->expires = ngx_current_msec + NGX_AUTOSCALE_MISSING_TTL;
-        m->births = sh->births;
+        m->births = remember->births;
         m->len = (u_char) id->len;
         ngx_memcpy(m->id, id->data, id->len);
         return 1;
@@ -206,14 +219,15 @@ ngx_autoscale_heartbeat_store(ngx_autoscale_api_ctx_t *ctx,
     ngx_int_t                        rc;
     ngx_http_request_t              *r = ctx->request;
     ngx_autoscale_err_t              err;
-    ngx_autoscale_report_t          *report = ctx->data;
+    ngx_autoscale_heartbeat_t       *hb = ctx->data;
     ngx_http_autoscale_main_conf_t  *amcf;
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_autoscale_module);
 
     rc = cluster ? ngx_autoscale_shm_heartbeat(amcf->shm_zone, cluster,
                                                (u_char *) ctx->route.agent,
-                                               ctx->route.agent_len, report)
+                                               ctx->route.agent_len,
+                                               &hb->report)
                  : NGX_BUSY;
 
     if (rc == NGX_DECLINED) {
