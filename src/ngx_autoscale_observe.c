@@ -25,13 +25,14 @@ typedef struct {
  * This worker's cache of $variable ids: the node each was found at, and
  * the node's gen then.  A hit whose gen still holds needs no lock; a node
  * reclaimed since has another gen (see ngx_autoscale_shm.h), so the entry
- * is looked up again.  One entry per slot: a collision only costs a lookup.
+ * is looked up again.  An id the zone did not know stays unknown until the
+ * zone's births change.  One entry per slot: a collision costs a lookup.
  */
 #define NGX_AUTOSCALE_OBSERVE_CACHE  1024
 
 typedef struct {
-    ngx_autoscale_cluster_t   *cluster;
-    ngx_atomic_uint_t          gen;
+    ngx_autoscale_cluster_t   *cluster;     /* NULL: not in the zone */
+    ngx_atomic_uint_t          gen;         /* or the zone's births */
     u_char                     len;
     u_char                     id[NGX_AUTOSCALE_ID_MAX];
 } ngx_autoscale_observe_cached_t;
@@ -172,7 +173,8 @@ ngx_autoscale_observe_cluster(ngx_http_request_t *r,
     ngx_http_autoscale_main_conf_t *amcf, ngx_http_autoscale_loc_conf_t *alcf)
 {
     ngx_str_t                        id;
-    ngx_atomic_uint_t                gen;
+    ngx_atomic_uint_t                gen, births;
+    ngx_autoscale_shm_t             *sh;
     ngx_autoscale_cluster_t         *cluster;
     ngx_autoscale_observe_cached_t  *c;
 
@@ -215,27 +217,30 @@ ngx_autoscale_observe_cluster(ngx_http_request_t *r,
     c = &ngx_autoscale_observe_cache[ngx_crc32_short(id.data, id.len)
                                      % NGX_AUTOSCALE_OBSERVE_CACHE];
 
-    if (c->cluster == NULL
-        || c->len != id.len
+    sh = amcf->shm_zone->data;
+    births = sh->births;
+
+    if (c->len != id.len
         || ngx_memcmp(c->id, id.data, id.len) != 0
-        || c->cluster->gen != c->gen)
+        || (c->cluster ? c->cluster->gen : births) != c->gen)
     {
         /* only clusters the zone knows: a client cannot make it grow */
         cluster = ngx_autoscale_shm_find(amcf->shm_zone, id.data, id.len,
                                          NGX_AUTOSCALE_FIND, &gen);
 
-        if (cluster == NULL) {
-            ngx_autoscale_shm_count(amcf->shm_zone, observe_unknown);
-            return NULL;
-        }
-
+        /* births read before the lookup: one during it is seen next time */
         c->cluster = cluster;
-        c->gen = gen;
+        c->gen = cluster ? gen : births;
         c->len = (u_char) id.len;
         ngx_memcpy(c->id, id.data, id.len);
     }
 
     cluster = c->cluster;
+
+    if (cluster == NULL) {
+        ngx_autoscale_shm_count(amcf->shm_zone, observe_unknown);
+        return NULL;
+    }
 
     if (!cluster->observed) {
         cluster->observed = 1;

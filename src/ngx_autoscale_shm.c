@@ -260,6 +260,7 @@ ngx_autoscale_shm_cluster_locked(ngx_shm_zone_t *shm_zone, const u_char *id,
     }
 
     cluster->gen = ++sh->cluster_gen;
+    sh->births++;
     cluster->node.key = hash;
     cluster->len = (u_char) len;
     ngx_memcpy(cluster->id, id, len);

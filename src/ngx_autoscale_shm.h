@@ -188,7 +188,10 @@ typedef struct {
     ngx_queue_t                cluster_free;  /* ready for another cluster */
     ngx_atomic_t               cluster_gen;   /* the last life given */
     ngx_uint_t                 refreshes;
-    /* clusters that began to exist: invalidates "not found" answers */
+    /*
+     * nodes made, and clusters that began to exist: each makes workers'
+     * "not found" answers stale
+     */
     ngx_atomic_t               births;
 
     ngx_rbtree_t               agents;

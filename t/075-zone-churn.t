@@ -146,6 +146,20 @@ is("@get", '', 'churn-again again: 20 requests');
 is(started(metrics(), 'churn-again'), 20,
    'churn-again again: all 20 counted for its new node');
 
+# an id each worker found unknown is counted once a node is made for it
+my ($unknown) = metrics() =~ /^autoscale_observe_unknown_total (\d+)$/m;
+@get = grep { $_ != 200 } map { get('/v/?c=churn-late') } 1 .. 10;
+is("@get", '', 'churn-late: 10 requests before it exists');
+my ($unknown2) = metrics() =~ /^autoscale_observe_unknown_total (\d+)$/m;
+is($unknown2 - $unknown, 10, 'churn-late: each counted as unknown');
+pg_sql("INSERT INTO clusters (id, name, status, min_workers, max_workers, "
+       . "current_workers, target_workers) "
+       . "VALUES ('churn-late', 'churn-late', 'active', 1, 10, 1, 1)");
+is(heartbeat('churn-late', 'a-1'), 200, 'churn-late: heartbeat 200');
+@get = grep { $_ != 200 } map { get('/v/?c=churn-late') } 1 .. 10;
+is("@get", '', 'churn-late: 10 requests once it exists');
+is(started(metrics(), 'churn-late'), 10, 'churn-late: all 10 counted');
+
 my $log = nginx_error_log('zone-churn');
 unlike($log, qr/\[(?:alert|crit|emerg)\]/, 'no alert, crit or emerg')
     or diag(join "\n", $log =~ /(.*\[(?:alert|crit|emerg)\].*)/g);
