@@ -24,7 +24,7 @@ UNIT_TESTS  := $(BUILD)/unit/test_route $(BUILD)/unit/test_json \
 # what a unit needs besides its own source
 UNIT_DEPS_body := src/ngx_autoscale_route.c
 
-.PHONY: all deps test unit suites test-memcheck demo demo-stop bench clean
+.PHONY: all deps test unit unit-atomic suites test-memcheck demo demo-stop bench clean
 
 all: $(MODULE)
 
@@ -55,8 +55,18 @@ $(BUILD)/unit/test_%: t/unit/test_%.c t/unit/unit.h src/ngx_autoscale_%.c src/ng
 	$(CC) $(UNIT_CFLAGS) -o $@ $< src/ngx_autoscale_$*.c $(UNIT_DEPS_$*) \
 	    -lcmocka -lcjson -lm
 
-unit: $(UNIT_TESTS)
+unit: $(UNIT_TESTS) unit-atomic
 	@set -e; for t in $(UNIT_TESTS); do $$t; done
+
+# a 64-bit ngx_atomic_t builds, a 32-bit one must stop the build
+unit-atomic: t/unit/atomic_width.c src/ngx_autoscale_atomic.h
+	@mkdir -p $(BUILD)/unit
+	$(CC) $(UNIT_CFLAGS) -std=c11 -DNGX_ATOMIC_STAND_IN=int64_t -o /dev/null $<
+	@if $(CC) $(UNIT_CFLAGS) -std=c11 -DNGX_ATOMIC_STAND_IN=int32_t -o /dev/null $< \
+	        2>$(BUILD)/unit/atomic32.log; then \
+	    echo "a 32-bit ngx_atomic_t was not refused"; exit 1; fi
+	grep -q "needs 64-bit atomics" $(BUILD)/unit/atomic32.log
+	@echo "unit-atomic: a 32-bit ngx_atomic_t is refused at compile time"
 
 suites: $(MODULE)
 	util/run-suites

@@ -15,10 +15,14 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "ngx_autoscale_atomic.h"
 #include "ngx_autoscale_pg.h"
 
 
 #define NGX_AUTOSCALE_VERSION  "0.1.0"
+
+
+ngx_autoscale_require_atomic64(ngx_atomic_t);
 
 
 typedef struct {
