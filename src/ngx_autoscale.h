@@ -37,6 +37,8 @@ typedef struct {
     ngx_uint_t                 db_pool;
     ngx_msec_t                 db_timeout;
     time_t                     metrics_retention;
+    time_t                     events_retention;
+    time_t                     agents_retention;   /* stopped or lost */
 
     ngx_uint_t                 api_locations;
     ngx_uint_t                 observe_locations;

@@ -34,6 +34,19 @@
 
 #define NGX_AUTOSCALE_LOCK_KEY       "1313294401"    /* "NGXA" */
 
+/*
+ * A collection that fails on what it carries is tried once more as a
+ * whole, then halved until the rows or agents that fail are found and
+ * dropped, so that one bad item never stops every cluster's rows.  After
+ * such a split the next failure is split at once, until one collection
+ * goes through whole.
+ */
+#define NGX_AUTOSCALE_COLLECT_TRIES  2
+#define NGX_AUTOSCALE_SPLIT_DEPTH    64
+
+/* where sums that could pass a bigint stop */
+#define NGX_AUTOSCALE_INT64_MAX      "9223372036854775807"
+
 /* true in the session that holds the lock, whichever statement asks */
 #define NGX_AUTOSCALE_HOLDS_LOCK                                              \
     "EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "             \
@@ -76,6 +89,11 @@ typedef struct {
 
     ngx_msec_t                       collect_started;
     ngx_autoscale_collection_t       col;        /* the one in flight */
+    ngx_uint_t                       collect_failures;  /* on data, in a
+                                                           row */
+    ngx_uint_t                       split_depth;  /* 0: sent whole */
+    ngx_uint_t                       split[NGX_AUTOSCALE_SPLIT_DEPTH][2];
+    ngx_uint_t                       split_written;
     ngx_autoscale_window_rows_t      window;     /* its rows, formatted a
                                                     slice at a time */
     PGresult                        *refresh;    /* the clusters, learnt a
@@ -87,6 +105,7 @@ typedef struct {
     unsigned                         locking:1;
     unsigned                         lock_refused:1;
     unsigned                         collecting:1;
+    unsigned                         splitting:1;
     unsigned                         formatting:1;
     unsigned                         checking:1;
 } ngx_autoscale_jobs_t;
@@ -102,6 +121,12 @@ static ngx_uint_t ngx_autoscale_ready(ngx_autoscale_jobs_t *jobs);
 static void ngx_autoscale_collect_handler(ngx_event_t *ev);
 static void ngx_autoscale_collect_format_slice(ngx_event_t *ev);
 static void ngx_autoscale_collect_send(ngx_autoscale_jobs_t *jobs);
+static void ngx_autoscale_collect_send_range(ngx_autoscale_jobs_t *jobs);
+static ngx_uint_t ngx_autoscale_collect_split(ngx_autoscale_jobs_t *jobs,
+    PGresult *res);
+static void ngx_autoscale_collect_drop(ngx_autoscale_jobs_t *jobs,
+    ngx_uint_t item, PGresult *res);
+static ngx_uint_t ngx_autoscale_data_error(PGresult *res);
 static void ngx_autoscale_collect_refresh_slice(ngx_event_t *ev);
 static ngx_int_t ngx_autoscale_collect_done(void *data, ngx_int_t status,
     PGresult *res);
@@ -130,7 +155,11 @@ static ngx_autoscale_jobs_t  *ngx_autoscale_jobs;
  * One collection in one statement.  $1 the queued metrics rows, oldest
  * first, with what the zone measured in each window (SPEC 7 derives the
  * row from it here, with the cluster's workers and capacity); $2 the
- * agents to write; $3 the retention in seconds; $4 this node.
+ * agents to write; $3 the metrics' retention in seconds; $4 this node;
+ * $5..$6 and $7..$8, when not NULL, the rows and agents (1-based) to take
+ * of $1 and $2, for a collection split to find the one that fails;
+ * $9 and $10 the retention of events and of stopped or lost agents.
+ * Sums that could pass a bigint (a hostile agent's task totals) saturate.
  *
  * A row already written (a batch sent again after an answer that was
  * lost) is skipped by its cluster and timestamp.  The newest new row of
@@ -142,7 +171,10 @@ static ngx_autoscale_jobs_t  *ngx_autoscale_jobs;
  */
 static const char  ngx_autoscale_sql_collect[] =
     "WITH lk AS (SELECT " NGX_AUTOSCALE_HOLDS_LOCK " AS held), "
-    "r AS (SELECT d.* FROM lk, jsonb_to_recordset($1::jsonb) AS d(id text, "
+    "r AS (SELECT d.* FROM lk, jsonb_to_recordset(CASE WHEN $5::int IS NULL "
+    "THEN $1::jsonb ELSE (SELECT jsonb_agg(x.e ORDER BY x.n) "
+    "FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(e, n) "
+    "WHERE x.n BETWEEN $5::int AND $6::int) END) AS d(id text, "
     "ts timestamptz, secs float8, started bigint, finished bigint, "
     "avg float8, peak int, lat bigint, e5 bigint, live int, active int, "
     "idle int, busy int, failed int, done bigint, fail bigint, cpu float8, "
@@ -155,7 +187,7 @@ static const char  ngx_autoscale_sql_collect[] =
     "q AS (SELECT v.*, CASE WHEN v.cap > 0 THEN least(100, 100 * v.avg "
     "/ v.cap) WHEN v.avg > 0 THEN 100 ELSE 0 END AS util, "
     "coalesce(v.queue, greatest(0, v.avg - v.cap)) AS qlen, "
-    "(v.finished + v.done) / v.secs AS rate FROM v), "
+    "(v.finished::float8 + v.done) / v.secs AS rate FROM v), "
     "ins AS (INSERT INTO cluster_metrics (cluster_id, \"timestamp\", "
     "cpu_usage, memory_usage, queue_length, queue_wait_time, active_agents, "
     "idle_agents, busy_agents, failed_agents, tasks_per_minute, "
@@ -199,8 +231,10 @@ static const char  ngx_autoscale_sql_collect[] =
     "status = CASE WHEN c.actuation = 'reported' AND c.status IN "
     "('scaling_up', 'scaling_down') AND (s.cur = c.target_workers "
     "OR s.late) THEN 'active' ELSE c.status END, "
-    "tasks_completed = c.tasks_completed + coalesce(s.done_all, 0), "
-    "tasks_failed = c.tasks_failed + coalesce(s.fail_all, 0), "
+    "tasks_completed = least(c.tasks_completed + coalesce(s.done_all, 0), "
+    NGX_AUTOSCALE_INT64_MAX ")::bigint, "
+    "tasks_failed = least(c.tasks_failed + coalesce(s.fail_all, 0), "
+    NGX_AUTOSCALE_INT64_MAX ")::bigint, "
     "last_active = CASE WHEN s.finished > 0 OR s.live > 0 THEN now() "
     "ELSE c.last_active END "
     "FROM s WHERE c.id = s.id AND (s.late OR (c.actuation = 'reported' "
@@ -218,15 +252,19 @@ static const char  ngx_autoscale_sql_collect[] =
     "%s within the cooldown', u.current_workers, u.target_workers), $4 "
     "FROM upd u WHERE u.timed_out RETURNING id, cluster_id, to_workers, "
     "reason), "
+    "g AS (SELECT * FROM jsonb_to_recordset(CASE WHEN $7::int IS NULL "
+    "THEN $2::jsonb ELSE (SELECT jsonb_agg(x.e ORDER BY x.n) "
+    "FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS x(e, n) "
+    "WHERE x.n BETWEEN $7::int AND $8::int) END) AS g(cluster text, "
+    "agent text, status text, done bigint, fail bigint, hb timestamptz, "
+    "cpu float8, mem float8, queue float8)), "
     "ag AS (INSERT INTO cluster_agents AS a (cluster_id, agent_id, status, "
     "health_score, cpu_usage, memory_usage, queue_length, tasks_completed, "
     "tasks_failed, last_heartbeat, last_active, stopped_at) "
     "SELECT g.cluster, g.agent, g.status, CASE WHEN g.status IN ('failed', "
     "'lost') THEN 0 ELSE 1 END, g.cpu, g.mem, g.queue, g.done, g.fail, "
     "g.hb, g.hb, CASE WHEN g.status = 'stopped' THEN g.hb END "
-    "FROM lk, jsonb_to_recordset($2::jsonb) AS g(cluster text, agent text, "
-    "status text, done bigint, fail bigint, hb timestamptz, cpu float8, "
-    "mem float8, queue float8) WHERE lk.held AND EXISTS (SELECT 1 "
+    "FROM lk, g WHERE lk.held AND EXISTS (SELECT 1 "
     "FROM clusters c WHERE c.id = g.cluster AND c.status <> 'destroyed') "
     "ON CONFLICT (cluster_id, agent_id) DO UPDATE SET "
     "status = excluded.status, health_score = excluded.health_score, "
@@ -242,9 +280,20 @@ static const char  ngx_autoscale_sql_collect[] =
     "del AS (DELETE FROM cluster_metrics WHERE id IN (SELECT m.id "
     "FROM cluster_metrics m, lk WHERE lk.held "
     "AND m.\"timestamp\" < now() - make_interval(secs => $3::float8) "
-    "LIMIT 10000) RETURNING 1) "
+    "LIMIT 10000) RETURNING 1), "
+    "dev AS (DELETE FROM scaling_events WHERE id IN (SELECT e.id "
+    "FROM scaling_events e, lk WHERE lk.held "
+    "AND e.at < now() - make_interval(secs => $9::float8) "
+    "LIMIT 10000) RETURNING 1), "
+    "dag AS (DELETE FROM cluster_agents WHERE id IN (SELECT a.id "
+    "FROM cluster_agents a, lk WHERE lk.held "
+    "AND a.status IN ('stopped', 'lost') "
+    "AND a.last_heartbeat < now() - make_interval(secs => $10::float8) "
+    "AND NOT EXISTS (SELECT 1 FROM g WHERE g.cluster = a.cluster_id "
+    "AND g.agent = a.agent_id) LIMIT 10000) RETURNING 1) "
     "SELECT (SELECT held FROM lk), (SELECT count(*) FROM ins), "
-    "(SELECT count(*) FROM ag), (SELECT count(*) FROM del), "
+    "(SELECT count(*) FROM ag), (SELECT count(*) FROM del) "
+    "+ (SELECT count(*) FROM dev) + (SELECT count(*) FROM dag), "
     "(SELECT count(pg_notify('autoscale', json_build_object('event', "
     "'timeout', 'cluster_id', e.cluster_id, 'event_id', e.id, "
     "'current_workers', e.to_workers, 'status', 'active', 'reason', "
@@ -688,8 +737,6 @@ ngx_autoscale_collect_format_slice(ngx_event_t *ev)
 static void
 ngx_autoscale_collect_send(ngx_autoscale_jobs_t *jobs)
 {
-    u_char           retention[NGX_TIME_T_LEN];
-    ngx_str_t        params[4];
     ngx_shm_zone_t  *zone = jobs->amcf->shm_zone;
 
     if (!ngx_autoscale_ready(jobs) || jobs->collecting) {
@@ -701,25 +748,71 @@ ngx_autoscale_collect_send(ngx_autoscale_jobs_t *jobs)
         return;
     }
 
+    jobs->collecting = 1;
+    jobs->collect_started = ngx_current_msec;
+    jobs->split_depth = 0;
+    jobs->split_written = 0;
+
+    ngx_autoscale_collect_send_range(jobs);
+}
+
+
+/* the whole collection, or the part on top of the split's stack */
+static void
+ngx_autoscale_collect_send_range(ngx_autoscale_jobs_t *jobs)
+{
+    u_char          *p;
+    u_char           num[7][NGX_INT_T_LEN];
+    ngx_str_t        params[10];
+    ngx_uint_t       i, lo, hi, nrows, range[4];
+    ngx_shm_zone_t  *zone = jobs->amcf->shm_zone;
+
     params[0] = jobs->col.rows;
     params[1] = jobs->col.agents;
-    params[2].data = retention;
-    params[2].len = ngx_sprintf(retention, "%T",
-                                jobs->amcf->metrics_retention)
-                    - retention;
     params[3] = jobs->node;
 
-    if (ngx_autoscale_pg_query(jobs->pool, ngx_autoscale_sql_collect, 4,
+    for (i = 4; i < 8; i++) {
+        ngx_str_null(&params[i]);
+    }
+
+    if (jobs->split_depth) {
+        /* items lo..hi-1: the rows first, then the agents; 1-based */
+        lo = jobs->split[jobs->split_depth - 1][0];
+        hi = jobs->split[jobs->split_depth - 1][1];
+        nrows = jobs->col.nrows;
+
+        range[0] = lo + 1;
+        range[1] = ngx_min(hi, nrows);
+        range[2] = (lo > nrows ? lo - nrows : 0) + 1;
+        range[3] = hi > nrows ? hi - nrows : 0;
+
+        for (i = 0; i < 4; i++) {
+            params[4 + i].data = num[i];
+            params[4 + i].len = ngx_sprintf(num[i], "%ui", range[i])
+                                - num[i];
+        }
+    }
+
+    p = num[4];
+    params[2].data = p;
+    params[2].len = ngx_sprintf(p, "%T", jobs->amcf->metrics_retention) - p;
+
+    p = num[5];
+    params[8].data = p;
+    params[8].len = ngx_sprintf(p, "%T", jobs->amcf->events_retention) - p;
+
+    p = num[6];
+    params[9].data = p;
+    params[9].len = ngx_sprintf(p, "%T", jobs->amcf->agents_retention) - p;
+
+    if (ngx_autoscale_pg_query(jobs->pool, ngx_autoscale_sql_collect, 10,
                                params, ngx_autoscale_collect_done, jobs)
         == NULL)
     {
         ngx_autoscale_collect_failed(zone);
         ngx_autoscale_collect_free(&jobs->col);
-        return;
+        jobs->collecting = 0;
     }
-
-    jobs->collecting = 1;
-    jobs->collect_started = ngx_current_msec;
 }
 
 
@@ -728,49 +821,205 @@ ngx_autoscale_collect_done(void *data, ngx_int_t status, PGresult *res)
 {
     ngx_autoscale_jobs_t  *jobs = data;
 
+    ngx_uint_t            written;
     ngx_shm_zone_t       *zone = jobs->amcf->shm_zone;
     ngx_autoscale_shm_t  *sh = zone->data;
 
-    jobs->collecting = 0;
+    if (status == NGX_AUTOSCALE_PG_SQL_ERROR && jobs->leader
+        && ngx_autoscale_data_error(res))
+    {
+        if (ngx_autoscale_collect_split(jobs, res)) {
+            ngx_autoscale_collect_send_range(jobs);
+            return NGX_OK;
+        }
+
+        if (jobs->collecting) {
+            /* every part written or dropped */
+            goto written;
+        }
+
+        return NGX_OK;
+    }
 
     if (status != NGX_AUTOSCALE_PG_OK) {
         ngx_autoscale_job_failed(jobs, "collection", status, res);
-        ngx_autoscale_collect_failed(zone);
-        ngx_autoscale_collect_free(&jobs->col);
-        return NGX_OK;
+        goto failed;
     }
 
     if (PQgetvalue(res, 0, 0)[0] != 't') {
         jobs->locked = 0;
-        ngx_autoscale_collect_failed(zone);
-        ngx_autoscale_collect_free(&jobs->col);
-        return NGX_OK;
+        goto failed;
     }
 
-    ngx_autoscale_collect_written(zone, &jobs->col);
+    written = ngx_atoi((u_char *) PQgetvalue(res, 0, 1),
+                       PQgetlength(res, 0, 1));
 
-    (void) ngx_atomic_fetch_add(&sh->rows_written,
-                                ngx_atoi((u_char *) PQgetvalue(res, 0, 1),
-                                         PQgetlength(res, 0, 1)));
+    (void) ngx_atomic_fetch_add(&sh->rows_written, written);
+
+    jobs->split_written += written;
+
+    if (jobs->split_depth) {
+        /* this part is written: on to the next */
+        if (--jobs->split_depth) {
+            ngx_autoscale_collect_send_range(jobs);
+            return NGX_OK;
+        }
+    }
 
     ngx_log_error(NGX_LOG_INFO, jobs->log, 0,
-                  "autoscale: collection: %s rows written of %ui sent, "
+                  "autoscale: collection: %ui rows written of %ui sent, "
                   "%s agents written, %s pruned, %s timeouts, %M ms",
-                  PQgetvalue(res, 0, 1), jobs->col.nrows,
+                  jobs->split_written, jobs->col.nrows,
                   PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
                   PQgetvalue(res, 0, 4),
                   ngx_current_msec - jobs->collect_started);
 
+    ngx_autoscale_collect_written(zone, &jobs->col);
     ngx_autoscale_collect_free(&jobs->col);
+    jobs->collect_failures = jobs->splitting ? NGX_AUTOSCALE_COLLECT_TRIES - 1
+                                         : 0;
+    jobs->splitting = 0;
 
     /* kept, and learnt a slice at a time; the next collection waits */
-    jobs->collecting = 1;
     jobs->refresh = res;
     jobs->refresh_at = PQgetvalue(res, 0, 5);
 
     ngx_autoscale_collect_refresh_slice(&jobs->refresh_ev);
 
     return NGX_DONE;
+
+written:
+
+    ngx_autoscale_collect_written(zone, &jobs->col);
+    ngx_autoscale_collect_free(&jobs->col);
+    jobs->collect_failures = NGX_AUTOSCALE_COLLECT_TRIES - 1;
+    jobs->splitting = 0;
+    jobs->collecting = 0;
+
+    return NGX_OK;
+
+failed:
+
+    ngx_autoscale_collect_failed(zone);
+    ngx_autoscale_collect_free(&jobs->col);
+    jobs->split_depth = 0;
+    jobs->splitting = 0;
+    jobs->collecting = 0;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The statement failed on what it carries.  1 when a part is to be sent
+ * next; 0 when the collection waits for the next interval (its first
+ * failure) or when nothing is left (collecting still set).
+ */
+static ngx_uint_t
+ngx_autoscale_collect_split(ngx_autoscale_jobs_t *jobs, PGresult *res)
+{
+    ngx_uint_t  lo, hi, mid, n;
+
+    if (jobs->split_depth == 0) {
+        if (++jobs->collect_failures < NGX_AUTOSCALE_COLLECT_TRIES) {
+            ngx_autoscale_job_failed(jobs, "collection",
+                                     NGX_AUTOSCALE_PG_SQL_ERROR, res);
+            ngx_autoscale_collect_failed(jobs->amcf->shm_zone);
+            ngx_autoscale_collect_free(&jobs->col);
+            jobs->collecting = 0;
+            return 0;
+        }
+
+        n = jobs->col.nrows + jobs->col.nagents;
+        jobs->splitting = 1;
+
+        ngx_log_error(NGX_LOG_WARN, jobs->log, 0,
+                      "autoscale: collection failed %ui times on its data, "
+                      "split to find what fails among %ui rows and "
+                      "%ui agents: %s",
+                      jobs->collect_failures, jobs->col.nrows,
+                      jobs->col.nagents, PQresultErrorMessage(res));
+
+        lo = 0;
+        hi = n;
+
+    } else {
+        jobs->split_depth--;
+        lo = jobs->split[jobs->split_depth][0];
+        hi = jobs->split[jobs->split_depth][1];
+    }
+
+    if (hi - lo <= 1) {
+        if (hi > lo) {
+            ngx_autoscale_collect_drop(jobs, lo, res);
+        }
+
+        return jobs->split_depth > 0;
+    }
+
+    /* the second half below the first: parts go oldest first */
+    mid = lo + (hi - lo) / 2;
+
+    jobs->split[jobs->split_depth][0] = mid;
+    jobs->split[jobs->split_depth][1] = hi;
+    jobs->split[jobs->split_depth + 1][0] = lo;
+    jobs->split[jobs->split_depth + 1][1] = mid;
+    jobs->split_depth += 2;
+
+    return 1;
+}
+
+
+/* item: a row, or past the rows an agent; named in the log */
+static void
+ngx_autoscale_collect_drop(ngx_autoscale_jobs_t *jobs, ngx_uint_t item,
+    PGresult *res)
+{
+    cJSON       *doc, *one, *a, *b;
+    ngx_str_t   *list;
+    ngx_uint_t   row;
+
+    row = (item < jobs->col.nrows);
+    list = row ? &jobs->col.rows : &jobs->col.agents;
+
+    doc = cJSON_ParseWithLength((char *) list->data, list->len);
+    one = cJSON_GetArrayItem(doc, row ? item : item - jobs->col.nrows);
+    a = cJSON_GetObjectItemCaseSensitive(one, row ? "id" : "cluster");
+    b = cJSON_GetObjectItemCaseSensitive(one, row ? "ts" : "agent");
+
+    if (row) {
+        ngx_autoscale_shm_count(jobs->amcf->shm_zone, rows_dropped);
+    }
+
+    ngx_log_error(NGX_LOG_ERR, jobs->log, 0,
+                  "autoscale: collection: %s of cluster \"%s\" %s \"%s\" "
+                  "dropped, the database refuses it: %s",
+                  row ? "the row" : "the agent report",
+                  cJSON_IsString(a) ? a->valuestring : "?",
+                  row ? "at" : "from",
+                  cJSON_IsString(b) ? b->valuestring : "?",
+                  PQresultErrorMessage(res));
+
+    cJSON_Delete(doc);
+}
+
+
+/*
+ * A statement refused for what it carries, not for the state of the
+ * server: a data exception, a broken constraint, a limit passed.  Others
+ * (a read-only server, a missing column) would fail for every part.
+ */
+static ngx_uint_t
+ngx_autoscale_data_error(PGresult *res)
+{
+    const char  *state;
+
+    state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+    return state
+           && (ngx_strncmp(state, "22", 2) == 0
+               || ngx_strncmp(state, "23", 2) == 0
+               || ngx_strncmp(state, "54", 2) == 0);
 }
 
 
