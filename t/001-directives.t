@@ -49,6 +49,10 @@ my @bad_times = (
     [autoscale_metrics_retention => '10s', 'from 1m to 3650d'],
     [autoscale_metrics_retention => '4000d', 'from 1m to 3650d'],
     [autoscale_metrics_retention => 'forever', 'from 1m to 3650d'],
+    [autoscale_events_retention => '30s', 'from 1m to 3650d'],
+    [autoscale_events_retention => '4000d', 'from 1m to 3650d'],
+    [autoscale_agents_retention => '0', 'from 1m to 3650d'],
+    [autoscale_agents_retention => 'week', 'from 1m to 3650d'],
 );
 
 for my $case (@bad_times) {
@@ -141,6 +145,8 @@ autoscale_postgres "$pg";
     autoscale_db_pool 64;
     autoscale_db_timeout 10ms;
     autoscale_metrics_retention 3650d;
+    autoscale_events_retention 1m;
+    autoscale_agents_retention 12h;
 HTTP
 
 accepts('autoscale_api write=on and autoscale_observe by id and variable',
