@@ -32,10 +32,10 @@ SELECT NOT EXISTS (SELECT 1 FROM schema_version WHERE version = 1) AS need_0001 
 \ir migrations/0001_initial.sql
 \endif
 
--- 0002: indexes for the retention of events and agents
+-- 0002: retention indexes for events and agents; the held decision's key
 SELECT NOT EXISTS (SELECT 1 FROM schema_version WHERE version = 2) AS need_0002 \gset
 \if :need_0002
-\ir migrations/0002_retention.sql
+\ir migrations/0002_upkeep.sql
 \endif
 
 -- a database written by newer code than these files: leave it alone, but say so

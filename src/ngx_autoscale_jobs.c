@@ -29,6 +29,17 @@
 /* rows decided per turn of the event loop, so a big fleet never holds it */
 #define NGX_AUTOSCALE_CHECK_SLICE    128
 
+/*
+ * A check's statements in flight at once: the rest wait in the check, not
+ * in the pool, so that none of them waits out its timeout behind the
+ * others, and the lease and the collection are not queued behind a
+ * fleet's changes.
+ */
+#define NGX_AUTOSCALE_CHECK_INFLIGHT 16
+
+/* held decisions written by one statement */
+#define NGX_AUTOSCALE_HOLDS_CHUNK    1000
+
 /* and rows formatted, and clusters learnt from the database, per turn */
 #define NGX_AUTOSCALE_COLLECT_SLICE  1000
 
@@ -85,6 +96,8 @@ typedef struct {
     ngx_uint_t                       decided;    /* changes sent */
     ngx_uint_t                       changed;    /* and made */
     ngx_uint_t                       held;
+    ngx_uint_t                       rewritten;  /* held, and said anew */
+    ngx_uint_t                       holds_n;    /* in the chunk */
     ngx_uint_t                       failed;
 
     ngx_msec_t                       collect_started;
@@ -141,7 +154,8 @@ static void ngx_autoscale_check_end(ngx_autoscale_jobs_t *jobs);
 static void ngx_autoscale_job_failed(ngx_autoscale_jobs_t *jobs,
     const char *job, ngx_int_t status, PGresult *res);
 static ngx_int_t ngx_autoscale_holds_add(ngx_autoscale_jobs_t *jobs,
-    const char *id, const char *decision);
+    const char *id, const char *decision, uint64_t key);
+static void ngx_autoscale_holds_flush(ngx_autoscale_jobs_t *jobs);
 static void ngx_autoscale_holds_free(ngx_autoscale_jobs_t *jobs);
 static double ngx_autoscale_number(PGresult *res, int row, int col);
 static ngx_int_t ngx_autoscale_history(const char *text,
@@ -320,7 +334,8 @@ static const char  ngx_autoscale_sql_check[] =
     "c.stabilization_window, "
     "extract(epoch FROM now() - c.last_scaled_at), "
     "m.cluster_id IS NOT NULL, extract(epoch FROM now() - m.\"timestamp\"), "
-    "m.queue_length, m.cpu_usage, c.load_percentage, h.samples "
+    "m.queue_length, m.cpu_usage, c.load_percentage, h.samples, "
+    "c.decision_key "
     "FROM clusters c "
     "LEFT JOIN LATERAL (SELECT * FROM cluster_metrics "
     "WHERE cluster_id = c.id ORDER BY \"timestamp\" DESC LIMIT 1) m ON true "
@@ -354,7 +369,8 @@ static const char  ngx_autoscale_sql_change[] =
     "OR $3::int = cur.current_workers THEN 'active' "
     "WHEN $3::int > cur.current_workers THEN 'scaling_up' "
     "ELSE 'scaling_down' END, "
-    "last_scaled_at = now(), last_decision = $5::jsonb, updated_at = now() "
+    "last_scaled_at = now(), last_decision = $5::jsonb, "
+    "decision_key = NULL, updated_at = now() "
     "FROM cur WHERE u.id = cur.id AND " NGX_AUTOSCALE_HOLDS_LOCK " "
     "AND cur.status IN ('active', 'scaling_up', 'scaling_down') "
     "AND NOT cur.paused AND cur.current_workers = $2::int "
@@ -374,17 +390,21 @@ static const char  ngx_autoscale_sql_change[] =
 
 /* the same decision under autoscale_dry_run: recorded, nothing changed */
 static const char  ngx_autoscale_sql_dry_run[] =
-    "WITH upd AS (UPDATE clusters SET last_decision = $5::jsonb "
+    "WITH upd AS (UPDATE clusters SET last_decision = $5::jsonb, "
+    "decision_key = NULL "
     "WHERE id = $1 AND " NGX_AUTOSCALE_HOLDS_LOCK " RETURNING id), "
     "ev AS (INSERT INTO scaling_events (cluster_id, action, from_workers, "
     "to_workers, reason, inputs, dry_run, node) SELECT id, $4, $2::int, "
     "$3::int, $7, $5::jsonb, true, $6 FROM upd RETURNING id) "
     "SELECT count(*) FROM ev";
 
-/* every held decision of a check at once: $1 [{"id": ..., "d": {...}}] */
+/*
+ * Held decisions that say something new, a chunk at a time:
+ * $1 [{"id": ..., "d": {...}, "k": key}]
+ */
 static const char  ngx_autoscale_sql_holds[] =
-    "UPDATE clusters c SET last_decision = d.d "
-    "FROM jsonb_to_recordset($1::jsonb) AS d(id text, d jsonb) "
+    "UPDATE clusters c SET last_decision = d.d, decision_key = d.k "
+    "FROM jsonb_to_recordset($1::jsonb) AS d(id text, d jsonb, k bigint) "
     "WHERE c.id = d.id AND " NGX_AUTOSCALE_HOLDS_LOCK;
 
 static const char  ngx_autoscale_sql_lock[] =
@@ -512,6 +532,10 @@ ngx_autoscale_jobs_exit(ngx_cycle_t *cycle)
 
     if (jobs->refresh_ev.posted) {
         ngx_delete_posted_event(&jobs->refresh_ev);
+    }
+
+    if (jobs->slice_ev.posted) {
+        ngx_delete_posted_event(&jobs->slice_ev);
     }
     ngx_autoscale_jobs = NULL;
 }
@@ -1072,6 +1096,7 @@ ngx_autoscale_check_handler(ngx_event_t *ev)
     jobs->decided = 0;
     jobs->changed = 0;
     jobs->held = 0;
+    jobs->rewritten = 0;
     jobs->failed = 0;
     jobs->pending = 0;
 }
@@ -1086,11 +1111,6 @@ ngx_autoscale_check_read(void *data, ngx_int_t status, PGresult *res)
 
     if (status != NGX_AUTOSCALE_PG_OK) {
         ngx_autoscale_job_failed(jobs, "check", status, res);
-        jobs->checking = 0;
-        return NGX_OK;
-    }
-
-    if (ngx_autoscale_holds_add(jobs, NULL, NULL) != NGX_OK) {
         jobs->checking = 0;
         return NGX_OK;
     }
@@ -1110,8 +1130,7 @@ ngx_autoscale_check_slice(ngx_event_t *ev)
 {
     ngx_autoscale_jobs_t  *jobs = ev->data;
 
-    int         end;
-    ngx_str_t   param;
+    int  end;
 
     if (!ngx_autoscale_ready(jobs)) {
         /* no longer the leader: the next one decides afresh */
@@ -1129,34 +1148,27 @@ ngx_autoscale_check_slice(ngx_event_t *ev)
     end = ngx_min(jobs->row + NGX_AUTOSCALE_CHECK_SLICE,
                   PQntuples(jobs->rows));
 
-    for ( /* void */ ; jobs->row < end; jobs->row++) {
+    for ( /* void */ ;
+         jobs->row < end && jobs->pending < NGX_AUTOSCALE_CHECK_INFLIGHT;
+         jobs->row++)
+    {
         ngx_autoscale_check_one(jobs, jobs->row);
     }
 
     if (jobs->row < PQntuples(jobs->rows)) {
-        /* the rest on the next turn of the loop, after other events */
-        ngx_post_event(ev, &ngx_posted_next_events);
+        if (jobs->pending < NGX_AUTOSCALE_CHECK_INFLIGHT) {
+            /* the rest on the next turn of the loop, after other events */
+            ngx_post_event(ev, &ngx_posted_next_events);
+        }
+
+        /* else an answer brings the check back */
         return;
     }
 
     PQclear(jobs->rows);
     jobs->rows = NULL;
 
-    if (jobs->held) {
-        jobs->holds[jobs->holds_len++] = ']';
-
-        param.data = jobs->holds;
-        param.len = jobs->holds_len;
-
-        if (ngx_autoscale_pg_query(jobs->pool, ngx_autoscale_sql_holds, 1,
-                                   &param, ngx_autoscale_check_written, jobs)
-            != NULL)
-        {
-            jobs->pending++;
-            jobs->round_trips++;
-        }
-    }
-
+    ngx_autoscale_holds_flush(jobs);
     ngx_autoscale_holds_free(jobs);
 
     if (jobs->pending == 0) {
@@ -1171,6 +1183,7 @@ ngx_autoscale_check_one(ngx_autoscale_jobs_t *jobs, int row)
     PGresult  *res = jobs->rows;
 
     u_char                         from[NGX_INT_T_LEN], to[NGX_INT_T_LEN];
+    uint64_t                       key;
     u_char                         decided[sizeof("1970-01-01T00:00:00Z")];
     char                          *text;
     cJSON                         *doc;
@@ -1233,6 +1246,21 @@ ngx_autoscale_check_one(ngx_autoscale_jobs_t *jobs, int row)
         ngx_autoscale_shm_count(jobs->amcf->shm_zone, decisions[d.action]);
     }
 
+    key = ngx_autoscale_policy_key(&in, &d, jobs->amcf->dry_run);
+
+    if (d.action == NGX_AUTOSCALE_HOLD && !PQgetisnull(res, row, 27)
+        && (uint64_t) strtoll(PQgetvalue(res, row, 27), NULL, 10) == key)
+    {
+        /* the stored explanation still tells the truth */
+        jobs->held++;
+
+        if (samples) {
+            ngx_free(samples);
+        }
+
+        return;
+    }
+
     doc = ngx_autoscale_policy_json(&in, &d);
 
     if (samples) {
@@ -1268,16 +1296,22 @@ ngx_autoscale_check_one(ngx_autoscale_jobs_t *jobs, int row)
     }
 
     if (d.action == NGX_AUTOSCALE_HOLD) {
-        if (ngx_autoscale_holds_add(jobs, PQgetvalue(res, row, 0), text)
+        if (ngx_autoscale_holds_add(jobs, PQgetvalue(res, row, 0), text, key)
             == NGX_OK)
         {
             jobs->held++;
+            jobs->rewritten++;
 
         } else {
             jobs->failed++;
         }
 
         cJSON_free(text);
+
+        if (jobs->holds_n == NGX_AUTOSCALE_HOLDS_CHUNK) {
+            ngx_autoscale_holds_flush(jobs);
+        }
+
         return;
     }
 
@@ -1329,7 +1363,16 @@ ngx_autoscale_check_written(void *data, ngx_int_t status, PGresult *res)
         jobs->changed++;
     }
 
-    if (jobs->pending == 0 && jobs->rows == NULL && jobs->holds == NULL) {
+    if (jobs->rows) {
+        /* rows wait: a place is free for the next statement */
+        if (!jobs->slice_ev.posted) {
+            ngx_post_event(&jobs->slice_ev, &ngx_posted_events);
+        }
+
+        return NGX_OK;
+    }
+
+    if (jobs->pending == 0 && jobs->holds == NULL) {
         ngx_autoscale_check_end(jobs);
     }
 
@@ -1344,11 +1387,12 @@ ngx_autoscale_check_end(ngx_autoscale_jobs_t *jobs)
 
     ngx_log_error(NGX_LOG_INFO, jobs->log, 0,
                   "autoscale: check: %ui decided to change, %ui changed%s, "
-                  "%ui held, %ui failed, %ui round trips besides changes, "
-                  "read %M ms, all %M ms",
+                  "%ui held (%ui said anew), %ui failed, %ui round trips "
+                  "besides changes, read %M ms, all %M ms",
                   jobs->decided, jobs->changed,
                   jobs->amcf->dry_run ? " (dry run)" : "",
-                  jobs->held, jobs->failed, jobs->round_trips,
+                  jobs->held, jobs->rewritten, jobs->failed,
+                  jobs->round_trips,
                   jobs->read_time, ngx_current_msec - jobs->started);
 }
 
@@ -1377,20 +1421,19 @@ ngx_autoscale_job_failed(ngx_autoscale_jobs_t *jobs, const char *job,
 
 
 /*
- * Appends {"id":..., "d":...} to the held decisions' JSON array; with a
- * NULL id, starts it.  Ids are lowercase letters, digits and '-' (a CHECK
- * of the schema), so they need no escaping.
+ * Appends {"id":..., "d":..., "k":...} to the chunk of held decisions.
+ * Ids are lowercase letters, digits and '-' (a CHECK of the schema), so
+ * they need no escaping.
  */
 static ngx_int_t
 ngx_autoscale_holds_add(ngx_autoscale_jobs_t *jobs, const char *id,
-    const char *decision)
+    const char *decision, uint64_t key)
 {
     u_char  *p;
     size_t   need, size;
 
-    need = id ? ngx_strlen(id) + ngx_strlen(decision)
-                + sizeof(",{\"id\":\"\",\"d\":}]")
-              : 1;
+    need = ngx_strlen(id) + ngx_strlen(decision) + NGX_INT64_LEN
+           + sizeof("[,{\"id\":\"\",\"d\":,\"k\":}]");
 
     if (jobs->holds_len + need > jobs->holds_size) {
         size = ngx_max(2 * jobs->holds_size, jobs->holds_len + need + 4096);
@@ -1411,17 +1454,44 @@ ngx_autoscale_holds_add(ngx_autoscale_jobs_t *jobs, const char *id,
 
     p = jobs->holds + jobs->holds_len;
 
-    if (id == NULL) {
-        *p++ = '[';
-
-    } else {
-        p = ngx_sprintf(p, "%s{\"id\":\"%s\",\"d\":%s}",
-                        jobs->held ? "," : "", id, decision);
-    }
+    p = ngx_sprintf(p, "%s{\"id\":\"%s\",\"d\":%s,\"k\":%L}",
+                    jobs->holds_n ? "," : "[", id, decision, (int64_t) key);
 
     jobs->holds_len = p - jobs->holds;
+    jobs->holds_n++;
 
     return NGX_OK;
+}
+
+
+/* the chunk's statement; the buffer is kept for the next chunk */
+static void
+ngx_autoscale_holds_flush(ngx_autoscale_jobs_t *jobs)
+{
+    ngx_str_t  param;
+
+    if (jobs->holds_n == 0) {
+        return;
+    }
+
+    jobs->holds[jobs->holds_len++] = ']';
+
+    param.data = jobs->holds;
+    param.len = jobs->holds_len;
+
+    if (ngx_autoscale_pg_query(jobs->pool, ngx_autoscale_sql_holds, 1,
+                               &param, ngx_autoscale_check_written, jobs)
+        != NULL)
+    {
+        jobs->pending++;
+        jobs->round_trips++;
+
+    } else {
+        jobs->failed += jobs->holds_n;
+    }
+
+    jobs->holds_len = 0;
+    jobs->holds_n = 0;
 }
 
 
@@ -1435,6 +1505,7 @@ ngx_autoscale_holds_free(ngx_autoscale_jobs_t *jobs)
     jobs->holds = NULL;
     jobs->holds_len = 0;
     jobs->holds_size = 0;
+    jobs->holds_n = 0;
 }
 
 
