@@ -690,13 +690,16 @@ Content-Type: application/json
 
 
 
-=== TEST 28: broken chunk framing: nginx refuses, before the API
+=== TEST 28: broken chunk framing: nginx refuses, before the API, in JSON
 --- raw_request eval
 "PUT /api/clusters/hx-1 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
 . "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
 . "zz\r\n{}\r\n0\r\n\r\n"
 --- error_code: 400
---- response_body_like: <title>400 Bad Request</title>
+--- response_headers
+Content-Type: application/json
+--- response_body_like eval
+::err(400, 'BadRequest')
 
 
 
