@@ -1016,7 +1016,8 @@ ngx_autoscale_api_header_filter(ngx_http_request_t *r)
         /* refused before the handler ran, e.g. by Content-Length */
         ctx = ngx_pcalloc(r->pool, sizeof(ngx_autoscale_api_ctx_t));
         if (ctx == NULL) {
-            return NGX_ERROR;
+            /* out of memory: nginx's page is better than none */
+            return ngx_autoscale_api_next_header(r);
         }
 
         ctx->request = r;
@@ -1034,7 +1035,7 @@ ngx_autoscale_api_header_filter(ngx_http_request_t *r)
                                                             page->code,
                                                             page->text));
     if (b == NULL) {
-        return NGX_ERROR;
+        return ngx_autoscale_api_next_header(r);
     }
 
     b->last_buf = (r == r->main) ? 1 : 0;

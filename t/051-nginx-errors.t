@@ -2,8 +2,9 @@
 # shape, with no error_page lines: a broken chunked body (400), a body over
 # client_max_body_size by Content-Length and by chunks (413), a body that
 # stops arriving (408, where nginx itself would close without a word), a
-# body nginx cannot store (500), and a query refused by a full database
-# queue.  Each is sent raw, in one packet (nginx meets the error while the
+# body nginx cannot store (500), 401 and 403 from auth_basic and deny, and
+# a query refused by a full database queue (the module's own 503, JSON
+# before this suite too: kept as a guard).  Each is sent raw, in one packet (nginx meets the error while the
 # handler runs) and, where it matters, in two (it meets it later, in its
 # own body reader).  A user's own error_page still wins, and locations
 # that are not the API keep nginx's pages.
@@ -228,7 +229,35 @@ failed (20: Not a directory)
 
 
 
-=== TEST 10: a user's own error_page still wins
+=== TEST 10: deny and auth_basic in the location: 403 and 401 JSON, headers kept
+--- config eval
+qq{
+    location /api/ {
+        autoscale_api;
+        auth_basic "autoscale";
+        auth_basic_user_file $::TMP/0;
+    }
+    location /denied/ {
+        autoscale_api;
+        deny all;
+    }
+}
+--- request eval
+["GET /api/clusters", "GET /denied/clusters"]
+--- error_code eval
+[401, 403]
+--- response_headers eval
+["Content-Type: application/json\nWWW-Authenticate: Basic realm=\"autoscale\"",
+ "Content-Type: application/json"]
+--- response_body_like eval
+[::err(401, 'Unauthorized'), ::err(403, 'Forbidden')]
+--- no_error_log
+[alert]
+[emerg]
+
+
+
+=== TEST 11: a user's own error_page still wins
 --- raw_request eval
 ::head('PUT /own/clusters/c-1', 'Content-Type: application/json',
        'Content-Length: 2048') . ('x' x 2048)
@@ -238,7 +267,7 @@ my own page
 
 
 
-=== TEST 11: outside the API, nginx's own page stays
+=== TEST 12: outside the API, nginx's own page stays
 --- raw_request eval
 ::head('PUT /static/x', 'Content-Length: 2048') . ('x' x 2048)
 --- error_code: 413
@@ -248,7 +277,7 @@ Content-Type: text/html
 
 
 
-=== TEST 12: the API's own errors are as before
+=== TEST 13: the API's own errors are as before
 --- request
 GET /api/nothing-here
 --- error_code: 404
@@ -259,7 +288,7 @@ Content-Type: application/json
 
 
 
-=== TEST 13: a query the full database queue refuses answers JSON
+=== TEST 14: a query the full database queue refuses answers JSON
 --- http_config eval
 qq{
     autoscale_postgres "host=127.0.0.1 port=$::STALL_PORT dbname=autoscale user=postgres";
