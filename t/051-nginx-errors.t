@@ -4,10 +4,11 @@
 # stops arriving (408, where nginx itself would close without a word), a
 # body nginx cannot store (500), 401 and 403 from auth_basic and deny, and
 # a query refused by a full database queue (the module's own 503, JSON
-# before this suite too: kept as a guard).  Each is sent raw, in one packet (nginx meets the error while the
-# handler runs) and, where it matters, in two (it meets it later, in its
-# own body reader).  A user's own error_page still wins, and locations
-# that are not the API keep nginx's pages.
+# before this suite too: kept as a guard).  Each is sent raw, in one
+# packet (nginx meets the error while the handler runs) and, where it
+# matters, in two (it meets it later, in its own body reader).  A user's
+# own error_page still wins, and locations that are not the API keep
+# nginx's pages.
 use Test::Nginx::Socket 'no_plan';
 use lib 't/lib';
 use Autoscale::Test;
@@ -20,15 +21,8 @@ workers(1);
 no_long_string();
 worker_connections(1024);
 
-our $TEXT = '(?:[^"\\\\]|\\\\.)*';
-
-# the whole body of an error: status, code, and text (a regex)
-sub err {
-    my ($status, $code, $text) = @_;
-    $text = $TEXT unless defined $text;
-    return '\A\{"error":\{"status":' . $status . ',"code":"' . $code
-           . '","text":"' . $text . '"\}\}\n\z';
-}
+# the whole body of an error: status, code, and text (regexes)
+sub err { error_like(@_) }
 
 sub head {
     my ($line, @h) = @_;
