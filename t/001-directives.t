@@ -228,12 +228,13 @@ for my $var (qw(PGHOST PGSERVICE)) {
 (my $nohost = $pg) =~ s/\bhost=\S+\s*//;
 
 sub api_up {
-    my ($name, $env) = @_;
+    my ($name, $env, $conninfo) = @_;
     my $port = free_port();
+    $conninfo //= $nohost;
     # one worker: the one traced is the one that answers
     nginx_start($name, nginx_conf(workers => 1, main => $env,
                                   http => <<"HTTP"));
-autoscale_postgres "$nohost";
+autoscale_postgres "$conninfo";
     autoscale_collector off;
     autoscale_scaler off;
     server { listen 127.0.0.1:$port; location /api/ { autoscale_api; } }
@@ -295,6 +296,17 @@ sub worker_pid {
     my @lookups = grep { m{/etc/hosts|/etc/resolv\.conf|nsswitch|gai\.conf|nscd|htons\(53\)} } @calls;
     is(scalar @lookups, 0, 'the worker looked no name up while connecting')
         or diag @lookups;
+}
+
+{
+    # the service file is the master's: workers read none
+    local $ENV{PGSERVICEFILE} = $svcfile;
+    delete local $ENV{PGSERVICE};
+    my $url = api_up('directives-service', '', 'service=local');
+    my ($status, undef, $body) = http_request('GET', $url);
+    is($status, 200, 'service=local: the API reaches the database')
+        or diag $body;
+    nginx_stop('directives-service');
 }
 
 unlink $svcfile;
