@@ -640,6 +640,12 @@ ngx_http_autoscale_postconfiguration(ngx_conf_t *cf)
 
     amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_autoscale_module);
 
+    if (amcf->api_locations
+        && ngx_autoscale_api_filter_init(cf) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     if (amcf->observe_locations == 0) {
         return NGX_OK;
     }
