@@ -5,7 +5,7 @@
 #
 #   bench/scaler.sh                          run from anywhere in the repo
 #   BENCH_CLUSTERS=10000 bench/scaler.sh     the fleet (10000); the zone is
-#                                            sized for it (1m per 1000)
+#                                            sized for it (3m per 1000)
 #   BENCH_SMALL_CLUSTERS=1000 ...            the fleet that must cost as
 #                                            many round trips (1000)
 #   BENCH_INTERVAL=5 ...                     check/collect interval, s (5)
@@ -57,9 +57,10 @@ PROBE_CYCLES=${BENCH_PROBE_CYCLES:-2}
 THREADS=${BENCH_THREADS:-2}
 CONNS=${BENCH_CONNS:-32}
 WORKERS=2
-# a cluster's node and its share of the rows waiting for the database take
-# about 700 bytes; the default 10m holds some 15 000
-ZONE_MB=$((CLUSTERS / 1000 + 10))
+# a cluster's node takes about 700 bytes (the default 10m holds some
+# 15 000), a window's row about 350, and the rows that wait for the
+# database may fill a quarter of the zone: 3m per 1000 clusters
+ZONE_MB=$((CLUSTERS * 3 / 1000 + 10))
 TARGET_P99_MS=5
 NGINX=/usr/sbin/nginx
 MODULE=$REPO/build/ngx_http_autoscale_module.so

@@ -37,8 +37,9 @@
  */
 #define NGX_AUTOSCALE_CHECK_INFLIGHT 16
 
-/* held decisions written by one statement */
+/* decisions written by one statement: held ones, and changes */
 #define NGX_AUTOSCALE_HOLDS_CHUNK    1000
+#define NGX_AUTOSCALE_CHANGES_CHUNK  64
 
 /* and rows formatted, and clusters learnt from the database, per turn */
 #define NGX_AUTOSCALE_COLLECT_SLICE  1000
@@ -65,6 +66,15 @@
     "AND objid = " NGX_AUTOSCALE_LOCK_KEY " AND objsubid = 1 AND granted)"
 
 
+/* decisions as one JSON parameter: [{"id": ..., "d": ..., "k": ...}, ...] */
+typedef struct {
+    u_char                          *data;
+    size_t                           len;
+    size_t                           size;
+    ngx_uint_t                       n;
+} ngx_autoscale_decisions_t;
+
+
 typedef struct {
     ngx_http_autoscale_main_conf_t  *amcf;
     ngx_autoscale_pg_conf_t          pgcf;       /* one connection: the
@@ -86,10 +96,8 @@ typedef struct {
     PGresult                        *rows;
     int                              row;
     ngx_uint_t                       pending;    /* writes in flight */
-    u_char                          *holds;      /* JSON of held decisions,
-                                                    built a slice at a time */
-    size_t                           holds_len;
-    size_t                           holds_size;
+    ngx_autoscale_decisions_t        holds;      /* built a slice at a */
+    ngx_autoscale_decisions_t        changes;    /* time, sent by chunks */
     ngx_msec_t                       started;
     ngx_msec_t                       read_time;
     ngx_uint_t                       round_trips;
@@ -97,7 +105,6 @@ typedef struct {
     ngx_uint_t                       changed;    /* and made */
     ngx_uint_t                       held;
     ngx_uint_t                       rewritten;  /* held, and said anew */
-    ngx_uint_t                       holds_n;    /* in the chunk */
     ngx_uint_t                       failed;
 
     ngx_msec_t                       collect_started;
@@ -122,6 +129,16 @@ typedef struct {
     unsigned                         formatting:1;
     unsigned                         checking:1;
 } ngx_autoscale_jobs_t;
+
+
+/* one statement of a check in flight, with what it carries */
+typedef struct {
+    ngx_autoscale_jobs_t            *jobs;
+    const char                      *sql;
+    ngx_uint_t                       n;          /* decisions */
+    size_t                           len;
+    u_char                           json[1];
+} ngx_autoscale_check_stmt_t;
 
 
 static void ngx_autoscale_lease_handler(ngx_event_t *ev);
@@ -153,10 +170,15 @@ static ngx_int_t ngx_autoscale_check_written(void *data, ngx_int_t status,
 static void ngx_autoscale_check_end(ngx_autoscale_jobs_t *jobs);
 static void ngx_autoscale_job_failed(ngx_autoscale_jobs_t *jobs,
     const char *job, ngx_int_t status, PGresult *res);
-static ngx_int_t ngx_autoscale_holds_add(ngx_autoscale_jobs_t *jobs,
-    const char *id, const char *decision, uint64_t key);
-static void ngx_autoscale_holds_flush(ngx_autoscale_jobs_t *jobs);
-static void ngx_autoscale_holds_free(ngx_autoscale_jobs_t *jobs);
+static ngx_int_t ngx_autoscale_decisions_add(ngx_autoscale_jobs_t *jobs,
+    ngx_autoscale_decisions_t *list, const char *id, const char *decision,
+    uint64_t key);
+static void ngx_autoscale_decisions_flush(ngx_autoscale_jobs_t *jobs,
+    ngx_autoscale_decisions_t *list, const char *sql);
+static void ngx_autoscale_decisions_free(ngx_autoscale_jobs_t *jobs);
+static void ngx_autoscale_check_send(ngx_autoscale_jobs_t *jobs,
+    const char *sql, u_char *json, size_t len, ngx_uint_t n);
+static void ngx_autoscale_check_one_by_one(ngx_autoscale_check_stmt_t *st);
 static double ngx_autoscale_number(PGresult *res, int row, int col);
 static ngx_int_t ngx_autoscale_history(const char *text,
     ngx_autoscale_policy_sample_t **samples, size_t *n, ngx_log_t *log);
@@ -354,48 +376,63 @@ static const char  ngx_autoscale_sql_check[] =
 
 
 /*
- * One decision that changes a cluster: $1 id, $2 from, $3 to, $4 action,
- * $5 the decision, $6 node, $7 reason.  The row is locked and checked
- * again: still active, unpaused, at the size decided from, out of its
- * cooldown, and this session still holds the lock.  The event and the
- * NOTIFY go with it or not at all.
+ * Decisions that change their clusters, a chunk at a time: $1 [{"id": ...,
+ * "d": {...}}], the decision's result saying from, to and action; $2 this
+ * node.  The rows are locked in order and checked again: still active,
+ * unpaused, at the size decided from, out of the cooldown, and this
+ * session still holds the lock.  Each change that passes gets its event
+ * and its NOTIFY in the same transaction; one that does not is left alone.
  */
+#define NGX_AUTOSCALE_SQL_DECISIONS                                           \
+    "WITH d AS (SELECT x.id, (x.d #>> '{result,from}')::int AS f, "           \
+    "(x.d #>> '{result,to}')::int AS t, x.d #>> '{result,action}' AS a, "     \
+    "x.d ->> 'reason' AS r, x.d AS dec "                                      \
+    "FROM jsonb_to_recordset($1::jsonb) AS x(id text, d jsonb)), "
+
 static const char  ngx_autoscale_sql_change[] =
-    "WITH cur AS (SELECT * FROM clusters WHERE id = $1 FOR UPDATE), "
-    "upd AS (UPDATE clusters u SET target_workers = $3::int, "
-    "current_workers = CASE WHEN cur.actuation = 'immediate' THEN $3::int "
+    NGX_AUTOSCALE_SQL_DECISIONS
+    "cur AS (SELECT c.id, c.actuation, c.status, c.paused, "
+    "c.current_workers, c.last_scaled_at, c.scale_up_cooldown, "
+    "c.scale_down_cooldown, d.f, d.t, d.a, d.r, d.dec "
+    "FROM clusters c JOIN d ON d.id = c.id ORDER BY c.id FOR UPDATE OF c), "
+    "upd AS (UPDATE clusters u SET target_workers = cur.t, "
+    "current_workers = CASE WHEN cur.actuation = 'immediate' THEN cur.t "
     "ELSE u.current_workers END, "
     "status = CASE WHEN cur.actuation = 'immediate' "
-    "OR $3::int = cur.current_workers THEN 'active' "
-    "WHEN $3::int > cur.current_workers THEN 'scaling_up' "
+    "OR cur.t = cur.current_workers THEN 'active' "
+    "WHEN cur.t > cur.current_workers THEN 'scaling_up' "
     "ELSE 'scaling_down' END, "
-    "last_scaled_at = now(), last_decision = $5::jsonb, "
+    "last_scaled_at = now(), last_decision = cur.dec, "
     "decision_key = NULL, updated_at = now() "
     "FROM cur WHERE u.id = cur.id AND " NGX_AUTOSCALE_HOLDS_LOCK " "
     "AND cur.status IN ('active', 'scaling_up', 'scaling_down') "
-    "AND NOT cur.paused AND cur.current_workers = $2::int "
-    "AND ($4 = 'bounds' OR cur.last_scaled_at IS NULL "
+    "AND NOT cur.paused AND cur.current_workers = cur.f "
+    "AND (cur.a = 'bounds' OR cur.last_scaled_at IS NULL "
     "OR now() - cur.last_scaled_at >= make_interval(secs => "
-    "CASE WHEN $3::int > $2::int THEN cur.scale_up_cooldown "
-    "ELSE cur.scale_down_cooldown END)) RETURNING u.*), "
+    "CASE WHEN cur.t > cur.f THEN cur.scale_up_cooldown "
+    "ELSE cur.scale_down_cooldown END)) "
+    "RETURNING u.id, u.status, u.current_workers, u.target_workers, "
+    "cur.f, cur.t, cur.a, cur.r, cur.dec), "
     "ev AS (INSERT INTO scaling_events (cluster_id, action, from_workers, "
-    "to_workers, reason, inputs, dry_run, node) SELECT id, $4, $2::int, "
-    "$3::int, $7, $5::jsonb, false, $6 FROM upd RETURNING id) "
+    "to_workers, reason, inputs, dry_run, node) SELECT id, a, f, t, r, dec, "
+    "false, $2 FROM upd RETURNING id, cluster_id) "
     "SELECT (SELECT count(*) FROM upd), "
-    "(SELECT pg_notify('autoscale', json_build_object('event', $4::text, "
-    "'cluster_id', upd.id, 'event_id', ev.id, 'from_workers', $2::int, "
-    "'to_workers', $3::int, 'status', upd.status, 'current_workers', "
+    "(SELECT count(pg_notify('autoscale', json_build_object('event', upd.a, "
+    "'cluster_id', upd.id, 'event_id', ev.id, 'from_workers', upd.f, "
+    "'to_workers', upd.t, 'status', upd.status, 'current_workers', "
     "upd.current_workers, 'target_workers', upd.target_workers, 'reason', "
-    "$7::text)::text) FROM upd, ev)";
+    "upd.r)::text)) FROM upd JOIN ev ON ev.cluster_id = upd.id)";
 
-/* the same decision under autoscale_dry_run: recorded, nothing changed */
+/* the same decisions under autoscale_dry_run: recorded, nothing changed */
 static const char  ngx_autoscale_sql_dry_run[] =
-    "WITH upd AS (UPDATE clusters SET last_decision = $5::jsonb, "
-    "decision_key = NULL "
-    "WHERE id = $1 AND " NGX_AUTOSCALE_HOLDS_LOCK " RETURNING id), "
+    NGX_AUTOSCALE_SQL_DECISIONS
+    "upd AS (UPDATE clusters c SET last_decision = d.dec, "
+    "decision_key = NULL FROM d "
+    "WHERE c.id = d.id AND " NGX_AUTOSCALE_HOLDS_LOCK " "
+    "RETURNING c.id, d.f, d.t, d.a, d.r, d.dec), "
     "ev AS (INSERT INTO scaling_events (cluster_id, action, from_workers, "
-    "to_workers, reason, inputs, dry_run, node) SELECT id, $4, $2::int, "
-    "$3::int, $7, $5::jsonb, true, $6 FROM upd RETURNING id) "
+    "to_workers, reason, inputs, dry_run, node) SELECT id, a, f, t, r, dec, "
+    "true, $2 FROM upd RETURNING id) "
     "SELECT count(*) FROM ev";
 
 /*
@@ -515,7 +552,7 @@ ngx_autoscale_jobs_exit(ngx_cycle_t *cycle)
         jobs->rows = NULL;
     }
 
-    ngx_autoscale_holds_free(jobs);
+    ngx_autoscale_decisions_free(jobs);
 
     ngx_autoscale_pg_pool_destroy(jobs->pool);
     ngx_autoscale_collect_free(&jobs->col);
@@ -1136,7 +1173,7 @@ ngx_autoscale_check_slice(ngx_event_t *ev)
         /* no longer the leader: the next one decides afresh */
         PQclear(jobs->rows);
         jobs->rows = NULL;
-        ngx_autoscale_holds_free(jobs);
+        ngx_autoscale_decisions_free(jobs);
 
         if (jobs->pending == 0) {
             jobs->checking = 0;
@@ -1168,8 +1205,13 @@ ngx_autoscale_check_slice(ngx_event_t *ev)
     PQclear(jobs->rows);
     jobs->rows = NULL;
 
-    ngx_autoscale_holds_flush(jobs);
-    ngx_autoscale_holds_free(jobs);
+    ngx_autoscale_decisions_flush(jobs, &jobs->holds,
+                                  ngx_autoscale_sql_holds);
+    ngx_autoscale_decisions_flush(jobs, &jobs->changes,
+                                  jobs->amcf->dry_run
+                                  ? ngx_autoscale_sql_dry_run
+                                  : ngx_autoscale_sql_change);
+    ngx_autoscale_decisions_free(jobs);
 
     if (jobs->pending == 0) {
         ngx_autoscale_check_end(jobs);
@@ -1182,16 +1224,15 @@ ngx_autoscale_check_one(ngx_autoscale_jobs_t *jobs, int row)
 {
     PGresult  *res = jobs->rows;
 
-    u_char                         from[NGX_INT_T_LEN], to[NGX_INT_T_LEN];
     uint64_t                       key;
     u_char                         decided[sizeof("1970-01-01T00:00:00Z")];
     char                          *text;
     cJSON                         *doc;
     size_t                         nsamples;
     ngx_tm_t                       tm;
-    ngx_str_t                      params[7];
-    const char                    *sql, *action;
+    ngx_uint_t                     hold;
     ngx_autoscale_decision_t       d;
+    ngx_autoscale_decisions_t     *list;
     ngx_autoscale_policy_input_t   in;
     ngx_autoscale_policy_sample_t *samples;
 
@@ -1295,73 +1336,68 @@ ngx_autoscale_check_one(ngx_autoscale_jobs_t *jobs, int row)
         return;
     }
 
-    if (d.action == NGX_AUTOSCALE_HOLD) {
-        if (ngx_autoscale_holds_add(jobs, PQgetvalue(res, row, 0), text, key)
-            == NGX_OK)
-        {
-            jobs->held++;
-            jobs->rewritten++;
+    hold = (d.action == NGX_AUTOSCALE_HOLD);
+    list = hold ? &jobs->holds : &jobs->changes;
 
-        } else {
-            jobs->failed++;
-        }
-
+    if (ngx_autoscale_decisions_add(jobs, list, PQgetvalue(res, row, 0), text,
+                                    key)
+        != NGX_OK)
+    {
+        jobs->failed++;
         cJSON_free(text);
+        return;
+    }
 
-        if (jobs->holds_n == NGX_AUTOSCALE_HOLDS_CHUNK) {
-            ngx_autoscale_holds_flush(jobs);
+    cJSON_free(text);
+
+    if (hold) {
+        jobs->held++;
+        jobs->rewritten++;
+
+        if (list->n == NGX_AUTOSCALE_HOLDS_CHUNK) {
+            ngx_autoscale_decisions_flush(jobs, list,
+                                          ngx_autoscale_sql_holds);
         }
 
         return;
     }
 
-    action = ngx_autoscale_action_name(d.action);
-
-    params[0].data = (u_char *) PQgetvalue(res, row, 0);
-    params[0].len = PQgetlength(res, row, 0);
-    params[1].data = from;
-    params[1].len = ngx_sprintf(from, "%d", d.from) - from;
-    params[2].data = to;
-    params[2].len = ngx_sprintf(to, "%d", d.to) - to;
-    params[3].data = (u_char *) action;
-    params[3].len = ngx_strlen(action);
-    params[4].data = (u_char *) text;
-    params[4].len = ngx_strlen(text);
-    params[5] = jobs->node;
-    params[6].data = (u_char *) d.reason;
-    params[6].len = ngx_strlen(d.reason);
-
-    sql = jobs->amcf->dry_run ? ngx_autoscale_sql_dry_run
-                              : ngx_autoscale_sql_change;
-
-    /* the pool pipelines them: decisions cost no round trip each */
-    if (ngx_autoscale_pg_query(jobs->pool, sql, 7, params,
-                               ngx_autoscale_check_written, jobs)
-        != NULL)
-    {
-        jobs->pending++;
-        jobs->decided++;
+    /* the pool pipelines the chunks: a change costs no round trip */
+    if (list->n == NGX_AUTOSCALE_CHANGES_CHUNK) {
+        ngx_autoscale_decisions_flush(jobs, list,
+                                      jobs->amcf->dry_run
+                                      ? ngx_autoscale_sql_dry_run
+                                      : ngx_autoscale_sql_change);
     }
-
-    cJSON_free(text);
 }
 
 
 static ngx_int_t
 ngx_autoscale_check_written(void *data, ngx_int_t status, PGresult *res)
 {
-    ngx_autoscale_jobs_t  *jobs = data;
+    ngx_autoscale_check_stmt_t  *st = data;
+
+    ngx_autoscale_jobs_t  *jobs = st->jobs;
 
     jobs->pending--;
 
-    if (status != NGX_AUTOSCALE_PG_OK) {
-        jobs->failed++;
+    if (status == NGX_AUTOSCALE_PG_SQL_ERROR && st->n > 1
+        && st->sql != ngx_autoscale_sql_holds && jobs->leader
+        && ngx_autoscale_data_error(res))
+    {
+        /* one refused change must not take its chunk with it */
+        ngx_autoscale_check_one_by_one(st);
+
+    } else if (status != NGX_AUTOSCALE_PG_OK) {
+        jobs->failed += st->n;
         ngx_autoscale_job_failed(jobs, "scaling", status, res);
 
-    } else if (PQnfields(res) == 2 && PQgetvalue(res, 0, 0)[0] == '1') {
-        /* a change statement that changed its cluster */
-        jobs->changed++;
+    } else if (st->sql == ngx_autoscale_sql_change) {
+        jobs->changed += ngx_atoi((u_char *) PQgetvalue(res, 0, 0),
+                                  PQgetlength(res, 0, 0));
     }
+
+    ngx_free(st);
 
     if (jobs->rows) {
         /* rows wait: a place is free for the next statement */
@@ -1372,11 +1408,41 @@ ngx_autoscale_check_written(void *data, ngx_int_t status, PGresult *res)
         return NGX_OK;
     }
 
-    if (jobs->pending == 0 && jobs->holds == NULL) {
+    if (jobs->pending == 0 && jobs->holds.data == NULL) {
         ngx_autoscale_check_end(jobs);
     }
 
     return NGX_OK;
+}
+
+
+/* each change of a refused chunk on its own */
+static void
+ngx_autoscale_check_one_by_one(ngx_autoscale_check_stmt_t *st)
+{
+    char                  *one;
+    cJSON                 *doc, *item;
+    ngx_uint_t             sent;
+    ngx_autoscale_jobs_t  *jobs = st->jobs;
+
+    doc = cJSON_ParseWithLength((char *) st->json, st->len);
+    sent = 0;
+
+    cJSON_ArrayForEach(item, doc) {
+        one = cJSON_PrintUnformatted(item);
+        if (one == NULL) {
+            break;
+        }
+
+        ngx_autoscale_check_send(jobs, st->sql, (u_char *) one,
+                                 ngx_strlen(one), 1);
+        cJSON_free(one);
+        sent++;
+    }
+
+    cJSON_Delete(doc);
+
+    jobs->failed += st->n - sent;
 }
 
 
@@ -1421,13 +1487,14 @@ ngx_autoscale_job_failed(ngx_autoscale_jobs_t *jobs, const char *job,
 
 
 /*
- * Appends {"id":..., "d":..., "k":...} to the chunk of held decisions.
- * Ids are lowercase letters, digits and '-' (a CHECK of the schema), so
- * they need no escaping.
+ * Appends {"id":..., "d":..., "k":...} to a chunk of decisions.  Ids are
+ * lowercase letters, digits and '-' (a CHECK of the schema), so they need
+ * no escaping.
  */
 static ngx_int_t
-ngx_autoscale_holds_add(ngx_autoscale_jobs_t *jobs, const char *id,
-    const char *decision, uint64_t key)
+ngx_autoscale_decisions_add(ngx_autoscale_jobs_t *jobs,
+    ngx_autoscale_decisions_t *list, const char *id, const char *decision,
+    uint64_t key)
 {
     u_char  *p;
     size_t   need, size;
@@ -1435,30 +1502,29 @@ ngx_autoscale_holds_add(ngx_autoscale_jobs_t *jobs, const char *id,
     need = ngx_strlen(id) + ngx_strlen(decision) + NGX_INT64_LEN
            + sizeof("[,{\"id\":\"\",\"d\":,\"k\":}]");
 
-    if (jobs->holds_len + need > jobs->holds_size) {
-        size = ngx_max(2 * jobs->holds_size, jobs->holds_len + need + 4096);
+    if (list->len + need > list->size) {
+        size = ngx_max(2 * list->size, list->len + need + 4096);
 
         p = ngx_alloc(size, jobs->log);
         if (p == NULL) {
             return NGX_ERROR;
         }
 
-        if (jobs->holds) {
-            ngx_memcpy(p, jobs->holds, jobs->holds_len);
-            ngx_free(jobs->holds);
+        if (list->data) {
+            ngx_memcpy(p, list->data, list->len);
+            ngx_free(list->data);
         }
 
-        jobs->holds = p;
-        jobs->holds_size = size;
+        list->data = p;
+        list->size = size;
     }
 
-    p = jobs->holds + jobs->holds_len;
+    p = ngx_sprintf(list->data + list->len,
+                    "%s{\"id\":\"%s\",\"d\":%s,\"k\":%L}",
+                    list->n ? "," : "[", id, decision, (int64_t) key);
 
-    p = ngx_sprintf(p, "%s{\"id\":\"%s\",\"d\":%s,\"k\":%L}",
-                    jobs->holds_n ? "," : "[", id, decision, (int64_t) key);
-
-    jobs->holds_len = p - jobs->holds;
-    jobs->holds_n++;
+    list->len = p - list->data;
+    list->n++;
 
     return NGX_OK;
 }
@@ -1466,46 +1532,87 @@ ngx_autoscale_holds_add(ngx_autoscale_jobs_t *jobs, const char *id,
 
 /* the chunk's statement; the buffer is kept for the next chunk */
 static void
-ngx_autoscale_holds_flush(ngx_autoscale_jobs_t *jobs)
+ngx_autoscale_decisions_flush(ngx_autoscale_jobs_t *jobs,
+    ngx_autoscale_decisions_t *list, const char *sql)
 {
-    ngx_str_t  param;
-
-    if (jobs->holds_n == 0) {
+    if (list->n == 0) {
         return;
     }
 
-    jobs->holds[jobs->holds_len++] = ']';
+    list->data[list->len++] = ']';
 
-    param.data = jobs->holds;
-    param.len = jobs->holds_len;
+    ngx_autoscale_check_send(jobs, sql, list->data, list->len, list->n);
 
-    if (ngx_autoscale_pg_query(jobs->pool, ngx_autoscale_sql_holds, 1,
-                               &param, ngx_autoscale_check_written, jobs)
-        != NULL)
-    {
-        jobs->pending++;
+    if (sql == ngx_autoscale_sql_holds) {
         jobs->round_trips++;
 
     } else {
-        jobs->failed += jobs->holds_n;
+        jobs->decided += list->n;
     }
 
-    jobs->holds_len = 0;
-    jobs->holds_n = 0;
+    list->len = 0;
+    list->n = 0;
 }
 
 
 static void
-ngx_autoscale_holds_free(ngx_autoscale_jobs_t *jobs)
+ngx_autoscale_check_send(ngx_autoscale_jobs_t *jobs, const char *sql,
+    u_char *json, size_t len, ngx_uint_t n)
 {
-    if (jobs->holds) {
-        ngx_free(jobs->holds);
+    ngx_str_t                    params[2];
+    ngx_autoscale_check_stmt_t  *st;
+
+    /* a lone change from a refused chunk comes without its brackets */
+    st = ngx_alloc(sizeof(ngx_autoscale_check_stmt_t) + len + 2, jobs->log);
+    if (st == NULL) {
+        jobs->failed += n;
+        return;
     }
 
-    jobs->holds = NULL;
-    jobs->holds_len = 0;
-    jobs->holds_size = 0;
-    jobs->holds_n = 0;
+    st->jobs = jobs;
+    st->sql = sql;
+    st->n = n;
+
+    if (json[0] == '[') {
+        st->len = ngx_cpymem(st->json, json, len) - st->json;
+
+    } else {
+        st->json[0] = '[';
+        st->len = ngx_cpymem(st->json + 1, json, len) - st->json;
+        st->json[st->len++] = ']';
+    }
+
+    params[0].data = st->json;
+    params[0].len = st->len;
+    params[1] = jobs->node;
+
+    if (ngx_autoscale_pg_query(jobs->pool, sql,
+                               sql == ngx_autoscale_sql_holds ? 1 : 2, params,
+                               ngx_autoscale_check_written, st)
+        == NULL)
+    {
+        jobs->failed += n;
+        ngx_free(st);
+        return;
+    }
+
+    jobs->pending++;
+}
+
+
+static void
+ngx_autoscale_decisions_free(ngx_autoscale_jobs_t *jobs)
+{
+    if (jobs->holds.data) {
+        ngx_free(jobs->holds.data);
+    }
+
+    if (jobs->changes.data) {
+        ngx_free(jobs->changes.data);
+    }
+
+    ngx_memzero(&jobs->holds, sizeof(ngx_autoscale_decisions_t));
+    ngx_memzero(&jobs->changes, sizeof(ngx_autoscale_decisions_t));
 }
 
 

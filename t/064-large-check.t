@@ -1,7 +1,8 @@
 # A check that changes thousands of clusters: its statements are sent a few
 # at a time, so none of them waits out autoscale_db_timeout behind the
-# others, and every change is made once.  Held decisions that say nothing
-# new are not written again.
+# others, and every change is made once.  A change the database refuses
+# fails alone, not with the chunk it was sent in.  Held decisions that say
+# nothing new are not written again.
 use strict;
 use warnings;
 use lib 't/lib';
@@ -26,6 +27,7 @@ HTTP
 
 END {
     local $?;
+    pg_sql("ALTER TABLE scaling_events DROP CONSTRAINT IF EXISTS refused");
     nginx_stop('large-check');
 }
 
@@ -40,6 +42,10 @@ pg_sql("INSERT INTO cluster_metrics (cluster_id, \"timestamp\", "
        . "queue_length, cpu_usage) SELECT 'big-' || i, now(), CASE WHEN i <= $n THEN 50 ELSE 5 END, 50 "
        . "FROM generate_series(1, 2 * $n) i");
 
+# the database refuses the event, so the change, of one cluster
+pg_sql("ALTER TABLE scaling_events ADD CONSTRAINT refused "
+       . "CHECK (cluster_id <> 'big-7') NOT VALID");
+
 nginx_start('large-check', $conf);
 
 my @checks;
@@ -51,23 +57,28 @@ ok(wait_until(60, sub {
    'two checks logged') or diag "@checks";
 
 my ($decided, $changed, $held, $anew, $failed) = @checks[0 .. 4];
-is("$decided $changed $failed", "$n $n 0",
-   "the first check changes $n clusters, and none fails");
+is("$decided $changed $failed", "$n " . ($n - 1) . " 1",
+   "the first check changes $n clusters but the refused one");
 is("$held $anew", "$n $n", "and writes the $n held decisions");
 
 is(pg_sql("SELECT count(*) FROM scaling_events WHERE action = 'scale_up'"),
-   $n, 'one event per change');
-is(pg_sql("SELECT count(*) FROM clusters WHERE current_workers = 4"), $n,
+   $n - 1, 'one event per change');
+is(pg_sql("SELECT count(*) FROM clusters WHERE current_workers = 4"), $n - 1,
    'every changed cluster at 4 workers');
+is(pg_sql("SELECT current_workers FROM clusters WHERE id = 'big-7'"), 3,
+   'the refused one as it was');
 
 # the next check: the changed ones are in their cooldown, a new decision;
 # the quiet ones say what they said
 ($decided, $changed, $held, $anew, $failed) = @checks[5 .. 9];
-is("$decided $changed $failed", "0 0 0", 'the second check changes nothing');
-is("$held $anew", 2 * $n . " $n",
+is("$decided $changed $failed", "1 0 1",
+   'the second check changes nothing, and tries the refused one again');
+is("$held $anew", 2 * $n - 1 . ' ' . ($n - 1),
    'it writes only the held decisions that say something new');
 
 my $log = nginx_error_log('large-check');
+like($log, qr/scaling failed: ERROR: .*"refused"/,
+     'the refused change is logged with the reason');
 unlike($log, qr/timed out/, 'no statement timed out');
 unlike($log, qr/\[(?:alert|crit|emerg)\]/, 'no alert, crit or emerg');
 
