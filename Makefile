@@ -22,7 +22,7 @@ UNIT_TESTS  := $(BUILD)/unit/test_route $(BUILD)/unit/test_json \
                $(BUILD)/unit/test_body $(BUILD)/unit/test_policy \
                $(BUILD)/unit/test_window
 # what a unit needs besides its own source
-UNIT_DEPS_body := src/ngx_autoscale_route.c
+UNIT_DEPS_body := src/ngx_autoscale_route.c src/ngx_autoscale_json.c
 UNIT_DEPS_policy := src/ngx_autoscale_json.c
 
 .PHONY: all deps test unit suites test-memcheck demo demo-stop bench clean
