@@ -50,7 +50,7 @@ $(MODULE): $(NGX_TREE)/objs/Makefile $(SOURCES)
 	mv -f $@.tmp $@
 
 .SECONDEXPANSION:
-$(BUILD)/unit/test_%: t/unit/test_%.c t/unit/unit.h src/ngx_autoscale_%.c src/ngx_autoscale_%.h \
+$(BUILD)/unit/test_%: t/unit/test_%.c $(wildcard t/unit/*.h) src/ngx_autoscale_%.c src/ngx_autoscale_%.h \
                       $$(UNIT_DEPS_$$*)
 	@mkdir -p $(BUILD)/unit
 	$(CC) $(UNIT_CFLAGS) -o $@ $< src/ngx_autoscale_$*.c $(UNIT_DEPS_$*) \
