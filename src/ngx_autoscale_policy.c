@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ngx_autoscale_json.h"
 #include "ngx_autoscale_policy.h"
 
 
@@ -871,8 +872,6 @@ ngx_autoscale_policy_bad_metric(double v)
 static const char *
 ngx_autoscale_policy_num(char *buf, double v)
 {
-    int  p;
-
     if (isnan(v) || isinf(v) || v == 0) {
         /* JSON's names; and no "-0" */
         snprintf(buf, NGX_AUTOSCALE_NUM_LEN, "%s",
@@ -881,22 +880,7 @@ ngx_autoscale_policy_num(char *buf, double v)
         return buf;
     }
 
-    if (v == floor(v) && fabs(v) < 1e15) {
-        snprintf(buf, NGX_AUTOSCALE_NUM_LEN, "%.0f", v);
-        return buf;
-    }
-
-    for (p = 1; p < 17; p++) {
-        snprintf(buf, NGX_AUTOSCALE_NUM_LEN, "%.*g", p, v);
-
-        if (strtod(buf, NULL) == v) {
-            return buf;
-        }
-    }
-
-    snprintf(buf, NGX_AUTOSCALE_NUM_LEN, "%.17g", v);
-
-    return buf;
+    return ngx_autoscale_json_number(buf, NGX_AUTOSCALE_NUM_LEN, v);
 }
 
 
