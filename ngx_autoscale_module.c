@@ -144,6 +144,20 @@ static ngx_command_t  ngx_http_autoscale_commands[] = {
       offsetof(ngx_http_autoscale_main_conf_t, metrics_retention),
       &ngx_http_autoscale_retention_bounds },
 
+    { ngx_string("autoscale_events_retention"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_autoscale_set_time,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_autoscale_main_conf_t, events_retention),
+      &ngx_http_autoscale_retention_bounds },
+
+    { ngx_string("autoscale_agents_retention"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_autoscale_set_time,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_autoscale_main_conf_t, agents_retention),
+      &ngx_http_autoscale_retention_bounds },
+
     { ngx_string("autoscale_api"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
       ngx_http_autoscale_api,
@@ -220,6 +234,8 @@ ngx_http_autoscale_create_main_conf(ngx_conf_t *cf)
     amcf->db_pool = NGX_CONF_UNSET_UINT;
     amcf->db_timeout = NGX_CONF_UNSET_MSEC;
     amcf->metrics_retention = NGX_CONF_UNSET;
+    amcf->events_retention = NGX_CONF_UNSET;
+    amcf->agents_retention = NGX_CONF_UNSET;
 
     if (ngx_array_init(&amcf->observe_ids, cf->pool, 4, sizeof(ngx_str_t))
         != NGX_OK)
@@ -246,6 +262,8 @@ ngx_http_autoscale_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_uint_value(amcf->db_pool, 4);
     ngx_conf_init_msec_value(amcf->db_timeout, 5000);
     ngx_conf_init_value(amcf->metrics_retention, 7 * 86400);
+    ngx_conf_init_value(amcf->events_retention, 90 * 86400);
+    ngx_conf_init_value(amcf->agents_retention, 7 * 86400);
 
     amcf->pg.pool_size = amcf->db_pool;
     amcf->pg.timeout = amcf->db_timeout;
@@ -621,6 +639,12 @@ ngx_http_autoscale_postconfiguration(ngx_conf_t *cf)
     ngx_http_autoscale_main_conf_t  *amcf;
 
     amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_autoscale_module);
+
+    if (amcf->api_locations
+        && ngx_autoscale_api_filter_init(cf) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     if (amcf->observe_locations == 0) {
         return NGX_OK;
