@@ -56,6 +56,13 @@
 #define NGX_AUTOSCALE_COLLECT_TRIES  2
 #define NGX_AUTOSCALE_SPLIT_DEPTH    64
 
+/*
+ * Rows and agents written by one statement at most: a backlog after a
+ * long outage, or a large fleet, goes in parts that each end well within
+ * the statement timeout, instead of one that never does.
+ */
+#define NGX_AUTOSCALE_COLLECT_PART   5000
+
 /* where sums that could pass a bigint stop */
 #define NGX_AUTOSCALE_INT64_MAX      "9223372036854775807"
 
@@ -194,7 +201,8 @@ static ngx_autoscale_jobs_t  *ngx_autoscale_jobs;
  * agents to write; $3 the metrics' retention in seconds; $4 this node;
  * $5..$6 and $7..$8, when not NULL, the rows and agents (1-based) to take
  * of $1 and $2, for a collection split to find the one that fails;
- * $9 and $10 the retention of events and of stopped or lost agents.
+ * $9 and $10 the retention of events and of stopped or lost agents;
+ * $11 whether to return the clusters (the last part of a collection).
  * Sums that could pass a bigint (a hostile agent's task totals) saturate.
  *
  * A row already written (a batch sent again after an answer that was
@@ -339,7 +347,7 @@ static const char  ngx_autoscale_sql_collect[] =
     "coalesce(u.load_percentage, c.load_percentage), "
     "coalesce(u.health_score, c.health_score)), ',') "
     "FROM lk, clusters c LEFT JOIN upd u ON u.id = c.id "
-    "WHERE lk.held AND c.status <> 'destroyed')";
+    "WHERE lk.held AND $11::bool AND c.status <> 'destroyed')";
 
 
 /*
@@ -814,6 +822,13 @@ ngx_autoscale_collect_send(ngx_autoscale_jobs_t *jobs)
     jobs->split_depth = 0;
     jobs->split_written = 0;
 
+    if (jobs->col.nrows + jobs->col.nagents > NGX_AUTOSCALE_COLLECT_PART) {
+        /* sent a part at a time, as a split is */
+        jobs->split[0][0] = 0;
+        jobs->split[0][1] = jobs->col.nrows + jobs->col.nagents;
+        jobs->split_depth = 1;
+    }
+
     ngx_autoscale_collect_send_range(jobs);
 }
 
@@ -824,9 +839,24 @@ ngx_autoscale_collect_send_range(ngx_autoscale_jobs_t *jobs)
 {
     u_char          *p;
     u_char           num[7][NGX_INT_T_LEN];
-    ngx_str_t        params[10];
+    ngx_str_t        params[11];
     ngx_uint_t       i, lo, hi, nrows, range[4];
     ngx_shm_zone_t  *zone = jobs->amcf->shm_zone;
+
+    if (jobs->split_depth) {
+        lo = jobs->split[jobs->split_depth - 1][0];
+        hi = jobs->split[jobs->split_depth - 1][1];
+
+        if (hi - lo > NGX_AUTOSCALE_COLLECT_PART) {
+            /* the first part on top, the rest below it */
+            jobs->split[jobs->split_depth - 1][0] = lo
+                                                 + NGX_AUTOSCALE_COLLECT_PART;
+            jobs->split[jobs->split_depth][0] = lo;
+            jobs->split[jobs->split_depth][1] = lo
+                                                + NGX_AUTOSCALE_COLLECT_PART;
+            jobs->split_depth++;
+        }
+    }
 
     params[0] = jobs->col.rows;
     params[1] = jobs->col.agents;
@@ -866,7 +896,11 @@ ngx_autoscale_collect_send_range(ngx_autoscale_jobs_t *jobs)
     params[9].data = p;
     params[9].len = ngx_sprintf(p, "%T", jobs->amcf->agents_retention) - p;
 
-    if (ngx_autoscale_pg_query(jobs->pool, ngx_autoscale_sql_collect, 10,
+    /* what the database says of the clusters: after the last part */
+    params[10].data = (u_char *) (jobs->split_depth > 1 ? "f" : "t");
+    params[10].len = 1;
+
+    if (ngx_autoscale_pg_query(jobs->pool, ngx_autoscale_sql_collect, 11,
                                params, ngx_autoscale_collect_done, jobs)
         == NULL)
     {
@@ -1010,8 +1044,9 @@ ngx_autoscale_collect_split(ngx_autoscale_jobs_t *jobs, PGresult *res)
         hi = jobs->split[jobs->split_depth][1];
     }
 
-    if (hi - lo <= 1) {
-        if (hi > lo) {
+    if (hi - lo <= 1 || jobs->split_depth + 2 > NGX_AUTOSCALE_SPLIT_DEPTH) {
+        /* found; or, past any real need, the whole part goes */
+        for ( /* void */ ; lo < hi; lo++) {
             ngx_autoscale_collect_drop(jobs, lo, res);
         }
 
