@@ -1470,6 +1470,93 @@ test_names(void **state)
 }
 
 
+/* the key of a held decision: what it says, not when */
+
+static uint64_t
+key_of(const ngx_autoscale_policy_input_t *in, int dry_run)
+{
+    ngx_autoscale_decision_t  d;
+
+    ngx_autoscale_policy_decide(in, &d);
+
+    return ngx_autoscale_policy_key(in, &d, dry_run);
+}
+
+
+static void
+test_key_same_decision(void **state)
+{
+    ngx_autoscale_policy_input_t  a, b;
+
+    (void) state;
+
+    /* queue 5, cpu 50: no trigger, held at 6 */
+    a = threshold_input(6, 5, 50);
+    b = a;
+    assert_int_equal(key_of(&a, 0), key_of(&b, 0));
+
+    /* ages pass on their own */
+    b.metrics_age = 55;
+    b.since_scaled = 4000;
+    assert_int_equal(key_of(&a, 0), key_of(&b, 0));
+
+    /* measured inputs within a bucket: 50 and 51 % (log1p 3.93, 3.95) */
+    b.cpu_usage = 51;
+    b.queue_length = 5.05;
+    b.load_percentage = 40.5;
+    assert_int_equal(key_of(&a, 0), key_of(&b, 0));
+
+    /* no metrics: the measured numbers do not count at all */
+    a.has_metrics = 0;
+    b.has_metrics = 0;
+    b.cpu_usage = NAN;
+    assert_int_equal(key_of(&a, 0), key_of(&b, 0));
+}
+
+
+static void
+test_key_other_decision(void **state)
+{
+    uint64_t                      k;
+    ngx_autoscale_policy_input_t  a, b;
+
+    (void) state;
+
+    a = threshold_input(6, 5, 50);
+    k = key_of(&a, 0);
+
+    /* a measured input beyond the tolerance */
+    b = a;
+    b.cpu_usage = 60;
+    assert_true(key_of(&b, 0) != k);
+
+    /* a setting of the cluster, however small the change */
+    b = a;
+    b.scale_up_queue = 10.5;
+    assert_true(key_of(&b, 0) != k);
+
+    b = a;
+    b.min_workers = 4;
+    assert_true(key_of(&b, 0) != k);
+
+    b = a;
+    b.status = "scaling_up";
+    assert_true(key_of(&b, 0) != k);
+
+    b = a;
+    b.paused = 1;
+    assert_true(key_of(&b, 0) != k);
+
+    /* another constraint: metrics become stale */
+    b = a;
+    b.metrics_age = 61;
+    assert_true(key_of(&b, 0) != k);
+
+    /* dry run is said in the decision */
+    assert_true(key_of(&a, 1) != k);
+}
+
+
 int
 main(void)
 {
@@ -1505,6 +1592,8 @@ main(void)
         cmocka_unit_test(test_json_constraints),
         cmocka_unit_test(test_json_oom),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_key_same_decision),
+        cmocka_unit_test(test_key_other_decision),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
