@@ -13,6 +13,7 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::More;
+use File::Temp qw(tempdir);
 use HTTP::Tiny;
 use IO::Select;
 use IO::Socket::INET;
@@ -109,7 +110,7 @@ sub read_responses {
 # a mix of the API: reads of one cluster, of pages, of rows, and writes
 my $written = 0;
 sub api_mix {
-    my ($n) = @_;
+    my ($n, $pad) = @_;
     my @reqs;
     for my $i (1 .. $n) {
         my $k = $i % 4;
@@ -119,18 +120,19 @@ sub api_mix {
                   : ['POST', '/api/clusters',
                      '{"blueprint_id":"fault-workers","name":"fault '
                      . ++$written . '","config":{"pad":"'
-                     . ('p' x 20000) . '"}}'];
+                     . ('p' x ($pad // 2000)) . '"}}'];
     }
     return @reqs;
 }
 
 # responses that are neither 2xx nor the 503 JSON the API promises
+my $unavailable = qr/^\{"error":\{"status":503,"code":"DatabaseUnavailable"/;
 sub unanswered {
     return grep {
         my ($status, $type, $body) = @$_;
         !($status =~ /^2/
           || ($status == 503 && $type eq 'application/json'
-              && $body =~ /^\{"error":\{"status":503,"code":"DatabaseUnavailable"/))
+              && $body =~ $unavailable))
     } @_;
 }
 
@@ -166,6 +168,12 @@ sub traffic_start {
 }
 
 my (@during, @after, @recovery);
+my $created = 0;
+
+sub created {
+    $created += grep { $_->[3] eq 'POST /api/clusters' && $_->[0] == 201 } @_;
+    return @_;
+}
 
 # after a fault: the API answers 2xx again, the rows that waited are
 # written, and the figures of the fault are kept for the asserts
@@ -181,13 +189,13 @@ sub settle {
     push @recovery, [$what, $back, $took];
     diag sprintf('%s: collecting again %.1f s after the fault cleared',
                  $what, $took);
-    my @res = read_responses(send_requests(api_mix(12)));
+    my @res = created(read_responses(send_requests(api_mix(12))));
     push @after, map { [@$_, $what] } @res;
 }
 
 sub during {
     my ($what, @res) = @_;
-    push @during, map { [@$_, $what] } @res;
+    push @during, map { [@$_, $what] } created(@res);
 }
 
 pg_load('t/data/faults.sql');
@@ -244,19 +252,20 @@ for my $dir (qw(both up down)) {
     ok($proxy->stats->{accepted} > 0, 'half-open: nginx came back');
 }
 
-### closed mid-pipeline: a backlog of windows and a burst of the API on
+### closed mid-stream: a backlog of windows and a burst of the API on
 ### their way when the peer goes
 
-for my $n (300, 3000, 30000) {
+sub closed_round {
+    my ($n, $pad) = @_;
     # an outage: windows pile up in the zone, requests in the pool
     $proxy->stall('both');
-    my $sent = send_requests(api_mix(8));
+    my $sent = send_requests(api_mix(8, $pad));
     sleep 2.5;
     my $pending = prom()->{autoscale_metrics_rows_pending} // 0;
     # the backlog in one statement and the burst go out together; each
-    # connection closes $n bytes into it
+    # connection closes $n bytes into them
     $proxy->close_after($n);
-    push @$sent, @{ send_requests(api_mix(40)) };
+    push @$sent, @{ send_requests(api_mix(40, $pad)) };
     sleep 1;
     my $cleared = time;
     $proxy->pass;
@@ -265,50 +274,90 @@ for my $n (300, 3000, 30000) {
     settle("closed after $n bytes", $cleared);
 }
 
-my $stats = $proxy->stats;
-diag "proxy: " . join ' ', map { "$_=$stats->{$_}" } sort keys %$stats;
-ok($stats->{resets} > 0 && $stats->{closes} > 0,
-   'the proxy reset and closed connections');
+closed_round(3000, 20000);
+
+# what an instance of nginx did through the faults, from $since on
+sub verdict {
+    my ($name, $since) = @_;
+    my $stats = $proxy->stats;
+    diag "$name: proxy: " . join ' ', map { "$_=$stats->{$_}" }
+                                     sort keys %$stats;
+
+    my $log = nginx_error_log($name);
+    unlike($log, qr/exited on signal/, "$name: no worker exited on a signal");
+    my @alarms = $log =~ /^(.*\[(?:alert|crit|emerg)\].*)$/mg;
+    is(scalar @alarms, 0, "$name: no alert, crit or emerg logged")
+        or diag join "\n", @alarms[0 .. ($#alarms < 9 ? $#alarms : 9)];
+
+    my @bad = unanswered(@during);
+    is(scalar @bad, 0, "$name: " . scalar(@during) . ' requests during the '
+       . 'faults: each answered 2xx or 503 JSON') or diag explain \@bad;
+    my %by;
+    $by{"$_->[4]: $_->[0]"}++ for @during;
+    diag join ', ', map { "$_ x$by{$_}" } sort keys %by;
+    ok((grep { $_->[0] == 503 } @during),
+       "$name: the faults were felt: some 503");
+    @bad = grep { $_->[0] !~ /^2/ } @after;
+    is(scalar @bad, 0, "$name: " . scalar(@after) . ' requests after the '
+       . 'faults: each 2xx') or diag explain \@bad;
+
+    for my $r (@recovery) {
+        my ($what, $back, $took) = @$r;
+        ok($back, "$name, $what: the rows that waited are written");
+        # a lease (3 s) and a collect interval (1 s)
+        ok($valgrind || $took <= 4,
+           sprintf("%s, %s: collecting again within a lease and an "
+                   . "interval (%.1f s)", $name, $what, $took));
+    }
+
+    # windows end to end: the next one begins where the last one ended
+    for my $id (@observed) {
+        my $w = [grep { $_->[1] > $since } @{ windows($id) }];
+        my @gaps = grep { abs($w->[$_][1] - $w->[$_ - 1][1] - $w->[$_][2])
+                          > 0.005 } 1 .. $#$w;
+        is(scalar @gaps, 0, "$name, $id: " . @$w . ' windows, each from '
+           . 'the end of the one before')
+            or diag explain [map { [$w->[$_ - 1], $w->[$_]] } @gaps];
+        my @disorder = grep { $w->[$_][0] <= $w->[$_ - 1][0] } 1 .. $#$w;
+        is(scalar @disorder, 0, "$name, $id: written in order");
+    }
+    (@during, @after, @recovery) = ();
+}
+
+ok($proxy->stats->{resets} > 0, 'the proxy reset connections');
+verdict('faults', 0);
+nginx_stop('faults');
+children_stop();
+
+### the same through a Unix socket, whose buffers do not grow: a pipeline
+### of large statements is still being flushed when the peer closes
+
+my ($tcp_proxy, $tcp_pg) = ($proxy, $pg);
+my $dir = tempdir('autoscale-faults.XXXXXX', TMPDIR => 1, CLEANUP => 1);
+$proxy = Autoscale::FaultProxy->start(port => $ENV{TEST_NGINX_PG_PORT},
+                                      unix => $dir);
+my $part = $proxy->conninfo_part;
+($pg = pg_conninfo()) =~ s/\bhost=\S+ port=\d+/$part/
+    or die "no host and port in the conninfo";
+my $since = time;
+pump_start();
+nginx_start('faults-pipe', conf(workers => 1, pool => 1, timeout => '2s'));
+traffic_start();
+ok(wait_until(15, sub { !grep { @{ windows($_) } < 2
+                                || windows($_)->[-1][1] < $since + 1 }
+                        @observed }),
+   'pipe: the collector writes rows of the observed clusters');
+
+closed_round($_, 100000) for 1000, 30000, 100000, 250000;
+ok($proxy->stats->{closes} > 0, 'the proxy closed connections mid-stream');
+verdict('faults-pipe', $since + 1);
+nginx_stop('faults-pipe');
+children_stop();
+$proxy->stop;
+($proxy, $pg) = ($tcp_proxy, $tcp_pg);
 
 ### after all of them
 
-my $log = nginx_error_log('faults');
-unlike($log, qr/exited on signal/, 'no worker exited on a signal');
-my @alarms = $log =~ /^(.*\[(?:alert|crit|emerg)\].*)$/mg;
-is(scalar @alarms, 0, 'no alert, crit or emerg logged')
-    or diag join "\n", @alarms[0 .. ($#alarms < 9 ? $#alarms : 9)];
-
-my @bad = unanswered(@during);
-is(scalar @bad, 0, scalar(@during) . ' requests during the faults: each '
-   . 'answered 2xx or 503 JSON') or diag explain \@bad;
-my %by;
-$by{"$_->[4]: $_->[0]"}++ for @during;
-diag join ', ', map { "$_ x$by{$_}" } sort keys %by;
-ok((grep { $_->[0] == 503 } @during), 'the faults were felt: some 503');
-@bad = grep { $_->[0] !~ /^2/ } @after;
-is(scalar @bad, 0, scalar(@after) . ' requests after the faults: each 2xx')
-    or diag explain \@bad;
-
-for my $r (@recovery) {
-    my ($what, $back, $took) = @$r;
-    ok($back, "$what: the rows that waited are written");
-    # a lease (3 s) and a collect interval (1 s)
-    ok($valgrind || $took <= 4, sprintf("%s: collecting again within a lease "
-                                        . "and an interval (%.1f s)",
-                                        $what, $took));
-}
-
-# windows end to end: the next one begins where the last one ended
-for my $id (@observed) {
-    my $w = windows($id);
-    my @gaps = grep { abs($w->[$_][1] - $w->[$_ - 1][1] - $w->[$_][2])
-                      > 0.005 } 1 .. $#$w;
-    is(scalar @gaps, 0, "$id: " . @$w . ' windows, each from the end of '
-       . 'the one before') or diag explain [map { [$w->[$_ - 1], $w->[$_]] }
-                                            @gaps];
-    my @disorder = grep { $w->[$_][0] <= $w->[$_ - 1][0] } 1 .. $#$w;
-    is(scalar @disorder, 0, "$id: written in order");
-}
 is(pg_sql("SELECT count(*) - count(DISTINCT (cluster_id, \"timestamp\")) "
           . "FROM cluster_metrics WHERE window_seconds IS NOT NULL"), 0,
    'no window written twice');
@@ -317,16 +366,11 @@ is(pg_sql("SELECT count(*) - count(DISTINCT (cluster_id, \"timestamp\")) "
 is(pg_sql("SELECT count(*) FROM (SELECT name FROM clusters GROUP BY name "
           . "HAVING count(*) > 1) d"), 0,
    'no cluster created twice by one request');
-my $created = grep { $_->[3] eq 'POST /api/clusters' && $_->[0] == 201 }
-              @during, @after;
 my $rows = pg_sql("SELECT count(*) FROM clusters WHERE name LIKE 'fault %'");
 ok($rows >= $created && $rows <= $written,
    "$created clusters answered 201, $rows rows, of $written requests");
 
 no_duplicates('through the faults', \%start, \%cooldown);
-
-nginx_stop('faults');
-children_stop();
 
 ### the query timeout runs from the send
 
@@ -367,6 +411,8 @@ SKIP: {
 
 # a statement that gets no answer: it fails alone with its connection;
 # the others sent on it 503 too, what waits goes to a new connection
+@warm = read_responses(send_requests(['GET', '/api/clusters/flt-o1']));
+is($warm[0][0], 200, 'timer: the connection is open again');
 $t0 = time;
 $proxy->stall('down');
 my $names = 0;
@@ -402,7 +448,7 @@ is(pg_sql("SELECT count(*) FROM (SELECT name FROM clusters "
 ok(pg_sql("SELECT count(*) FROM clusters WHERE name LIKE 'timer %'") <= 16,
    'timer: at most one row a request');
 
-$log = nginx_error_log('faults-timer');
+my $log = nginx_error_log('faults-timer');
 like($log, qr/database query timed out after 3000ms/, 'timer: logged');
 unlike($log, qr/exited on signal|\[(?:alert|crit)\]/,
        'timer: no crash, no alert');

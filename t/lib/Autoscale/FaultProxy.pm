@@ -27,16 +27,19 @@ package Autoscale::FaultProxy;
 #                                 held }
 #   $p->stop                    (also at the end of the test)
 #
-# Its sockets to nginx have a small receive buffer (start(rcvbuf => n)
-# sets another): what nginx sends into a stall fills its own buffers soon.
+# It listens on loopback TCP, with a small receive buffer (start(rcvbuf =>
+# n) sets another), or with start(unix => $dir) on a Unix socket in $dir,
+# whose buffers do not grow: what nginx sends into a stall fills them soon.
+# $p->conninfo_part is the "host=... port=..." that leads nginx there.
 
 use strict;
 use warnings;
 
 use IO::Select;
 use IO::Socket::INET;
+use IO::Socket::UNIX;
 use POSIX ();
-use Socket qw(SOL_SOCKET SO_LINGER SO_RCVBUF);
+use Socket qw(SOCK_STREAM SOL_SOCKET SO_LINGER SO_RCVBUF);
 use Time::HiRes qw(time);
 
 my @running;
@@ -46,14 +49,28 @@ sub start {
     my $host = $o{host} // '127.0.0.1';
     my $to = $o{port} or die "FaultProxy: no port to forward to";
 
-    my $listen = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
-                                       LocalPort => 0, ReuseAddr => 1)
-        or die "FaultProxy: socket: $!";
-    # a small window: what nginx sends past a stall fills its own buffer
-    # soon, as it would on a slow or broken network
-    setsockopt($listen, SOL_SOCKET, SO_RCVBUF, $o{rcvbuf} // 32768)
-        or die "FaultProxy: SO_RCVBUF: $!";
-    $listen->listen(128) or die "FaultProxy: listen: $!";
+    my ($listen, $path);
+    if ($o{unix}) {
+        # libpq's name for a socket in a directory, for a port of our own
+        my $probe = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                          LocalPort => 0)
+            or die "FaultProxy: no free port: $!";
+        $path = "$o{unix}/.s.PGSQL." . $probe->sockport;
+        close $probe;
+        unlink $path;
+        $listen = IO::Socket::UNIX->new(Type => SOCK_STREAM, Local => $path,
+                                        Listen => 128)
+            or die "FaultProxy: listen on $path: $!";
+    } else {
+        $listen = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                        LocalPort => 0, ReuseAddr => 1)
+            or die "FaultProxy: socket: $!";
+        # a small window: what nginx sends past a stall fills its own
+        # buffer soon, as it would on a slow or broken network
+        setsockopt($listen, SOL_SOCKET, SO_RCVBUF, $o{rcvbuf} // 32768)
+            or die "FaultProxy: SO_RCVBUF: $!";
+        $listen->listen(128) or die "FaultProxy: listen: $!";
+    }
     my $ctl = IO::Socket::INET->new(Listen => 4, LocalAddr => '127.0.0.1',
                                     LocalPort => 0, ReuseAddr => 1)
         or die "FaultProxy: control socket: $!";
@@ -69,8 +86,9 @@ sub start {
         POSIX::_exit(0);
     }
 
-    my $self = bless { pid => $pid, owner => $$, port => $listen->sockport },
-                     $class;
+    my $self = bless { pid => $pid, owner => $$, path => $path,
+                       port => $path ? ($path =~ /(\d+)$/)[0]
+                                     : $listen->sockport }, $class;
     my $ctl_port = $ctl->sockport;
     close $listen;
     close $ctl;
@@ -85,6 +103,14 @@ sub start {
 }
 
 sub port { $_[0]{port} }
+
+# what goes in a conninfo for nginx to connect here
+sub conninfo_part {
+    my ($self) = @_;
+    return "port=$self->{port}" unless $self->{path};
+    (my $dir = $self->{path}) =~ s{/[^/]*$}{};
+    return "host=$dir port=$self->{port}";
+}
 
 # sends a command, returns its answer after "ok"
 sub command {
@@ -119,6 +145,7 @@ sub stop {
     kill 'TERM', $self->{pid};
     waitpid $self->{pid}, 0;
     delete $self->{pid};
+    unlink $self->{path} if $self->{path};
     @running = grep { $_ != $self } @running;
 }
 
