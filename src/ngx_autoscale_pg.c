@@ -617,8 +617,9 @@ ngx_autoscale_pg_query(ngx_autoscale_pg_pool_t *pool, const char *sql,
     pool->nwaiting++;
 
     /*
-     * Not cancelable: a request waiting for the database keeps a worker
-     * that is shutting down gracefully alive, for db_timeout at most.
+     * The wait for a connection is bounded too; sending starts a fresh
+     * timeout.  Not cancelable: a request waiting for the database keeps
+     * a worker that is shutting down gracefully alive, for a while at most.
      */
     ngx_add_timer(&q->ev, pool->conf->timeout);
 
@@ -1150,6 +1151,12 @@ ngx_autoscale_pg_send(ngx_autoscale_pg_conn_t *conn,
     conn->ninflight++;
     q->conn = conn;
 
+    /* a fresh timeout: the wait for a connection was not the server's */
+    if (q->ev.timer_set) {
+        ngx_del_timer(&q->ev);
+    }
+    ngx_add_timer(&q->ev, conn->pool->conf->timeout);
+
     ngx_sprintf((u_char *) name, "ngx_autoscale_%i%Z", q->statement);
     bit = (q->statement == -1) ? 0 : (uint64_t) 1 << q->statement;
 
@@ -1396,8 +1403,9 @@ ngx_autoscale_pg_query_event(ngx_event_t *ev)
     ev->timedout = 0;
 
     ngx_log_error(NGX_LOG_ERR, q->pool->log, 0,
-                  "autoscale: database query timed out after %Mms",
-                  q->pool->conf->timeout);
+                  "autoscale: database query timed out after %Mms%s",
+                  q->pool->conf->timeout,
+                  q->conn ? "" : " waiting for a connection");
 
     conn = q->conn;
     pool = q->pool;
@@ -1409,7 +1417,8 @@ ngx_autoscale_pg_query_event(ngx_event_t *ev)
 
     /*
      * The only way to abandon a running statement without blocking is to
-     * drop its connection; what was queued behind it fails too.
+     * drop its connection.  The others sent on it may have run or not:
+     * they fail, never sent again; those still waiting go elsewhere.
      */
     ngx_queue_remove(&q->queue);
     conn->ninflight--;
@@ -1421,8 +1430,8 @@ ngx_autoscale_pg_query_event(ngx_event_t *ev)
     }
 
     ngx_autoscale_pg_close(conn);
-    ngx_autoscale_pg_finish(q, NGX_AUTOSCALE_PG_TIMEOUT, NULL);
     ngx_autoscale_pg_fail_inflight(conn, NGX_AUTOSCALE_PG_UNAVAILABLE);
+    ngx_autoscale_pg_finish(q, NGX_AUTOSCALE_PG_TIMEOUT, NULL);
     ngx_autoscale_pg_dispatch(pool);
 }
 

@@ -8,8 +8,12 @@
  * exponential backoff.  Handlers are always called from the event loop,
  * never from inside ngx_autoscale_pg_query().
  *
- * A connection that breaks fails the queries sent on it with UNAVAILABLE:
- * they may have run, so they are never sent again.
+ * Timeouts: a query waiting for a connection fails with TIMEOUT after
+ * conf->timeout; once sent, it gets a fresh conf->timeout for the server's
+ * answer.  A sent query that times out drops its connection: it fails with
+ * TIMEOUT, the others sent on that connection with UNAVAILABLE (they may
+ * have run: never sent again), and those still waiting go to another one.
+ * A connection that breaks fails the queries sent on it the same way.
  */
 
 
