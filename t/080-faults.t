@@ -57,10 +57,7 @@ sub conf {
     server {
         listen 127.0.0.1:$port;
         location /api/ { autoscale_api write=on; }
-        location ~ ^/o/(?<cid>[a-z0-9-]+)/ {
-            autoscale_observe \$cid;
-            return 204;
-        }
+        location /o/ { autoscale_observe \$arg_c; return 204; }
     }
 HTTP
 }
@@ -162,7 +159,7 @@ sub traffic_start {
     $SIG{TERM} = sub { POSIX::_exit(0) };
     my $http = HTTP::Tiny->new(timeout => 5, keep_alive => 1);
     while (1) {
-        $http->get("$base/o/$_/r") for @observed;
+        $http->get("$base/o/?c=$_") for @observed;
         sleep 0.05;
     }
 }
