@@ -345,7 +345,53 @@ ok(wait_until(15, sub { !grep { @{ windows($_) } < 2
                         @observed }),
    'pipe: the collector writes rows of the observed clusters');
 
-closed_round($_, 100000) for 1000, 30000, 100000, 250000;
+# The peer closes while nginx's socket is full: the answers to the first
+# two statements, then a FIN, reach nginx after a pipeline of writes filled
+# its socket.  Reading the first answer frees a slot; a waiting query is
+# sent, and libpq reads the rest of the second answer while it flushes,
+# then the FIN: the connection breaks in the flush after the sync.
+sub pipeline_round {
+    my ($pad) = @_;
+    # a fresh connection: libpq's input buffer at its first size
+    $proxy->reset;
+    read_responses(send_requests(['GET', '/api/clusters/flt-o1']));
+    $proxy->stall('down');
+    my $sent = send_requests(['GET', '/api/clusters/flt-o1']);
+    sleep 0.1;
+    push @$sent, @{ send_requests(['GET',
+                                   '/api/clusters/flt-m/metrics?limit=150']) };
+    sleep 0.3;
+    $proxy->stall('both');
+    push @$sent, @{ send_requests(map { ['POST', '/api/clusters',
+                                         '{"blueprint_id":"fault-workers",'
+                                         . '"name":"fault ' . ++$written
+                                         . '","config":{"pad":"'
+                                         . ('p' x $pad) . '"}}'] } 1 .. 14) };
+    sleep 0.4;
+    # these wait for a slot
+    push @$sent, @{ send_requests(map { ['GET', '/api/clusters/flt-o2'] }
+                                  1 .. 4) };
+    sleep 0.2;
+    $proxy->fin('hold');
+    sleep 0.1;
+    my $cleared = time;
+    $proxy->pass;
+    during("full socket, $pad", read_responses($sent));
+    settle("full socket, $pad", $cleared);
+}
+
+# The socket is full when the fourteen writes just pass nginx's send
+# buffer (net.core.wmem_default for a Unix socket): each write is one
+# buffer of its size rounded up to pages, and some; sizes around the one
+# that fits thirteen and a half.
+my $sndbuf = 212992;
+if (open my $fh, '<', '/proc/sys/net/core/wmem_default') {
+    $sndbuf = <$fh> + 0 || $sndbuf;
+}
+my $fit = int($sndbuf / 13.5);
+pipeline_round($fit - 3500 + 250 * $_) for 0 .. 8;
+
+closed_round($_, 100000) for 1000, 100000;
 ok($proxy->stats->{closes} > 0, 'the proxy closed connections mid-stream');
 verdict('faults-pipe', $since + 1);
 nginx_stop('faults-pipe');

@@ -20,6 +20,17 @@ INSERT INTO clusters (id, name, status, min_workers, max_workers,
 VALUES ('flt-s1', 'Scaled one', 'active', 1, 1000, 6, 6, 3, 3),
        ('flt-s2', 'Scaled two', 'active', 1, 1000, 3, 3, 4, 4);
 
+-- a cluster with rows enough for an answer of some tens of kilobytes
+INSERT INTO clusters (id, name, status, min_workers, max_workers,
+                      current_workers, target_workers, paused)
+VALUES ('flt-m', 'Measured', 'active', 1, 10, 2, 2, true);
+
+INSERT INTO cluster_metrics (cluster_id, "timestamp", cpu_usage,
+                             queue_length)
+SELECT 'flt-m', now() - interval '1 hour' + n * interval '1 s', n % 100,
+       n % 7
+  FROM generate_series(1, 400) AS n;
+
 -- the load the pump writes every 0.5 s, straight to PostgreSQL
 DROP TABLE IF EXISTS scaler_test_load;
 CREATE TABLE scaler_test_load (

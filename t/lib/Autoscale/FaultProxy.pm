@@ -23,6 +23,7 @@ package Autoscale::FaultProxy;
 #                               answers still go down, then nginx gets a
 #                               FIN; nginx's later bytes are never read
 #   $p->fin                     the same, now, for every open connection
+#   $p->fin('hold')             and PostgreSQL's answers wait for pass
 #   $p->stats                   { accepted, open, up, down, resets, closes,
 #                                 held }
 #   $p->stop                    (also at the end of the test)
@@ -129,7 +130,7 @@ sub stall       { $_[0]->command('stall ' . ($_[1] // 'both')) }
 sub reset       { $_[0]->command('reset') }
 sub half_open   { $_[0]->command('half_open') }
 sub close_after { $_[0]->command("close_after $_[1]") }
-sub fin         { $_[0]->command('fin') }
+sub fin         { $_[0]->command('fin' . ($_[1] ? ' hold' : '')) }
 sub release     { $_[0]->command('release') }
 
 sub stats {
@@ -254,8 +255,9 @@ sub directions {
     return (0, 0) if $p->{fin};
     my $up = !$p->{closing}
              && ($mode eq 'pass' || $mode eq 'up' || $mode eq 'half_open');
-    my $down = $mode eq 'pass' || $mode eq 'down' || $mode eq 'half_open'
-               || $p->{closing};
+    my $down = $p->{closing}
+               ? !$p->{hold}
+               : $mode eq 'pass' || $mode eq 'down' || $mode eq 'half_open';
     return ($up, $down);
 }
 
@@ -267,7 +269,7 @@ sub control {
     if ($cmd eq 'pass') {
         $state->{mode} = 'pass';
         $state->{budget} = undef;
-        $_->{budget} = undef for @$pairs;
+        $_->{budget} = undef, $_->{hold} = 0 for @$pairs;
         # nobody would ever answer them: they go as on a crash
         rst($_) for @$held;
         @$held = ();
@@ -300,6 +302,7 @@ sub control {
             # what nginx sent that was not forwarded is lost on the way
             $p->{to_up} = '';
             $p->{closing} = 1;
+            $p->{hold} = ($arg // '') eq 'hold';
             $state->{closes}++;
             $n++;
         }
