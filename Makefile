@@ -1,11 +1,13 @@
 # ngx_autoscale_module: build, test and demo on Debian 12.
 #
 #   make            build build/ngx_http_autoscale_module.so
-#   make test       install what is missing, build, run every test, and
-#                   the API's suites again under valgrind
+#   make test       install what is missing, build, run every test (the
+#                   fuzzers 10 s each), and the API's suites again under
+#                   valgrind
 #   make demo       run nginx with the module and a private PostgreSQL
 #   make demo-stop  stop them
 #   make bench      benchmarks (figures printed, not asserted)
+#   make fuzz       the libFuzzer targets, FUZZ_SECONDS (60) each
 
 SHELL    := /bin/bash
 NGX_SRC  ?= /usr/share/nginx/src
@@ -22,9 +24,27 @@ UNIT_TESTS  := $(BUILD)/unit/test_route $(BUILD)/unit/test_json \
                $(BUILD)/unit/test_body $(BUILD)/unit/test_policy \
                $(BUILD)/unit/test_window
 # what a unit needs besides its own source
-UNIT_DEPS_body := src/ngx_autoscale_route.c
+UNIT_DEPS_body := src/ngx_autoscale_route.c src/ngx_autoscale_json.c
+UNIT_DEPS_policy := src/ngx_autoscale_json.c
 
-.PHONY: all deps test unit suites test-memcheck demo demo-stop bench clean
+# libFuzzer targets of the same parts (fuzz/), each run for FUZZ_SECONDS
+FUZZ_SECONDS ?= 60
+FUZZ_CC      := clang
+FUZZ_CFLAGS  := -std=c99 -Wall -Wextra -Werror -g -O1 -Isrc -It/unit \
+                -I$(BUILD)/fuzz \
+                -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_TARGETS := body route json policy
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+FUZZ_TABLES  := src/ngx_autoscale_api.h src/ngx_autoscale_api.c \
+                $(wildcard src/ngx_autoscale_api_*.c)
+FUZZ_DEPS_body  := src/ngx_autoscale_route.c src/ngx_autoscale_json.c
+FUZZ_DEPS_route :=
+FUZZ_DEPS_json  := src/ngx_autoscale_body.c src/ngx_autoscale_route.c
+FUZZ_DEPS_policy := src/ngx_autoscale_json.c
+
+.PHONY: all deps test unit unit-atomic suites test-memcheck demo demo-stop \
+        bench clean fuzz
 
 all: $(MODULE)
 
@@ -49,14 +69,40 @@ $(MODULE): $(NGX_TREE)/objs/Makefile $(SOURCES)
 	mv -f $@.tmp $@
 
 .SECONDEXPANSION:
-$(BUILD)/unit/test_%: t/unit/test_%.c t/unit/unit.h src/ngx_autoscale_%.c src/ngx_autoscale_%.h \
+$(BUILD)/unit/test_%: t/unit/test_%.c $(wildcard t/unit/*.h) src/ngx_autoscale_%.c src/ngx_autoscale_%.h \
                       $$(UNIT_DEPS_$$*)
 	@mkdir -p $(BUILD)/unit
 	$(CC) $(UNIT_CFLAGS) -o $@ $< src/ngx_autoscale_$*.c $(UNIT_DEPS_$*) \
 	    -lcmocka -lcjson -lm
 
-unit: $(UNIT_TESTS)
+unit: $(UNIT_TESTS) unit-atomic
 	@set -e; for t in $(UNIT_TESTS); do $$t; done
+
+# a 64-bit ngx_atomic_t builds, a 32-bit one must stop the build
+unit-atomic: t/unit/atomic_width.c src/ngx_autoscale_atomic.h
+	@mkdir -p $(BUILD)/unit
+	$(CC) $(UNIT_CFLAGS) -std=c11 -DNGX_ATOMIC_STAND_IN=int64_t -o /dev/null $<
+	@if $(CC) $(UNIT_CFLAGS) -std=c11 -DNGX_ATOMIC_STAND_IN=int32_t -o /dev/null $< \
+	        2>$(BUILD)/unit/atomic32.log; then \
+	    echo "a 32-bit ngx_atomic_t was not refused"; exit 1; fi
+	grep -q "needs 64-bit atomics" $(BUILD)/unit/atomic32.log
+	@echo "unit-atomic: a 32-bit ngx_atomic_t is refused at compile time"
+
+# the endpoints' tables, read from their sources (fuzz/tables.sh)
+$(BUILD)/fuzz/tables.h: fuzz/tables.sh $(FUZZ_TABLES)
+	@mkdir -p $(BUILD)/fuzz
+	fuzz/tables.sh src >$@.tmp
+	mv -f $@.tmp $@
+
+$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(BUILD)/fuzz/tables.h \
+                      t/unit/policy_seed.h \
+                      src/ngx_autoscale_%.c src/ngx_autoscale_%.h \
+                      $$(FUZZ_DEPS_$$*)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< src/ngx_autoscale_$*.c \
+	    $(FUZZ_DEPS_$*) -lcjson -lm
+
+fuzz: $(FUZZ_BINS)
+	fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 suites: $(MODULE)
 	util/run-suites
@@ -68,6 +114,7 @@ test-memcheck: $(MODULE)
 test: deps
 	$(MAKE) all
 	$(MAKE) unit
+	$(MAKE) fuzz FUZZ_SECONDS=10
 	$(MAKE) suites
 	$(MAKE) test-memcheck
 

@@ -144,6 +144,20 @@ static ngx_command_t  ngx_http_autoscale_commands[] = {
       offsetof(ngx_http_autoscale_main_conf_t, metrics_retention),
       &ngx_http_autoscale_retention_bounds },
 
+    { ngx_string("autoscale_events_retention"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_autoscale_set_time,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_autoscale_main_conf_t, events_retention),
+      &ngx_http_autoscale_retention_bounds },
+
+    { ngx_string("autoscale_agents_retention"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_autoscale_set_time,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_autoscale_main_conf_t, agents_retention),
+      &ngx_http_autoscale_retention_bounds },
+
     { ngx_string("autoscale_api"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
       ngx_http_autoscale_api,
@@ -220,6 +234,8 @@ ngx_http_autoscale_create_main_conf(ngx_conf_t *cf)
     amcf->db_pool = NGX_CONF_UNSET_UINT;
     amcf->db_timeout = NGX_CONF_UNSET_MSEC;
     amcf->metrics_retention = NGX_CONF_UNSET;
+    amcf->events_retention = NGX_CONF_UNSET;
+    amcf->agents_retention = NGX_CONF_UNSET;
 
     if (ngx_array_init(&amcf->observe_ids, cf->pool, 4, sizeof(ngx_str_t))
         != NGX_OK)
@@ -246,6 +262,8 @@ ngx_http_autoscale_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_uint_value(amcf->db_pool, 4);
     ngx_conf_init_msec_value(amcf->db_timeout, 5000);
     ngx_conf_init_value(amcf->metrics_retention, 7 * 86400);
+    ngx_conf_init_value(amcf->events_retention, 90 * 86400);
+    ngx_conf_init_value(amcf->agents_retention, 7 * 86400);
 
     amcf->pg.pool_size = amcf->db_pool;
     amcf->pg.timeout = amcf->db_timeout;
@@ -622,6 +640,12 @@ ngx_http_autoscale_postconfiguration(ngx_conf_t *cf)
 
     amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_autoscale_module);
 
+    if (amcf->api_locations
+        && ngx_autoscale_api_filter_init(cf) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     if (amcf->observe_locations == 0) {
         return NGX_OK;
     }
@@ -635,7 +659,6 @@ ngx_http_autoscale_init_process(ngx_cycle_t *cycle)
 {
     ngx_str_t                       *id;
     ngx_uint_t                       i;
-    ngx_autoscale_cluster_t         *cluster;
     ngx_http_autoscale_main_conf_t  *amcf;
 
     /* the cache manager and loader serve nothing and decide nothing */
@@ -663,11 +686,8 @@ ngx_http_autoscale_init_process(ngx_cycle_t *cycle)
     id = amcf->observe_ids.elts;
 
     for (i = 0; i < amcf->observe_ids.nelts; i++) {
-        cluster = ngx_autoscale_shm_cluster(amcf->shm_zone, id[i].data,
-                                            id[i].len, 1);
-        if (cluster) {
-            cluster->observed = 1;
-        }
+        (void) ngx_autoscale_shm_find(amcf->shm_zone, id[i].data,
+                                      id[i].len, NGX_AUTOSCALE_FIXED, NULL);
     }
 
     return ngx_autoscale_jobs_init(cycle, amcf);

@@ -9,7 +9,7 @@
 -- add a block like the 0001 one below, and raise latest_version.
 
 \set ON_ERROR_STOP 1
-\set latest_version 1
+\set latest_version 2
 
 BEGIN;
 
@@ -30,6 +30,12 @@ CREATE TABLE IF NOT EXISTS schema_version (
 SELECT NOT EXISTS (SELECT 1 FROM schema_version WHERE version = 1) AS need_0001 \gset
 \if :need_0001
 \ir migrations/0001_initial.sql
+\endif
+
+-- 0002: retention indexes for events and agents; the held decision's key
+SELECT NOT EXISTS (SELECT 1 FROM schema_version WHERE version = 2) AS need_0002 \gset
+\if :need_0002
+\ir migrations/0002_upkeep.sql
 \endif
 
 -- a database written by newer code than these files: leave it alone, but say so

@@ -15,10 +15,14 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "ngx_autoscale_atomic.h"
 #include "ngx_autoscale_pg.h"
 
 
 #define NGX_AUTOSCALE_VERSION  "0.1.0"
+
+
+ngx_autoscale_require_atomic64(ngx_atomic_t);
 
 
 typedef struct {
@@ -33,6 +37,8 @@ typedef struct {
     ngx_uint_t                 db_pool;
     ngx_msec_t                 db_timeout;
     time_t                     metrics_retention;
+    time_t                     events_retention;
+    time_t                     agents_retention;   /* stopped or lost */
 
     ngx_uint_t                 api_locations;
     ngx_uint_t                 observe_locations;
@@ -49,6 +55,7 @@ typedef struct {
     ngx_http_complex_value_t  *observe;
     ngx_str_t                  observe_id;  /* a fixed one; else a variable */
     void                      *observe_cluster;   /* its node, once found */
+    ngx_msec_t                 observe_retry;     /* no room: not before */
 } ngx_http_autoscale_loc_conf_t;
 
 

@@ -23,8 +23,16 @@ const char *const  ngx_autoscale_actuations[] = {
 };
 
 
+typedef struct {
+    ngx_uint_t                    status;
+    const char                   *code;
+    const char                   *text;
+} ngx_autoscale_api_page_t;
+
+
 static ngx_int_t ngx_autoscale_api_dispatch(ngx_autoscale_api_ctx_t *ctx);
 static void ngx_autoscale_api_body_handler(ngx_http_request_t *r);
+static void ngx_autoscale_api_body_wait(ngx_http_request_t *r);
 static ngx_int_t ngx_autoscale_api_read_body(ngx_http_request_t *r,
     ngx_autoscale_api_ctx_t *ctx, ngx_autoscale_err_t *err);
 static ngx_int_t ngx_autoscale_api_json_type(ngx_http_request_t *r);
@@ -35,6 +43,41 @@ static unsigned ngx_autoscale_api_method(ngx_http_request_t *r);
 static void ngx_autoscale_api_allow(ngx_http_request_t *r, unsigned methods);
 static ngx_int_t ngx_autoscale_api_refuse(ngx_http_request_t *r,
     ngx_autoscale_err_t *err);
+static ngx_buf_t *ngx_autoscale_api_json_buf(ngx_http_request_t *r,
+    cJSON *doc);
+static ngx_int_t ngx_autoscale_api_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_autoscale_api_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+
+
+/* what nginx's own error pages say in an API location */
+static ngx_autoscale_api_page_t  ngx_autoscale_api_pages[] = {
+    { NGX_HTTP_BAD_REQUEST, "BadRequest",
+      "the request is malformed (e.g. a broken chunked body)" },
+    { NGX_HTTP_UNAUTHORIZED, "Unauthorized", "authentication is required" },
+    { NGX_HTTP_FORBIDDEN, "Forbidden", "access is denied" },
+    { NGX_HTTP_NOT_FOUND, "NotFound", "no such API path" },
+    { NGX_HTTP_NOT_ALLOWED, "MethodNotAllowed",
+      "the method is not allowed here" },
+    { NGX_HTTP_REQUEST_TIME_OUT, "RequestTimeout",
+      "the request body did not arrive in time" },
+    { NGX_HTTP_LENGTH_REQUIRED, "LengthRequired",
+      "the request body needs a length" },
+    { NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "BodyTooLarge",
+      "the request body is larger than client_max_body_size" },
+    { 429, "TooManyRequests", "too many requests" },
+    { NGX_HTTP_INTERNAL_SERVER_ERROR, "InternalError",
+      "the server could not answer this request" },
+    { NGX_HTTP_NOT_IMPLEMENTED, "NotImplemented",
+      "the request is not supported" },
+    { NGX_HTTP_SERVICE_UNAVAILABLE, "ServiceUnavailable",
+      "the service is unavailable" },
+    { 0, "HTTPError", "the server refused the request" }
+};
+
+
+static ngx_http_output_header_filter_pt  ngx_autoscale_api_next_header;
+static ngx_http_output_body_filter_pt    ngx_autoscale_api_next_body;
 
 
 ngx_int_t
@@ -143,7 +186,49 @@ ngx_autoscale_api_handler(ngx_http_request_t *r)
         return rc;
     }
 
+    /*
+     * nginx closes a connection whose body stops arriving without a word:
+     * its reader is wrapped so that a 408 is answered first.  HTTP/2
+     * reads bodies otherwise, and keeps its own way.
+     */
+    if (rc == NGX_AGAIN && r->http_version < NGX_HTTP_VERSION_20
+        && r->read_event_handler != ngx_http_block_reading)
+    {
+        ctx->read_body = r->read_event_handler;
+        r->read_event_handler = ngx_autoscale_api_body_wait;
+    }
+
     return NGX_DONE;
+}
+
+
+static void
+ngx_autoscale_api_body_wait(ngx_http_request_t *r)
+{
+    ngx_event_t              *rev;
+    ngx_autoscale_err_t       err;
+    ngx_autoscale_api_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_autoscale_module);
+    rev = r->connection->read;
+
+    if (!rev->timedout) {
+        ctx->read_body(r);
+        return;
+    }
+
+    /* the rest of the body is not awaited: lingering close drains it */
+    rev->timedout = 0;
+    r->read_event_handler = ngx_http_block_reading;
+    r->keepalive = 0;
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, NGX_ETIMEDOUT,
+                  "autoscale: client timed out sending the request body");
+
+    ngx_autoscale_set_err(&err, NGX_HTTP_REQUEST_TIME_OUT, "RequestTimeout",
+                          "the request body did not arrive in time");
+
+    ngx_http_finalize_request(r, ngx_autoscale_api_error(r, &err));
 }
 
 
@@ -735,34 +820,47 @@ ngx_autoscale_api_error(ngx_http_request_t *r, ngx_autoscale_err_t *err)
 ngx_int_t
 ngx_autoscale_api_send(ngx_http_request_t *r, ngx_uint_t status, cJSON *doc)
 {
+    ngx_buf_t  *b;
+
+    b = ngx_autoscale_api_json_buf(r, doc);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_autoscale_api_send_buf(r, status, "application/json", b);
+}
+
+
+/* doc, which is freed, as one line of text; NULL on failure */
+static ngx_buf_t *
+ngx_autoscale_api_json_buf(ngx_http_request_t *r, cJSON *doc)
+{
     char       *text;
     size_t      len;
     ngx_buf_t  *b;
 
     if (doc == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
     }
 
     text = cJSON_PrintUnformatted(doc);
     cJSON_Delete(doc);
 
     if (text == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
     }
 
     len = ngx_strlen(text);
 
     b = ngx_create_temp_buf(r->pool, len + 1);
-    if (b == NULL) {
-        cJSON_free(text);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (b != NULL) {
+        b->last = ngx_cpymem(b->last, text, len);
+        *b->last++ = '\n';
     }
 
-    b->last = ngx_cpymem(b->last, text, len);
-    *b->last++ = '\n';
     cJSON_free(text);
 
-    return ngx_autoscale_api_send_buf(r, status, "application/json", b);
+    return b;
 }
 
 
@@ -870,4 +968,116 @@ ngx_autoscale_api_allow(ngx_http_request_t *r, unsigned methods)
     }
 
     h->value.len = (p - h->value.data) - 2;
+}
+
+
+/*
+ * nginx's own errors in an API location (400 for a broken chunked body,
+ * 413 over client_max_body_size, 500, ...) come from its special response
+ * handler as text/html with r->err_status set, after any error_page of the
+ * location has had its turn; they are rewritten here to the JSON of
+ * SPEC 5, keeping the status and every other header.
+ */
+ngx_int_t
+ngx_autoscale_api_filter_init(ngx_conf_t *cf)
+{
+    ngx_autoscale_api_next_header = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_autoscale_api_header_filter;
+
+    ngx_autoscale_api_next_body = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_autoscale_api_body_filter;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_autoscale_api_header_filter(ngx_http_request_t *r)
+{
+    ngx_buf_t                      *b;
+    ngx_str_t                      *type;
+    ngx_autoscale_api_ctx_t        *ctx;
+    ngx_autoscale_api_page_t       *page;
+    ngx_http_autoscale_loc_conf_t  *alcf;
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_autoscale_module);
+    type = &r->headers_out.content_type;
+
+    if (!alcf->api || r->err_status < NGX_HTTP_BAD_REQUEST
+        || type->len != sizeof("text/html") - 1
+        || ngx_strncmp(type->data, "text/html", type->len) != 0)
+    {
+        return ngx_autoscale_api_next_header(r);
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_autoscale_module);
+
+    if (ctx == NULL) {
+        /* refused before the handler ran, e.g. by Content-Length */
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_autoscale_api_ctx_t));
+        if (ctx == NULL) {
+            /* out of memory: nginx's page is better than none */
+            return ngx_autoscale_api_next_header(r);
+        }
+
+        ctx->request = r;
+        ngx_http_set_ctx(r, ctx, ngx_http_autoscale_module);
+    }
+
+    for (page = ngx_autoscale_api_pages; page->status; page++) {
+        if (page->status == (ngx_uint_t) r->err_status) {
+            break;
+        }
+    }
+
+    b = ngx_autoscale_api_json_buf(r,
+                                   ngx_autoscale_json_error(r->err_status,
+                                                            page->code,
+                                                            page->text));
+    if (b == NULL) {
+        return ngx_autoscale_api_next_header(r);
+    }
+
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    ctx->nginx_error = b;
+
+    ngx_str_set(type, "application/json");
+    r->headers_out.content_type_len = type->len;
+    r->headers_out.content_type_lowcase = NULL;
+    r->headers_out.content_length_n = b->last - b->pos;
+
+    return ngx_autoscale_api_next_header(r);
+}
+
+
+static ngx_int_t
+ngx_autoscale_api_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_chain_t               out, *cl;
+    ngx_autoscale_api_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_autoscale_module);
+
+    if (ctx == NULL || ctx->nginx_error == NULL || in == NULL) {
+        return ngx_autoscale_api_next_body(r, in);
+    }
+
+    /* nginx's page is dropped, and the JSON goes once in its place */
+    for (cl = in; cl; cl = cl->next) {
+        cl->buf->pos = cl->buf->last;
+        cl->buf->file_pos = cl->buf->file_last;
+    }
+
+    if (ctx->nginx_error_sent) {
+        return ngx_autoscale_api_next_body(r, NULL);
+    }
+
+    ctx->nginx_error_sent = 1;
+
+    out.buf = ctx->nginx_error;
+    out.next = NULL;
+
+    return ngx_autoscale_api_next_body(r, &out);
 }

@@ -38,6 +38,9 @@ struct ngx_autoscale_api_ctx_s {
     ngx_int_t                     page_size;
     ngx_int_t                     target;      /* for a done handler */
     void                         *data;        /* the same */
+    ngx_http_event_handler_pt     read_body;   /* nginx's body reader */
+    ngx_buf_t                    *nginx_error; /* its JSON, to be sent */
+    unsigned                      nginx_error_sent:1;
 };
 
 
@@ -103,6 +106,9 @@ extern const char *const  ngx_autoscale_actuations[];
 
 
 ngx_int_t ngx_autoscale_api_handler(ngx_http_request_t *r);
+
+/* nginx's own error pages in API locations become JSON */
+ngx_int_t ngx_autoscale_api_filter_init(ngx_conf_t *cf);
 
 ngx_int_t ngx_autoscale_api_check_error(PGresult *res, int first,
     ngx_autoscale_err_t *err);

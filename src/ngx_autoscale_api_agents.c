@@ -4,7 +4,8 @@
  *
  * POST clusters/{id}/agents/{agent_id}/heartbeat: an agent's report goes
  * to the shared zone, and the leader writes the agents' rows once per
- * collection.  Only a cluster the zone has not met yet costs a query.
+ * collection.  Only a cluster the zone has not met yet costs a query; one
+ * the database said it does not have costs none for a few seconds.
  */
 
 
@@ -14,10 +15,39 @@
 #include "ngx_autoscale_shm.h"
 
 
+/* a request's report, and the zone's births when its query was sent */
+typedef struct {
+    ngx_autoscale_report_t     report;
+    ngx_atomic_uint_t          births;
+} ngx_autoscale_heartbeat_t;
+
+
 static ngx_int_t ngx_autoscale_heartbeat_store(ngx_autoscale_api_ctx_t *ctx,
     ngx_autoscale_cluster_t *cluster);
 static ngx_int_t ngx_autoscale_heartbeat_cluster(ngx_autoscale_api_ctx_t *ctx,
     PGresult *res);
+static ngx_uint_t ngx_autoscale_heartbeat_missing(ngx_shm_zone_t *shm_zone,
+    ngx_str_t *id, ngx_autoscale_heartbeat_t *remember);
+
+
+/*
+ * This worker's ids the database did not have: not asked again until the
+ * entry expires, or until any cluster begins to exist in the zone (the
+ * API made one, a refresh found one): then every entry is stale.
+ */
+#define NGX_AUTOSCALE_MISSING       256
+#define NGX_AUTOSCALE_MISSING_TTL   5000
+
+typedef struct {
+    ngx_msec_t                 expires;
+    ngx_atomic_uint_t          births;
+    u_char                     len;
+    u_char                     id[NGX_AUTOSCALE_ID_MAX];
+} ngx_autoscale_missing_t;
+
+
+static ngx_autoscale_missing_t
+    ngx_autoscale_missing[NGX_AUTOSCALE_MISSING];
 
 
 /* agents report these; "lost" is the collector's verdict, not theirs */
@@ -58,6 +88,7 @@ ngx_autoscale_api_heartbeat(ngx_autoscale_api_ctx_t *ctx)
     ngx_autoscale_value_t            values[NGX_AUTOSCALE_HEARTBEAT_NFIELDS];
     ngx_autoscale_report_t          *report;
     ngx_autoscale_cluster_t         *cluster;
+    ngx_autoscale_heartbeat_t       *hb;
     ngx_http_autoscale_main_conf_t  *amcf;
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_autoscale_module);
@@ -71,8 +102,8 @@ ngx_autoscale_api_heartbeat(ngx_autoscale_api_ctx_t *ctx)
         return ngx_autoscale_api_error(r, &err);
     }
 
-    report = ngx_palloc(r->pool, sizeof(ngx_autoscale_report_t));
-    if (report == NULL) {
+    hb = ngx_palloc(r->pool, sizeof(ngx_autoscale_heartbeat_t));
+    if (hb == NULL) {
         ngx_autoscale_body_free(values, NGX_AUTOSCALE_HEARTBEAT_NFIELDS);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -86,6 +117,7 @@ ngx_autoscale_api_heartbeat(ngx_autoscale_api_ctx_t *ctx)
     }
 
     /* the same order as ngx_autoscale_agent_status_e */
+    report = &hb->report;
     report->status = (ngx_autoscale_agent_status_e) i;
     report->cpu_usage = values[1].present ? values[1].number : NAN;
     report->memory_usage = values[2].present ? values[2].number : NAN;
@@ -97,7 +129,7 @@ ngx_autoscale_api_heartbeat(ngx_autoscale_api_ctx_t *ctx)
 
     ngx_autoscale_body_free(values, NGX_AUTOSCALE_HEARTBEAT_NFIELDS);
 
-    ctx->data = report;
+    ctx->data = hb;
 
     cluster = ngx_autoscale_shm_cluster(amcf->shm_zone,
                                         (u_char *) ctx->route.id,
@@ -111,6 +143,13 @@ ngx_autoscale_api_heartbeat(ngx_autoscale_api_ctx_t *ctx)
     id.data = (u_char *) ctx->route.id;
     id.len = ctx->route.id_len;
 
+    if (ngx_autoscale_heartbeat_missing(amcf->shm_zone, &id, NULL)) {
+        return ngx_autoscale_api_not_found(ctx);
+    }
+
+    /* a cluster born while the query runs makes its answer stale */
+    hb->births = ((ngx_autoscale_shm_t *) amcf->shm_zone->data)->births;
+
     return ngx_autoscale_api_query(ctx, ngx_autoscale_sql_cluster_exists, 1,
                                    &id, ngx_autoscale_heartbeat_cluster);
 }
@@ -119,26 +158,56 @@ ngx_autoscale_api_heartbeat(ngx_autoscale_api_ctx_t *ctx)
 static ngx_int_t
 ngx_autoscale_heartbeat_cluster(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
 {
+    ngx_str_t                        id;
     ngx_autoscale_cluster_t         *cluster;
     ngx_http_autoscale_main_conf_t  *amcf;
-
-    if (PQntuples(res) == 0) {
-        return ngx_autoscale_api_not_found(ctx);
-    }
 
     amcf = ngx_http_get_module_main_conf(ctx->request,
                                          ngx_http_autoscale_module);
 
-    cluster = ngx_autoscale_shm_cluster(amcf->shm_zone,
-                                        (u_char *) ctx->route.id,
-                                        ctx->route.id_len, 1);
+    if (PQntuples(res) == 0) {
+        id.data = (u_char *) ctx->route.id;
+        id.len = ctx->route.id_len;
 
-    if (cluster) {
-        /* until the next collection says otherwise */
-        cluster->exists = 1;
+        (void) ngx_autoscale_heartbeat_missing(amcf->shm_zone, &id,
+                                               ctx->data);
+
+        return ngx_autoscale_api_not_found(ctx);
     }
 
+    /* exists until the next collection says otherwise */
+    cluster = ngx_autoscale_shm_find(amcf->shm_zone,
+                                     (u_char *) ctx->route.id,
+                                     ctx->route.id_len, NGX_AUTOSCALE_EXISTS,
+                                     NULL);
+
     return ngx_autoscale_heartbeat_store(ctx, cluster);
+}
+
+
+/* whether the id is known to be missing; or, with remember, note that */
+static ngx_uint_t
+ngx_autoscale_heartbeat_missing(ngx_shm_zone_t *shm_zone, ngx_str_t *id,
+    ngx_autoscale_heartbeat_t *remember)
+{
+    ngx_autoscale_shm_t      *sh = shm_zone->data;
+    ngx_autoscale_missing_t  *m;
+
+    m = &ngx_autoscale_missing[ngx_crc32_short(id->data, id->len)
+                               % NGX_AUTOSCALE_MISSING];
+
+    if (remember) {
+        m->expires = ngx_current_msec + NGX_AUTOSCALE_MISSING_TTL;
+        m->births = remember->births;
+        m->len = (u_char) id->len;
+        ngx_memcpy(m->id, id->data, id->len);
+        return 1;
+    }
+
+    return m->len == id->len
+           && ngx_memcmp(m->id, id->data, id->len) == 0
+           && m->births == sh->births
+           && (ngx_msec_int_t) (m->expires - ngx_current_msec) > 0;
 }
 
 
@@ -150,14 +219,15 @@ ngx_autoscale_heartbeat_store(ngx_autoscale_api_ctx_t *ctx,
     ngx_int_t                        rc;
     ngx_http_request_t              *r = ctx->request;
     ngx_autoscale_err_t              err;
-    ngx_autoscale_report_t          *report = ctx->data;
+    ngx_autoscale_heartbeat_t       *hb = ctx->data;
     ngx_http_autoscale_main_conf_t  *amcf;
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_autoscale_module);
 
     rc = cluster ? ngx_autoscale_shm_heartbeat(amcf->shm_zone, cluster,
                                                (u_char *) ctx->route.agent,
-                                               ctx->route.agent_len, report)
+                                               ctx->route.agent_len,
+                                               &hb->report)
                  : NGX_BUSY;
 
     if (rc == NGX_DECLINED) {

@@ -767,16 +767,14 @@ static void
 ngx_autoscale_api_zone_knows(ngx_http_request_t *r, const char *id,
     size_t len, ngx_uint_t exists)
 {
-    ngx_autoscale_cluster_t         *cluster;
     ngx_http_autoscale_main_conf_t  *amcf;
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_autoscale_module);
 
-    cluster = ngx_autoscale_shm_cluster(amcf->shm_zone, (u_char *) id, len,
-                                        exists);
-    if (cluster) {
-        cluster->exists = (u_char) exists;
-    }
+    /* under the mutex: also clears workers' "no such cluster" answers */
+    (void) ngx_autoscale_shm_find(amcf->shm_zone, (u_char *) id, len,
+                                  exists ? NGX_AUTOSCALE_EXISTS
+                                         : NGX_AUTOSCALE_GONE, NULL);
 }
 
 

@@ -164,7 +164,8 @@ static const ngx_autoscale_prom_family_t
       "Metrics rows written to the database." },
     { "autoscale_metrics_rows_dropped_total", "counter",
       "Metrics rows dropped unwritten: the rows waiting for the database "
-      "outgrew their share of the zone." },
+      "outgrew their share of the zone, or the database refused one "
+      "for what it holds." },
     { "autoscale_metrics_rows_pending", "gauge",
       "Metrics rows waiting in the zone for the database." },
     { "autoscale_metrics_pending_bytes", "gauge",

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ngx_autoscale_body.h"
+#include "ngx_autoscale_json.h"
 
 
 static int ngx_autoscale_body_nul_escape(const char *s, size_t len);
@@ -204,6 +205,7 @@ ngx_autoscale_body_field(const cJSON *item, const ngx_autoscale_field_t *f,
     ngx_autoscale_value_t *v, ngx_autoscale_err_t *err)
 {
     char          buf[64];
+    cJSON        *copy;
     size_t        i, count;
     const cJSON  *tag;
 
@@ -363,7 +365,10 @@ ngx_autoscale_body_field(const cJSON *item, const ngx_autoscale_field_t *f,
             return -1;
         }
 
-        v->text = cJSON_PrintUnformatted(item);
+        /* printed from a copy whose numbers read back exactly */
+        copy = ngx_autoscale_json_exact(cJSON_Duplicate(item, 1));
+        v->text = copy ? cJSON_PrintUnformatted(copy) : NULL;
+        cJSON_Delete(copy);
         break;
     }
 

@@ -279,8 +279,10 @@ ngx_autoscale_collect_agents(ngx_shm_zone_t *shm_zone,
         rec = &recs[cluster->slot];
 
         rec->agents[agent->status]++;
-        rec->done += agent->window_completed;
-        rec->fail += agent->window_failed;
+        /* many agents' sums stop at a bigint too */
+        rec->done = ngx_autoscale_tasks_add(rec->done,
+                                            agent->window_completed);
+        rec->fail = ngx_autoscale_tasks_add(rec->fail, agent->window_failed);
         agent->window_completed = 0;
         agent->window_failed = 0;
 
@@ -615,7 +617,7 @@ ngx_autoscale_collect_refresh(ngx_shm_zone_t *shm_zone, const char *p,
 {
     char                     *end;
     size_t                    len;
-    ngx_uint_t                seen, n;
+    ngx_uint_t                seen, n, reusable;
     const char               *id;
     ngx_queue_t              *q;
     ngx_slab_pool_t          *shpool;
@@ -644,15 +646,14 @@ ngx_autoscale_collect_refresh(ngx_shm_zone_t *shm_zone, const char *p,
 
         ngx_shmtx_lock(&shpool->mutex);
 
-        cluster = ngx_autoscale_shm_cluster_locked(shm_zone, (u_char *) id,
-                                                   len, 1);
+        cluster = ngx_autoscale_shm_find_locked(shm_zone, (u_char *) id,
+                                                len, NGX_AUTOSCALE_EXISTS);
         if (cluster) {
             cluster->current_workers = strtol(p, &end, 10);
             cluster->target_workers = strtol(end, &end, 10);
             cluster->load_percentage = strtod(end, &end);
             cluster->health_score = strtod(end, &end);
             cluster->seen = seen;
-            cluster->exists = 1;
 
         } else {
             end = (char *) p;
@@ -688,7 +689,17 @@ ngx_autoscale_collect_refresh(ngx_shm_zone_t *shm_zone, const char *p,
         }
     }
 
+    /* their nodes go, once long enough gone: room for new clusters */
+    ngx_autoscale_shm_reclaim(shm_zone, &n, &reusable);
+
     ngx_shmtx_unlock(&shpool->mutex);
+
+    if (n || reusable) {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "autoscale: zone \"%V\": nodes of gone clusters: %ui "
+                      "unlinked, %ui ready for reuse",
+                      &shm_zone->shm.name, n, reusable);
+    }
 
     return NULL;
 }

@@ -29,16 +29,57 @@
 /* rows decided per turn of the event loop, so a big fleet never holds it */
 #define NGX_AUTOSCALE_CHECK_SLICE    128
 
+/*
+ * A check's statements in flight at once: the rest wait in the check, not
+ * in the pool, so that none of them waits out its timeout behind the
+ * others, and the lease and the collection are not queued behind a
+ * fleet's changes.
+ */
+#define NGX_AUTOSCALE_CHECK_INFLIGHT 16
+
+/* decisions written by one statement: held ones, and changes */
+#define NGX_AUTOSCALE_HOLDS_CHUNK    1000
+#define NGX_AUTOSCALE_CHANGES_CHUNK  64
+
 /* and rows formatted, and clusters learnt from the database, per turn */
 #define NGX_AUTOSCALE_COLLECT_SLICE  1000
 
 #define NGX_AUTOSCALE_LOCK_KEY       "1313294401"    /* "NGXA" */
+
+/*
+ * A collection that fails on what it carries is tried once more as a
+ * whole, then halved until the rows or agents that fail are found and
+ * dropped, so that one bad item never stops every cluster's rows.  After
+ * such a split the next failure is split at once, until one collection
+ * goes through whole.
+ */
+#define NGX_AUTOSCALE_COLLECT_TRIES  2
+#define NGX_AUTOSCALE_SPLIT_DEPTH    64
+
+/*
+ * Rows and agents written by one statement at most: a backlog after a
+ * long outage, or a large fleet, goes in parts that each end well within
+ * the statement timeout, instead of one that never does.
+ */
+#define NGX_AUTOSCALE_COLLECT_PART   5000
+
+/* where sums that could pass a bigint stop */
+#define NGX_AUTOSCALE_INT64_MAX      "9223372036854775807"
 
 /* true in the session that holds the lock, whichever statement asks */
 #define NGX_AUTOSCALE_HOLDS_LOCK                                              \
     "EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "             \
     "AND pid = pg_backend_pid() AND classid = 0 "                             \
     "AND objid = " NGX_AUTOSCALE_LOCK_KEY " AND objsubid = 1 AND granted)"
+
+
+/* decisions as one JSON parameter: [{"id": ..., "d": ..., "k": ...}, ...] */
+typedef struct {
+    u_char                          *data;
+    size_t                           len;
+    size_t                           size;
+    ngx_uint_t                       n;
+} ngx_autoscale_decisions_t;
 
 
 typedef struct {
@@ -62,20 +103,24 @@ typedef struct {
     PGresult                        *rows;
     int                              row;
     ngx_uint_t                       pending;    /* writes in flight */
-    u_char                          *holds;      /* JSON of held decisions,
-                                                    built a slice at a time */
-    size_t                           holds_len;
-    size_t                           holds_size;
+    ngx_autoscale_decisions_t        holds;      /* built a slice at a */
+    ngx_autoscale_decisions_t        changes;    /* time, sent by chunks */
     ngx_msec_t                       started;
     ngx_msec_t                       read_time;
     ngx_uint_t                       round_trips;
     ngx_uint_t                       decided;    /* changes sent */
     ngx_uint_t                       changed;    /* and made */
     ngx_uint_t                       held;
+    ngx_uint_t                       rewritten;  /* held, and said anew */
     ngx_uint_t                       failed;
 
     ngx_msec_t                       collect_started;
     ngx_autoscale_collection_t       col;        /* the one in flight */
+    ngx_uint_t                       collect_failures;  /* on data, in a
+                                                           row */
+    ngx_uint_t                       split_depth;  /* 0: sent whole */
+    ngx_uint_t                       split[NGX_AUTOSCALE_SPLIT_DEPTH][2];
+    ngx_uint_t                       split_written;
     ngx_autoscale_window_rows_t      window;     /* its rows, formatted a
                                                     slice at a time */
     PGresult                        *refresh;    /* the clusters, learnt a
@@ -87,9 +132,20 @@ typedef struct {
     unsigned                         locking:1;
     unsigned                         lock_refused:1;
     unsigned                         collecting:1;
+    unsigned                         splitting:1;
     unsigned                         formatting:1;
     unsigned                         checking:1;
 } ngx_autoscale_jobs_t;
+
+
+/* one statement of a check in flight, with what it carries */
+typedef struct {
+    ngx_autoscale_jobs_t            *jobs;
+    const char                      *sql;
+    ngx_uint_t                       n;          /* decisions */
+    size_t                           len;
+    u_char                           json[1];
+} ngx_autoscale_check_stmt_t;
 
 
 static void ngx_autoscale_lease_handler(ngx_event_t *ev);
@@ -102,6 +158,12 @@ static ngx_uint_t ngx_autoscale_ready(ngx_autoscale_jobs_t *jobs);
 static void ngx_autoscale_collect_handler(ngx_event_t *ev);
 static void ngx_autoscale_collect_format_slice(ngx_event_t *ev);
 static void ngx_autoscale_collect_send(ngx_autoscale_jobs_t *jobs);
+static void ngx_autoscale_collect_send_range(ngx_autoscale_jobs_t *jobs);
+static ngx_uint_t ngx_autoscale_collect_split(ngx_autoscale_jobs_t *jobs,
+    PGresult *res);
+static void ngx_autoscale_collect_drop(ngx_autoscale_jobs_t *jobs,
+    ngx_uint_t item, PGresult *res);
+static ngx_uint_t ngx_autoscale_data_error(PGresult *res);
 static void ngx_autoscale_collect_refresh_slice(ngx_event_t *ev);
 static ngx_int_t ngx_autoscale_collect_done(void *data, ngx_int_t status,
     PGresult *res);
@@ -115,9 +177,15 @@ static ngx_int_t ngx_autoscale_check_written(void *data, ngx_int_t status,
 static void ngx_autoscale_check_end(ngx_autoscale_jobs_t *jobs);
 static void ngx_autoscale_job_failed(ngx_autoscale_jobs_t *jobs,
     const char *job, ngx_int_t status, PGresult *res);
-static ngx_int_t ngx_autoscale_holds_add(ngx_autoscale_jobs_t *jobs,
-    const char *id, const char *decision);
-static void ngx_autoscale_holds_free(ngx_autoscale_jobs_t *jobs);
+static ngx_int_t ngx_autoscale_decisions_add(ngx_autoscale_jobs_t *jobs,
+    ngx_autoscale_decisions_t *list, const char *id, const char *decision,
+    uint64_t key);
+static void ngx_autoscale_decisions_flush(ngx_autoscale_jobs_t *jobs,
+    ngx_autoscale_decisions_t *list, const char *sql);
+static void ngx_autoscale_decisions_free(ngx_autoscale_jobs_t *jobs);
+static void ngx_autoscale_check_send(ngx_autoscale_jobs_t *jobs,
+    const char *sql, u_char *json, size_t len, ngx_uint_t n);
+static void ngx_autoscale_check_one_by_one(ngx_autoscale_check_stmt_t *st);
 static double ngx_autoscale_number(PGresult *res, int row, int col);
 static ngx_int_t ngx_autoscale_history(const char *text,
     ngx_autoscale_policy_sample_t **samples, size_t *n, ngx_log_t *log);
@@ -130,7 +198,12 @@ static ngx_autoscale_jobs_t  *ngx_autoscale_jobs;
  * One collection in one statement.  $1 the queued metrics rows, oldest
  * first, with what the zone measured in each window (SPEC 7 derives the
  * row from it here, with the cluster's workers and capacity); $2 the
- * agents to write; $3 the retention in seconds; $4 this node.
+ * agents to write; $3 the metrics' retention in seconds; $4 this node;
+ * $5..$6 and $7..$8, when not NULL, the rows and agents (1-based) to take
+ * of $1 and $2, for a collection split to find the one that fails;
+ * $9 and $10 the retention of events and of stopped or lost agents;
+ * $11 whether to return the clusters (the last part of a collection).
+ * Sums that could pass a bigint (a hostile agent's task totals) saturate.
  *
  * A row already written (a batch sent again after an answer that was
  * lost) is skipped by its cluster and timestamp.  The newest new row of
@@ -142,7 +215,10 @@ static ngx_autoscale_jobs_t  *ngx_autoscale_jobs;
  */
 static const char  ngx_autoscale_sql_collect[] =
     "WITH lk AS (SELECT " NGX_AUTOSCALE_HOLDS_LOCK " AS held), "
-    "r AS (SELECT d.* FROM lk, jsonb_to_recordset($1::jsonb) AS d(id text, "
+    "r AS (SELECT d.* FROM lk, jsonb_to_recordset(CASE WHEN $5::int IS NULL "
+    "THEN $1::jsonb ELSE (SELECT jsonb_agg(x.e ORDER BY x.n) "
+    "FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(e, n) "
+    "WHERE x.n BETWEEN $5::int AND $6::int) END) AS d(id text, "
     "ts timestamptz, secs float8, started bigint, finished bigint, "
     "avg float8, peak int, lat bigint, e5 bigint, live int, active int, "
     "idle int, busy int, failed int, done bigint, fail bigint, cpu float8, "
@@ -155,7 +231,7 @@ static const char  ngx_autoscale_sql_collect[] =
     "q AS (SELECT v.*, CASE WHEN v.cap > 0 THEN least(100, 100 * v.avg "
     "/ v.cap) WHEN v.avg > 0 THEN 100 ELSE 0 END AS util, "
     "coalesce(v.queue, greatest(0, v.avg - v.cap)) AS qlen, "
-    "(v.finished + v.done) / v.secs AS rate FROM v), "
+    "(v.finished::float8 + v.done) / v.secs AS rate FROM v), "
     "ins AS (INSERT INTO cluster_metrics (cluster_id, \"timestamp\", "
     "cpu_usage, memory_usage, queue_length, queue_wait_time, active_agents, "
     "idle_agents, busy_agents, failed_agents, tasks_per_minute, "
@@ -199,8 +275,10 @@ static const char  ngx_autoscale_sql_collect[] =
     "status = CASE WHEN c.actuation = 'reported' AND c.status IN "
     "('scaling_up', 'scaling_down') AND (s.cur = c.target_workers "
     "OR s.late) THEN 'active' ELSE c.status END, "
-    "tasks_completed = c.tasks_completed + coalesce(s.done_all, 0), "
-    "tasks_failed = c.tasks_failed + coalesce(s.fail_all, 0), "
+    "tasks_completed = least(c.tasks_completed + coalesce(s.done_all, 0), "
+    NGX_AUTOSCALE_INT64_MAX ")::bigint, "
+    "tasks_failed = least(c.tasks_failed + coalesce(s.fail_all, 0), "
+    NGX_AUTOSCALE_INT64_MAX ")::bigint, "
     "last_active = CASE WHEN s.finished > 0 OR s.live > 0 THEN now() "
     "ELSE c.last_active END "
     "FROM s WHERE c.id = s.id AND (s.late OR (c.actuation = 'reported' "
@@ -218,15 +296,19 @@ static const char  ngx_autoscale_sql_collect[] =
     "%s within the cooldown', u.current_workers, u.target_workers), $4 "
     "FROM upd u WHERE u.timed_out RETURNING id, cluster_id, to_workers, "
     "reason), "
+    "g AS (SELECT * FROM jsonb_to_recordset(CASE WHEN $7::int IS NULL "
+    "THEN $2::jsonb ELSE (SELECT jsonb_agg(x.e ORDER BY x.n) "
+    "FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS x(e, n) "
+    "WHERE x.n BETWEEN $7::int AND $8::int) END) AS g(cluster text, "
+    "agent text, status text, done bigint, fail bigint, hb timestamptz, "
+    "cpu float8, mem float8, queue float8)), "
     "ag AS (INSERT INTO cluster_agents AS a (cluster_id, agent_id, status, "
     "health_score, cpu_usage, memory_usage, queue_length, tasks_completed, "
     "tasks_failed, last_heartbeat, last_active, stopped_at) "
     "SELECT g.cluster, g.agent, g.status, CASE WHEN g.status IN ('failed', "
     "'lost') THEN 0 ELSE 1 END, g.cpu, g.mem, g.queue, g.done, g.fail, "
     "g.hb, g.hb, CASE WHEN g.status = 'stopped' THEN g.hb END "
-    "FROM lk, jsonb_to_recordset($2::jsonb) AS g(cluster text, agent text, "
-    "status text, done bigint, fail bigint, hb timestamptz, cpu float8, "
-    "mem float8, queue float8) WHERE lk.held AND EXISTS (SELECT 1 "
+    "FROM lk, g WHERE lk.held AND EXISTS (SELECT 1 "
     "FROM clusters c WHERE c.id = g.cluster AND c.status <> 'destroyed') "
     "ON CONFLICT (cluster_id, agent_id) DO UPDATE SET "
     "status = excluded.status, health_score = excluded.health_score, "
@@ -242,9 +324,20 @@ static const char  ngx_autoscale_sql_collect[] =
     "del AS (DELETE FROM cluster_metrics WHERE id IN (SELECT m.id "
     "FROM cluster_metrics m, lk WHERE lk.held "
     "AND m.\"timestamp\" < now() - make_interval(secs => $3::float8) "
-    "LIMIT 10000) RETURNING 1) "
+    "LIMIT 10000) RETURNING 1), "
+    "dev AS (DELETE FROM scaling_events WHERE id IN (SELECT e.id "
+    "FROM scaling_events e, lk WHERE lk.held "
+    "AND e.at < now() - make_interval(secs => $9::float8) "
+    "LIMIT 10000) RETURNING 1), "
+    "dag AS (DELETE FROM cluster_agents WHERE id IN (SELECT a.id "
+    "FROM cluster_agents a, lk WHERE lk.held "
+    "AND a.status IN ('stopped', 'lost') "
+    "AND a.last_heartbeat < now() - make_interval(secs => $10::float8) "
+    "AND NOT EXISTS (SELECT 1 FROM g WHERE g.cluster = a.cluster_id "
+    "AND g.agent = a.agent_id) LIMIT 10000) RETURNING 1) "
     "SELECT (SELECT held FROM lk), (SELECT count(*) FROM ins), "
-    "(SELECT count(*) FROM ag), (SELECT count(*) FROM del), "
+    "(SELECT count(*) FROM ag), (SELECT count(*) FROM del) "
+    "+ (SELECT count(*) FROM dev) + (SELECT count(*) FROM dag), "
     "(SELECT count(pg_notify('autoscale', json_build_object('event', "
     "'timeout', 'cluster_id', e.cluster_id, 'event_id', e.id, "
     "'current_workers', e.to_workers, 'status', 'active', 'reason', "
@@ -254,7 +347,7 @@ static const char  ngx_autoscale_sql_collect[] =
     "coalesce(u.load_percentage, c.load_percentage), "
     "coalesce(u.health_score, c.health_score)), ',') "
     "FROM lk, clusters c LEFT JOIN upd u ON u.id = c.id "
-    "WHERE lk.held AND c.status <> 'destroyed')";
+    "WHERE lk.held AND $11::bool AND c.status <> 'destroyed')";
 
 
 /*
@@ -271,7 +364,8 @@ static const char  ngx_autoscale_sql_check[] =
     "c.stabilization_window, "
     "extract(epoch FROM now() - c.last_scaled_at), "
     "m.cluster_id IS NOT NULL, extract(epoch FROM now() - m.\"timestamp\"), "
-    "m.queue_length, m.cpu_usage, c.load_percentage, h.samples "
+    "m.queue_length, m.cpu_usage, c.load_percentage, h.samples, "
+    "c.decision_key "
     "FROM clusters c "
     "LEFT JOIN LATERAL (SELECT * FROM cluster_metrics "
     "WHERE cluster_id = c.id ORDER BY \"timestamp\" DESC LIMIT 1) m ON true "
@@ -290,52 +384,72 @@ static const char  ngx_autoscale_sql_check[] =
 
 
 /*
- * One decision that changes a cluster: $1 id, $2 from, $3 to, $4 action,
- * $5 the decision, $6 node, $7 reason.  The row is locked and checked
- * again: still active, unpaused, at the size decided from, out of its
- * cooldown, and this session still holds the lock.  The event and the
- * NOTIFY go with it or not at all.
+ * Decisions that change their clusters, a chunk at a time: $1 [{"id": ...,
+ * "d": {...}}], the decision's result saying from, to and action; $2 this
+ * node.  The rows are locked in order and checked again: still active,
+ * unpaused, at the size decided from, out of the cooldown, and this
+ * session still holds the lock.  Each change that passes gets its event
+ * and its NOTIFY in the same transaction; one that does not is left alone.
  */
+#define NGX_AUTOSCALE_SQL_DECISIONS                                           \
+    "WITH d AS (SELECT x.id, (x.d #>> '{result,from}')::int AS f, "           \
+    "(x.d #>> '{result,to}')::int AS t, x.d #>> '{result,action}' AS a, "     \
+    "x.d ->> 'reason' AS r, x.d AS dec "                                      \
+    "FROM jsonb_to_recordset($1::jsonb) AS x(id text, d jsonb)), "
+
 static const char  ngx_autoscale_sql_change[] =
-    "WITH cur AS (SELECT * FROM clusters WHERE id = $1 FOR UPDATE), "
-    "upd AS (UPDATE clusters u SET target_workers = $3::int, "
-    "current_workers = CASE WHEN cur.actuation = 'immediate' THEN $3::int "
+    NGX_AUTOSCALE_SQL_DECISIONS
+    "cur AS (SELECT c.id, c.actuation, c.status, c.paused, "
+    "c.current_workers, c.last_scaled_at, c.scale_up_cooldown, "
+    "c.scale_down_cooldown, d.f, d.t, d.a, d.r, d.dec "
+    "FROM clusters c JOIN d ON d.id = c.id ORDER BY c.id FOR UPDATE OF c), "
+    "upd AS (UPDATE clusters u SET target_workers = cur.t, "
+    "current_workers = CASE WHEN cur.actuation = 'immediate' THEN cur.t "
     "ELSE u.current_workers END, "
     "status = CASE WHEN cur.actuation = 'immediate' "
-    "OR $3::int = cur.current_workers THEN 'active' "
-    "WHEN $3::int > cur.current_workers THEN 'scaling_up' "
+    "OR cur.t = cur.current_workers THEN 'active' "
+    "WHEN cur.t > cur.current_workers THEN 'scaling_up' "
     "ELSE 'scaling_down' END, "
-    "last_scaled_at = now(), last_decision = $5::jsonb, updated_at = now() "
+    "last_scaled_at = now(), last_decision = cur.dec, "
+    "decision_key = NULL, updated_at = now() "
     "FROM cur WHERE u.id = cur.id AND " NGX_AUTOSCALE_HOLDS_LOCK " "
     "AND cur.status IN ('active', 'scaling_up', 'scaling_down') "
-    "AND NOT cur.paused AND cur.current_workers = $2::int "
-    "AND ($4 = 'bounds' OR cur.last_scaled_at IS NULL "
+    "AND NOT cur.paused AND cur.current_workers = cur.f "
+    "AND (cur.a = 'bounds' OR cur.last_scaled_at IS NULL "
     "OR now() - cur.last_scaled_at >= make_interval(secs => "
-    "CASE WHEN $3::int > $2::int THEN cur.scale_up_cooldown "
-    "ELSE cur.scale_down_cooldown END)) RETURNING u.*), "
+    "CASE WHEN cur.t > cur.f THEN cur.scale_up_cooldown "
+    "ELSE cur.scale_down_cooldown END)) "
+    "RETURNING u.id, u.status, u.current_workers, u.target_workers, "
+    "cur.f, cur.t, cur.a, cur.r, cur.dec), "
     "ev AS (INSERT INTO scaling_events (cluster_id, action, from_workers, "
-    "to_workers, reason, inputs, dry_run, node) SELECT id, $4, $2::int, "
-    "$3::int, $7, $5::jsonb, false, $6 FROM upd RETURNING id) "
+    "to_workers, reason, inputs, dry_run, node) SELECT id, a, f, t, r, dec, "
+    "false, $2 FROM upd RETURNING id, cluster_id) "
     "SELECT (SELECT count(*) FROM upd), "
-    "(SELECT pg_notify('autoscale', json_build_object('event', $4::text, "
-    "'cluster_id', upd.id, 'event_id', ev.id, 'from_workers', $2::int, "
-    "'to_workers', $3::int, 'status', upd.status, 'current_workers', "
+    "(SELECT count(pg_notify('autoscale', json_build_object('event', upd.a, "
+    "'cluster_id', upd.id, 'event_id', ev.id, 'from_workers', upd.f, "
+    "'to_workers', upd.t, 'status', upd.status, 'current_workers', "
     "upd.current_workers, 'target_workers', upd.target_workers, 'reason', "
-    "$7::text)::text) FROM upd, ev)";
+    "upd.r)::text)) FROM upd JOIN ev ON ev.cluster_id = upd.id)";
 
-/* the same decision under autoscale_dry_run: recorded, nothing changed */
+/* the same decisions under autoscale_dry_run: recorded, nothing changed */
 static const char  ngx_autoscale_sql_dry_run[] =
-    "WITH upd AS (UPDATE clusters SET last_decision = $5::jsonb "
-    "WHERE id = $1 AND " NGX_AUTOSCALE_HOLDS_LOCK " RETURNING id), "
+    NGX_AUTOSCALE_SQL_DECISIONS
+    "upd AS (UPDATE clusters c SET last_decision = d.dec, "
+    "decision_key = NULL FROM d "
+    "WHERE c.id = d.id AND " NGX_AUTOSCALE_HOLDS_LOCK " "
+    "RETURNING c.id, d.f, d.t, d.a, d.r, d.dec), "
     "ev AS (INSERT INTO scaling_events (cluster_id, action, from_workers, "
-    "to_workers, reason, inputs, dry_run, node) SELECT id, $4, $2::int, "
-    "$3::int, $7, $5::jsonb, true, $6 FROM upd RETURNING id) "
+    "to_workers, reason, inputs, dry_run, node) SELECT id, a, f, t, r, dec, "
+    "true, $2 FROM upd RETURNING id) "
     "SELECT count(*) FROM ev";
 
-/* every held decision of a check at once: $1 [{"id": ..., "d": {...}}] */
+/*
+ * Held decisions that say something new, a chunk at a time:
+ * $1 [{"id": ..., "d": {...}, "k": key}]
+ */
 static const char  ngx_autoscale_sql_holds[] =
-    "UPDATE clusters c SET last_decision = d.d "
-    "FROM jsonb_to_recordset($1::jsonb) AS d(id text, d jsonb) "
+    "UPDATE clusters c SET last_decision = d.d, decision_key = d.k "
+    "FROM jsonb_to_recordset($1::jsonb) AS d(id text, d jsonb, k bigint) "
     "WHERE c.id = d.id AND " NGX_AUTOSCALE_HOLDS_LOCK;
 
 static const char  ngx_autoscale_sql_lock[] =
@@ -446,7 +560,7 @@ ngx_autoscale_jobs_exit(ngx_cycle_t *cycle)
         jobs->rows = NULL;
     }
 
-    ngx_autoscale_holds_free(jobs);
+    ngx_autoscale_decisions_free(jobs);
 
     ngx_autoscale_pg_pool_destroy(jobs->pool);
     ngx_autoscale_collect_free(&jobs->col);
@@ -463,6 +577,10 @@ ngx_autoscale_jobs_exit(ngx_cycle_t *cycle)
 
     if (jobs->refresh_ev.posted) {
         ngx_delete_posted_event(&jobs->refresh_ev);
+    }
+
+    if (jobs->slice_ev.posted) {
+        ngx_delete_posted_event(&jobs->slice_ev);
     }
     ngx_autoscale_jobs = NULL;
 }
@@ -688,8 +806,6 @@ ngx_autoscale_collect_format_slice(ngx_event_t *ev)
 static void
 ngx_autoscale_collect_send(ngx_autoscale_jobs_t *jobs)
 {
-    u_char           retention[NGX_TIME_T_LEN];
-    ngx_str_t        params[4];
     ngx_shm_zone_t  *zone = jobs->amcf->shm_zone;
 
     if (!ngx_autoscale_ready(jobs) || jobs->collecting) {
@@ -701,25 +817,97 @@ ngx_autoscale_collect_send(ngx_autoscale_jobs_t *jobs)
         return;
     }
 
+    jobs->collecting = 1;
+    jobs->collect_started = ngx_current_msec;
+    jobs->split_depth = 0;
+    jobs->split_written = 0;
+
+    if (jobs->col.nrows + jobs->col.nagents > NGX_AUTOSCALE_COLLECT_PART) {
+        /* sent a part at a time, as a split is */
+        jobs->split[0][0] = 0;
+        jobs->split[0][1] = jobs->col.nrows + jobs->col.nagents;
+        jobs->split_depth = 1;
+    }
+
+    ngx_autoscale_collect_send_range(jobs);
+}
+
+
+/* the whole collection, or the part on top of the split's stack */
+static void
+ngx_autoscale_collect_send_range(ngx_autoscale_jobs_t *jobs)
+{
+    u_char          *p;
+    u_char           num[7][NGX_INT_T_LEN];
+    ngx_str_t        params[11];
+    ngx_uint_t       i, lo, hi, nrows, range[4];
+    ngx_shm_zone_t  *zone = jobs->amcf->shm_zone;
+
+    if (jobs->split_depth) {
+        lo = jobs->split[jobs->split_depth - 1][0];
+        hi = jobs->split[jobs->split_depth - 1][1];
+
+        if (hi - lo > NGX_AUTOSCALE_COLLECT_PART) {
+            /* the first part on top, the rest below it */
+            jobs->split[jobs->split_depth - 1][0] = lo
+                                                 + NGX_AUTOSCALE_COLLECT_PART;
+            jobs->split[jobs->split_depth][0] = lo;
+            jobs->split[jobs->split_depth][1] = lo
+                                                + NGX_AUTOSCALE_COLLECT_PART;
+            jobs->split_depth++;
+        }
+    }
+
     params[0] = jobs->col.rows;
     params[1] = jobs->col.agents;
-    params[2].data = retention;
-    params[2].len = ngx_sprintf(retention, "%T",
-                                jobs->amcf->metrics_retention)
-                    - retention;
     params[3] = jobs->node;
 
-    if (ngx_autoscale_pg_query(jobs->pool, ngx_autoscale_sql_collect, 4,
+    for (i = 4; i < 8; i++) {
+        ngx_str_null(&params[i]);
+    }
+
+    if (jobs->split_depth) {
+        /* items lo..hi-1: the rows first, then the agents; 1-based */
+        lo = jobs->split[jobs->split_depth - 1][0];
+        hi = jobs->split[jobs->split_depth - 1][1];
+        nrows = jobs->col.nrows;
+
+        range[0] = lo + 1;
+        range[1] = ngx_min(hi, nrows);
+        range[2] = (lo > nrows ? lo - nrows : 0) + 1;
+        range[3] = hi > nrows ? hi - nrows : 0;
+
+        for (i = 0; i < 4; i++) {
+            params[4 + i].data = num[i];
+            params[4 + i].len = ngx_sprintf(num[i], "%ui", range[i])
+                                - num[i];
+        }
+    }
+
+    p = num[4];
+    params[2].data = p;
+    params[2].len = ngx_sprintf(p, "%T", jobs->amcf->metrics_retention) - p;
+
+    p = num[5];
+    params[8].data = p;
+    params[8].len = ngx_sprintf(p, "%T", jobs->amcf->events_retention) - p;
+
+    p = num[6];
+    params[9].data = p;
+    params[9].len = ngx_sprintf(p, "%T", jobs->amcf->agents_retention) - p;
+
+    /* what the database says of the clusters: after the last part */
+    params[10].data = (u_char *) (jobs->split_depth > 1 ? "f" : "t");
+    params[10].len = 1;
+
+    if (ngx_autoscale_pg_query(jobs->pool, ngx_autoscale_sql_collect, 11,
                                params, ngx_autoscale_collect_done, jobs)
         == NULL)
     {
         ngx_autoscale_collect_failed(zone);
         ngx_autoscale_collect_free(&jobs->col);
-        return;
+        jobs->collecting = 0;
     }
-
-    jobs->collecting = 1;
-    jobs->collect_started = ngx_current_msec;
 }
 
 
@@ -728,49 +916,206 @@ ngx_autoscale_collect_done(void *data, ngx_int_t status, PGresult *res)
 {
     ngx_autoscale_jobs_t  *jobs = data;
 
+    ngx_uint_t            written;
     ngx_shm_zone_t       *zone = jobs->amcf->shm_zone;
     ngx_autoscale_shm_t  *sh = zone->data;
 
-    jobs->collecting = 0;
+    if (status == NGX_AUTOSCALE_PG_SQL_ERROR && jobs->leader
+        && ngx_autoscale_data_error(res))
+    {
+        if (ngx_autoscale_collect_split(jobs, res)) {
+            ngx_autoscale_collect_send_range(jobs);
+            return NGX_OK;
+        }
+
+        if (jobs->collecting) {
+            /* every part written or dropped */
+            goto written;
+        }
+
+        return NGX_OK;
+    }
 
     if (status != NGX_AUTOSCALE_PG_OK) {
         ngx_autoscale_job_failed(jobs, "collection", status, res);
-        ngx_autoscale_collect_failed(zone);
-        ngx_autoscale_collect_free(&jobs->col);
-        return NGX_OK;
+        goto failed;
     }
 
     if (PQgetvalue(res, 0, 0)[0] != 't') {
         jobs->locked = 0;
-        ngx_autoscale_collect_failed(zone);
-        ngx_autoscale_collect_free(&jobs->col);
-        return NGX_OK;
+        goto failed;
     }
 
-    ngx_autoscale_collect_written(zone, &jobs->col);
+    written = ngx_atoi((u_char *) PQgetvalue(res, 0, 1),
+                       PQgetlength(res, 0, 1));
 
-    (void) ngx_atomic_fetch_add(&sh->rows_written,
-                                ngx_atoi((u_char *) PQgetvalue(res, 0, 1),
-                                         PQgetlength(res, 0, 1)));
+    (void) ngx_atomic_fetch_add(&sh->rows_written, written);
+
+    jobs->split_written += written;
+
+    if (jobs->split_depth) {
+        /* this part is written: on to the next */
+        if (--jobs->split_depth) {
+            ngx_autoscale_collect_send_range(jobs);
+            return NGX_OK;
+        }
+    }
 
     ngx_log_error(NGX_LOG_INFO, jobs->log, 0,
-                  "autoscale: collection: %s rows written of %ui sent, "
+                  "autoscale: collection: %ui rows written of %ui sent, "
                   "%s agents written, %s pruned, %s timeouts, %M ms",
-                  PQgetvalue(res, 0, 1), jobs->col.nrows,
+                  jobs->split_written, jobs->col.nrows,
                   PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
                   PQgetvalue(res, 0, 4),
                   ngx_current_msec - jobs->collect_started);
 
+    ngx_autoscale_collect_written(zone, &jobs->col);
     ngx_autoscale_collect_free(&jobs->col);
+    jobs->collect_failures = jobs->splitting ? NGX_AUTOSCALE_COLLECT_TRIES - 1
+                                         : 0;
+    jobs->splitting = 0;
 
     /* kept, and learnt a slice at a time; the next collection waits */
-    jobs->collecting = 1;
     jobs->refresh = res;
     jobs->refresh_at = PQgetvalue(res, 0, 5);
 
     ngx_autoscale_collect_refresh_slice(&jobs->refresh_ev);
 
     return NGX_DONE;
+
+written:
+
+    ngx_autoscale_collect_written(zone, &jobs->col);
+    ngx_autoscale_collect_free(&jobs->col);
+    jobs->collect_failures = NGX_AUTOSCALE_COLLECT_TRIES - 1;
+    jobs->splitting = 0;
+    jobs->collecting = 0;
+
+    return NGX_OK;
+
+failed:
+
+    ngx_autoscale_collect_failed(zone);
+    ngx_autoscale_collect_free(&jobs->col);
+    jobs->split_depth = 0;
+    jobs->splitting = 0;
+    jobs->collecting = 0;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The statement failed on what it carries.  1 when a part is to be sent
+ * next; 0 when the collection waits for the next interval (its first
+ * failure) or when nothing is left (collecting still set).
+ */
+static ngx_uint_t
+ngx_autoscale_collect_split(ngx_autoscale_jobs_t *jobs, PGresult *res)
+{
+    ngx_uint_t  lo, hi, mid, n;
+
+    if (jobs->split_depth == 0) {
+        if (++jobs->collect_failures < NGX_AUTOSCALE_COLLECT_TRIES) {
+            ngx_autoscale_job_failed(jobs, "collection",
+                                     NGX_AUTOSCALE_PG_SQL_ERROR, res);
+            ngx_autoscale_collect_failed(jobs->amcf->shm_zone);
+            ngx_autoscale_collect_free(&jobs->col);
+            jobs->collecting = 0;
+            return 0;
+        }
+
+        n = jobs->col.nrows + jobs->col.nagents;
+        jobs->splitting = 1;
+
+        ngx_log_error(NGX_LOG_WARN, jobs->log, 0,
+                      "autoscale: collection failed %ui times on its data, "
+                      "split to find what fails among %ui rows and "
+                      "%ui agents: %s",
+                      jobs->collect_failures, jobs->col.nrows,
+                      jobs->col.nagents, PQresultErrorMessage(res));
+
+        lo = 0;
+        hi = n;
+
+    } else {
+        jobs->split_depth--;
+        lo = jobs->split[jobs->split_depth][0];
+        hi = jobs->split[jobs->split_depth][1];
+    }
+
+    if (hi - lo <= 1 || jobs->split_depth + 2 > NGX_AUTOSCALE_SPLIT_DEPTH) {
+        /* found; or, past any real need, the whole part goes */
+        for ( /* void */ ; lo < hi; lo++) {
+            ngx_autoscale_collect_drop(jobs, lo, res);
+        }
+
+        return jobs->split_depth > 0;
+    }
+
+    /* the second half below the first: parts go oldest first */
+    mid = lo + (hi - lo) / 2;
+
+    jobs->split[jobs->split_depth][0] = mid;
+    jobs->split[jobs->split_depth][1] = hi;
+    jobs->split[jobs->split_depth + 1][0] = lo;
+    jobs->split[jobs->split_depth + 1][1] = mid;
+    jobs->split_depth += 2;
+
+    return 1;
+}
+
+
+/* item: a row, or past the rows an agent; named in the log */
+static void
+ngx_autoscale_collect_drop(ngx_autoscale_jobs_t *jobs, ngx_uint_t item,
+    PGresult *res)
+{
+    cJSON       *doc, *one, *a, *b;
+    ngx_str_t   *list;
+    ngx_uint_t   row;
+
+    row = (item < jobs->col.nrows);
+    list = row ? &jobs->col.rows : &jobs->col.agents;
+
+    doc = cJSON_ParseWithLength((char *) list->data, list->len);
+    one = cJSON_GetArrayItem(doc, row ? item : item - jobs->col.nrows);
+    a = cJSON_GetObjectItemCaseSensitive(one, row ? "id" : "cluster");
+    b = cJSON_GetObjectItemCaseSensitive(one, row ? "ts" : "agent");
+
+    if (row) {
+        ngx_autoscale_shm_count(jobs->amcf->shm_zone, rows_dropped);
+    }
+
+    ngx_log_error(NGX_LOG_ERR, jobs->log, 0,
+                  "autoscale: collection: %s of cluster \"%s\" %s \"%s\" "
+                  "dropped, the database refuses it: %s",
+                  row ? "the row" : "the agent report",
+                  cJSON_IsString(a) ? a->valuestring : "?",
+                  row ? "at" : "from",
+                  cJSON_IsString(b) ? b->valuestring : "?",
+                  PQresultErrorMessage(res));
+
+    cJSON_Delete(doc);
+}
+
+
+/*
+ * A statement refused for what it carries, not for the state of the
+ * server: a data exception, a broken constraint, a limit passed.  Others
+ * (a read-only server, a missing column) would fail for every part.
+ */
+static ngx_uint_t
+ngx_autoscale_data_error(PGresult *res)
+{
+    const char  *state;
+
+    state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+    return state
+           && (ngx_strncmp(state, "22", 2) == 0
+               || ngx_strncmp(state, "23", 2) == 0
+               || ngx_strncmp(state, "54", 2) == 0);
 }
 
 
@@ -823,6 +1168,7 @@ ngx_autoscale_check_handler(ngx_event_t *ev)
     jobs->decided = 0;
     jobs->changed = 0;
     jobs->held = 0;
+    jobs->rewritten = 0;
     jobs->failed = 0;
     jobs->pending = 0;
 }
@@ -837,11 +1183,6 @@ ngx_autoscale_check_read(void *data, ngx_int_t status, PGresult *res)
 
     if (status != NGX_AUTOSCALE_PG_OK) {
         ngx_autoscale_job_failed(jobs, "check", status, res);
-        jobs->checking = 0;
-        return NGX_OK;
-    }
-
-    if (ngx_autoscale_holds_add(jobs, NULL, NULL) != NGX_OK) {
         jobs->checking = 0;
         return NGX_OK;
     }
@@ -861,14 +1202,13 @@ ngx_autoscale_check_slice(ngx_event_t *ev)
 {
     ngx_autoscale_jobs_t  *jobs = ev->data;
 
-    int         end;
-    ngx_str_t   param;
+    int  end;
 
     if (!ngx_autoscale_ready(jobs)) {
         /* no longer the leader: the next one decides afresh */
         PQclear(jobs->rows);
         jobs->rows = NULL;
-        ngx_autoscale_holds_free(jobs);
+        ngx_autoscale_decisions_free(jobs);
 
         if (jobs->pending == 0) {
             jobs->checking = 0;
@@ -880,35 +1220,33 @@ ngx_autoscale_check_slice(ngx_event_t *ev)
     end = ngx_min(jobs->row + NGX_AUTOSCALE_CHECK_SLICE,
                   PQntuples(jobs->rows));
 
-    for ( /* void */ ; jobs->row < end; jobs->row++) {
+    for ( /* void */ ;
+         jobs->row < end && jobs->pending < NGX_AUTOSCALE_CHECK_INFLIGHT;
+         jobs->row++)
+    {
         ngx_autoscale_check_one(jobs, jobs->row);
     }
 
     if (jobs->row < PQntuples(jobs->rows)) {
-        /* the rest on the next turn of the loop, after other events */
-        ngx_post_event(ev, &ngx_posted_next_events);
+        if (jobs->pending < NGX_AUTOSCALE_CHECK_INFLIGHT) {
+            /* the rest on the next turn of the loop, after other events */
+            ngx_post_event(ev, &ngx_posted_next_events);
+        }
+
+        /* else an answer brings the check back */
         return;
     }
 
     PQclear(jobs->rows);
     jobs->rows = NULL;
 
-    if (jobs->held) {
-        jobs->holds[jobs->holds_len++] = ']';
-
-        param.data = jobs->holds;
-        param.len = jobs->holds_len;
-
-        if (ngx_autoscale_pg_query(jobs->pool, ngx_autoscale_sql_holds, 1,
-                                   &param, ngx_autoscale_check_written, jobs)
-            != NULL)
-        {
-            jobs->pending++;
-            jobs->round_trips++;
-        }
-    }
-
-    ngx_autoscale_holds_free(jobs);
+    ngx_autoscale_decisions_flush(jobs, &jobs->holds,
+                                  ngx_autoscale_sql_holds);
+    ngx_autoscale_decisions_flush(jobs, &jobs->changes,
+                                  jobs->amcf->dry_run
+                                  ? ngx_autoscale_sql_dry_run
+                                  : ngx_autoscale_sql_change);
+    ngx_autoscale_decisions_free(jobs);
 
     if (jobs->pending == 0) {
         ngx_autoscale_check_end(jobs);
@@ -921,15 +1259,15 @@ ngx_autoscale_check_one(ngx_autoscale_jobs_t *jobs, int row)
 {
     PGresult  *res = jobs->rows;
 
-    u_char                         from[NGX_INT_T_LEN], to[NGX_INT_T_LEN];
+    uint64_t                       key;
     u_char                         decided[sizeof("1970-01-01T00:00:00Z")];
     char                          *text;
     cJSON                         *doc;
     size_t                         nsamples;
     ngx_tm_t                       tm;
-    ngx_str_t                      params[7];
-    const char                    *sql, *action;
+    ngx_uint_t                     hold;
     ngx_autoscale_decision_t       d;
+    ngx_autoscale_decisions_t     *list;
     ngx_autoscale_policy_input_t   in;
     ngx_autoscale_policy_sample_t *samples;
 
@@ -984,6 +1322,21 @@ ngx_autoscale_check_one(ngx_autoscale_jobs_t *jobs, int row)
         ngx_autoscale_shm_count(jobs->amcf->shm_zone, decisions[d.action]);
     }
 
+    key = ngx_autoscale_policy_key(&in, &d, jobs->amcf->dry_run);
+
+    if (d.action == NGX_AUTOSCALE_HOLD && !PQgetisnull(res, row, 27)
+        && (uint64_t) strtoll(PQgetvalue(res, row, 27), NULL, 10) == key)
+    {
+        /* the stored explanation still tells the truth */
+        jobs->held++;
+
+        if (samples) {
+            ngx_free(samples);
+        }
+
+        return;
+    }
+
     doc = ngx_autoscale_policy_json(&in, &d);
 
     if (samples) {
@@ -1018,73 +1371,113 @@ ngx_autoscale_check_one(ngx_autoscale_jobs_t *jobs, int row)
         return;
     }
 
-    if (d.action == NGX_AUTOSCALE_HOLD) {
-        if (ngx_autoscale_holds_add(jobs, PQgetvalue(res, row, 0), text)
-            == NGX_OK)
-        {
-            jobs->held++;
+    hold = (d.action == NGX_AUTOSCALE_HOLD);
+    list = hold ? &jobs->holds : &jobs->changes;
 
-        } else {
-            jobs->failed++;
-        }
-
+    if (ngx_autoscale_decisions_add(jobs, list, PQgetvalue(res, row, 0), text,
+                                    key)
+        != NGX_OK)
+    {
+        jobs->failed++;
         cJSON_free(text);
         return;
     }
 
-    action = ngx_autoscale_action_name(d.action);
+    cJSON_free(text);
 
-    params[0].data = (u_char *) PQgetvalue(res, row, 0);
-    params[0].len = PQgetlength(res, row, 0);
-    params[1].data = from;
-    params[1].len = ngx_sprintf(from, "%d", d.from) - from;
-    params[2].data = to;
-    params[2].len = ngx_sprintf(to, "%d", d.to) - to;
-    params[3].data = (u_char *) action;
-    params[3].len = ngx_strlen(action);
-    params[4].data = (u_char *) text;
-    params[4].len = ngx_strlen(text);
-    params[5] = jobs->node;
-    params[6].data = (u_char *) d.reason;
-    params[6].len = ngx_strlen(d.reason);
+    if (hold) {
+        jobs->held++;
+        jobs->rewritten++;
 
-    sql = jobs->amcf->dry_run ? ngx_autoscale_sql_dry_run
-                              : ngx_autoscale_sql_change;
+        if (list->n == NGX_AUTOSCALE_HOLDS_CHUNK) {
+            ngx_autoscale_decisions_flush(jobs, list,
+                                          ngx_autoscale_sql_holds);
+        }
 
-    /* the pool pipelines them: decisions cost no round trip each */
-    if (ngx_autoscale_pg_query(jobs->pool, sql, 7, params,
-                               ngx_autoscale_check_written, jobs)
-        != NULL)
-    {
-        jobs->pending++;
-        jobs->decided++;
+        return;
     }
 
-    cJSON_free(text);
+    /* the pool pipelines the chunks: a change costs no round trip */
+    if (list->n == NGX_AUTOSCALE_CHANGES_CHUNK) {
+        ngx_autoscale_decisions_flush(jobs, list,
+                                      jobs->amcf->dry_run
+                                      ? ngx_autoscale_sql_dry_run
+                                      : ngx_autoscale_sql_change);
+    }
 }
 
 
 static ngx_int_t
 ngx_autoscale_check_written(void *data, ngx_int_t status, PGresult *res)
 {
-    ngx_autoscale_jobs_t  *jobs = data;
+    ngx_autoscale_check_stmt_t  *st = data;
+
+    ngx_autoscale_jobs_t  *jobs = st->jobs;
 
     jobs->pending--;
 
-    if (status != NGX_AUTOSCALE_PG_OK) {
-        jobs->failed++;
+    if (status == NGX_AUTOSCALE_PG_SQL_ERROR && st->n > 1
+        && st->sql != ngx_autoscale_sql_holds && jobs->leader
+        && ngx_autoscale_data_error(res))
+    {
+        /* one refused change must not take its chunk with it */
+        ngx_autoscale_check_one_by_one(st);
+
+    } else if (status != NGX_AUTOSCALE_PG_OK) {
+        jobs->failed += st->n;
         ngx_autoscale_job_failed(jobs, "scaling", status, res);
 
-    } else if (PQnfields(res) == 2 && PQgetvalue(res, 0, 0)[0] == '1') {
-        /* a change statement that changed its cluster */
-        jobs->changed++;
+    } else if (st->sql == ngx_autoscale_sql_change) {
+        jobs->changed += ngx_atoi((u_char *) PQgetvalue(res, 0, 0),
+                                  PQgetlength(res, 0, 0));
     }
 
-    if (jobs->pending == 0 && jobs->rows == NULL && jobs->holds == NULL) {
+    ngx_free(st);
+
+    if (jobs->rows) {
+        /* rows wait: a place is free for the next statement */
+        if (!jobs->slice_ev.posted) {
+            ngx_post_event(&jobs->slice_ev, &ngx_posted_events);
+        }
+
+        return NGX_OK;
+    }
+
+    if (jobs->pending == 0 && jobs->holds.data == NULL) {
         ngx_autoscale_check_end(jobs);
     }
 
     return NGX_OK;
+}
+
+
+/* each change of a refused chunk on its own */
+static void
+ngx_autoscale_check_one_by_one(ngx_autoscale_check_stmt_t *st)
+{
+    char                  *one;
+    cJSON                 *doc, *item;
+    ngx_uint_t             sent;
+    ngx_autoscale_jobs_t  *jobs = st->jobs;
+
+    doc = cJSON_ParseWithLength((char *) st->json, st->len);
+    sent = 0;
+
+    cJSON_ArrayForEach(item, doc) {
+        one = cJSON_PrintUnformatted(item);
+        if (one == NULL) {
+            break;
+        }
+
+        ngx_autoscale_check_send(jobs, st->sql, (u_char *) one,
+                                 ngx_strlen(one), 1);
+        cJSON_free(one);
+        sent++;
+    }
+
+    cJSON_Delete(doc);
+
+    jobs->failed += st->n - sent;
 }
 
 
@@ -1095,11 +1488,12 @@ ngx_autoscale_check_end(ngx_autoscale_jobs_t *jobs)
 
     ngx_log_error(NGX_LOG_INFO, jobs->log, 0,
                   "autoscale: check: %ui decided to change, %ui changed%s, "
-                  "%ui held, %ui failed, %ui round trips besides changes, "
-                  "read %M ms, all %M ms",
+                  "%ui held (%ui said anew), %ui failed, %ui round trips "
+                  "besides changes, read %M ms, all %M ms",
                   jobs->decided, jobs->changed,
                   jobs->amcf->dry_run ? " (dry run)" : "",
-                  jobs->held, jobs->failed, jobs->round_trips,
+                  jobs->held, jobs->rewritten, jobs->failed,
+                  jobs->round_trips,
                   jobs->read_time, ngx_current_msec - jobs->started);
 }
 
@@ -1128,64 +1522,132 @@ ngx_autoscale_job_failed(ngx_autoscale_jobs_t *jobs, const char *job,
 
 
 /*
- * Appends {"id":..., "d":...} to the held decisions' JSON array; with a
- * NULL id, starts it.  Ids are lowercase letters, digits and '-' (a CHECK
- * of the schema), so they need no escaping.
+ * Appends {"id":..., "d":..., "k":...} to a chunk of decisions.  Ids are
+ * lowercase letters, digits and '-' (a CHECK of the schema), so they need
+ * no escaping.
  */
 static ngx_int_t
-ngx_autoscale_holds_add(ngx_autoscale_jobs_t *jobs, const char *id,
-    const char *decision)
+ngx_autoscale_decisions_add(ngx_autoscale_jobs_t *jobs,
+    ngx_autoscale_decisions_t *list, const char *id, const char *decision,
+    uint64_t key)
 {
     u_char  *p;
     size_t   need, size;
 
-    need = id ? ngx_strlen(id) + ngx_strlen(decision)
-                + sizeof(",{\"id\":\"\",\"d\":}]")
-              : 1;
+    need = ngx_strlen(id) + ngx_strlen(decision) + NGX_INT64_LEN
+           + sizeof("[,{\"id\":\"\",\"d\":,\"k\":}]");
 
-    if (jobs->holds_len + need > jobs->holds_size) {
-        size = ngx_max(2 * jobs->holds_size, jobs->holds_len + need + 4096);
+    if (list->len + need > list->size) {
+        size = ngx_max(2 * list->size, list->len + need + 4096);
 
         p = ngx_alloc(size, jobs->log);
         if (p == NULL) {
             return NGX_ERROR;
         }
 
-        if (jobs->holds) {
-            ngx_memcpy(p, jobs->holds, jobs->holds_len);
-            ngx_free(jobs->holds);
+        if (list->data) {
+            ngx_memcpy(p, list->data, list->len);
+            ngx_free(list->data);
         }
 
-        jobs->holds = p;
-        jobs->holds_size = size;
+        list->data = p;
+        list->size = size;
     }
 
-    p = jobs->holds + jobs->holds_len;
+    p = ngx_sprintf(list->data + list->len,
+                    "%s{\"id\":\"%s\",\"d\":%s,\"k\":%L}",
+                    list->n ? "," : "[", id, decision, (int64_t) key);
 
-    if (id == NULL) {
-        *p++ = '[';
-
-    } else {
-        p = ngx_sprintf(p, "%s{\"id\":\"%s\",\"d\":%s}",
-                        jobs->held ? "," : "", id, decision);
-    }
-
-    jobs->holds_len = p - jobs->holds;
+    list->len = p - list->data;
+    list->n++;
 
     return NGX_OK;
 }
 
 
+/* the chunk's statement; the buffer is kept for the next chunk */
 static void
-ngx_autoscale_holds_free(ngx_autoscale_jobs_t *jobs)
+ngx_autoscale_decisions_flush(ngx_autoscale_jobs_t *jobs,
+    ngx_autoscale_decisions_t *list, const char *sql)
 {
-    if (jobs->holds) {
-        ngx_free(jobs->holds);
+    if (list->n == 0) {
+        return;
     }
 
-    jobs->holds = NULL;
-    jobs->holds_len = 0;
-    jobs->holds_size = 0;
+    list->data[list->len++] = ']';
+
+    ngx_autoscale_check_send(jobs, sql, list->data, list->len, list->n);
+
+    if (sql == ngx_autoscale_sql_holds) {
+        jobs->round_trips++;
+
+    } else {
+        jobs->decided += list->n;
+    }
+
+    list->len = 0;
+    list->n = 0;
+}
+
+
+static void
+ngx_autoscale_check_send(ngx_autoscale_jobs_t *jobs, const char *sql,
+    u_char *json, size_t len, ngx_uint_t n)
+{
+    ngx_str_t                    params[2];
+    ngx_autoscale_check_stmt_t  *st;
+
+    /* a lone change from a refused chunk comes without its brackets */
+    st = ngx_alloc(sizeof(ngx_autoscale_check_stmt_t) + len + 2, jobs->log);
+    if (st == NULL) {
+        jobs->failed += n;
+        return;
+    }
+
+    st->jobs = jobs;
+    st->sql = sql;
+    st->n = n;
+
+    if (json[0] == '[') {
+        st->len = ngx_cpymem(st->json, json, len) - st->json;
+
+    } else {
+        st->json[0] = '[';
+        st->len = ngx_cpymem(st->json + 1, json, len) - st->json;
+        st->json[st->len++] = ']';
+    }
+
+    params[0].data = st->json;
+    params[0].len = st->len;
+    params[1] = jobs->node;
+
+    if (ngx_autoscale_pg_query(jobs->pool, sql,
+                               sql == ngx_autoscale_sql_holds ? 1 : 2, params,
+                               ngx_autoscale_check_written, st)
+        == NULL)
+    {
+        jobs->failed += n;
+        ngx_free(st);
+        return;
+    }
+
+    jobs->pending++;
+}
+
+
+static void
+ngx_autoscale_decisions_free(ngx_autoscale_jobs_t *jobs)
+{
+    if (jobs->holds.data) {
+        ngx_free(jobs->holds.data);
+    }
+
+    if (jobs->changes.data) {
+        ngx_free(jobs->changes.data);
+    }
+
+    ngx_memzero(&jobs->holds, sizeof(ngx_autoscale_decisions_t));
+    ngx_memzero(&jobs->changes, sizeof(ngx_autoscale_decisions_t));
 }
 
 

@@ -5,6 +5,7 @@
 
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,8 @@
 
 static cJSON *ngx_autoscale_json_value(ngx_autoscale_col_type_e type,
     const char *value);
+static int ngx_autoscale_json_exact_members(cJSON *item);
+static cJSON *ngx_autoscale_json_exact_number(double v);
 static int ngx_autoscale_json_is_integer(const char *s);
 static int ngx_autoscale_json_is_number(const char *s);
 
@@ -85,7 +88,7 @@ ngx_autoscale_json_value(ngx_autoscale_col_type_e type, const char *value)
     case NGX_AUTOSCALE_COL_JSON:
         /* the database only holds valid JSON; anything else is dropped */
         item = cJSON_ParseWithOpts(value, NULL, 1);
-        return item ? item : cJSON_CreateNull();
+        return item ? ngx_autoscale_json_exact(item) : cJSON_CreateNull();
 
     default:
         return cJSON_CreateString(value);
@@ -111,6 +114,100 @@ ngx_autoscale_json_error(int status, const char *code, const char *text)
     }
 
     return doc;
+}
+
+
+cJSON *
+ngx_autoscale_json_exact(cJSON *item)
+{
+    cJSON  *exact;
+
+    if (item == NULL) {
+        return NULL;
+    }
+
+    if (cJSON_IsNumber(item)) {
+        exact = ngx_autoscale_json_exact_number(item->valuedouble);
+        cJSON_Delete(item);
+        return exact;
+    }
+
+    if (ngx_autoscale_json_exact_members(item) != 0) {
+        cJSON_Delete(item);
+        return NULL;
+    }
+
+    return item;
+}
+
+
+/* in place; on out of memory the tree is whole, partly converted */
+static int
+ngx_autoscale_json_exact_members(cJSON *item)
+{
+    cJSON  *child, *next, *exact;
+
+    for (child = item->child; child; child = next) {
+        next = child->next;
+
+        if (!cJSON_IsNumber(child)) {
+            if (ngx_autoscale_json_exact_members(child) != 0) {
+                return -1;
+            }
+            continue;
+        }
+
+        exact = ngx_autoscale_json_exact_number(child->valuedouble);
+        if (exact == NULL) {
+            return -1;
+        }
+
+        /* the member's name moves to its new value */
+        exact->string = child->string;
+        exact->type |= child->type & cJSON_StringIsConst;
+        child->string = NULL;
+
+        cJSON_ReplaceItemViaPointer(item, child, exact);
+    }
+
+    return 0;
+}
+
+
+static cJSON *
+ngx_autoscale_json_exact_number(double v)
+{
+    char  buf[32];
+
+    if (!isfinite(v)) {
+        return cJSON_CreateNull();
+    }
+
+    return cJSON_CreateRaw(ngx_autoscale_json_number(buf, sizeof(buf), v));
+}
+
+
+const char *
+ngx_autoscale_json_number(char *buf, size_t size, double v)
+{
+    int  p;
+
+    if (v == floor(v) && fabs(v) < 1e15) {
+        snprintf(buf, size, "%.0f", v);
+        return buf;
+    }
+
+    for (p = 1; p < 17; p++) {
+        snprintf(buf, size, "%.*g", p, v);
+
+        if (strtod(buf, NULL) == v) {
+            return buf;
+        }
+    }
+
+    snprintf(buf, size, "%.17g", v);
+
+    return buf;
 }
 
 

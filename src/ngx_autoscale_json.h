@@ -39,6 +39,18 @@ cJSON *ngx_autoscale_json_row(const ngx_autoscale_col_t *cols, size_t n,
 cJSON *ngx_autoscale_json_error(int status, const char *code,
     const char *text);
 
+/*
+ * cJSON prints a number to 15 digits when that reads back within an
+ * epsilon of it, and DBL_MAX as a number past it: the numbers of item
+ * become raw text that reads back exactly, an infinity null.  Returns
+ * item or what replaced it; NULL if item is NULL or on out of memory,
+ * item freed.
+ */
+cJSON *ngx_autoscale_json_exact(cJSON *item);
+
+/* the shortest text of a finite v that reads back as v: "15", "0.1" */
+const char *ngx_autoscale_json_number(char *buf, size_t size, double v);
+
 /* "2026-02-18 21:50:00.123456" to "2026-02-18T21:50:00.123456Z" */
 int ngx_autoscale_rfc3339(const char *pg, char *out, size_t size);
 

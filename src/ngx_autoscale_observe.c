@@ -21,8 +21,32 @@ typedef struct {
 } ngx_autoscale_observation_t;
 
 
+/*
+ * This worker's cache of $variable ids: the node each was found at, and
+ * the node's gen then.  A hit whose gen still holds needs no lock; a node
+ * reclaimed since has another gen (see ngx_autoscale_shm.h), so the entry
+ * is looked up again.  An id the zone did not know stays unknown until the
+ * zone's births change.  One entry per slot: a collision costs a lookup.
+ */
+#define NGX_AUTOSCALE_OBSERVE_CACHE  1024
+
+typedef struct {
+    ngx_autoscale_cluster_t   *cluster;     /* NULL: not in the zone */
+    ngx_atomic_uint_t          gen;         /* or the zone's births */
+    u_char                     len;
+    u_char                     id[NGX_AUTOSCALE_ID_MAX];
+} ngx_autoscale_observe_cached_t;
+
+
+/* a fixed id that found the zone full tries again after this long */
+#define NGX_AUTOSCALE_OBSERVE_RETRY  1000
+
+
 /* this worker's, in the zone: what it has in flight, per cluster */
 static ngx_autoscale_ledger_t  *ngx_autoscale_ledger;
+
+static ngx_autoscale_observe_cached_t
+    ngx_autoscale_observe_cache[NGX_AUTOSCALE_OBSERVE_CACHE];
 
 
 static ngx_int_t ngx_autoscale_observe_handler(ngx_http_request_t *r);
@@ -148,20 +172,33 @@ static ngx_autoscale_cluster_t *
 ngx_autoscale_observe_cluster(ngx_http_request_t *r,
     ngx_http_autoscale_main_conf_t *amcf, ngx_http_autoscale_loc_conf_t *alcf)
 {
-    ngx_str_t                 id;
-    ngx_autoscale_cluster_t  *cluster;
+    ngx_str_t                        id;
+    ngx_atomic_uint_t                gen, births;
+    ngx_autoscale_shm_t             *sh;
+    ngx_autoscale_cluster_t         *cluster;
+    ngx_autoscale_observe_cached_t  *c;
 
     if (alcf->observe_id.len) {
-        /* an id fixed in the configuration: found once per process */
+        /* an id fixed in the configuration: never reclaimed, found once */
         if (alcf->observe_cluster == NULL) {
-            cluster = ngx_autoscale_shm_cluster(amcf->shm_zone,
-                                                alcf->observe_id.data,
-                                                alcf->observe_id.len, 1);
-            if (cluster == NULL) {
+
+            /* the zone was full: not a lock per request meanwhile */
+            if ((ngx_msec_int_t) (ngx_current_msec - alcf->observe_retry)
+                < 0)
+            {
                 return NULL;
             }
 
-            cluster->observed = 1;
+            cluster = ngx_autoscale_shm_find(amcf->shm_zone,
+                                             alcf->observe_id.data,
+                                             alcf->observe_id.len,
+                                             NGX_AUTOSCALE_FIXED, NULL);
+            if (cluster == NULL) {
+                alcf->observe_retry = ngx_current_msec
+                                      + NGX_AUTOSCALE_OBSERVE_RETRY;
+                return NULL;
+            }
+
             alcf->observe_cluster = cluster;
         }
 
@@ -172,13 +209,33 @@ ngx_autoscale_observe_cluster(ngx_http_request_t *r,
         return NULL;
     }
 
-    /* only clusters the zone knows: a client cannot make it grow */
-    cluster = NULL;
-
-    if (ngx_autoscale_valid_id((const char *) id.data, id.len)) {
-        cluster = ngx_autoscale_shm_cluster(amcf->shm_zone, id.data, id.len,
-                                            0);
+    if (!ngx_autoscale_valid_id((const char *) id.data, id.len)) {
+        ngx_autoscale_shm_count(amcf->shm_zone, observe_unknown);
+        return NULL;
     }
+
+    c = &ngx_autoscale_observe_cache[ngx_crc32_short(id.data, id.len)
+                                     % NGX_AUTOSCALE_OBSERVE_CACHE];
+
+    sh = amcf->shm_zone->data;
+    births = sh->births;
+
+    if (c->len != id.len
+        || ngx_memcmp(c->id, id.data, id.len) != 0
+        || (c->cluster ? c->cluster->gen : births) != c->gen)
+    {
+        /* only clusters the zone knows: a client cannot make it grow */
+        cluster = ngx_autoscale_shm_find(amcf->shm_zone, id.data, id.len,
+                                         NGX_AUTOSCALE_FIND, &gen);
+
+        /* births read before the lookup: one during it is seen next time */
+        c->cluster = cluster;
+        c->gen = cluster ? gen : births;
+        c->len = (u_char) id.len;
+        ngx_memcpy(c->id, id.data, id.len);
+    }
+
+    cluster = c->cluster;
 
     if (cluster == NULL) {
         ngx_autoscale_shm_count(amcf->shm_zone, observe_unknown);

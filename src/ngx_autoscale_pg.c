@@ -117,7 +117,16 @@ static void ngx_autoscale_pg_query_event(ngx_event_t *ev);
 static void ngx_autoscale_pg_fail_waiting(ngx_autoscale_pg_pool_t *pool);
 static size_t ngx_autoscale_pg_message(PGconn *pg, u_char *buf, size_t size);
 static char *ngx_autoscale_pg_resolve(ngx_conf_t *cf,
-    ngx_autoscale_pg_conf_t *pgcf, ngx_int_t host, ngx_int_t port);
+    ngx_autoscale_pg_conf_t *pgcf, ngx_int_t host, ngx_int_t port,
+    const char *origin);
+static char *ngx_autoscale_pg_defaults(ngx_conf_t *cf, ngx_str_t *conninfo,
+    PQconninfoOption *opts, PQconninfoOption **with,
+    PQconninfoOption **without, char **service);
+static const char *ngx_autoscale_pg_default(ngx_pool_t *pool,
+    const char *keyword, PQconninfoOption *with, PQconninfoOption *without,
+    char *service, const char **origin);
+static char *ngx_autoscale_pg_env_lines(ngx_conf_t *cf, ngx_str_t *conninfo);
+static void ngx_autoscale_pg_setenv(const char *name, const char *value);
 static ngx_int_t ngx_autoscale_pg_split(ngx_pool_t *pool, const char *list,
     ngx_array_t *a);
 static char *ngx_autoscale_pg_join(ngx_pool_t *pool, ngx_array_t *a);
@@ -131,12 +140,13 @@ char *
 ngx_autoscale_pg_parse_conninfo(ngx_conf_t *cf, ngx_str_t *conninfo,
     ngx_autoscale_pg_conf_t *pgcf)
 {
-    char               *err, *cstr;
+    char               *err, *cstr, *service;
     u_char             *p;
     size_t              len;
     ngx_int_t           host, port, options;
     ngx_uint_t          n, i, has_hostaddr, has_gssencmode;
-    PQconninfoOption   *opts, *o;
+    const char         *val, *origin, *host_origin;
+    PQconninfoOption   *opts, *o, *with, *without;
 
     cstr = (char *) ngx_pnalloc(cf->pool, conninfo->len + 1);
     if (cstr == NULL) {
@@ -164,19 +174,24 @@ ngx_autoscale_pg_parse_conninfo(ngx_conf_t *cf, ngx_str_t *conninfo,
         return NGX_CONF_ERROR;
     }
 
+    if (ngx_autoscale_pg_defaults(cf, conninfo, opts, &with, &without,
+                                  &service)
+        != NGX_CONF_OK)
+    {
+        PQconninfoFree(opts);
+        return NGX_CONF_ERROR;
+    }
+
     n = 0;
     for (o = opts; o->keyword; o++) {
-        if (o->val && o->val[0]) {
-            n++;
-        }
+        n++;
     }
 
     /* room for hostaddr, gssencmode and options, and the NULL */
     pgcf->keywords = ngx_pcalloc(cf->pool, (n + 4) * sizeof(char *));
     pgcf->values = ngx_pcalloc(cf->pool, (n + 4) * sizeof(char *));
     if (pgcf->keywords == NULL || pgcf->values == NULL) {
-        PQconninfoFree(opts);
-        return NGX_CONF_ERROR;
+        goto failed;
     }
 
     host = -1;
@@ -184,22 +199,35 @@ ngx_autoscale_pg_parse_conninfo(ngx_conf_t *cf, ngx_str_t *conninfo,
     options = -1;
     has_hostaddr = 0;
     has_gssencmode = 0;
+    host_origin = NULL;
     i = 0;
 
     for (o = opts; o->keyword; o++) {
-        if (o->val == NULL || o->val[0] == '\0') {
+        val = o->val;
+        origin = NULL;
+
+        /* what the service gave is all here: libpq need not read it */
+        if (service && ngx_strcmp(o->keyword, "service") == 0) {
             continue;
         }
 
+        if (val == NULL || val[0] == '\0') {
+            val = ngx_autoscale_pg_default(cf->pool, o->keyword, with,
+                                           without, service, &origin);
+            if (val == NULL) {
+                continue;
+            }
+        }
+
         pgcf->keywords[i] = ngx_autoscale_pg_strdup(cf->pool, o->keyword);
-        pgcf->values[i] = ngx_autoscale_pg_strdup(cf->pool, o->val);
+        pgcf->values[i] = ngx_autoscale_pg_strdup(cf->pool, val);
         if (pgcf->keywords[i] == NULL || pgcf->values[i] == NULL) {
-            PQconninfoFree(opts);
-            return NGX_CONF_ERROR;
+            goto failed;
         }
 
         if (ngx_strcmp(o->keyword, "host") == 0) {
             host = i;
+            host_origin = origin;
 
         } else if (ngx_strcmp(o->keyword, "port") == 0) {
             port = i;
@@ -218,6 +246,11 @@ ngx_autoscale_pg_parse_conninfo(ngx_conf_t *cf, ngx_str_t *conninfo,
     }
 
     PQconninfoFree(opts);
+    PQconninfoFree(with);
+
+    if (without) {
+        PQconninfoFree(without);
+    }
 
     pgcf->conninfo = *conninfo;
 
@@ -247,11 +280,270 @@ ngx_autoscale_pg_parse_conninfo(ngx_conf_t *cf, ngx_str_t *conninfo,
         pgcf->values[options] = (char *) p;
     }
 
-    if (host == -1 || has_hostaddr) {
+    if (host == -1 && !has_hostaddr) {
+        return ngx_autoscale_pg_env_lines(cf, conninfo);
+    }
+
+    if (has_hostaddr) {
         return NGX_CONF_OK;
     }
 
-    return ngx_autoscale_pg_resolve(cf, pgcf, host, port);
+    return ngx_autoscale_pg_resolve(cf, pgcf, host, port, host_origin);
+
+failed:
+
+    PQconninfoFree(opts);
+    PQconninfoFree(with);
+
+    if (without) {
+        PQconninfoFree(without);
+    }
+
+    return NGX_CONF_ERROR;
+}
+
+
+/*
+ * libpq fills what a conninfo leaves out from a service (service= or
+ * PGSERVICE) and from the environment (PGHOST, PGPORT, ...) when it
+ * connects.  That is read here, in the master, where host names can be
+ * resolved once: workers see only what "env" keeps, and must not look
+ * names up.  "with" gets libpq's defaults with the service, "without"
+ * (when there is a service) those without it, telling what it gave.
+ */
+static char *
+ngx_autoscale_pg_defaults(ngx_conf_t *cf, ngx_str_t *conninfo,
+    PQconninfoOption *opts, PQconninfoOption **with,
+    PQconninfoOption **without, char **service)
+{
+    char              *env, *saved;
+    ngx_uint_t         given, from_env;
+    PQconninfoOption  *o, *w;
+
+    *with = NULL;
+    *without = NULL;
+    *service = NULL;
+    from_env = 0;
+
+    for (o = opts; o->keyword; o++) {
+        if (ngx_strcmp(o->keyword, "service") == 0 && o->val && o->val[0]) {
+            *service = ngx_autoscale_pg_strdup(cf->pool, o->val);
+            if (*service == NULL) {
+                return NGX_CONF_ERROR;
+            }
+        }
+    }
+
+    env = getenv("PGSERVICE");
+    saved = NULL;
+
+    if (env && env[0]) {
+        saved = ngx_autoscale_pg_strdup(cf->pool, env);
+        if (saved == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        if (*service == NULL) {
+            *service = saved;
+            from_env = 1;
+        }
+    }
+
+    if (*service == NULL) {
+        *with = PQconndefaults();
+        goto done;
+    }
+
+    /*
+     * PQconndefaults() reads the service only from the environment.  An
+     * empty name stands for none: a variable nginx started with is only
+     * ever replaced, as nginx keeps the start's environ for its workers.
+     */
+    ngx_autoscale_pg_setenv("PGSERVICE", *service);
+    *with = PQconndefaults();
+    ngx_autoscale_pg_setenv("PGSERVICE", "");
+    *without = PQconndefaults();
+    ngx_autoscale_pg_setenv("PGSERVICE", saved);
+
+    if (*without == NULL) {
+        goto done;
+    }
+
+    given = 0;
+
+    for (w = *with; w && w->keyword; w++) {
+        if (ngx_strcmp(w->keyword, "service") != 0
+            && ngx_autoscale_pg_default(cf->pool, w->keyword, *with,
+                                        *without, *service, NULL)
+               != NULL)
+        {
+            given++;
+        }
+    }
+
+    if (*with && given == 0) {
+        /* libpq itself would fail every connection, and say so */
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"autoscale_postgres\" value \"%V\" is invalid: "
+                           "service \"%s\"%s is not defined or sets "
+                           "nothing", conninfo, *service,
+                           from_env ? " (from PGSERVICE)" : "");
+        PQconninfoFree(*with);
+        PQconninfoFree(*without);
+        return NGX_CONF_ERROR;
+    }
+
+done:
+
+    if (*with == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"autoscale_postgres\" value \"%V\": libpq "
+                           "gave no defaults (out of memory)", conninfo);
+
+        if (*without) {
+            PQconninfoFree(*without);
+        }
+
+        return NGX_CONF_ERROR;
+    }
+
+    if (*service && *without == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"autoscale_postgres\" value \"%V\": libpq "
+                           "gave no defaults (out of memory)", conninfo);
+        PQconninfoFree(*with);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The value libpq would give the option keyword, left out of the conninfo,
+ * from the service or the environment, with where it came from in origin
+ * (if not NULL); NULL if neither gives one.  Compiled-in defaults are left
+ * to libpq in the worker: they name no host, and "user" is the worker's.
+ */
+static const char *
+ngx_autoscale_pg_default(ngx_pool_t *pool, const char *keyword,
+    PQconninfoOption *with, PQconninfoOption *without, char *service,
+    const char **origin)
+{
+    u_char            *p;
+    char              *env;
+    PQconninfoOption  *w, *wo;
+
+    for (w = with; w->keyword; w++) {
+        if (ngx_strcmp(w->keyword, keyword) == 0) {
+            break;
+        }
+    }
+
+    if (w->keyword == NULL || w->val == NULL || w->val[0] == '\0') {
+        return NULL;
+    }
+
+    wo = NULL;
+
+    for (wo = without; wo && wo->keyword; wo++) {
+        if (ngx_strcmp(wo->keyword, keyword) == 0) {
+            break;
+        }
+    }
+
+    if (service
+        && (wo == NULL || wo->keyword == NULL || wo->val == NULL
+            || ngx_strcmp(wo->val, w->val) != 0))
+    {
+        if (origin) {
+            p = ngx_pnalloc(pool, sizeof(" (from service \"\")")
+                                  + ngx_strlen(service));
+            if (p == NULL) {
+                return NULL;
+            }
+
+            ngx_sprintf(p, " (from service \"%s\")%Z", service);
+            *origin = (const char *) p;
+        }
+
+        return w->val;
+    }
+
+    env = w->envvar ? getenv(w->envvar) : NULL;
+
+    if (env == NULL || env[0] == '\0') {
+        return NULL;
+    }
+
+    if (origin) {
+        p = ngx_pnalloc(pool, sizeof(" (from )") + ngx_strlen(w->envvar));
+        if (p == NULL) {
+            return NULL;
+        }
+
+        ngx_sprintf(p, " (from %s)%Z", w->envvar);
+        *origin = (const char *) p;
+    }
+
+    return w->val;
+}
+
+
+/*
+ * With no host from the string or the environment, libpq in a worker would
+ * take one from an "env NAME=value" of nginx.conf, which only workers get,
+ * and look it up there.  Only the lines before the http block are known.
+ */
+static char *
+ngx_autoscale_pg_env_lines(ngx_conf_t *cf, ngx_str_t *conninfo)
+{
+    size_t            len;
+    ngx_str_t        *var;
+    ngx_uint_t        i, k;
+    ngx_core_conf_t  *ccf;
+
+    static const char  *names[] = {
+        "PGHOST", "PGSERVICE", "PGSERVICEFILE", "PGSYSCONFDIR", NULL
+    };
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cf->cycle->conf_ctx,
+                                           ngx_core_module);
+    var = ccf->env.elts;
+
+    for (i = 0; i < ccf->env.nelts; i++) {
+        for (k = 0; names[k]; k++) {
+            len = ngx_strlen(names[k]);
+
+            /* nginx keeps the name in len, "=value" after it */
+            if (var[i].len == len && var[i].data[len] == '='
+                && ngx_strncmp(var[i].data, names[k], len) == 0)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"autoscale_postgres\" value \"%V\" "
+                                   "names no host, and \"env %s\" would "
+                                   "give the workers one to look up at run "
+                                   "time: write it in the value or in the "
+                                   "environment nginx starts with",
+                                   conninfo, var[i].data);
+                return NGX_CONF_ERROR;
+            }
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+ngx_autoscale_pg_setenv(const char *name, const char *value)
+{
+    if (value) {
+        (void) setenv(name, value, 1);
+
+    } else {
+        (void) unsetenv(name);
+    }
 }
 
 
@@ -263,7 +555,7 @@ ngx_autoscale_pg_parse_conninfo(ngx_conf_t *cf, ngx_str_t *conninfo,
  */
 static char *
 ngx_autoscale_pg_resolve(ngx_conf_t *cf, ngx_autoscale_pg_conf_t *pgcf,
-    ngx_int_t host, ngx_int_t port)
+    ngx_int_t host, ngx_int_t port, const char *origin)
 {
     ngx_str_t    *hosts, *ports, *h, *pt, *host_entry, *port_entry;
     ngx_str_t    *addr_entry;
@@ -313,9 +605,9 @@ ngx_autoscale_pg_resolve(ngx_conf_t *cf, ngx_autoscale_pg_conf_t *pgcf,
 
             if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "\"autoscale_postgres\" host \"%V\" in "
+                                   "\"autoscale_postgres\" host \"%V\"%s in "
                                    "\"%V\" cannot be resolved%s%s",
-                                   h, &pgcf->conninfo,
+                                   h, origin ? origin : "", &pgcf->conninfo,
                                    u.err ? ": " : "", u.err ? u.err : "");
                 return NGX_CONF_ERROR;
             }

@@ -14,6 +14,7 @@
 
 
 #include <stddef.h>
+#include <stdint.h>
 #include <cjson/cJSON.h>
 
 
@@ -122,6 +123,15 @@ void ngx_autoscale_policy_decide(const ngx_autoscale_policy_input_t *in,
  */
 cJSON *ngx_autoscale_policy_json(const ngx_autoscale_policy_input_t *in,
     const ngx_autoscale_decision_t *d);
+
+/*
+ * What a decision says, as 64 bits: equal keys mean the same result,
+ * proposal, constraints and settings, with measured inputs within about
+ * 5 % of each other; ages are left out.  A held decision whose key is the
+ * stored one's need not be written again.
+ */
+uint64_t ngx_autoscale_policy_key(const ngx_autoscale_policy_input_t *in,
+    const ngx_autoscale_decision_t *d, int dry_run);
 
 /* "hold", "scale_up", "scale_down", "bounds"; "unknown" otherwise */
 const char *ngx_autoscale_action_name(ngx_autoscale_action_e a);

@@ -34,6 +34,8 @@ static ngx_uint_t ngx_autoscale_shm_sweep_locked(ngx_shm_zone_t *shm_zone);
 static ngx_autoscale_agent_t *ngx_autoscale_shm_agent(ngx_shm_zone_t *zone,
     ngx_autoscale_cluster_t *cluster, const u_char *id, size_t len,
     uint32_t hash);
+static void ngx_autoscale_shm_unlink(ngx_shm_zone_t *shm_zone,
+    ngx_autoscale_cluster_t *cluster);
 
 
 const char *const  ngx_autoscale_agent_statuses[] = {
@@ -90,6 +92,8 @@ ngx_autoscale_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_rbtree_init(&sh->agents, &sh->agents_sentinel,
                     ngx_autoscale_shm_agent_insert);
     ngx_queue_init(&sh->cluster_list);
+    ngx_queue_init(&sh->cluster_dead);
+    ngx_queue_init(&sh->cluster_free);
     ngx_queue_init(&sh->agent_list);
     ngx_queue_init(&sh->pending);
 
@@ -188,16 +192,10 @@ ngx_autoscale_cluster_t *
 ngx_autoscale_shm_cluster(ngx_shm_zone_t *shm_zone, const u_char *id,
     size_t len, ngx_uint_t create)
 {
-    ngx_slab_pool_t          *shpool;
-    ngx_autoscale_cluster_t  *cluster;
-
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    ngx_shmtx_lock(&shpool->mutex);
-    cluster = ngx_autoscale_shm_cluster_locked(shm_zone, id, len, create);
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    return cluster;
+    return ngx_autoscale_shm_find(shm_zone, id, len,
+                                  create ? NGX_AUTOSCALE_MAKE
+                                         : NGX_AUTOSCALE_FIND,
+                                  NULL);
 }
 
 
@@ -243,14 +241,26 @@ ngx_autoscale_shm_cluster_locked(ngx_shm_zone_t *shm_zone, const u_char *id,
         return NULL;
     }
 
-    cluster = ngx_autoscale_shm_room(shm_zone)
-              ? ngx_slab_calloc_locked(shpool, sizeof(ngx_autoscale_cluster_t))
-              : NULL;
-    if (cluster == NULL) {
-        ngx_autoscale_shm_full(shm_zone, "a cluster");
-        return NULL;
+    if (!ngx_queue_empty(&sh->cluster_free)) {
+        /* a reclaimed node: nothing holds it, its old gen is gone */
+        cluster = ngx_queue_data(ngx_queue_head(&sh->cluster_free),
+                                 ngx_autoscale_cluster_t, queue);
+        ngx_queue_remove(&cluster->queue);
+        ngx_memzero(cluster, sizeof(ngx_autoscale_cluster_t));
+
+    } else {
+        cluster = ngx_autoscale_shm_room(shm_zone)
+                  ? ngx_slab_calloc_locked(shpool,
+                                           sizeof(ngx_autoscale_cluster_t))
+                  : NULL;
+        if (cluster == NULL) {
+            ngx_autoscale_shm_full(shm_zone, "a cluster");
+            return NULL;
+        }
     }
 
+    cluster->gen = ++sh->cluster_gen;
+    sh->births++;
     cluster->node.key = hash;
     cluster->len = (u_char) len;
     ngx_memcpy(cluster->id, id, len);
@@ -264,6 +274,75 @@ ngx_autoscale_shm_cluster_locked(ngx_shm_zone_t *shm_zone, const u_char *id,
     ngx_rbtree_insert(&sh->clusters, &cluster->node);
     ngx_queue_insert_tail(&sh->cluster_list, &cluster->queue);
     sh->nclusters++;
+
+    return cluster;
+}
+
+
+ngx_autoscale_cluster_t *
+ngx_autoscale_shm_find(ngx_shm_zone_t *shm_zone, const u_char *id,
+    size_t len, ngx_autoscale_find_e how, ngx_atomic_uint_t *gen)
+{
+    ngx_slab_pool_t          *shpool;
+    ngx_autoscale_cluster_t  *cluster;
+
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    cluster = ngx_autoscale_shm_find_locked(shm_zone, id, len, how);
+
+    if (cluster && gen) {
+        /* read under the mutex: the node is linked, its gen not 0 */
+        *gen = cluster->gen;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return cluster;
+}
+
+
+ngx_autoscale_cluster_t *
+ngx_autoscale_shm_find_locked(ngx_shm_zone_t *shm_zone, const u_char *id,
+    size_t len, ngx_autoscale_find_e how)
+{
+    ngx_autoscale_shm_t      *sh;
+    ngx_autoscale_cluster_t  *cluster;
+
+    sh = shm_zone->data;
+
+    cluster = ngx_autoscale_shm_cluster_locked(shm_zone, id, len,
+                                               how != NGX_AUTOSCALE_FIND
+                                               && how != NGX_AUTOSCALE_GONE);
+    if (cluster == NULL) {
+        return NULL;
+    }
+
+    switch (how) {
+
+    case NGX_AUTOSCALE_FIXED:
+        cluster->fixed = 1;
+        cluster->observed = 1;
+        break;
+
+    case NGX_AUTOSCALE_EXISTS:
+        if (!cluster->exists) {
+            /* workers' "no such cluster" answers are stale now */
+            sh->births++;
+        }
+
+        cluster->exists = 1;
+        cluster->absent = 0;
+        break;
+
+    case NGX_AUTOSCALE_GONE:
+        cluster->exists = 0;
+        break;
+
+    default:
+        break;
+    }
 
     return cluster;
 }
@@ -291,7 +370,8 @@ ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
 
     ngx_shmtx_lock(&shpool->mutex);
 
-    if (!cluster->exists) {
+    /* gen 0: reclaimed since the caller found it */
+    if (!cluster->exists || cluster->gen == 0) {
         ngx_shmtx_unlock(&shpool->mutex);
         return NGX_DECLINED;
     }
@@ -324,20 +404,13 @@ ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
         cluster->agents[agent->status]++;
     }
 
-    /* a restarted agent counts from zero again */
-    if (report->tasks_completed >= 0 && agent->report.tasks_completed >= 0) {
-        agent->window_completed +=
-            report->tasks_completed >= agent->report.tasks_completed
-            ? report->tasks_completed - agent->report.tasks_completed
-            : report->tasks_completed;
-    }
-
-    if (report->tasks_failed >= 0 && agent->report.tasks_failed >= 0) {
-        agent->window_failed +=
-            report->tasks_failed >= agent->report.tasks_failed
-            ? report->tasks_failed - agent->report.tasks_failed
-            : report->tasks_failed;
-    }
+    /* bounded per report, and never past a bigint: see window.h */
+    agent->window_completed = ngx_autoscale_tasks_add(agent->window_completed,
+        ngx_autoscale_tasks_step(agent->report.tasks_completed,
+                                 report->tasks_completed));
+    agent->window_failed = ngx_autoscale_tasks_add(agent->window_failed,
+        ngx_autoscale_tasks_step(agent->report.tasks_failed,
+                                 report->tasks_failed));
 
     cluster->agents[agent->status]--;
     cluster->agents[report->status]++;
@@ -676,4 +749,135 @@ ngx_autoscale_shm_settle(ngx_shm_zone_t *shm_zone, ngx_autoscale_slot_t *slot)
     (void) ngx_atomic_fetch_add(&sh->abandoned, total);
 
     return total;
+}
+
+
+void
+ngx_autoscale_shm_reclaim(ngx_shm_zone_t *shm_zone, ngx_uint_t *unlinked,
+    ngx_uint_t *reusable)
+{
+    ngx_uint_t                i, j, n, freed;
+    ngx_queue_t              *q, *next;
+    ngx_autoscale_shm_t      *sh;
+    ngx_autoscale_agent_t    *agent;
+    ngx_autoscale_ledger_t   *e;
+    ngx_autoscale_cluster_t  *cluster;
+
+    sh = shm_zone->data;
+
+    sh->refreshes++;
+    n = 0;
+    *unlinked = 0;
+    *reusable = 0;
+
+    for (q = ngx_queue_head(&sh->cluster_list);
+         q != ngx_queue_sentinel(&sh->cluster_list);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        cluster = ngx_queue_data(q, ngx_autoscale_cluster_t, queue);
+
+        if (cluster->exists || cluster->fixed) {
+            cluster->absent = 0;
+            continue;
+        }
+
+        /* a refresh may miss a cluster made while it ran: wait for more */
+        if (++cluster->absent < NGX_AUTOSCALE_UNLINK_AFTER) {
+            continue;
+        }
+
+        ngx_autoscale_shm_unlink(shm_zone, cluster);
+        n++;
+    }
+
+    *unlinked = n;
+
+    if (n) {
+        /* the agents of clusters just unlinked go with them */
+        for (q = ngx_queue_head(&sh->agent_list);
+             q != ngx_queue_sentinel(&sh->agent_list);
+             q = next)
+        {
+            next = ngx_queue_next(q);
+            agent = ngx_queue_data(q, ngx_autoscale_agent_t, queue);
+
+            if (agent->cluster->gen != 0) {
+                continue;
+            }
+
+            sh->nagents--;
+            ngx_rbtree_delete(&sh->agents, &agent->node);
+            ngx_queue_remove(&agent->queue);
+            ngx_slab_free_locked((ngx_slab_pool_t *) shm_zone->shm.addr,
+                                 agent);
+        }
+    }
+
+    if (ngx_queue_empty(&sh->cluster_dead)) {
+        return;
+    }
+
+    /* requests in flight in a ledger, a crashed worker's included */
+    for (i = 0; i < NGX_AUTOSCALE_SLOTS; i++) {
+        if (sh->slots[i].ledger == NULL) {
+            continue;
+        }
+
+        for (j = 0; j < NGX_AUTOSCALE_LEDGER; j++) {
+            e = &sh->slots[i].ledger[j];
+
+            if (e->cluster && e->inflight && e->cluster->gen == 0) {
+                e->cluster->held = sh->refreshes;
+            }
+        }
+    }
+
+    freed = 0;
+
+    for (q = ngx_queue_head(&sh->cluster_dead);
+         q != ngx_queue_sentinel(&sh->cluster_dead);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        cluster = ngx_queue_data(q, ngx_autoscale_cluster_t, queue);
+
+        /*
+         * A worker that found it before it was unlinked has long counted
+         * its request by now; a request still in flight, in a ledger or
+         * not, keeps it until it ends.
+         */
+        if (sh->refreshes - cluster->dead < NGX_AUTOSCALE_REUSE_AFTER
+            || cluster->held == sh->refreshes
+            || (ngx_atomic_int_t) (cluster->traffic.started
+                                   - cluster->traffic.finished) > 0)
+        {
+            continue;
+        }
+
+        ngx_queue_remove(q);
+        ngx_queue_insert_tail(&sh->cluster_free, q);
+        freed++;
+    }
+
+    (void) ngx_atomic_fetch_add(&sh->reclaimed, freed);
+
+    *reusable = freed;
+}
+
+
+/* out of lookups and collections; whoever held its gen sees it change */
+static void
+ngx_autoscale_shm_unlink(ngx_shm_zone_t *shm_zone,
+    ngx_autoscale_cluster_t *cluster)
+{
+    ngx_autoscale_shm_t  *sh = shm_zone->data;
+
+    cluster->gen = 0;
+    cluster->dead = sh->refreshes;
+
+    ngx_rbtree_delete(&sh->clusters, &cluster->node);
+    ngx_queue_remove(&cluster->queue);
+    ngx_queue_insert_tail(&sh->cluster_dead, &cluster->queue);
+    sh->nclusters--;
 }

@@ -38,6 +38,15 @@ typedef enum {
 #define NGX_AUTOSCALE_LEDGER         256     /* one page of 4k */
 #define NGX_AUTOSCALE_LEDGER_PROBES  8
 
+/*
+ * A cluster that is neither in the database nor observed by a fixed id
+ * leaves the zone: its node is unlinked once this many refreshes in a row
+ * have not listed it, and reused for another cluster once this many more
+ * have passed with nothing in flight on it.
+ */
+#define NGX_AUTOSCALE_UNLINK_AFTER   2
+#define NGX_AUTOSCALE_REUSE_AFTER    2
+
 /* the scaler's decisions, counted by action */
 #define NGX_AUTOSCALE_NACTIONS       4
 
@@ -58,15 +67,25 @@ typedef struct {
 } ngx_autoscale_traffic_t;
 
 
+/*
+ * A cluster's node.  Nodes are type-stable: a reclaimed node is only ever
+ * reused as another cluster's node, never returned to the slab, so that a
+ * worker still holding a pointer reads a cluster node, and tells by its
+ * gen whether it is still the one it found.
+ */
 typedef struct {
     ngx_rbtree_node_t          node;          /* key: crc32 of the id */
-    ngx_queue_t                queue;
+    ngx_queue_t                queue;         /* linked, dead or free */
     ngx_autoscale_traffic_t    traffic;
+    ngx_atomic_t               gen;           /* this life; 0: reclaimed */
 
     /* under the zone's mutex */
     ngx_autoscale_mark_t       mark;          /* the window's start */
     ngx_uint_t                 agents[NGX_AUTOSCALE_AGENT_NSTATUS];
     ngx_uint_t                 slot;          /* the collector's, briefly */
+    ngx_uint_t                 absent;        /* refreshes in a row */
+    ngx_uint_t                 dead;          /* the refresh it left at */
+    ngx_uint_t                 held;          /* in a ledger at refresh */
 
     /* as the last collection found it in the database */
     ngx_uint_t                 seen;          /* that collection; 0: never */
@@ -79,6 +98,7 @@ typedef struct {
     u_char                     observed;      /* traffic is counted for it */
     u_char                     exists;        /* in the database, not
                                                  destroyed */
+    u_char                     fixed;         /* a fixed id in nginx.conf */
     u_char                     len;
     u_char                     id[NGX_AUTOSCALE_ID_MAX];
 } ngx_autoscale_cluster_t;
@@ -164,6 +184,15 @@ typedef struct {
     ngx_rbtree_node_t          clusters_sentinel;
     ngx_queue_t                cluster_list;
     ngx_uint_t                 nclusters;
+    ngx_queue_t                cluster_dead;  /* unlinked, in their grace */
+    ngx_queue_t                cluster_free;  /* ready for another cluster */
+    ngx_atomic_t               cluster_gen;   /* the last life given */
+    ngx_uint_t                 refreshes;
+    /*
+     * nodes made, and clusters that began to exist: each makes workers'
+     * "not found" answers stale
+     */
+    ngx_atomic_t               births;
 
     ngx_rbtree_t               agents;
     ngx_rbtree_node_t          agents_sentinel;
@@ -182,6 +211,7 @@ typedef struct {
     /* the module's own counters */
     ngx_atomic_t               abandoned;     /* settled for gone workers */
     ngx_atomic_t               observe_unknown;
+    ngx_atomic_t               reclaimed;     /* nodes of gone clusters */
     ngx_atomic_t               zone_full;
     ngx_atomic_t               zone_full_logged;
     ngx_atomic_t               db_errors;
@@ -201,6 +231,18 @@ typedef enum {
 } ngx_autoscale_lease_e;
 
 
+/* what ngx_autoscale_shm_find() does besides finding the node */
+typedef enum {
+    NGX_AUTOSCALE_FIND = 0,           /* nothing: NULL when missing */
+    NGX_AUTOSCALE_MAKE,               /* makes it when missing */
+    NGX_AUTOSCALE_FIXED,              /* the same; a fixed id of nginx.conf,
+                                         never reclaimed */
+    NGX_AUTOSCALE_EXISTS,             /* the same; the database, or the
+                                         API, says it exists */
+    NGX_AUTOSCALE_GONE                /* they say it is gone (no node made) */
+} ngx_autoscale_find_e;
+
+
 extern const char *const  ngx_autoscale_agent_statuses[];
 
 
@@ -212,16 +254,35 @@ void ngx_autoscale_shm_release(ngx_shm_zone_t *shm_zone);
 
 /*
  * The cluster's node; with create, made when missing (NULL: the zone is
- * full, which is counted and logged once).  Nodes are never freed, so a
- * pointer to one stays good for the zone's life.
+ * full, which is counted and logged once).  A pointer to a node stays a
+ * pointer to some cluster's node, but it is only this cluster's while the
+ * node's gen is what it was; a holder that keeps it across events checks
+ * that (see ngx_autoscale_shm_find) or, like a request in flight, is
+ * waited for (see ngx_autoscale_shm_reclaim).
  */
 ngx_autoscale_cluster_t *ngx_autoscale_shm_cluster(ngx_shm_zone_t *shm_zone,
     const u_char *id, size_t len, ngx_uint_t create);
-
 /* the same, with the zone's mutex held by the caller */
 ngx_autoscale_cluster_t *ngx_autoscale_shm_cluster_locked(
     ngx_shm_zone_t *shm_zone, const u_char *id, size_t len,
     ngx_uint_t create);
+
+/* the node, and with gen not NULL its gen, for a lock-free check later */
+ngx_autoscale_cluster_t *ngx_autoscale_shm_find(ngx_shm_zone_t *shm_zone,
+    const u_char *id, size_t len, ngx_autoscale_find_e how,
+    ngx_atomic_uint_t *gen);
+/* the same, with the zone's mutex held */
+ngx_autoscale_cluster_t *ngx_autoscale_shm_find_locked(
+    ngx_shm_zone_t *shm_zone, const u_char *id, size_t len,
+    ngx_autoscale_find_e how);
+
+/*
+ * After a refresh, with the mutex held: the nodes of clusters gone long
+ * enough are unlinked with their agents, and unlinked ones nothing holds
+ * any longer are made ready for reuse.  How many of each.
+ */
+void ngx_autoscale_shm_reclaim(ngx_shm_zone_t *shm_zone,
+    ngx_uint_t *unlinked, ngx_uint_t *reusable);
 
 /*
  * Stores an agent's report: NGX_OK, NGX_DECLINED when the zone does not

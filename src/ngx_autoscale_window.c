@@ -86,3 +86,32 @@ ngx_autoscale_bucket(uint64_t ms)
 
     return NGX_AUTOSCALE_BUCKETS - 1;
 }
+
+
+uint64_t
+ngx_autoscale_tasks_step(int64_t last, int64_t now)
+{
+    uint64_t  step;
+
+    if (last < 0 || now < 0) {
+        return 0;
+    }
+
+    step = (uint64_t) (now >= last ? now - last : now);
+
+    return step < NGX_AUTOSCALE_TASKS_STEP_MAX
+           ? step : NGX_AUTOSCALE_TASKS_STEP_MAX;
+}
+
+
+uint64_t
+ngx_autoscale_tasks_add(uint64_t a, uint64_t b)
+{
+    const uint64_t  max = NGX_AUTOSCALE_TASKS_SUM_MAX;
+
+    if (a >= max || b >= max - a) {
+        return max;
+    }
+
+    return a + b;
+}

@@ -55,4 +55,26 @@ int ngx_autoscale_window(const ngx_autoscale_mark_t *from,
 size_t ngx_autoscale_bucket(uint64_t ms);
 
 
+/*
+ * Task totals that agents report.  A report adds at most this many tasks
+ * to its window (a million a second for a quarter of an hour): a total
+ * that jumps, or goes down and up again, cannot push the sums far.
+ */
+#define NGX_AUTOSCALE_TASKS_STEP_MAX  1000000000LL
+
+/* what a bigint column holds: the window's sums stop there */
+#define NGX_AUTOSCALE_TASKS_SUM_MAX   INT64_MAX
+
+/*
+ * The tasks a report adds to its window: the rise since the last total,
+ * or the new total when it went down (the agent restarted and counts from
+ * zero again), at most NGX_AUTOSCALE_TASKS_STEP_MAX; 0 when either total
+ * is not known (negative).
+ */
+uint64_t ngx_autoscale_tasks_step(int64_t last, int64_t now);
+
+/* a + b, at most NGX_AUTOSCALE_TASKS_SUM_MAX */
+uint64_t ngx_autoscale_tasks_add(uint64_t a, uint64_t b);
+
+
 #endif /* _NGX_AUTOSCALE_WINDOW_H_INCLUDED_ */

@@ -20,17 +20,12 @@ no_long_string();
 
 # --- helpers for the eval sections (which run in another package: ::name)
 
-our $TEXT = '(?:[^"\\\\]|\\\\.)*';      # the inside of a JSON string
+our $TEXT = $JSON_TEXT;                  # the inside of a JSON string
 our $MAX = 256 * 1024;                   # NGX_AUTOSCALE_BODY_MAX
 our $SQL = q{x'); DROP TABLE clusters; --};
 
 # an error body: status, code, text (a regex; any text if undef)
-sub err {
-    my ($status, $code, $text) = @_;
-    $text = $TEXT unless defined $text;
-    return '\A\{"error":\{"status":' . $status . ',"code":"' . $code
-           . '","text":"' . $text . '"\}\}\n\z';
-}
+sub err { error_like(@_) }
 
 # literal text, as JSON escapes it, as a regex
 sub lit {
@@ -690,17 +685,7 @@ Content-Type: application/json
 
 
 
-=== TEST 28: broken chunk framing: nginx refuses, before the API
---- raw_request eval
-"PUT /api/clusters/hx-1 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
-. "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-. "zz\r\n{}\r\n0\r\n\r\n"
---- error_code: 400
---- response_body_like: <title>400 Bad Request</title>
-
-
-
-=== TEST 29: unknown fields; odd names are not repeated back
+=== TEST 28: unknown fields; odd names are not repeated back
 --- cases eval
 my $k41 = 'k' x 41;
 [ [qq|POST /api/clusters\n{"blueprint_id":"hostile-bp","bogus":1}|, 400,
@@ -732,7 +717,7 @@ my $k41 = 'k' x 41;
 
 
 
-=== TEST 30: query strings where a path takes none
+=== TEST 29: query strings where a path takes none
 --- cases eval
 [ [qq|POST /api/clusters?x=1\n{"blueprint_id":"hostile-bp","name":"Never made"}|,
    400, ::no_query()],
@@ -750,7 +735,7 @@ my $k41 = 'k' x 41;
 
 
 
-=== TEST 31: bad query strings on metrics, events, agents and the lists
+=== TEST 30: bad query strings on metrics, events, agents and the lists
 --- cases eval
 [ ["GET /api/clusters/hx-1/metrics?limit=0", 400, ::limit()],
   ["GET /api/clusters/hx-1/metrics?limit=1001", 400, ::limit()],
@@ -790,7 +775,7 @@ my $k41 = 'k' x 41;
 
 
 
-=== TEST 32: SQL text is stored as sent where the charset allows it, refused elsewhere
+=== TEST 31: SQL text is stored as sent where the charset allows it, refused elsewhere
 --- cases eval
 my $q = ::lit($::SQL);
 [ [qq|PUT /api/clusters/hx-2\n{"description":"$::SQL","tags":["'; DROP TABLE clusters; --"]}|,
@@ -821,7 +806,7 @@ my $q = ::lit($::SQL);
 
 
 
-=== TEST 33: leading zeros and bare fractions are not JSON numbers
+=== TEST 32: leading zeros and bare fractions are not JSON numbers
 --- cases eval
 [ [qq|PUT /api/clusters/hx-1\n{"min_workers":01,"bogus":1}|, 400,
    ::not_json()],
@@ -832,7 +817,7 @@ my $q = ::lit($::SQL);
 
 
 
-=== TEST 34: a number no double holds, inside config, is refused, not stored as null
+=== TEST 33: a number no double holds, inside config, is refused, not stored as null
 --- cases eval
 [ [qq|POST /api/clusters\n{"blueprint_id":"hostile-bp","name":"Infinite config","config":{"x":1e999}}|,
    400, ::err(400, 'Invalid(?:Field|Json)')],
@@ -841,7 +826,7 @@ my $q = ::lit($::SQL);
 
 
 
-=== TEST 35: heartbeats: broken, wrong or huge bodies, and hostile agent ids
+=== TEST 34: heartbeats: broken, wrong or huge bodies, and hostile agent ids
 --- cases eval
 my $hb = 'POST /api/clusters/hx-1/agents/a-1/heartbeat';
 my $agent = sub {
@@ -883,7 +868,7 @@ my $agent = sub {
 
 
 
-=== TEST 36: after hostile requests the same worker serves normal ones
+=== TEST 35: after hostile requests the same worker serves normal ones
 --- cases eval
 [ ["POST /api/clusters\n" . ::deep_array(10000), 400, ::not_json()],
   [qq|PUT /api/clusters/hx-1\n{"description":"\xc0\xaf"}|, 400,
@@ -900,7 +885,7 @@ my $agent = sub {
 
 
 
-=== TEST 37: and a plain location is untouched
+=== TEST 36: and a plain location is untouched
 --- request
 GET /ok
 --- error_code: 200

@@ -145,12 +145,18 @@ $c = cluster('up-1');
 is("$c->{current_workers}/$c->{target_workers}/$c->{status}", '8/8/active',
    'up-1: current and target 8');
 
-# no more rows: stale, and no scale-down past the cooldown
+# no more rows: stale, and no scale-down past the cooldown; a held
+# decision is written when it says something new, so its ages are those of
+# when it was first made
 ok(wait_until(15, sub {
-       my $d = cluster('up-1')->{last_decision};
-       constraints($d) eq 'stale_metrics' && $d->{inputs}{since_scaled} > 5;
-   }), 'up-1: stale metrics hold past the cooldown');
+       constraints(cluster('up-1')->{last_decision}) eq 'stale_metrics' }),
+   'up-1: stale metrics hold');
+my $stale_at = cluster('up-1')->{last_decision}{decided_at};
+sleep 5;
 $d = cluster('up-1')->{last_decision};
+is(constraints($d), 'stale_metrics', 'up-1: still held past the cooldown');
+is($d->{decided_at}, $stale_at,
+   'the same hold is not written again at every check');
 like($d->{reason}, qr/^metrics are [\d.]+ s old \(older than 2 s\): hold$/,
      'stale: the reason says so');
 is(scalar @{ events('up-1') }, 3, 'stale: no scale-down on stale data');
@@ -170,6 +176,16 @@ is($c->{current_workers}, 6, 'paused-1: still 6');
 is($c->{last_decision}{reason}, 'cluster is paused: hold', 'paused-1: the reason');
 is(constraints($c->{last_decision}), 'paused', 'paused-1: constraint paused');
 is($c->{last_decision}{result}{action}, 'hold', 'paused-1: result hold');
+
+# a held decision is written again when what it says changes: a setting
+my $paused_at = $c->{last_decision}{decided_at};
+pg_sql("UPDATE clusters SET scale_up_queue = 12 WHERE id = 'paused-1'");
+ok(wait_until(5, sub {
+       (cluster('paused-1')->{last_decision}{inputs}{scale_up_queue} // 0)
+           == 12 }),
+   'paused-1: a new setting is in the next held decision');
+isnt(cluster('paused-1')->{last_decision}{decided_at}, $paused_at,
+     'paused-1: written anew');
 
 $c = cluster('hib-1');
 is(scalar @{ events('hib-1') }, 0, 'hib-1: no event');

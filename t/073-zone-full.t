@@ -28,7 +28,7 @@ my $locations = join '', map {
             . "return 200 \"ok\\n\"; }\n", $_, $_
 } 1 .. $n;
 
-nginx_start('zone-full', nginx_conf(workers => 2, http => <<"HTTP"));
+my $conf = nginx_conf(workers => 2, http => <<"HTTP");
     autoscale_postgres "$pg";
     autoscale_zone tiny:32k;
     autoscale_collect_interval 1s;
@@ -39,6 +39,7 @@ nginx_start('zone-full', nginx_conf(workers => 2, http => <<"HTTP"));
 $locations
     }
 HTTP
+nginx_start('zone-full', $conf);
 
 my $ok = 0;
 for my $i (1 .. $n) {
@@ -70,6 +71,27 @@ like($res->{content}, qr/"code":"ZoneFull"/, 'ZoneFull');
 ok(wait_until(10, sub {
        pg_sql("SELECT count(DISTINCT cluster_id) FROM cluster_metrics") > 0 }),
    'rows are written for the clusters in the zone');
+
+# A fixed id that found no room tries again about once a second, not on
+# every request; each try that fails is counted.  No cluster in the
+# database this time: the collections try to make no node.
+nginx_stop('zone-full');
+pg_sql("TRUNCATE scaling_events, cluster_metrics, cluster_agents, clusters");
+nginx_start('zone-full', $conf);
+sleep 1;
+($status, undef, $body) = http_request(GET => "$base/api/metrics");
+($missing) = grep { $body !~ /cluster="full-$_"/ } map { sprintf '%02d', $_ } 1 .. $n;
+ok(defined $missing, "full-$missing found no room");
+($full) = $body =~ /^autoscale_zone_full_total (\d+)$/m;
+my $t0 = time;
+my $bad = grep { (http_request(GET => "$base/z$missing/"))[0] != 200 } 1 .. 200;
+my $took = time - $t0;
+is($bad, 0, "200 requests to /z$missing/ answered");
+(undef, undef, $body) = http_request(GET => "$base/api/metrics");
+my ($full2) = $body =~ /^autoscale_zone_full_total (\d+)$/m;
+my $tries = $full2 - $full;
+ok($tries <= 2 * (int($took) + 2),
+   sprintf("in %.1fs, %d tries for room, not one a request", $took, $tries));
 
 my $log = nginx_error_log('zone-full');
 my @alerts = $log =~ /autoscale: zone "tiny" is full/g;

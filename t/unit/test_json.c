@@ -691,6 +691,31 @@ test_row_json_trailing(void **state)
 }
 
 
+/*
+ * Numbers of a json column read back as they were: cJSON alone prints 15
+ * digits when they read back within an epsilon, and DBL_MAX as a number
+ * past it (found by fuzz/fuzz_json.c).
+ */
+static void
+test_row_json_exact(void **state)
+{
+    (void) state;
+
+    expect_col(T_JSON, "0.30000000000000004", "0.30000000000000004");
+    expect_col(T_JSON, "{\"x\":1.0000000000000002}",
+               "{\"x\":1.0000000000000002}");
+    expect_col(T_JSON, "[3333333333333981083066]",
+               "[3.333333333333981e+21]");
+    expect_col(T_JSON, "{\"a\":[{\"b\":1.7976931348623157e308}]}",
+               "{\"a\":[{\"b\":1.7976931348623157e+308}]}");
+
+    /* what cJSON printed exactly stays as it was */
+    expect_col(T_JSON, "[0,-0,1,-12,0.1,1e-7,1e20,5e-324,123456789012]",
+               "[0,-0,1,-12,0.1,1e-07,1e+20,5e-324,123456789012]");
+    expect_col(T_JSON, "[1e999,-1e999]", "[null,null]");
+}
+
+
 int
 main(void)
 {
@@ -713,6 +738,7 @@ main(void)
         cmocka_unit_test(test_rfc3339_malformed),
         cmocka_unit_test(test_rfc3339_empty_fraction),
         cmocka_unit_test(test_row_json_trailing),
+        cmocka_unit_test(test_row_json_exact),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "ngx_autoscale_policy.h"
+#include "policy_seed.h"
 
 
 #define HOLD        NGX_AUTOSCALE_HOLD
@@ -40,47 +41,6 @@
 #define C_CLAMP_MIN    NGX_AUTOSCALE_C_CLAMPED_MIN
 #define C_NO_TRIGGER   NGX_AUTOSCALE_C_NO_TRIGGER
 #define C_INVALID      NGX_AUTOSCALE_C_INVALID_INPUT
-
-
-/* the seed's cluster: 3..20 workers, default thresholds, fresh metrics */
-static ngx_autoscale_policy_input_t
-threshold_input(int current, double queue, double cpu)
-{
-    ngx_autoscale_policy_input_t  in;
-
-    memset(&in, 0, sizeof(in));
-
-    in.status = "active";
-    in.paused = 0;
-    in.min_workers = 3;
-    in.max_workers = 20;
-    in.current_workers = current;
-    in.target_workers = current;
-    in.policy = "threshold";
-    in.scale_up_queue = 10;
-    in.scale_up_cpu = 80;
-    in.scale_down_queue = 2;
-    in.scale_down_cpu = 20;
-    in.scale_up_factor = 1.2;
-    in.scale_down_factor = 0.8;
-    in.scale_up_cooldown = 300;
-    in.scale_down_cooldown = 300;
-    in.target_metric = "cpu_usage";
-    in.target_value = 70;
-    in.tolerance = 0.1;
-    in.stabilization_window = 300;
-    in.since_scaled = -1;
-    in.has_metrics = 1;
-    in.metrics_age = 10;
-    in.max_age = 60;
-    in.queue_length = queue;
-    in.cpu_usage = cpu;
-    in.load_percentage = 40;
-    in.history = NULL;
-    in.nhistory = 0;
-
-    return in;
-}
 
 
 /* target tracking of cpu_usage at 50 for a cluster of 1..20 workers */
@@ -1510,6 +1470,93 @@ test_names(void **state)
 }
 
 
+/* the key of a held decision: what it says, not when */
+
+static uint64_t
+key_of(const ngx_autoscale_policy_input_t *in, int dry_run)
+{
+    ngx_autoscale_decision_t  d;
+
+    ngx_autoscale_policy_decide(in, &d);
+
+    return ngx_autoscale_policy_key(in, &d, dry_run);
+}
+
+
+static void
+test_key_same_decision(void **state)
+{
+    ngx_autoscale_policy_input_t  a, b;
+
+    (void) state;
+
+    /* queue 5, cpu 50: no trigger, held at 6 */
+    a = threshold_input(6, 5, 50);
+    b = a;
+    assert_int_equal(key_of(&a, 0), key_of(&b, 0));
+
+    /* ages pass on their own */
+    b.metrics_age = 55;
+    b.since_scaled = 4000;
+    assert_int_equal(key_of(&a, 0), key_of(&b, 0));
+
+    /* measured inputs within a bucket: 50 and 51 % (log1p 3.93, 3.95) */
+    b.cpu_usage = 51;
+    b.queue_length = 5.05;
+    b.load_percentage = 40.5;
+    assert_int_equal(key_of(&a, 0), key_of(&b, 0));
+
+    /* no metrics: the measured numbers do not count at all */
+    a.has_metrics = 0;
+    b.has_metrics = 0;
+    b.cpu_usage = NAN;
+    assert_int_equal(key_of(&a, 0), key_of(&b, 0));
+}
+
+
+static void
+test_key_other_decision(void **state)
+{
+    uint64_t                      k;
+    ngx_autoscale_policy_input_t  a, b;
+
+    (void) state;
+
+    a = threshold_input(6, 5, 50);
+    k = key_of(&a, 0);
+
+    /* a measured input beyond the tolerance */
+    b = a;
+    b.cpu_usage = 60;
+    assert_true(key_of(&b, 0) != k);
+
+    /* a setting of the cluster, however small the change */
+    b = a;
+    b.scale_up_queue = 10.5;
+    assert_true(key_of(&b, 0) != k);
+
+    b = a;
+    b.min_workers = 4;
+    assert_true(key_of(&b, 0) != k);
+
+    b = a;
+    b.status = "scaling_up";
+    assert_true(key_of(&b, 0) != k);
+
+    b = a;
+    b.paused = 1;
+    assert_true(key_of(&b, 0) != k);
+
+    /* another constraint: metrics become stale */
+    b = a;
+    b.metrics_age = 61;
+    assert_true(key_of(&b, 0) != k);
+
+    /* dry run is said in the decision */
+    assert_true(key_of(&a, 1) != k);
+}
+
+
 int
 main(void)
 {
@@ -1545,6 +1592,8 @@ main(void)
         cmocka_unit_test(test_json_constraints),
         cmocka_unit_test(test_json_oom),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_key_same_decision),
+        cmocka_unit_test(test_key_other_decision),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -538,6 +538,86 @@ test_bucket(void **state)
 }
 
 
+static void
+test_tasks_step(void **state)
+{
+    const int64_t  big = 9000000000000000LL;
+
+    (void) state;
+
+    /* a rise, none, and a restart counting from zero again */
+    assert_int_equal(ngx_autoscale_tasks_step(100, 130), 30);
+    assert_int_equal(ngx_autoscale_tasks_step(100, 100), 0);
+    assert_int_equal(ngx_autoscale_tasks_step(100, 7), 7);
+    assert_int_equal(ngx_autoscale_tasks_step(0, 0), 0);
+
+    /* a total not sent, then or now: nothing */
+    assert_int_equal(ngx_autoscale_tasks_step(-1, 50), 0);
+    assert_int_equal(ngx_autoscale_tasks_step(50, -1), 0);
+    assert_int_equal(ngx_autoscale_tasks_step(-1, -1), 0);
+
+    /* at most the bound, whichever way the total jumps */
+    assert_int_equal(ngx_autoscale_tasks_step(0, NGX_AUTOSCALE_TASKS_STEP_MAX),
+                     NGX_AUTOSCALE_TASKS_STEP_MAX);
+    assert_int_equal(ngx_autoscale_tasks_step(0,
+                                              NGX_AUTOSCALE_TASKS_STEP_MAX
+                                              + 1),
+                     NGX_AUTOSCALE_TASKS_STEP_MAX);
+    assert_int_equal(ngx_autoscale_tasks_step(0, big),
+                     NGX_AUTOSCALE_TASKS_STEP_MAX);
+    assert_int_equal(ngx_autoscale_tasks_step(big, big - 1),
+                     NGX_AUTOSCALE_TASKS_STEP_MAX);
+    assert_int_equal(ngx_autoscale_tasks_step(0, INT64_MAX),
+                     NGX_AUTOSCALE_TASKS_STEP_MAX);
+    assert_int_equal(ngx_autoscale_tasks_step(INT64_MAX, 0), 0);
+}
+
+
+static void
+test_tasks_add(void **state)
+{
+    size_t    i;
+    uint64_t  sum;
+
+    const uint64_t  max = INT64_MAX;
+
+    (void) state;
+
+    assert_int_equal(ngx_autoscale_tasks_add(0, 0), 0);
+    assert_int_equal(ngx_autoscale_tasks_add(2, 3), 5);
+    assert_int_equal(ngx_autoscale_tasks_add(max - 1, 1), max);
+    assert_int_equal(ngx_autoscale_tasks_add(max - 1, 2), max);
+    assert_int_equal(ngx_autoscale_tasks_add(max, 0), max);
+    assert_int_equal(ngx_autoscale_tasks_add(0, max), max);
+    assert_int_equal(ngx_autoscale_tasks_add(max, max), max);
+
+    /* past 2^63 and 2^64 the sum would read negative, or small again */
+    assert_int_equal(ngx_autoscale_tasks_add(max, UINT64_MAX), max);
+    assert_int_equal(ngx_autoscale_tasks_add(UINT64_MAX, UINT64_MAX), max);
+    assert_int_equal(ngx_autoscale_tasks_add((uint64_t) 1 << 63, 1), max);
+
+    /* the heartbeats that broke collection: 9e15 and 0 in turn */
+    sum = 0;
+
+    for (i = 0; i < 2100; i++) {
+        sum = ngx_autoscale_tasks_add(sum,
+                  ngx_autoscale_tasks_step(i % 2 ? 9000000000000000LL : 0,
+                                           i % 2 ? 0 : 9000000000000000LL));
+    }
+
+    assert_int_equal(sum, 1050 * (uint64_t) NGX_AUTOSCALE_TASKS_STEP_MAX);
+
+    /* and with no bound per report, still never past a bigint */
+    sum = 0;
+
+    for (i = 0; i < 2100; i++) {
+        sum = ngx_autoscale_tasks_add(sum, 9000000000000000ULL);
+    }
+
+    assert_int_equal(sum, max);
+}
+
+
 int
 main(void)
 {
@@ -553,6 +633,8 @@ main(void)
         cmocka_unit_test(test_skew),
         cmocka_unit_test(test_deltas),
         cmocka_unit_test(test_bucket),
+        cmocka_unit_test(test_tasks_step),
+        cmocka_unit_test(test_tasks_add),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

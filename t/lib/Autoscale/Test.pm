@@ -25,11 +25,24 @@ our @EXPORT = qw(pg_sql pg_load pg_stop pg_start pg_conninfo
                  nginx_conf nginx_start nginx_stop nginx_reload nginx_test
                  nginx_error_log http_request free_port repo_root
                  wait_until pump_start child_started stop_child
-                 children_stop no_duplicates listen_start listen_stop);
+                 children_stop no_duplicates listen_start listen_stop
+                 error_like $JSON_TEXT);
 
 my $root = abs_path(dirname(__FILE__) . '/../../..');
 
 sub repo_root { $root }
+
+# a regex for the inside of a JSON string
+our $JSON_TEXT = '(?:[^"\\\\]|\\\\.)*';
+
+# a regex for a whole API error body: status, code and text (regexes; any
+# text if undef), in the shape of SPEC 5
+sub error_like {
+    my ($status, $code, $text) = @_;
+    $text = $JSON_TEXT unless defined $text;
+    return '\A\{"error":\{"status":' . $status . ',"code":"' . $code
+           . '","text":"' . $text . '"\}\}\n\z';
+}
 
 sub pg_dir {
     my $dir = $ENV{TEST_NGINX_PG_DIR}
