@@ -909,8 +909,9 @@ ngx_autoscale_pg_query(ngx_autoscale_pg_pool_t *pool, const char *sql,
     pool->nwaiting++;
 
     /*
-     * Not cancelable: a request waiting for the database keeps a worker
-     * that is shutting down gracefully alive, for db_timeout at most.
+     * The wait for a connection is bounded too; sending starts a fresh
+     * timeout.  Not cancelable: a request waiting for the database keeps
+     * a worker that is shutting down gracefully alive, for a while at most.
      */
     ngx_add_timer(&q->ev, pool->conf->timeout);
 
@@ -920,6 +921,10 @@ ngx_autoscale_pg_query(ngx_autoscale_pg_pool_t *pool, const char *sql,
 }
 
 
+/*
+ * A query is on one list at a time: waiting in the pool, in flight on a
+ * connection, or on none with its end posted.
+ */
 void
 ngx_autoscale_pg_cancel(ngx_autoscale_pg_query_t *q)
 {
@@ -949,6 +954,7 @@ ngx_autoscale_pg_cancel(ngx_autoscale_pg_query_t *q)
 static void
 ngx_autoscale_pg_dispatch(ngx_autoscale_pg_pool_t *pool)
 {
+    ngx_int_t                  rc;
     ngx_uint_t                 i, connecting, live, closed, backing_off;
     ngx_queue_t               *head;
     ngx_autoscale_pg_conn_t   *conn, *idle, *least;
@@ -1005,11 +1011,19 @@ ngx_autoscale_pg_dispatch(ngx_autoscale_pg_pool_t *pool)
         q->queued = 0;
         pool->nwaiting--;
 
-        if (ngx_autoscale_pg_send(conn, q) != NGX_OK) {
-            /* never sent: back to the front; the connection is gone */
+        rc = ngx_autoscale_pg_send(conn, q);
+
+        if (rc == NGX_DECLINED) {
+            /* libpq took none of it: back to the front, for another one */
             ngx_queue_insert_head(&pool->waiting, &q->queue);
             q->queued = 1;
             pool->nwaiting++;
+            ngx_autoscale_pg_lost(conn, "before sending");
+            return;
+        }
+
+        if (rc != NGX_OK) {
+            /* q is in flight on conn, and fails with the rest of it */
             ngx_autoscale_pg_lost(conn, "while sending");
             return;
         }
@@ -1346,7 +1360,6 @@ ngx_autoscale_pg_close(ngx_autoscale_pg_conn_t *conn)
 }
 
 
-/* a connection that worked and broke: its query fails, others go on */
 /* a connection that worked and broke: its queries fail, others go on */
 static void
 ngx_autoscale_pg_lost(ngx_autoscale_pg_conn_t *conn, const char *why)
@@ -1366,7 +1379,11 @@ ngx_autoscale_pg_lost(ngx_autoscale_pg_conn_t *conn, const char *why)
 }
 
 
-/* status -1: the worker is exiting, and nobody is told */
+/*
+ * Each ends by a posted event: this runs inside ngx_autoscale_pg_query()
+ * too, whose caller must not see a handler run.  Status -1: the worker is
+ * exiting, and nobody is told.
+ */
 static void
 ngx_autoscale_pg_fail_inflight(ngx_autoscale_pg_conn_t *conn,
     ngx_int_t status)
@@ -1388,11 +1405,11 @@ ngx_autoscale_pg_fail_inflight(ngx_autoscale_pg_conn_t *conn,
 
         if (status == -1) {
             q->handler = NULL;
+            ngx_autoscale_pg_finish(q, NGX_AUTOSCALE_PG_UNAVAILABLE, NULL);
+            continue;
         }
 
-        ngx_autoscale_pg_finish(q, status == -1
-                                   ? NGX_AUTOSCALE_PG_UNAVAILABLE : status,
-                                NULL);
+        ngx_autoscale_pg_post_finish(q, status);
     }
 }
 
@@ -1401,7 +1418,9 @@ ngx_autoscale_pg_fail_inflight(ngx_autoscale_pg_conn_t *conn,
 
 /*
  * The statement, preceded by its PREPARE the first time on this
- * connection, and a sync: NGX_ERROR if the connection cannot take it.
+ * connection, and a sync.  NGX_DECLINED: the connection is broken and
+ * libpq took nothing, q is as it was.  NGX_ERROR: the connection broke
+ * while libpq took q, which is in flight on it and must fail with it.
  */
 static ngx_int_t
 ngx_autoscale_pg_send(ngx_autoscale_pg_conn_t *conn,
@@ -1410,6 +1429,25 @@ ngx_autoscale_pg_send(ngx_autoscale_pg_conn_t *conn,
     int       sent;
     char      name[32];
     uint64_t  bit;
+
+    if (PQstatus(conn->pg) != CONNECTION_OK) {
+        return NGX_DECLINED;
+    }
+
+    /*
+     * In flight from the first byte libpq takes: the server may run it
+     * from then on, so it ends with this connection and is never sent
+     * again elsewhere.
+     */
+    ngx_queue_insert_tail(&conn->inflight, &q->queue);
+    conn->ninflight++;
+    q->conn = conn;
+
+    /* a fresh timeout: the wait for a connection was not the server's */
+    if (q->ev.timer_set) {
+        ngx_del_timer(&q->ev);
+    }
+    ngx_add_timer(&q->ev, conn->pool->conf->timeout);
 
     ngx_sprintf((u_char *) name, "ngx_autoscale_%i%Z", q->statement);
     bit = (q->statement == -1) ? 0 : (uint64_t) 1 << q->statement;
@@ -1437,10 +1475,6 @@ ngx_autoscale_pg_send(ngx_autoscale_pg_conn_t *conn,
     if (!sent || !PQpipelineSync(conn->pg)) {
         return NGX_ERROR;
     }
-
-    ngx_queue_insert_tail(&conn->inflight, &q->queue);
-    conn->ninflight++;
-    q->conn = conn;
 
     return ngx_autoscale_pg_flush(conn);
 }
@@ -1661,8 +1695,9 @@ ngx_autoscale_pg_query_event(ngx_event_t *ev)
     ev->timedout = 0;
 
     ngx_log_error(NGX_LOG_ERR, q->pool->log, 0,
-                  "autoscale: database query timed out after %Mms",
-                  q->pool->conf->timeout);
+                  "autoscale: database query timed out after %Mms%s",
+                  q->pool->conf->timeout,
+                  q->conn ? "" : " waiting for a connection");
 
     conn = q->conn;
     pool = q->pool;
@@ -1674,7 +1709,8 @@ ngx_autoscale_pg_query_event(ngx_event_t *ev)
 
     /*
      * The only way to abandon a running statement without blocking is to
-     * drop its connection; what was queued behind it fails too.
+     * drop its connection.  The others sent on it may have run or not:
+     * they fail, never sent again; those still waiting go elsewhere.
      */
     ngx_queue_remove(&q->queue);
     conn->ninflight--;
@@ -1686,8 +1722,8 @@ ngx_autoscale_pg_query_event(ngx_event_t *ev)
     }
 
     ngx_autoscale_pg_close(conn);
-    ngx_autoscale_pg_finish(q, NGX_AUTOSCALE_PG_TIMEOUT, NULL);
     ngx_autoscale_pg_fail_inflight(conn, NGX_AUTOSCALE_PG_UNAVAILABLE);
+    ngx_autoscale_pg_finish(q, NGX_AUTOSCALE_PG_TIMEOUT, NULL);
     ngx_autoscale_pg_dispatch(pool);
 }
 

@@ -7,6 +7,13 @@
  * query, a timeout per query on nginx timers, and reconnection with capped
  * exponential backoff.  Handlers are always called from the event loop,
  * never from inside ngx_autoscale_pg_query().
+ *
+ * Timeouts: a query waiting for a connection fails with TIMEOUT after
+ * conf->timeout; once sent, it gets a fresh conf->timeout for the server's
+ * answer.  A sent query that times out drops its connection: it fails with
+ * TIMEOUT, the others sent on that connection with UNAVAILABLE (they may
+ * have run: never sent again), and those still waiting go to another one.
+ * A connection that breaks fails the queries sent on it the same way.
  */
 
 
@@ -23,7 +30,8 @@
 /* how a query ended, as passed to its handler */
 #define NGX_AUTOSCALE_PG_OK           0  /* res: TUPLES_OK or COMMAND_OK */
 #define NGX_AUTOSCALE_PG_SQL_ERROR    1  /* res: the server's error */
-#define NGX_AUTOSCALE_PG_UNAVAILABLE  2  /* res NULL: no connection */
+#define NGX_AUTOSCALE_PG_UNAVAILABLE  2  /* res NULL: no connection, or
+                                             it broke: ran or not, unknown */
 #define NGX_AUTOSCALE_PG_TIMEOUT      3  /* res NULL: no answer in time */
 
 

@@ -9,7 +9,8 @@ use lib 't/lib';
 use Test::More;
 use Autoscale::Test;
 
-my $n = 3000;
+my $n = 10000;     # that change
+my $m = 2000;      # that hold
 my $port = free_port();
 my $pg = pg_conninfo();
 
@@ -18,7 +19,7 @@ my $conf = nginx_conf(workers => 2, main => '', http => <<"HTTP");
     autoscale_postgres "$pg";
     autoscale_collector off;
     autoscale_check_interval 3s;
-    autoscale_db_timeout 300ms;
+    autoscale_db_timeout 1s;
     server {
         listen 127.0.0.1:$port;
         location /api/ { autoscale_api; }
@@ -33,14 +34,15 @@ END {
 
 pg_sql("TRUNCATE scaling_events, cluster_metrics, cluster_agents, clusters, "
        . "cluster_blueprints");
-# every cluster over its scale-up threshold, and as many quiet ones, held
+# $n clusters over their scale-up threshold, and $m quiet ones, held
 pg_sql("INSERT INTO clusters (id, name, status, min_workers, max_workers, "
        . "current_workers, target_workers, scale_up_cooldown) "
        . "SELECT 'big-' || i, 'big', 'active', 1, 100, 3, 3, 3600 "
-       . "FROM generate_series(1, 2 * $n) i");
+       . "FROM generate_series(1, $n + $m) i");
 pg_sql("INSERT INTO cluster_metrics (cluster_id, \"timestamp\", "
-       . "queue_length, cpu_usage) SELECT 'big-' || i, now(), CASE WHEN i <= $n THEN 50 ELSE 5 END, 50 "
-       . "FROM generate_series(1, 2 * $n) i");
+       . "queue_length, cpu_usage) SELECT 'big-' || i, now(), "
+       . "CASE WHEN i <= $n THEN 50 ELSE 5 END, 50 "
+       . "FROM generate_series(1, $n + $m) i");
 
 # the database refuses the event, so the change, of one cluster
 pg_sql("ALTER TABLE scaling_events ADD CONSTRAINT refused "
@@ -59,7 +61,7 @@ ok(wait_until(60, sub {
 my ($decided, $changed, $held, $anew, $failed) = @checks[0 .. 4];
 is("$decided $changed $failed", "$n " . ($n - 1) . " 1",
    "the first check changes $n clusters but the refused one");
-is("$held $anew", "$n $n", "and writes the $n held decisions");
+is("$held $anew", "$m $m", "and writes the $m held decisions");
 
 is(pg_sql("SELECT count(*) FROM scaling_events WHERE action = 'scale_up'"),
    $n - 1, 'one event per change');
@@ -73,7 +75,7 @@ is(pg_sql("SELECT current_workers FROM clusters WHERE id = 'big-7'"), 3,
 ($decided, $changed, $held, $anew, $failed) = @checks[5 .. 9];
 is("$decided $changed $failed", "1 0 1",
    'the second check changes nothing, and tries the refused one again');
-is("$held $anew", 2 * $n - 1 . ' ' . ($n - 1),
+is("$held $anew", $n - 1 + $m . ' ' . ($n - 1),
    'it writes only the held decisions that say something new');
 
 my $log = nginx_error_log('large-check');
