@@ -405,10 +405,13 @@ parse_collections() {
 # parse or bind of the check (or collection) statement on its backend and
 # takes every later message of that backend until the next one.
 pg_cycles() {
-    tail -c +"$(($1 + 1))" "$PGLOG" | awk '
+    tail -c +"$(($1 + 1))" "$PGLOG" | awk -v gap="$((INTERVAL / 2))" '
     {
         p = index($0, "] LOG:  duration: ")
         if (p == 0) next
+        # "2026-11-30 10:57:02.123 UTC [pid]": seconds of the day
+        split(substr($0, 12, 12), hms, ":")
+        now = hms[1] * 3600 + hms[2] * 60 + hms[3]
         pid = substr($0, 1, p - 1); sub(/.*\[/, "", pid)
         rest = substr($0, p + 18)
         ms = rest; sub(/ ms .*/, "", ms)
@@ -426,7 +429,13 @@ pg_cycles() {
         # a bind right after its own parse is the same statement
         opens = (kind == "check" || kind == "collect") && phase != "execute"
         if (opens && phase == "bind" && lk[pid] == kind && lp[pid] == "parse") opens = 0
-        if (opens) { n++; cyc[pid] = n; type[n] = kind }
+        # a collection goes 5 000 rows a statement: its parts follow each
+        # other closely, collections are an interval apart
+        if (opens && kind == "collect" && type[n] == "collect" \
+            && now - began[n] < gap && now >= began[n]) {
+            opens = 0; cyc[pid] = n
+        }
+        if (opens) { n++; cyc[pid] = n; type[n] = kind; began[n] = now }
         lk[pid] = kind; lp[pid] = phase
         c = cyc[pid]
         if (c == 0 || kind == "other") next
@@ -610,7 +619,7 @@ printf '  %-40s %18s\n' "cycles measured" "$(wc -l <"$TMP/coll")"
 printf '  %-40s %18s\n' "rows written per collection" "$(med_max "$TMP/coll" 1)"
 printf '  %-40s %18s\n' "rows pruned per collection" "$(med_max "$TMP/coll" 2)"
 printf '  %-40s %18s\n' "collection ms (nginx wall time)" "$(med_max "$TMP/coll" 3)"
-printf '  %-40s %18s\n' "PG server ms: collect statement" "$(med_max "$TMP/pgcoll" 2)"
+printf '  %-40s %18s\n' "PG server ms: collect statements" "$(med_max "$TMP/pgcoll" 2)"
 echo
 printf '  %-40s %10s %10s\n' "wrk /static, -t$THREADS -c$CONNS" "p99 ms" "max ms"
 printf '  %-40s %10s %10s\n' "baseline (jobs off)" "$base_p99" "$base_max"
