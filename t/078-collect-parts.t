@@ -43,10 +43,12 @@ pg_sql("INSERT INTO clusters (id, name, status, min_workers, max_workers, "
 
 nginx_start('parts', $conf);
 
-# the zone learns the clusters at its first collection
-ok(wait_until(15, sub { nginx_error_log('parts')
-                            =~ /autoscale: collection: 0 rows written/ }),
-   'a first collection');
+# the zone learns the clusters after its first collection is logged, a
+# slice at a time; the second one starts only when it has them all
+ok(wait_until(15, sub { my @c = nginx_error_log('parts')
+                            =~ /autoscale: collection: 0 rows written/g;
+                        @c >= 2 }),
+   'a first collection, and the clusters learnt from it');
 
 my $http = HTTP::Tiny->new(keep_alive => 1, timeout => 10);
 my $bad = 0;
