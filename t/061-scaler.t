@@ -29,29 +29,12 @@ HTTP
 }
 
 # whatever happens, nothing of this suite keeps running
-my $main = $$;
-END {
-    if ($$ == $main) {
-        local $?;
-        children_stop();
-        nginx_stop($_) for qw(scaler scaler-dry);
-    }
-}
+stop_at_end(qw(scaler scaler-dry));
 
 sub cluster {
     my ($id) = @_;
     return decode_json(pg_sql("SELECT row_to_json(c) FROM clusters c "
                               . "WHERE id = '$id'"));
-}
-
-# the cluster's events, oldest first; gap: seconds since the one before
-sub events {
-    my ($id) = @_;
-    return decode_json(pg_sql(
-        "SELECT coalesce(json_agg(e ORDER BY e.id), '[]') FROM (SELECT id, "
-        . "action, from_workers, to_workers, reason, inputs, dry_run, node, "
-        . "extract(epoch FROM at - lag(at) OVER (ORDER BY id)) AS gap "
-        . "FROM scaling_events WHERE cluster_id = '$id') e"));
 }
 
 sub constraints { join ',', @{ $_[0]{constraints} // [] } }

@@ -22,11 +22,7 @@ my $up = free_port();
 my $pg = pg_conninfo();
 my $base = "http://127.0.0.1:$port";
 
-END {
-    local $?;
-    children_stop();
-    nginx_stop('observe');
-}
+stop_at_end('observe');
 
 pg_load('t/data/observe.sql');
 
