@@ -100,7 +100,7 @@ my ($status, $h, $doc);
 
 ($status, $h, $doc) = api(POST => 'clusters', {
     blueprint_id => 'lifecycle-workers', name => 'Life one',
-    type => 'lifecycle', target_workers => 6, description => 'the seed',
+    type => 'lifecycle', target_workers => 6, description => 'the original',
     tags => ['seed'], config => { region => 'eu' } });
 
 is($status, 201, 'create: 201');
@@ -112,7 +112,7 @@ is(join(',', map { $doc->{$_} // 'null' }
         qw(name type status min_workers max_workers current_workers
            target_workers blueprint_id blueprint_version description
            last_scaled_at hibernated_at destroyed_at agents_count)),
-   'Life one,lifecycle,active,3,20,6,6,lifecycle-workers,1.4.0,the seed,'
+   'Life one,lifecycle,active,3,20,6,6,lifecycle-workers,1.4.0,the original,'
    . 'null,null,null,0', 'create: the cluster as answered');
 is_deeply([$doc->{tags}, $doc->{config}], [['seed'], { region => 'eu' }],
           'create: tags and config as given');
@@ -123,7 +123,7 @@ is(db($id, 'name, type, status, min_workers, max_workers, current_workers, '
            . 'started_at IS NOT NULL, last_scaled_at IS NULL, '
            . 'hibernated_at IS NULL, destroyed_at IS NULL, paused, policy, '
            . 'scale_up_cpu, actuation'),
-   'Life one|lifecycle|active|3|20|6|6|1.4.0|the seed|["seed"]|'
+   'Life one|lifecycle|active|3|20|6|6|1.4.0|the original|["seed"]|'
    . '{"region": "eu"}|t|t|t|t|f|threshold|80|immediate',
    'create: db row, current = target = 6');
 is_deeply([event_lines($id)],
@@ -383,7 +383,7 @@ is_deeply($notes[5], { event => 'destroy', cluster_id => $id, status => 'destroy
                        current_workers => 0, target_workers => 0 },
           'notify: destroy payload');
 
-# ---- reported actuation, the seed's numbers -------------------------------
+# ---- reported actuation: current_workers waits for the workers ----------
 
 $listener = listen_start();
 

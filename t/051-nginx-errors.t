@@ -1,5 +1,6 @@
-# Inside an API location even nginx's own errors are JSON in the SPEC 5
-# shape, with no error_page lines: a broken chunked body (400), a body over
+# Inside an API location even nginx's own errors are JSON in the API's
+# error shape ({"error":{"status":...,"code":...,"text":...}}), with no
+# error_page lines: a broken chunked body (400), a body over
 # client_max_body_size by Content-Length and by chunks (413), a body that
 # stops arriving (408, where nginx itself would close without a word), a
 # body nginx cannot store (500), 401 and 403 from auth_basic and deny, and

@@ -1,5 +1,6 @@
 # The scaler on hand-written metrics (collector off, so that they are the
-# latest rows): the seed's threshold policy, cooldowns from last_scaled_at,
+# latest rows): the threshold policy (up past a threshold to
+# floor(current x factor) + 1, down below both), cooldowns from last_scaled_at,
 # the holds and their reasons in last_decision, bounds, NOTIFY, dry run.
 use strict;
 use warnings;

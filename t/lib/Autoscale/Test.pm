@@ -38,7 +38,7 @@ sub repo_root { $root }
 our $JSON_TEXT = '(?:[^"\\\\]|\\\\.)*';
 
 # a regex for a whole API error body: status, code and text (regexes; any
-# text if undef), in the shape of SPEC 5
+# text if undef), as {"error":{"status":...,"code":...,"text":...}}
 sub error_like {
     my ($status, $code, $text) = @_;
     $text = $JSON_TEXT unless defined $text;
