@@ -114,6 +114,7 @@ test-memcheck: $(MODULE)
 test: deps
 	$(MAKE) all
 	$(MAKE) unit
+	util/check-links
 	$(MAKE) fuzz FUZZ_SECONDS=10
 	$(MAKE) suites
 	$(MAKE) test-memcheck

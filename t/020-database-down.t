@@ -1,30 +1,21 @@
 # PostgreSQL unreachable from the start: nginx starts and serves, the API
 # answers 503 JSON with Retry-After, and other locations are untouched.
 use Test::Nginx::Socket 'no_plan';
+use lib 't/lib';
+use Autoscale::Test;
 
 no_shuffle();
 master_on();
 workers(2);
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    if (!defined $block->http_config) {
-        $block->set_value('http_config', <<"HTTP");
-    autoscale_postgres "$ENV{TEST_NGINX_PG_DOWN}";
-    autoscale_collector off;
-    autoscale_scaler off;
-    autoscale_db_timeout 2s;
-HTTP
-    }
-
-    if (!defined $block->config) {
-        $block->set_value('config', <<'CONFIG');
+block_defaults(
+    http_config => api_http_config("    autoscale_db_timeout 2s;\n",
+                                   $ENV{TEST_NGINX_PG_DOWN}),
+    config      => <<'CONFIG',
     location /api/ { autoscale_api; }
     location /static { return 200 "static\n"; }
 CONFIG
-    }
-});
+);
 
 run_tests();
 

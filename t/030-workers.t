@@ -11,20 +11,11 @@ workers(2);
 repeat_each(2);
 no_shuffle();
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    $block->set_value('http_config', <<"HTTP") unless defined $block->http_config;
-    autoscale_postgres "$ENV{TEST_NGINX_PG}";
-    autoscale_collector off;
-    autoscale_scaler off;
-    autoscale_db_pool 2;
-HTTP
-    $block->set_value('config', 'location /api/ { autoscale_api; }')
-        unless defined $block->config;
-    $block->set_value('no_error_log', "[error]\n[alert]\n[crit]")
-        unless defined $block->no_error_log;
-});
+block_defaults(
+    http_config  => api_http_config("    autoscale_db_pool 2;\n"),
+    config       => 'location /api/ { autoscale_api; }',
+    no_error_log => "[error]\n[alert]\n[crit]",
+);
 
 run_tests();
 

@@ -56,13 +56,12 @@ sub db {
     return pg_sql("SELECT $cols FROM clusters WHERE id = '$id'");
 }
 
-# the cluster's events, oldest first, one string each
-sub events {
-    my ($id) = @_;
-    my $out = pg_sql("SELECT concat_ws('|', id, action, from_workers, "
-                     . "to_workers, reason) FROM scaling_events "
-                     . "WHERE cluster_id = '$id' ORDER BY id");
-    return $out eq '' ? () : split /\n/, $out;
+# the cluster's events, oldest first, one "id|action|from|to|reason" each
+sub event_lines {
+    return map {
+        join "|", grep { defined }
+            @$_{qw(id action from_workers to_workers reason)}
+    } @{ events($_[0]) };
 }
 
 # the pids of our nginx's workers
@@ -101,7 +100,7 @@ my ($status, $h, $doc);
 
 ($status, $h, $doc) = api(POST => 'clusters', {
     blueprint_id => 'lifecycle-workers', name => 'Life one',
-    type => 'lifecycle', target_workers => 6, description => 'the seed',
+    type => 'lifecycle', target_workers => 6, description => 'the original',
     tags => ['seed'], config => { region => 'eu' } });
 
 is($status, 201, 'create: 201');
@@ -113,7 +112,7 @@ is(join(',', map { $doc->{$_} // 'null' }
         qw(name type status min_workers max_workers current_workers
            target_workers blueprint_id blueprint_version description
            last_scaled_at hibernated_at destroyed_at agents_count)),
-   'Life one,lifecycle,active,3,20,6,6,lifecycle-workers,1.4.0,the seed,'
+   'Life one,lifecycle,active,3,20,6,6,lifecycle-workers,1.4.0,the original,'
    . 'null,null,null,0', 'create: the cluster as answered');
 is_deeply([$doc->{tags}, $doc->{config}], [['seed'], { region => 'eu' }],
           'create: tags and config as given');
@@ -124,10 +123,10 @@ is(db($id, 'name, type, status, min_workers, max_workers, current_workers, '
            . 'started_at IS NOT NULL, last_scaled_at IS NULL, '
            . 'hibernated_at IS NULL, destroyed_at IS NULL, paused, policy, '
            . 'scale_up_cpu, actuation'),
-   'Life one|lifecycle|active|3|20|6|6|1.4.0|the seed|["seed"]|'
+   'Life one|lifecycle|active|3|20|6|6|1.4.0|the original|["seed"]|'
    . '{"region": "eu"}|t|t|t|t|f|threshold|80|immediate',
    'create: db row, current = target = 6');
-is_deeply([events($id)],
+is_deeply([event_lines($id)],
           ["1|create|0|6|created from blueprint lifecycle-workers"],
           'create: db has the create event');
 nodes_ok($id, 'create');
@@ -178,7 +177,7 @@ is_deeply([$status, $doc], [400, error_doc(400, 'InvalidField',
     'min_workers (10) must not exceed max_workers (5)')], 'update: min > max: 400');
 is(db($id, 'name, min_workers, max_workers'), 'Life renamed|2|12',
    'update: refused updates changed nothing');
-is(scalar(events($id)), 1, 'update: no event for an update');
+is(scalar(event_lines($id)), 1, 'update: no event for an update');
 
 # ---- scale up and down --------------------------------------------------
 
@@ -198,7 +197,7 @@ is(db($id, "status, current_workers, target_workers, "
            . "last_scaled_at = '$up->{at}'::timestamptz, "
            . "last_active = last_scaled_at"),
    'active|8|8|t|t', 'scale 6 -> 8: db row, last_scaled_at = the event time');
-is((events($id))[-1], '2|manual|6|8|load test', 'scale 6 -> 8: db event');
+is((event_lines($id))[-1], '2|manual|6|8|load test', 'scale 6 -> 8: db event');
 is(pg_sql("SELECT inputs FROM scaling_events WHERE id = 2"),
    '{"status": "active", "actuation": "immediate", "target_workers": 6}',
    'scale 6 -> 8: the event keeps what it started from');
@@ -209,7 +208,7 @@ is_deeply([$status, @$doc{qw(changed message event)}],
           'scale 8 -> 8: 200, nothing changed');
 is(db($id, "last_scaled_at = '$up->{at}'::timestamptz"), 't',
    'scale 8 -> 8: last_scaled_at kept');
-is(scalar(events($id)), 2, 'scale 8 -> 8: no event');
+is(scalar(event_lines($id)), 2, 'scale 8 -> 8: no event');
 
 ($status, undef, $doc) = api(POST => "clusters/$id/scale", { target_workers => 6 });
 my $down = $doc->{event} || {};
@@ -220,7 +219,7 @@ is(db($id, "status, current_workers, target_workers, "
            . "last_scaled_at = '$down->{at}'::timestamptz, "
            . "last_scaled_at > '$up->{at}'::timestamptz"),
    'active|6|6|t|t', 'scale 8 -> 6: db row, last_scaled_at moved on');
-is((events($id))[-1], '3|manual|8|6|manual scale through the API',
+is((event_lines($id))[-1], '3|manual|8|6|manual scale through the API',
    'scale 8 -> 6: db event with the default reason');
 
 for my $case ([13, 'target_workers (13) must be between min_workers (2) and max_workers (12)'],
@@ -243,7 +242,7 @@ for my $case ([{}, 'MissingField', "field 'target_workers' is required"],
               "scale: $case->[1] refused");
 }
 is(db($id, 'current_workers, target_workers'), '6|6', 'scale: refused scales changed nothing');
-is(scalar(events($id)), 3, 'scale: no events for refused scales');
+is(scalar(event_lines($id)), 3, 'scale: no events for refused scales');
 
 ($status, undef, $doc) = api(POST => 'clusters/no-such/scale', { target_workers => 4 });
 is_deeply([$status, $doc], [404, error_doc(404, 'ClusterNotFound', "cluster 'no-such' not found")],
@@ -274,7 +273,7 @@ is(join(',', map { $doc->{cluster}{$_} // 'null' } qw(status current_workers tar
 is(db($id, "status, current_workers, target_workers, hibernated_at IS NOT NULL, "
            . "last_scaled_at = '$hib->{at}'::timestamptz"),
    'hibernated|0|0|t|t', 'hibernate: db row');
-is((events($id))[-1], '4|hibernate|6|0|night', 'hibernate: db event with the reason');
+is((event_lines($id))[-1], '4|hibernate|6|0|night', 'hibernate: db event with the reason');
 
 ($status, undef, $doc) = api(POST => "clusters/$id/hibernate");
 is_deeply([$status, @$doc{qw(changed message event)}],
@@ -302,7 +301,7 @@ is(join(',', $status, $doc->{changed}, $doc->{message}, map { $react->{$_} // 'n
 is(db($id, "status, current_workers, target_workers, "
            . "last_scaled_at = '$react->{at}'::timestamptz"),
    'active|4|4|t', 'reactivate: db row');
-is((events($id))[-1], '5|reactivate|0|4|reactivated through the API',
+is((event_lines($id))[-1], '5|reactivate|0|4|reactivated through the API',
    'reactivate: db event');
 
 ($status, undef, $doc) = api(POST => "clusters/$id/reactivate", { reason => 'twice' });
@@ -316,11 +315,11 @@ is_deeply([$status, @$doc{qw(changed message event)}],
 is_deeply([$status, $doc], [204, ''], 'delete: 204, no body');
 is(db($id, 'status, destroyed_at IS NOT NULL, current_workers, target_workers'),
    'destroyed|t|0|0', 'delete: db row soft-deleted');
-is((events($id))[-1], '6|destroy|4|0|deleted through the API', 'delete: db event');
+is((event_lines($id))[-1], '6|destroy|4|0|deleted through the API', 'delete: db event');
 
 ($status, undef, $doc) = api(DELETE => "clusters/$id");
 is_deeply([$status, $doc], [204, ''], 'delete again: 204');
-is(scalar(events($id)), 6, 'delete again: no second event');
+is(scalar(event_lines($id)), 6, 'delete again: no second event');
 ($status, undef, $doc) = api(DELETE => 'clusters/no-such');
 is_deeply([$status, $doc], [404, error_doc(404, 'ClusterNotFound', "cluster 'no-such' not found")],
           'delete unknown: 404');
@@ -352,7 +351,7 @@ for my $case (['POST', "clusters/$id/scale", { target_workers => 5 }, 409, 'Clus
 }
 is(db($id, 'name, status, target_workers'), 'Life renamed|destroyed|0',
    'destroyed: db row unchanged by the refusals');
-is(scalar(events($id)), 6, 'destroyed: no events for the refusals');
+is(scalar(event_lines($id)), 6, 'destroyed: no events for the refusals');
 nodes_ok($id, 'the whole life');
 
 # ---- NOTIFY -------------------------------------------------------------
@@ -384,7 +383,7 @@ is_deeply($notes[5], { event => 'destroy', cluster_id => $id, status => 'destroy
                        current_workers => 0, target_workers => 0 },
           'notify: destroy payload');
 
-# ---- reported actuation, the seed's numbers -------------------------------
+# ---- reported actuation: current_workers waits for the workers ----------
 
 $listener = listen_start();
 
@@ -424,7 +423,7 @@ is(db($rid, 'status, current_workers, target_workers'), 'scaling_down|6|3',
 ($status) = api(DELETE => "clusters/$rid");
 is(db($rid, 'status, current_workers, target_workers'), 'destroyed|6|0',
    'reported: destroyed, current waits for the reports');
-is(join(' ', map { s/\|[^|]*$//r } events($rid)),
+is(join(' ', map { s/\|[^|]*$//r } event_lines($rid)),
    '7|create|0|6 8|manual|6|8 9|manual|6|6 10|manual|6|4 11|hibernate|6|0 '
    . '12|reactivate|6|3 13|destroy|6|0', 'reported: db events');
 
@@ -443,7 +442,7 @@ my $zid = $doc->{id} // '';
 is(join(',', $status, map { $doc->{$_} } qw(status min_workers max_workers current_workers target_workers)),
    '201,active,0,20,0,0', 'zero: min 0 and target 0 honoured');
 is(db($zid, 'min_workers, current_workers, target_workers'), '0|0|0', 'zero: db row');
-is_deeply([events($zid)], ['14|create|0|0|created from blueprint lifecycle-workers'],
+is_deeply([event_lines($zid)], ['14|create|0|0|created from blueprint lifecycle-workers'],
           'zero: create event 0 -> 0');
 ($status, undef, $doc) = api(POST => "clusters/$zid/scale", { target_workers => 2 });
 ($status, undef, $doc) = api(POST => "clusters/$zid/scale", { target_workers => 0 });

@@ -73,32 +73,15 @@ our $BAD_ID = bad_field("field 'id' must be a string of 3 to 100 lowercase "
 
 our @PAGES = map { sprintf 'bp-page-%02d', $_ } 1 .. 10;
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    if (!defined $block->http_config) {
-        $block->set_value('http_config', <<"HTTP");
-    autoscale_postgres "$ENV{TEST_NGINX_PG}";
-    autoscale_collector off;
-    autoscale_scaler off;
-HTTP
-    }
-
-    if (!defined $block->config) {
-        $block->set_value('config', <<'CONF');
+block_defaults(
+    http_config  => api_http_config(),
+    config       => <<'CONF',
     location /api/ { autoscale_api write=on; }
     location /ro/ { autoscale_api; }
 CONF
-    }
-
-    if (!defined $block->more_headers) {
-        $block->set_value('more_headers', 'Content-Type: application/json');
-    }
-
-    if (!defined $block->no_error_log) {
-        $block->set_value('no_error_log', "[error]\n[alert]\n[crit]\n[emerg]");
-    }
-});
+    more_headers => 'Content-Type: application/json',
+    no_error_log => "[error]\n[alert]\n[crit]\n[emerg]",
+);
 
 run_tests();
 
@@ -628,8 +611,29 @@ POST /api/clusters
 --- error_code: 201
 --- response_headers_like
 Location: ^/api/clusters/cluster-[0-9a-f]{12}$
---- response_body_like eval
-qr/^\{"id":"cluster-[0-9a-f]{12}","name":"From full","type":"persistent","status":"active","description":null,"blueprint_id":"bp-full","blueprint_version":"3\.1\.4-rc\.2\+build\.7","min_workers":1,"max_workers":40,"current_workers":4,"target_workers":4,"agents_count":0,"health_score":1,"load_percentage":0,"tasks_completed":0,"tasks_failed":0,"paused":false,"tags":\["a","b"\],"config":\{"image":"x:1","limits":\{"cpu":2\}\},"policy":"target","scale_up_queue":20,"scale_up_cpu":90,"scale_down_queue":5,"scale_down_cpu":10,"scale_up_factor":1\.5,"scale_down_factor":0\.5,"scale_up_cooldown":60,"scale_down_cooldown":900,"target_metric":"queue_per_worker","target_value":250,"tolerance":0\.2,"stabilization_window":120,"actuation":"reported","worker_capacity":8,"last_decision":null,"created_at":"$::TIME","started_at":"$::TIME","hibernated_at":null,"destroyed_at":null,"last_active":"$::TIME","last_scaled_at":null,"updated_at":"$::TIME"\}$/
+--- response_body_filters eval
+::json_fields_check({
+    id => qr/^cluster-[0-9a-f]{12}$/, name => 'From full',
+    type => 'persistent', status => 'active', description => undef,
+    blueprint_id => 'bp-full', blueprint_version => '3.1.4-rc.2+build.7',
+    min_workers => 1, max_workers => 40, current_workers => 4,
+    target_workers => 4, agents_count => 0, health_score => 1,
+    load_percentage => 0, tasks_completed => 0, tasks_failed => 0,
+    paused => JSON::PP::false, tags => ['a', 'b'],
+    config => {image => 'x:1', limits => {cpu => 2}},
+    policy => 'target', scale_up_queue => 20, scale_up_cpu => 90,
+    scale_down_queue => 5, scale_down_cpu => 10, scale_up_factor => 1.5,
+    scale_down_factor => 0.5, scale_up_cooldown => 60,
+    scale_down_cooldown => 900, target_metric => 'queue_per_worker',
+    target_value => 250, tolerance => 0.2, stabilization_window => 120,
+    actuation => 'reported', worker_capacity => 8, last_decision => undef,
+    created_at => qr/^$::TIME$/, started_at => qr/^$::TIME$/,
+    hibernated_at => undef, destroyed_at => undef,
+    last_active => qr/^$::TIME$/, last_scaled_at => undef,
+    updated_at => qr/^$::TIME$/,
+}, 'all')
+--- response_body
+ok
 
 
 
@@ -638,8 +642,22 @@ qr/^\{"id":"cluster-[0-9a-f]{12}","name":"From full","type":"persistent","status
 POST /api/clusters
 {"blueprint_id":"bp-full","name":"Overridden","type":"batch","min_workers":0,"max_workers":12,"target_workers":0,"description":"mine","tags":[],"config":{"k":"v"},"policy":"threshold","scale_up_cooldown":0,"scale_down_factor":0,"target_metric":"cpu_usage","target_value":55,"actuation":"immediate","worker_capacity":1}
 --- error_code: 201
---- response_body_like eval
-qr/^\{"id":"cluster-[0-9a-f]{12}","name":"Overridden","type":"batch","status":"active","description":"mine","blueprint_id":"bp-full","blueprint_version":"3\.1\.4-rc\.2\+build\.7","min_workers":0,"max_workers":12,"current_workers":0,"target_workers":0,"agents_count":0,.*"tags":\[\],"config":\{"k":"v"\},"policy":"threshold","scale_up_queue":20,"scale_up_cpu":90,"scale_down_queue":5,"scale_down_cpu":10,"scale_up_factor":1\.5,"scale_down_factor":0,"scale_up_cooldown":0,"scale_down_cooldown":900,"target_metric":"cpu_usage","target_value":55,"tolerance":0\.2,"stabilization_window":120,"actuation":"immediate","worker_capacity":1,"last_decision":null,/
+--- response_body_filters eval
+::json_fields_check({
+    id => qr/^cluster-[0-9a-f]{12}$/, name => 'Overridden', type => 'batch',
+    status => 'active', description => 'mine', blueprint_id => 'bp-full',
+    blueprint_version => '3.1.4-rc.2+build.7', min_workers => 0,
+    max_workers => 12, current_workers => 0, target_workers => 0,
+    agents_count => 0, tags => [], config => {k => 'v'},
+    policy => 'threshold', scale_up_queue => 20, scale_up_cpu => 90,
+    scale_down_queue => 5, scale_down_cpu => 10, scale_up_factor => 1.5,
+    scale_down_factor => 0, scale_up_cooldown => 0,
+    scale_down_cooldown => 900, target_metric => 'cpu_usage',
+    target_value => 55, tolerance => 0.2, stabilization_window => 120,
+    actuation => 'immediate', worker_capacity => 1, last_decision => undef,
+})
+--- response_body
+ok
 
 
 
@@ -674,5 +692,14 @@ qr/^\{"id":"cluster-[0-9a-f]{12}","name":"Overridden","type":"batch","status":"a
 POST /api/clusters
 {"blueprint_id":"bp-base"}
 --- error_code: 201
---- response_body_like eval
-qr/^\{"id":"cluster-[0-9a-f]{12}","name":"Base workers","type":"persistent","status":"active","description":null,"blueprint_id":"bp-base","blueprint_version":"2\.3\.4-beta\.1","min_workers":2,"max_workers":16,"current_workers":6,"target_workers":6,.*"tags":\["base","gpu"\],"config":\{"env":\{"A":"1"\},"image":"w:2"\},"policy":"target",/
+--- response_body_filters eval
+::json_fields_check({
+    id => qr/^cluster-[0-9a-f]{12}$/, name => 'Base workers',
+    type => 'persistent', status => 'active', description => undef,
+    blueprint_id => 'bp-base', blueprint_version => '2.3.4-beta.1',
+    min_workers => 2, max_workers => 16, current_workers => 6,
+    target_workers => 6, tags => ['base', 'gpu'],
+    config => {env => {A => '1'}, image => 'w:2'}, policy => 'target',
+})
+--- response_body
+ok

@@ -71,26 +71,11 @@ our $BAD_SINCE = '{"error":{"status":400,"code":"InvalidQuery","text":'
 our $BAD_LIMIT = '{"error":{"status":400,"code":"InvalidQuery","text":'
     . qq("query parameter 'limit' must be an integer from 1 to 1000"}}\n);
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    if (!defined $block->http_config) {
-        $block->set_value('http_config', <<"HTTP");
-    autoscale_postgres "$ENV{TEST_NGINX_PG}";
-    autoscale_collector off;
-    autoscale_scaler off;
-    autoscale_metrics_retention 3650d;
-HTTP
-    }
-
-    if (!defined $block->config) {
-        $block->set_value('config', 'location /api/ { autoscale_api; }');
-    }
-
-    if (!defined $block->no_error_log) {
-        $block->set_value('no_error_log', "[error]\n[alert]\n[crit]\n[emerg]");
-    }
-});
+block_defaults(
+    http_config  => api_http_config("    autoscale_metrics_retention 3650d;\n"),
+    config       => 'location /api/ { autoscale_api; }',
+    no_error_log => "[error]\n[alert]\n[crit]\n[emerg]",
+);
 
 run_tests();
 

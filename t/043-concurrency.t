@@ -73,18 +73,17 @@ sub fire {
 }
 
 # the cluster's events in commit order: [id, action, from, to, inputs' target]
-sub events {
-    my ($id) = @_;
-    my $out = pg_sql("SELECT id, action, from_workers, to_workers, "
-                     . "coalesce(inputs->>'target_workers', '') "
-                     . "FROM scaling_events WHERE cluster_id = '$id' ORDER BY id");
-    return map { [split /\|/, $_, -1] } grep { length } split /\n/, $out;
+sub event_rows {
+    return map {
+        [@$_{qw(id action from_workers to_workers)},
+         $_->{inputs}{target_workers} // '']
+    } @{ events($_[0]) };
 }
 
 # every event starts where the one before it ended
 sub chain_ok {
     my ($id, $start, $field, $what) = @_;
-    my @ev = events($id);
+    my @ev = event_rows($id);
     my @broken;
     my $prev = $start;
     for my $e (@ev) {

@@ -1,5 +1,6 @@
-# Inside an API location even nginx's own errors are JSON in the SPEC 5
-# shape, with no error_page lines: a broken chunked body (400), a body over
+# Inside an API location even nginx's own errors are JSON in the API's
+# error shape ({"error":{"status":...,"code":...,"text":...}}), with no
+# error_page lines: a broken chunked body (400), a body over
 # client_max_body_size by Content-Length and by chunks (413), a body that
 # stops arriving (408, where nginx itself would close without a word), a
 # body nginx cannot store (500), 401 and 403 from auth_basic and deny, and
@@ -49,19 +50,9 @@ our $STALL = IO::Socket::INET->new(Listen => 1024, LocalAddr => '127.0.0.1',
 our $STALL_PORT = $STALL->sockport;
 our @HELD;
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    if (!defined $block->http_config) {
-        $block->set_value('http_config', <<"HTTP");
-    autoscale_postgres "$ENV{TEST_NGINX_PG}";
-    autoscale_collector off;
-    autoscale_scaler off;
-HTTP
-    }
-
-    if (!defined $block->config) {
-        $block->set_value('config', <<'CONF');
+block_defaults(
+    http_config  => api_http_config(),
+    config       => <<'CONF',
     location /api/ {
         autoscale_api write=on;
         client_max_body_size 1k;
@@ -78,13 +69,8 @@ HTTP
         return 200 "static\n";
     }
 CONF
-    }
-
-    if (!defined $block->no_error_log) {
-        $block->set_value('no_error_log', "[alert]\n[emerg]\n"
-                          . "exited on signal");
-    }
-});
+    no_error_log => "[alert]\n[emerg]\nexited on signal",
+);
 
 run_tests();
 

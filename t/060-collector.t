@@ -38,10 +38,7 @@ HTTP
 
 # polls $cond every 0.1 s until true or $timeout seconds pass
 # whatever happens, no nginx of this suite keeps running
-END {
-    local $?;
-    nginx_stop($_) for qw(collector collector-off);
-}
+stop_at_end(qw(collector collector-off));
 
 # collector rows are the ones with a window
 sub collected {

@@ -1,5 +1,6 @@
 # The scaler on hand-written metrics (collector off, so that they are the
-# latest rows): the seed's threshold policy, cooldowns from last_scaled_at,
+# latest rows): the threshold policy (up past a threshold to
+# floor(current x factor) + 1, down below both), cooldowns from last_scaled_at,
 # the holds and their reasons in last_decision, bounds, NOTIFY, dry run.
 use strict;
 use warnings;
@@ -29,29 +30,12 @@ HTTP
 }
 
 # whatever happens, nothing of this suite keeps running
-my $main = $$;
-END {
-    if ($$ == $main) {
-        local $?;
-        children_stop();
-        nginx_stop($_) for qw(scaler scaler-dry);
-    }
-}
+stop_at_end(qw(scaler scaler-dry));
 
 sub cluster {
     my ($id) = @_;
     return decode_json(pg_sql("SELECT row_to_json(c) FROM clusters c "
                               . "WHERE id = '$id'"));
-}
-
-# the cluster's events, oldest first; gap: seconds since the one before
-sub events {
-    my ($id) = @_;
-    return decode_json(pg_sql(
-        "SELECT coalesce(json_agg(e ORDER BY e.id), '[]') FROM (SELECT id, "
-        . "action, from_workers, to_workers, reason, inputs, dry_run, node, "
-        . "extract(epoch FROM at - lag(at) OVER (ORDER BY id)) AS gap "
-        . "FROM scaling_events WHERE cluster_id = '$id') e"));
 }
 
 sub constraints { join ',', @{ $_[0]{constraints} // [] } }

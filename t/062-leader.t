@@ -21,23 +21,7 @@ my %cooldown = ('lead-1' => 3, 'lead-2' => 4);
 my %start = ('lead-1' => 6, 'lead-2' => 3);
 
 # whatever happens, nothing of this suite keeps running
-my $main = $$;
-END {
-    if ($$ == $main) {
-        local $?;
-        children_stop();
-        nginx_stop($_) for qw(leader leader-busy);
-    }
-}
-
-sub events {
-    my ($id) = @_;
-    return decode_json(pg_sql(
-        "SELECT coalesce(json_agg(e ORDER BY e.id), '[]') FROM (SELECT id, "
-        . "action, from_workers, to_workers, dry_run, node, "
-        . "extract(epoch FROM at - lag(at) OVER (ORDER BY id)) AS gap "
-        . "FROM scaling_events WHERE cluster_id = '$id') e"));
-}
+stop_at_end(qw(leader leader-busy));
 
 # the children of a process
 sub children {

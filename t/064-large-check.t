@@ -26,11 +26,9 @@ my $conf = nginx_conf(workers => 2, main => '', http => <<"HTTP");
     }
 HTTP
 
-END {
-    local $?;
+stop_at_end('large-check', sub {
     pg_sql("ALTER TABLE scaling_events DROP CONSTRAINT IF EXISTS refused");
-    nginx_stop('large-check');
-}
+});
 
 pg_sql("TRUNCATE scaling_events, cluster_metrics, cluster_agents, clusters, "
        . "cluster_blueprints");

@@ -22,11 +22,7 @@ my $up = free_port();
 my $pg = pg_conninfo();
 my $base = "http://127.0.0.1:$port";
 
-END {
-    local $?;
-    children_stop();
-    nginx_stop('observe');
-}
+stop_at_end('observe');
 
 pg_load('t/data/observe.sql');
 
@@ -257,7 +253,8 @@ for my $r (@rows) {
     # 8 clients, each waiting a few ms between 0.4 s answers
     ok($avg > 7.2 && $avg <= 8.01, "in flight on average: $avg (8, -10%)");
     is($peak, 8, 'peak in flight: 8');
-    # SPEC 7, from the row's own figures
+    # the row's figures follow from each other: queue beyond capacity,
+    # utilization as CPU
     cmp_ok(abs($q - ($avg > $w ? $avg - $w : 0)), '<', 1e-6,
            "queue = in flight - workers x capacity: $q");
     cmp_ok(abs($cpu - ($avg >= $w ? 100 : 100 * $avg / $w)), '<', 1e-6,

@@ -32,14 +32,7 @@ my $conf = nginx_conf(workers => 2, main => '', http => <<"HTTP");
 HTTP
 
 # whatever happens, nothing of this suite keeps running
-my $main = $$;
-END {
-    if ($$ == $main) {
-        local $?;
-        children_stop();
-        nginx_stop('heartbeat');
-    }
-}
+stop_at_end('heartbeat');
 
 # http_request sends no body: (status, headers, body)
 sub heartbeat {

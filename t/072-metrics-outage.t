@@ -38,12 +38,10 @@ HTTP
 
 # whatever happens, no nginx of this suite keeps running, and the suites
 # after it find the database up
-END {
-    local $?;
-    nginx_stop($_) for qw(rows-outage rows-small);
+stop_at_end(qw(rows-outage rows-small), sub {
     system(repo_root() . "/util/pgctl status $ENV{TEST_NGINX_PG_DIR} "
            . ">/dev/null 2>&1") == 0 or pg_start();
-}
+});
 
 # GET metrics: (status, { "name{labels}" => value })
 sub prom {

@@ -14,10 +14,7 @@ my $pg = pg_conninfo();
 my $base = "http://127.0.0.1:$port";
 my $n = 60;
 
-END {
-    local $?;
-    nginx_stop('zone-full');
-}
+stop_at_end('zone-full');
 
 pg_load('t/data/zone-full.sql');
 

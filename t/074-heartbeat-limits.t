@@ -20,13 +20,11 @@ my $pg = pg_conninfo();
 my $base = "http://127.0.0.1:$port";
 my $http = HTTP::Tiny->new(timeout => 10, keep_alive => 1);
 
-END {
-    local $?;
-    # never leave the statement log on for the suites after this one
-    eval { pg_sql("ALTER SYSTEM RESET log_statement") };
-    eval { pg_sql("SELECT pg_reload_conf()") };
-    nginx_stop('heartbeat-limits');
-}
+# never leave the statement log on for the suites after this one
+stop_at_end('heartbeat-limits', sub {
+    pg_sql("ALTER SYSTEM RESET log_statement");
+    pg_sql("SELECT pg_reload_conf()");
+});
 
 sub heartbeat {
     my ($cluster, $agent, $report) = @_;

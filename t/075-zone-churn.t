@@ -19,10 +19,7 @@ my $pg = pg_conninfo();
 my $base = "http://127.0.0.1:$port";
 my ($rounds, $per_round) = (6, 30);
 
-END {
-    local $?;
-    nginx_stop('zone-churn');
-}
+stop_at_end('zone-churn');
 
 # a new connection each time: both workers see the traffic
 sub get {

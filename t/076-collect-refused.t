@@ -32,16 +32,11 @@ $observed
     }
 HTTP
 
-my $main = $$;
-END {
-    if ($$ == $main) {
-        local $?;
-        pg_sql("ALTER TABLE cluster_metrics DROP CONSTRAINT IF EXISTS "
-               . "refused_cluster; ALTER TABLE cluster_agents DROP "
-               . "CONSTRAINT IF EXISTS refused_agent");
-        nginx_stop('refused');
-    }
-}
+stop_at_end('refused', sub {
+    pg_sql("ALTER TABLE cluster_metrics DROP CONSTRAINT IF EXISTS "
+           . "refused_cluster; ALTER TABLE cluster_agents DROP "
+           . "CONSTRAINT IF EXISTS refused_agent");
+});
 
 sub heartbeat {
     my ($cluster, $agent, $body) = @_;

@@ -23,10 +23,7 @@ my $conf = nginx_conf(workers => 2, main => '', http => <<"HTTP");
     }
 HTTP
 
-END {
-    local $?;
-    nginx_stop('retention');
-}
+stop_at_end('retention');
 
 pg_sql("TRUNCATE scaling_events, cluster_metrics, cluster_agents, clusters, "
        . "cluster_blueprints");

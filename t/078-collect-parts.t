@@ -25,10 +25,7 @@ my $conf = nginx_conf(workers => 1, main => '', http => <<"HTTP");
     }
 HTTP
 
-END {
-    local $?;
-    nginx_stop('parts');
-}
+stop_at_end('parts');
 
 sub rows {
     return pg_sql("SELECT count(*) FROM cluster_metrics "

@@ -22,7 +22,6 @@ use Time::HiRes qw(sleep time);
 use Autoscale::Test;
 use Autoscale::FaultProxy;
 
-my $main = $$;
 my $proxy = Autoscale::FaultProxy->start(port => $ENV{TEST_NGINX_PG_PORT});
 (my $pg = pg_conninfo()) =~ s/\bport=\d+/'port=' . $proxy->port/e
     or die "no port in the conninfo";
@@ -36,14 +35,7 @@ my %start = ('flt-s1' => 6, 'flt-s2' => 3);
 # cannot hold, what they guard is checked without them
 my $valgrind = (($ENV{TEST_NGINX_BINARY} // '') =~ /memcheck/);
 
-END {
-    if ($$ == $main) {
-        local $?;
-        children_stop();
-        nginx_stop($_) for qw(faults faults-timer);
-        $proxy->stop;
-    }
-}
+stop_at_end(qw(faults faults-timer), sub { $proxy->stop });
 
 sub conf {
     my (%o) = @_;

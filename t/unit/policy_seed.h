@@ -14,7 +14,7 @@
 #include "ngx_autoscale_policy.h"
 
 
-/* the seed's cluster: 3..20 workers, default thresholds, fresh metrics */
+/* a cluster of 3..20 workers, default thresholds, fresh metrics */
 static inline ngx_autoscale_policy_input_t
 threshold_input(int current, double queue, double cpu)
 {

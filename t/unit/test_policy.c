@@ -1,6 +1,6 @@
 /*
- * Unit tests of src/ngx_autoscale_policy.c: the scaling decision (SPEC §8)
- * and its last_decision JSON.
+ * Unit tests of src/ngx_autoscale_policy.c: the scaling decision (threshold
+ * and target tracking, bounds, cooldowns) and its last_decision JSON.
  */
 
 #define _POSIX_C_SOURCE 200809L

@@ -26,7 +26,9 @@ our @EXPORT = qw(pg_sql pg_load pg_stop pg_start pg_conninfo
                  nginx_error_log http_request free_port repo_root
                  wait_until pump_start child_started stop_child
                  children_stop no_duplicates listen_start listen_stop
-                 error_like $JSON_TEXT);
+                 error_like $JSON_TEXT events stop_at_end
+                 json_fields_diff json_fields_like json_fields_check
+                 block_defaults api_http_config);
 
 my $root = abs_path(dirname(__FILE__) . '/../../..');
 
@@ -36,12 +38,40 @@ sub repo_root { $root }
 our $JSON_TEXT = '(?:[^"\\\\]|\\\\.)*';
 
 # a regex for a whole API error body: status, code and text (regexes; any
-# text if undef), in the shape of SPEC 5
+# text if undef), as {"error":{"status":...,"code":...,"text":...}}
 sub error_like {
     my ($status, $code, $text) = @_;
     $text = $JSON_TEXT unless defined $text;
     return '\A\{"error":\{"status":' . $status . ',"code":"' . $code
            . '","text":"' . $text . '"\}\}\n\z';
+}
+
+# A Test::Nginx suite's defaults: each section named here is set in every
+# block that does not say it.
+sub block_defaults {
+    my (%value) = @_;
+    my $add = do {
+        no strict 'refs';
+        \&{ caller() . '::add_block_preprocessor' };
+    };
+    $add->(sub {
+        my ($block) = @_;
+        for my $section (sort keys %value) {
+            $block->set_value($section, $value{$section})
+                unless defined $block->$section;
+        }
+    });
+}
+
+# the http{} lines of an API suite: its database ($conninfo, or the
+# suites' own), the leader's jobs off, and $extra
+sub api_http_config {
+    my ($extra, $conninfo) = @_;
+    $conninfo //= pg_conninfo();
+    return qq{    autoscale_postgres "$conninfo";\n}
+        . "    autoscale_collector off;\n"
+        . "    autoscale_scaler off;\n"
+        . ($extra // '');
 }
 
 sub pg_dir {
@@ -115,8 +145,8 @@ sub prefix_for {
     return "$root/t/servroot-$name";
 }
 
-# nginx -t on a configuration; returns (exit code, what it printed)
-sub nginx_test {
+# a fresh prefix for nginx $name with $conf as its nginx.conf
+sub prefix_write {
     my ($name, $conf) = @_;
     my $prefix = prefix_for($name);
     remove_tree($prefix);
@@ -124,6 +154,13 @@ sub nginx_test {
     open my $fh, '>', "$prefix/conf/nginx.conf" or die $!;
     print $fh $conf;
     close $fh;
+    return $prefix;
+}
+
+# nginx -t on a configuration; returns (exit code, what it printed)
+sub nginx_test {
+    my ($name, $conf) = @_;
+    my $prefix = prefix_write($name, $conf);
     my $bin = nginx_bin();
     my $out = qx{$bin -t -p $prefix/ -c conf/nginx.conf 2>&1};
     return ($? >> 8, $out);
@@ -131,13 +168,8 @@ sub nginx_test {
 
 sub nginx_start {
     my ($name, $conf) = @_;
-    my $prefix = prefix_for($name);
     nginx_stop($name);
-    remove_tree($prefix);
-    make_path("$prefix/conf", "$prefix/logs");
-    open my $fh, '>', "$prefix/conf/nginx.conf" or die $!;
-    print $fh $conf;
-    close $fh;
+    my $prefix = prefix_write($name, $conf);
     my $bin = nginx_bin();
     my $out = qx{$bin -p $prefix/ -c conf/nginx.conf 2>&1};
     die "nginx did not start: $out" if $?;
@@ -252,6 +284,46 @@ sub listen_stop {
     return @notes;
 }
 
+# whatever a suite started is stopped when it ends, however it ends: the
+# children it started, the nginx named here, then each code given (a
+# database setting to undo).  Only in the process that asked: a forked
+# child's exit stops nothing.
+my ($end_pid, @end_nginx, @end_code);
+
+sub stop_at_end {
+    $end_pid = $$;
+    push @end_nginx, grep { !ref } @_;
+    push @end_code, grep { ref } @_;
+}
+
+END {
+    if (defined $end_pid && $$ == $end_pid) {
+        local $?;
+        children_stop();
+        nginx_stop($_) for @end_nginx;
+        for my $code (@end_code) {
+            eval { $code->() };
+            Test::More::diag("cleanup: $@") if $@;
+        }
+    }
+}
+
+# the scaling events of cluster $id, oldest first: a hash of columns each,
+# and gap, the seconds since the one before (undef for the first)
+sub events {
+    my ($id) = @_;
+    return decode_json(pg_sql("SELECT " . events_sql($id)));
+}
+
+# the SQL expression of events($id), a JSON array
+sub events_sql {
+    my ($id) = @_;
+    return "(SELECT coalesce(json_agg(e ORDER BY e.id), '[]') FROM (SELECT "
+        . "id, action, from_workers, to_workers, reason, inputs, dry_run, "
+        . "node, extract(epoch FROM at - lag(at) OVER (ORDER BY id)) AS gap "
+        . "FROM scaling_events WHERE cluster_id = '$id') e)";
+}
+
 # a fresh metrics row of every cluster in scaler_test_load every 0.5 s
 sub pump_start {
     my $pid = fork // die "fork: $!";
@@ -283,12 +355,8 @@ sub no_duplicates {
     for my $id (sort keys %$cooldown) {
         # the events and the cluster in one snapshot
         my $snap = decode_json(pg_sql(
-            "SELECT json_build_object('events', (SELECT coalesce(json_agg(e "
-            . "ORDER BY e.id), '[]') FROM (SELECT id, action, from_workers, "
-            . "to_workers, dry_run, extract(epoch FROM at - lag(at) OVER "
-            . "(ORDER BY id)) AS gap FROM scaling_events WHERE cluster_id = "
-            . "'$id') e), 'current', current_workers) FROM clusters "
-            . "WHERE id = '$id'"));
+            "SELECT json_build_object('events', " . events_sql($id) . ", "
+            . "'current', current_workers) FROM clusters WHERE id = '$id'"));
         my @e = @{ $snap->{events} };
         my ($prev, @bad) = ($start->{$id});
         for my $e (@e) {
@@ -303,6 +371,79 @@ sub no_duplicates {
         Test::More::is($snap->{current}, $prev,
                        "$when: $id: current_workers is the last event's");
     }
+}
+
+# The first difference between a JSON document and what is expected of it,
+# as "field: got ..., expected ...", or '' if there is none.  $want is a
+# hash of the fields to compare: a value compares as JSON, types included
+# (6 is not "6", undef is null, JSON::PP::true a boolean), a qr// matches
+# a string, a hash compares its fields the same way, an array its length
+# and each element.  Fields not named are not looked at, unless $all is
+# true ('all'): then, at every level, a field not named is a difference.
+my $canon = JSON::PP->new->canonical->allow_nonref;
+
+sub json_fields_diff {
+    my ($json, $want, $all) = @_;
+    my $got = eval { JSON::PP->new->utf8->decode($json) };
+    return "not JSON: $@" if $@;
+    return json_value_diff('', $got, $want, $all);
+}
+
+sub json_value_diff {
+    my ($at, $got, $want, $all) = @_;
+    my $shown = $at eq '' ? 'the document' : $at;
+    if (ref $want eq 'HASH') {
+        return "$shown: got " . $canon->encode($got) . ", expected an object"
+            unless ref $got eq 'HASH';
+        for my $k (sort keys %$want) {
+            my $field = $at eq '' ? $k : "$at.$k";
+            return "$field: missing" unless exists $got->{$k};
+            my $d = json_value_diff($field, $got->{$k}, $want->{$k}, $all);
+            return $d if $d ne '';
+        }
+        for my $k ($all ? sort keys %$got : ()) {
+            return ($at eq '' ? $k : "$at.$k") . ": not expected"
+                unless exists $want->{$k};
+        }
+        return '';
+    }
+    if (ref $want eq 'ARRAY') {
+        return "$shown: got " . $canon->encode($got) . ", expected an array"
+            unless ref $got eq 'ARRAY';
+        return "$shown: " . @$got . " elements, expected " . @$want
+            unless @$got == @$want;
+        for my $i (0 .. $#$want) {
+            my $d = json_value_diff("$at\[$i\]", $got->[$i], $want->[$i],
+                                    $all);
+            return $d if $d ne '';
+        }
+        return '';
+    }
+    if (ref $want eq 'Regexp') {
+        return '' if defined $got && !ref $got && $got =~ $want;
+        return "$shown: got " . $canon->encode($got) . ", expected $want";
+    }
+    my ($g, $w) = ($canon->encode($got), $canon->encode($want));
+    return $g eq $w ? '' : "$shown: got $g, expected $w";
+}
+
+# a test that the fields of $json are as %$want says, naming the first
+# that is not
+sub json_fields_like {
+    my ($json, $want, $name, $all) = @_;
+    my $diff = json_fields_diff($json, $want, $all);
+    Test::More::ok($diff eq '', $name) or Test::More::diag($diff);
+}
+
+# the same for a Test::Nginx block: a response_body_filters entry that
+# turns the body into "ok\n", or into the first field that differs, so
+# that "--- response_body" of "ok" shows it
+sub json_fields_check {
+    my ($want, $all) = @_;
+    return sub {
+        my $diff = json_fields_diff($_[0], $want, $all);
+        return $diff eq '' ? "ok\n" : "$diff\n";
+    };
 }
 
 1;
