@@ -77,6 +77,9 @@ struct ngx_autoscale_pg_query_s {
     const char                  *sql;
     ngx_int_t                    statement;  /* -1: sent unprepared */
     int                          nparams;
+#if (NGX_DEBUG)
+    u_char                       name[40];  /* for the debug log */
+#endif
     const char                 **values;
     ngx_int_t                    status;    /* for a posted finish */
     PGresult                    *result;    /* what came back so far */
@@ -113,6 +116,9 @@ static void ngx_autoscale_pg_post_finish(ngx_autoscale_pg_query_t *q,
 static void ngx_autoscale_pg_query_event(ngx_event_t *ev);
 static void ngx_autoscale_pg_fail_waiting(ngx_autoscale_pg_pool_t *pool);
 static size_t ngx_autoscale_pg_message(PGconn *pg, u_char *buf, size_t size);
+#if (NGX_DEBUG)
+static void ngx_autoscale_pg_name(ngx_autoscale_pg_query_t *q);
+#endif
 
 
 /* the pool */
@@ -129,8 +135,8 @@ ngx_autoscale_pg_pool_create(ngx_cycle_t *cycle,
         return NULL;
     }
 
-    pool->conns = ngx_pcalloc(cycle->pool,
-                              pgcf->pool_size * sizeof(ngx_autoscale_pg_conn_t));
+    pool->conns = ngx_pcalloc(cycle->pool, pgcf->pool_size
+                                           * sizeof(ngx_autoscale_pg_conn_t));
     if (pool->conns == NULL) {
         return NULL;
     }
@@ -272,6 +278,12 @@ ngx_autoscale_pg_query(ngx_autoscale_pg_pool_t *pool, const char *sql,
     q->ev.data = q;
     q->ev.log = pool->log;
 
+#if (NGX_DEBUG)
+    if (pool->log->log_level & NGX_LOG_DEBUG_EVENT) {
+        ngx_autoscale_pg_name(q);
+    }
+#endif
+
     if (pool->nwaiting >= pool->conf->max_waiting) {
         ngx_log_error(NGX_LOG_WARN, pool->log, 0,
                       "autoscale: database queue full, query refused");
@@ -282,6 +294,10 @@ ngx_autoscale_pg_query(ngx_autoscale_pg_pool_t *pool, const char *sql,
     ngx_queue_insert_tail(&pool->waiting, &q->queue);
     q->queued = 1;
     pool->nwaiting++;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_EVENT, pool->log, 0,
+                   "autoscale pg query %p \"%s\" queued, %ui waiting",
+                   q, q->name, pool->nwaiting);
 
     /*
      * The wait for a connection is bounded too; sending starts a fresh
@@ -303,6 +319,10 @@ ngx_autoscale_pg_query(ngx_autoscale_pg_pool_t *pool, const char *sql,
 void
 ngx_autoscale_pg_cancel(ngx_autoscale_pg_query_t *q)
 {
+    ngx_log_debug3(NGX_LOG_DEBUG_EVENT, q->pool->log, 0,
+                   "autoscale pg query %p \"%s\" canceled%s",
+                   q, q->name, q->conn ? ", in flight" : "");
+
     if (q->conn) {
         /* in flight: the connection delivers the result to nobody */
         q->handler = NULL;
@@ -467,6 +487,10 @@ ngx_autoscale_pg_connect(ngx_autoscale_pg_conn_t *conn)
 {
     ngx_autoscale_pg_pool_t  *pool = conn->pool;
 
+    ngx_log_debug1(NGX_LOG_DEBUG_EVENT, pool->log, 0,
+                   "autoscale pg conn #%ui connect started",
+                   (ngx_uint_t) (conn - pool->conns));
+
     /* cannot block: host names were turned into hostaddr at config time */
     conn->pg = PQconnectStartParams(pool->conf->keywords, pool->conf->values,
                                     0);
@@ -501,6 +525,13 @@ ngx_autoscale_pg_connect_step(ngx_autoscale_pg_conn_t *conn)
     PostgresPollingStatusType  poll;
 
     poll = PQconnectPoll(conn->pg);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_EVENT, conn->pool->log, 0,
+                   "autoscale pg conn #%ui connect poll: %s",
+                   (ngx_uint_t) (conn - conn->pool->conns),
+                   poll == PGRES_POLLING_READING ? "reading"
+                   : poll == PGRES_POLLING_WRITING ? "writing"
+                   : poll == PGRES_POLLING_OK ? "done" : "failed");
 
     /* libpq may open a new socket, e.g. for the next address */
     if (PQsocket(conn->pg) != -1
@@ -549,6 +580,11 @@ ngx_autoscale_pg_connect_step(ngx_autoscale_pg_conn_t *conn)
         conn->pool->backoff = 0;
         conn->pool->generation++;
 
+        ngx_log_debug2(NGX_LOG_DEBUG_EVENT, conn->pool->log, 0,
+                       "autoscale pg conn #%ui ready, generation %ui",
+                       (ngx_uint_t) (conn - conn->pool->conns),
+                       conn->pool->generation);
+
         ngx_autoscale_pg_dispatch(conn->pool);
         return;
 
@@ -584,6 +620,10 @@ ngx_autoscale_pg_connect_failed(ngx_autoscale_pg_conn_t *conn,
                     ? ngx_min(pool->backoff * 2, NGX_AUTOSCALE_PG_BACKOFF_MAX)
                     : NGX_AUTOSCALE_PG_BACKOFF_MIN;
     pool->retry_at = ngx_current_msec + pool->backoff;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_EVENT, pool->log, 0,
+                   "autoscale pg conn #%ui failed, backoff %Mms",
+                   (ngx_uint_t) (conn - pool->conns), pool->backoff);
 
     /* one line per failed attempt; attempts are spaced by the backoff */
     level = pool->failing ? NGX_LOG_WARN : NGX_LOG_ERR;
@@ -719,6 +759,13 @@ ngx_autoscale_pg_want(ngx_autoscale_pg_conn_t *conn, ngx_uint_t read,
 static void
 ngx_autoscale_pg_close(ngx_autoscale_pg_conn_t *conn)
 {
+    if (conn->state != ngx_autoscale_pg_closed) {
+        ngx_log_debug2(NGX_LOG_DEBUG_EVENT, conn->pool->log, 0,
+                       "autoscale pg conn #%ui closed, %ui in flight",
+                       (ngx_uint_t) (conn - conn->pool->conns),
+                       conn->ninflight);
+    }
+
     ngx_autoscale_pg_detach(conn);
 
     if (conn->connect_timer.timer_set) {
@@ -743,6 +790,10 @@ ngx_autoscale_pg_lost(ngx_autoscale_pg_conn_t *conn, const char *why)
     size_t  len;
 
     len = ngx_autoscale_pg_message(conn->pg, msg, sizeof(msg));
+
+    ngx_log_debug2(NGX_LOG_DEBUG_EVENT, conn->pool->log, 0,
+                   "autoscale pg conn #%ui lost, %ui in flight",
+                   (ngx_uint_t) (conn - conn->pool->conns), conn->ninflight);
 
     ngx_log_error(NGX_LOG_ERR, conn->pool->log, 0,
                   "autoscale: database connection lost%s%s: %*s",
@@ -846,6 +897,12 @@ ngx_autoscale_pg_send(ngx_autoscale_pg_conn_t *conn,
         sent = sent && PQsendQueryPrepared(conn->pg, name, q->nparams,
                                            q->values, NULL, NULL, 0);
     }
+
+    ngx_log_debug5(NGX_LOG_DEBUG_EVENT, conn->pool->log, 0,
+                   "autoscale pg query %p \"%s\" sent on conn #%ui%s, "
+                   "%ui in flight", q, q->name,
+                   (ngx_uint_t) (conn - conn->pool->conns),
+                   q->prepare ? " with its prepare" : "", conn->ninflight);
 
     if (!sent || !PQpipelineSync(conn->pg)) {
         return NGX_ERROR;
@@ -965,8 +1022,9 @@ ngx_autoscale_pg_read_results(ngx_autoscale_pg_conn_t *conn)
 
             kept = q->result;
 
-            if (kept == NULL || (PQresultStatus(kept) != PGRES_FATAL_ERROR
-                                 && PQresultStatus(res) != PGRES_PIPELINE_ABORTED))
+            if (kept == NULL
+                || (PQresultStatus(kept) != PGRES_FATAL_ERROR
+                    && PQresultStatus(res) != PGRES_PIPELINE_ABORTED))
             {
                 q->result = res;
                 res = kept;
@@ -992,6 +1050,12 @@ ngx_autoscale_pg_read_results(ngx_autoscale_pg_conn_t *conn)
         status = (res && (PQresultStatus(res) == PGRES_TUPLES_OK
                           || PQresultStatus(res) == PGRES_COMMAND_OK))
                  ? NGX_AUTOSCALE_PG_OK : NGX_AUTOSCALE_PG_SQL_ERROR;
+
+        ngx_log_debug4(NGX_LOG_DEBUG_EVENT, pool->log, 0,
+                       "autoscale pg query %p \"%s\" result: %s, %d rows",
+                       q, q->name,
+                       status == NGX_AUTOSCALE_PG_OK ? "ok" : "sql error",
+                       res ? PQntuples(res) : 0);
 
         if (ngx_autoscale_pg_finish(q, status, res) != NGX_DONE && res) {
             PQclear(res);
@@ -1063,11 +1127,20 @@ ngx_autoscale_pg_query_event(ngx_event_t *ev)
 
     if (!ev->timedout) {
         /* a posted finish */
+        ngx_log_debug3(NGX_LOG_DEBUG_EVENT, q->pool->log, 0,
+                       "autoscale pg query %p \"%s\" failed: %s",
+                       q, q->name,
+                       q->status == NGX_AUTOSCALE_PG_TIMEOUT ? "timeout"
+                                                            : "unavailable");
         ngx_autoscale_pg_finish(q, q->status, NULL);
         return;
     }
 
     ev->timedout = 0;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_EVENT, q->pool->log, 0,
+                   "autoscale pg query %p \"%s\" timed out%s",
+                   q, q->name, q->conn ? "" : ", waiting");
 
     ngx_log_error(NGX_LOG_ERR, q->pool->log, 0,
                   "autoscale: database query timed out after %Mms%s",
@@ -1124,3 +1197,49 @@ ngx_autoscale_pg_message(PGconn *pg, u_char *buf, size_t size)
 
     return last - buf;
 }
+
+
+#if (NGX_DEBUG)
+
+/*
+ * "#3 UPDATE clusters": the statement's number, its first word and the
+ * first table it names, enough to follow it in the debug log.
+ */
+static void
+ngx_autoscale_pg_name(ngx_autoscale_pg_query_t *q)
+{
+    u_char      *p, *verb, *rel, *found, *last;
+    ngx_uint_t   k;
+
+    static const char  *keys[] = { " FROM ", " INTO ", "UPDATE ", NULL };
+
+    for (verb = (u_char *) q->sql; *verb == ' '; verb++) { /* void */ }
+    for (p = verb; *p >= 'A' && *p <= 'Z'; p++) { /* void */ }
+
+    rel = NULL;
+    last = NULL;
+
+    for (k = 0; keys[k]; k++) {
+        found = (u_char *) ngx_strstr(q->sql, keys[k]);
+
+        if (found && (rel == NULL || found < rel)) {
+            rel = found + ngx_strlen(keys[k]);
+        }
+    }
+
+    if (rel) {
+        for (last = rel;
+             *last == '_' || (*last >= 'a' && *last <= 'z'); last++)
+        {
+            /* void */
+        }
+    }
+
+    last = ngx_snprintf(q->name, sizeof(q->name) - 1, "#%i %*s%s%*s",
+                        q->statement, (size_t) (p - verb), verb,
+                        rel && last > rel ? " " : "",
+                        (size_t) (rel && last > rel ? last - rel : 0), rel);
+    *last = '\0';
+}
+
+#endif
