@@ -13,25 +13,11 @@
 
 #include "ngx_autoscale_json.h"
 #include "ngx_autoscale_policy.h"
+#include "ngx_autoscale_policy_vocab.h"
 
 
 #define NGX_AUTOSCALE_NUM_LEN    32
 #define NGX_AUTOSCALE_NOTE_LEN   96
-
-
-typedef enum {
-    NGX_AUTOSCALE_POLICY_UNKNOWN = 0,
-    NGX_AUTOSCALE_POLICY_THRESHOLD,
-    NGX_AUTOSCALE_POLICY_TARGET
-} ngx_autoscale_policy_e;
-
-
-typedef enum {
-    NGX_AUTOSCALE_METRIC_UNKNOWN = 0,
-    NGX_AUTOSCALE_METRIC_QUEUE_PER_WORKER,
-    NGX_AUTOSCALE_METRIC_CPU_USAGE,
-    NGX_AUTOSCALE_METRIC_LOAD_PERCENTAGE
-} ngx_autoscale_metric_e;
 
 
 /* in the order of the bits, from NGX_AUTOSCALE_C_NOT_ACTIVE up */
@@ -64,8 +50,6 @@ static void ngx_autoscale_policy_set(ngx_autoscale_decision_t *out,
     ;
 static int ngx_autoscale_policy_invalid(ngx_autoscale_decision_t *out,
     const char *name, double value);
-static ngx_autoscale_policy_e ngx_autoscale_policy_kind(const char *policy);
-static ngx_autoscale_metric_e ngx_autoscale_policy_metric(const char *name);
 static double ngx_autoscale_policy_raw(const ngx_autoscale_policy_input_t *in,
     ngx_autoscale_metric_e metric);
 static double ngx_autoscale_policy_value(ngx_autoscale_metric_e metric,
@@ -175,7 +159,7 @@ ngx_autoscale_policy_decide(const ngx_autoscale_policy_input_t *in,
         return;
     }
 
-    if (ngx_autoscale_policy_kind(in->policy)
+    if (ngx_autoscale_policy_vocab_policy(in->policy)
         == NGX_AUTOSCALE_POLICY_TARGET)
     {
         ngx_autoscale_policy_target(in, out);
@@ -220,7 +204,7 @@ ngx_autoscale_policy_check_config(const ngx_autoscale_policy_input_t *in,
 {
     ngx_autoscale_policy_e  kind;
 
-    kind = ngx_autoscale_policy_kind(in->policy);
+    kind = ngx_autoscale_policy_vocab_policy(in->policy);
 
     if (kind == NGX_AUTOSCALE_POLICY_UNKNOWN) {
         ngx_autoscale_policy_set(out, NGX_AUTOSCALE_HOLD, out->from,
@@ -287,7 +271,7 @@ ngx_autoscale_policy_check_config(const ngx_autoscale_policy_input_t *in,
         return 0;
     }
 
-    if (ngx_autoscale_policy_metric(in->target_metric)
+    if (ngx_autoscale_policy_vocab_metric(in->target_metric)
         == NGX_AUTOSCALE_METRIC_UNKNOWN)
     {
         ngx_autoscale_policy_set(out, NGX_AUTOSCALE_HOLD, out->from,
@@ -454,7 +438,7 @@ ngx_autoscale_policy_target(const ngx_autoscale_policy_input_t *in,
     const char              *name;
     ngx_autoscale_metric_e   metric;
 
-    metric = ngx_autoscale_policy_metric(in->target_metric);
+    metric = ngx_autoscale_policy_vocab_metric(in->target_metric);
     raw = ngx_autoscale_policy_raw(in, metric);
 
     name = (metric == NGX_AUTOSCALE_METRIC_QUEUE_PER_WORKER)
@@ -673,45 +657,6 @@ ngx_autoscale_policy_invalid(ngx_autoscale_decision_t *out, const char *name,
                              "invalid %s %s: hold", name,
                              ngx_autoscale_policy_num(v, value));
     return -1;
-}
-
-
-static ngx_autoscale_policy_e
-ngx_autoscale_policy_kind(const char *policy)
-{
-    /* the column's default */
-    if (policy == NULL || strcmp(policy, "threshold") == 0) {
-        return NGX_AUTOSCALE_POLICY_THRESHOLD;
-    }
-
-    if (strcmp(policy, "target") == 0) {
-        return NGX_AUTOSCALE_POLICY_TARGET;
-    }
-
-    return NGX_AUTOSCALE_POLICY_UNKNOWN;
-}
-
-
-static ngx_autoscale_metric_e
-ngx_autoscale_policy_metric(const char *name)
-{
-    if (name == NULL) {
-        return NGX_AUTOSCALE_METRIC_UNKNOWN;
-    }
-
-    if (strcmp(name, "queue_per_worker") == 0) {
-        return NGX_AUTOSCALE_METRIC_QUEUE_PER_WORKER;
-    }
-
-    if (strcmp(name, "cpu_usage") == 0) {
-        return NGX_AUTOSCALE_METRIC_CPU_USAGE;
-    }
-
-    if (strcmp(name, "load_percentage") == 0) {
-        return NGX_AUTOSCALE_METRIC_LOAD_PERCENTAGE;
-    }
-
-    return NGX_AUTOSCALE_METRIC_UNKNOWN;
 }
 
 
@@ -978,7 +923,7 @@ ngx_autoscale_policy_add_inputs(cJSON *obj,
     ngx_autoscale_policy_e   kind;
     ngx_autoscale_metric_e   metric;
 
-    kind = ngx_autoscale_policy_kind(in->policy);
+    kind = ngx_autoscale_policy_vocab_policy(in->policy);
     m = in->has_metrics;
 
     if (ngx_autoscale_policy_add_string(obj, "status", in->status) != 0) {
@@ -1065,7 +1010,7 @@ ngx_autoscale_policy_add_inputs(cJSON *obj,
 
     /* what the decision saw of the metric and of the window */
 
-    metric = ngx_autoscale_policy_metric(in->target_metric);
+    metric = ngx_autoscale_policy_vocab_metric(in->target_metric);
     highest = -1;
     nsamples = 0;
 
