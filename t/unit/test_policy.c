@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "ngx_autoscale_policy.h"
+#include "ngx_autoscale_policy_vocab.h"
 #include "policy_seed.h"
 
 
@@ -1470,6 +1471,53 @@ test_names(void **state)
 }
 
 
+/* the vocabulary: each list's words in the order of its enum */
+
+static void
+test_vocab(void **state)
+{
+    size_t  i;
+
+    (void) state;
+
+    assert_int_equal(ngx_autoscale_policy_vocab_policy(NULL),
+                     NGX_AUTOSCALE_POLICY_THRESHOLD);
+    assert_int_equal(ngx_autoscale_policy_vocab_policy("target"),
+                     NGX_AUTOSCALE_POLICY_TARGET);
+    assert_int_equal(ngx_autoscale_policy_vocab_policy("Target"),
+                     NGX_AUTOSCALE_POLICY_UNKNOWN);
+    assert_int_equal(ngx_autoscale_policy_vocab_policy(""),
+                     NGX_AUTOSCALE_POLICY_UNKNOWN);
+
+    assert_int_equal(ngx_autoscale_policy_vocab_metric(NULL),
+                     NGX_AUTOSCALE_METRIC_UNKNOWN);
+    assert_int_equal(ngx_autoscale_policy_vocab_metric("load_percentage"),
+                     NGX_AUTOSCALE_METRIC_LOAD_PERCENTAGE);
+    assert_int_equal(ngx_autoscale_policy_vocab_metric("queue"),
+                     NGX_AUTOSCALE_METRIC_UNKNOWN);
+
+    for (i = 0; ngx_autoscale_policy_vocab_policies[i]; i++) {
+        assert_int_equal(ngx_autoscale_policy_vocab_policy(
+                             ngx_autoscale_policy_vocab_policies[i]),
+                         (int) i + 1);
+    }
+    assert_int_equal(i, NGX_AUTOSCALE_POLICY_TARGET);
+
+    for (i = 0; ngx_autoscale_policy_vocab_metrics[i]; i++) {
+        assert_int_equal(ngx_autoscale_policy_vocab_metric(
+                             ngx_autoscale_policy_vocab_metrics[i]),
+                         (int) i + 1);
+    }
+    assert_int_equal(i, NGX_AUTOSCALE_METRIC_LOAD_PERCENTAGE);
+
+    assert_string_equal(ngx_autoscale_policy_vocab_actuations[0],
+                        "immediate");
+    assert_string_equal(ngx_autoscale_policy_vocab_actuations[1],
+                        "reported");
+    assert_null(ngx_autoscale_policy_vocab_actuations[2]);
+}
+
+
 /* the key of a held decision: what it says, not when */
 
 static uint64_t
@@ -1592,6 +1640,7 @@ main(void)
         cmocka_unit_test(test_json_constraints),
         cmocka_unit_test(test_json_oom),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_vocab),
         cmocka_unit_test(test_key_same_decision),
         cmocka_unit_test(test_key_other_decision),
     };
