@@ -21,7 +21,7 @@
 
 
 /* in the order of the bits, from NGX_AUTOSCALE_C_NOT_ACTIVE up */
-static const char *const  ngx_autoscale_constraint_names[] = {
+static const char *const  ngx_autoscale_policy_constraint_names[] = {
     "not_active", "paused", "no_metrics", "stale_metrics", "cooldown_up",
     "cooldown_down", "at_max", "at_min", "within_tolerance", "stabilized",
     "clamped_max", "clamped_min", "no_trigger", "invalid_input"
@@ -869,7 +869,7 @@ ngx_autoscale_policy_s(int n)
 
 
 const char *
-ngx_autoscale_action_name(ngx_autoscale_action_e a)
+ngx_autoscale_policy_action_name(ngx_autoscale_action_e a)
 {
     switch (a) {
 
@@ -892,17 +892,17 @@ ngx_autoscale_action_name(ngx_autoscale_action_e a)
 
 
 const char *
-ngx_autoscale_constraint_name(unsigned bit)
+ngx_autoscale_policy_constraint_name(unsigned bit)
 {
     size_t  i;
 
     for (i = 0;
-         i < sizeof(ngx_autoscale_constraint_names)
-             / sizeof(ngx_autoscale_constraint_names[0]);
+         i < sizeof(ngx_autoscale_policy_constraint_names)
+             / sizeof(ngx_autoscale_policy_constraint_names[0]);
          i++)
     {
         if (bit == 1u << i) {
-            return ngx_autoscale_constraint_names[i];
+            return ngx_autoscale_policy_constraint_names[i];
         }
     }
 

@@ -150,10 +150,10 @@ uint64_t ngx_autoscale_policy_key(const ngx_autoscale_policy_input_t *in,
     const ngx_autoscale_decision_t *d, int dry_run);
 
 /* "hold", "scale_up", "scale_down", "bounds"; "unknown" otherwise */
-const char *ngx_autoscale_action_name(ngx_autoscale_action_e a);
+const char *ngx_autoscale_policy_action_name(ngx_autoscale_action_e a);
 
 /* the name of one constraint bit, as in the JSON; NULL if not one */
-const char *ngx_autoscale_constraint_name(unsigned bit);
+const char *ngx_autoscale_policy_constraint_name(unsigned bit);
 
 
 #endif /* _NGX_AUTOSCALE_POLICY_H_INCLUDED_ */

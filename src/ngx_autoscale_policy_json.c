@@ -51,7 +51,7 @@ ngx_autoscale_policy_json(const ngx_autoscale_policy_input_t *in,
             continue;
         }
 
-        item = cJSON_CreateString(ngx_autoscale_constraint_name(bit));
+        item = cJSON_CreateString(ngx_autoscale_policy_constraint_name(bit));
 
         if (item == NULL || !cJSON_AddItemToArray(constraints, item)) {
             cJSON_Delete(item);
@@ -63,7 +63,8 @@ ngx_autoscale_policy_json(const ngx_autoscale_policy_input_t *in,
 
     if (result == NULL
         || ngx_autoscale_policy_json_string(result, "action",
-                                   ngx_autoscale_action_name(d->action)) != 0
+                               ngx_autoscale_policy_action_name(d->action))
+           != 0
         || ngx_autoscale_policy_json_number(result, "from", d->from, 1) != 0
         || ngx_autoscale_policy_json_number(result, "to", d->to, 1) != 0
         || ngx_autoscale_policy_json_string(doc, "reason", d->reason) != 0)

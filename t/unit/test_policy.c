@@ -99,7 +99,7 @@ expect(const ngx_autoscale_policy_input_t *in, ngx_autoscale_action_e action,
         || d.constraints != constraints)
     {
         print_error("got %s %d -> %d, proposal %d, constraints 0x%x: %s\n",
-                    ngx_autoscale_action_name(d.action), d.from, d.to,
+                    ngx_autoscale_policy_action_name(d.action), d.from, d.to,
                     d.proposal, d.constraints, d.reason);
     }
 
@@ -1448,26 +1448,29 @@ test_names(void **state)
 {
     (void) state;
 
-    assert_string_equal(ngx_autoscale_action_name(NGX_AUTOSCALE_HOLD),
-                        "hold");
-    assert_string_equal(ngx_autoscale_action_name(NGX_AUTOSCALE_SCALE_UP),
-                        "scale_up");
-    assert_string_equal(ngx_autoscale_action_name(NGX_AUTOSCALE_SCALE_DOWN),
-                        "scale_down");
-    assert_string_equal(ngx_autoscale_action_name(NGX_AUTOSCALE_BOUNDS),
-                        "bounds");
-    assert_string_equal(ngx_autoscale_action_name((ngx_autoscale_action_e) 9),
-                        "unknown");
+    assert_string_equal(
+        ngx_autoscale_policy_action_name(NGX_AUTOSCALE_HOLD), "hold");
+    assert_string_equal(
+        ngx_autoscale_policy_action_name(NGX_AUTOSCALE_SCALE_UP), "scale_up");
+    assert_string_equal(
+        ngx_autoscale_policy_action_name(NGX_AUTOSCALE_SCALE_DOWN),
+        "scale_down");
+    assert_string_equal(
+        ngx_autoscale_policy_action_name(NGX_AUTOSCALE_BOUNDS), "bounds");
+    assert_string_equal(
+        ngx_autoscale_policy_action_name((ngx_autoscale_action_e) 9),
+        "unknown");
 
-    assert_string_equal(ngx_autoscale_constraint_name(C_NOT_ACTIVE),
+    assert_string_equal(ngx_autoscale_policy_constraint_name(C_NOT_ACTIVE),
                         "not_active");
-    assert_string_equal(ngx_autoscale_constraint_name(C_STALE),
+    assert_string_equal(ngx_autoscale_policy_constraint_name(C_STALE),
                         "stale_metrics");
-    assert_string_equal(ngx_autoscale_constraint_name(C_INVALID),
+    assert_string_equal(ngx_autoscale_policy_constraint_name(C_INVALID),
                         "invalid_input");
-    assert_null(ngx_autoscale_constraint_name(0));
-    assert_null(ngx_autoscale_constraint_name(C_PAUSED | C_AT_MAX));
-    assert_null(ngx_autoscale_constraint_name(NGX_AUTOSCALE_C_LAST << 1));
+    assert_null(ngx_autoscale_policy_constraint_name(0));
+    assert_null(ngx_autoscale_policy_constraint_name(C_PAUSED | C_AT_MAX));
+    assert_null(
+        ngx_autoscale_policy_constraint_name(NGX_AUTOSCALE_C_LAST << 1));
 }
 
 
