@@ -30,26 +30,19 @@ const char *const  ngx_autoscale_policy_vocab_actuations[] = {
 ngx_autoscale_policy_e
 ngx_autoscale_policy_vocab_policy(const char *name)
 {
-    if (name == NULL) {
-        return NGX_AUTOSCALE_POLICY_THRESHOLD;
-    }
-
-    return (ngx_autoscale_policy_e)
-           ngx_autoscale_policy_vocab_find(ngx_autoscale_policy_vocab_policies,
-                                           name);
+    /* none is the column's default */
+    return name ? (ngx_autoscale_policy_e) ngx_autoscale_policy_vocab_find(
+                      ngx_autoscale_policy_vocab_policies, name)
+                : NGX_AUTOSCALE_POLICY_THRESHOLD;
 }
 
 
 ngx_autoscale_metric_e
 ngx_autoscale_policy_vocab_metric(const char *name)
 {
-    if (name == NULL) {
-        return NGX_AUTOSCALE_METRIC_UNKNOWN;
-    }
-
-    return (ngx_autoscale_metric_e)
-           ngx_autoscale_policy_vocab_find(ngx_autoscale_policy_vocab_metrics,
-                                           name);
+    return name ? (ngx_autoscale_metric_e) ngx_autoscale_policy_vocab_find(
+                      ngx_autoscale_policy_vocab_metrics, name)
+                : NGX_AUTOSCALE_METRIC_UNKNOWN;
 }
 
 
