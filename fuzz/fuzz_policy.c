@@ -1,7 +1,7 @@
 
 /*
  * The scaling policy: a cluster given as "name=value" lines over the
- * seed's cluster of t/unit/policy_seed.h (3..20 workers, fresh metrics),
+ * example cluster of t/unit/policy_seed.h (3..20 workers, fresh metrics),
  * numbers read by strtod() so that "nan", "inf" and 1e308 come as they
  * are, "history=value,age,workers" lines for the window, "(null)" for a
  * missing string.  Whatever the input, the decision is within bounds and

@@ -340,7 +340,7 @@ ngx_autoscale_policy_threshold(const ngx_autoscale_policy_input_t *in,
             snprintf(trigger, sizeof(trigger), "cpu_usage %s > %s", c, ct);
         }
 
-        /* the seed's int(current * 1.2), plus one so that 1, 2, 3 grow */
+        /* current x factor rounded down, plus one so that 1, 2, 3 grow */
         proposal = ngx_autoscale_policy_floor(cur * in->scale_up_factor);
         proposal = proposal < INT_MAX ? proposal + 1 : INT_MAX;
 

@@ -1,6 +1,7 @@
 /*
- * Unit tests of src/ngx_autoscale_policy.c: the scaling decision (SPEC §8)
- * and its last_decision JSON.
+ * Unit tests of the scaling policy: the decision (src/ngx_autoscale_policy.c),
+ * its last_decision JSON (_json.c), its key (_key.c) and its vocabulary
+ * (_vocab.c).
  */
 
 #define _POSIX_C_SOURCE 200809L
