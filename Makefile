@@ -25,7 +25,9 @@ UNIT_TESTS  := $(BUILD)/unit/test_route $(BUILD)/unit/test_json \
                $(BUILD)/unit/test_window
 # what a unit needs besides its own source
 UNIT_DEPS_body := src/ngx_autoscale_route.c src/ngx_autoscale_json.c
-UNIT_DEPS_policy := src/ngx_autoscale_json.c
+UNIT_DEPS_policy := src/ngx_autoscale_json.c src/ngx_autoscale_policy_vocab.c \
+                    src/ngx_autoscale_policy_json.c \
+                    src/ngx_autoscale_policy_key.c
 
 # libFuzzer targets of the same parts (fuzz/), each run for FUZZ_SECONDS
 FUZZ_SECONDS ?= 60
@@ -37,11 +39,16 @@ FUZZ_CFLAGS  := -std=c99 -Wall -Wextra -Werror -g -O1 -Isrc -It/unit \
 FUZZ_TARGETS := body route json policy
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_TABLES  := src/ngx_autoscale_api.h src/ngx_autoscale_api.c \
+                src/ngx_autoscale_policy_vocab.h \
+                src/ngx_autoscale_policy_vocab.c \
                 $(wildcard src/ngx_autoscale_api_*.c)
 FUZZ_DEPS_body  := src/ngx_autoscale_route.c src/ngx_autoscale_json.c
 FUZZ_DEPS_route :=
 FUZZ_DEPS_json  := src/ngx_autoscale_body.c src/ngx_autoscale_route.c
-FUZZ_DEPS_policy := src/ngx_autoscale_json.c
+FUZZ_DEPS_policy := src/ngx_autoscale_json.c \
+                    src/ngx_autoscale_policy_vocab.c \
+                    src/ngx_autoscale_policy_json.c \
+                    src/ngx_autoscale_policy_key.c
 
 .PHONY: all deps test unit unit-atomic suites test-memcheck demo demo-stop \
         bench clean fuzz

@@ -360,7 +360,7 @@ ngx_http_autoscale_postgres(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    return ngx_autoscale_pg_parse_conninfo(cf, &value[1], &amcf->pg);
+    return ngx_autoscale_pg_conf_parse(cf, &value[1], &amcf->pg);
 }
 
 

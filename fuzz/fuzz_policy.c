@@ -1,7 +1,7 @@
 
 /*
  * The scaling policy: a cluster given as "name=value" lines over the
- * seed's cluster of t/unit/policy_seed.h (3..20 workers, fresh metrics),
+ * example cluster of t/unit/policy_seed.h (3..20 workers, fresh metrics),
  * numbers read by strtod() so that "nan", "inf" and 1e308 come as they
  * are, "history=value,age,workers" lines for the window, "(null)" for a
  * missing string.  Whatever the input, the decision is within bounds and
@@ -253,7 +253,8 @@ fuzz_json(const ngx_autoscale_policy_input_t *in,
 
     result = cJSON_GetObjectItemCaseSensitive(back, "result");
     fuzz_assert(strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-                    result, "action")), ngx_autoscale_action_name(d->action))
+                    result, "action")),
+                ngx_autoscale_policy_action_name(d->action))
                 == 0);
     fuzz_assert(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
                     result, "from")) == d->from);
@@ -272,7 +273,7 @@ fuzz_json(const ngx_autoscale_policy_input_t *in,
         if (d->constraints & bit) {
             fuzz_assert(name != NULL && cJSON_IsString(name));
             fuzz_assert(strcmp(name->valuestring,
-                               ngx_autoscale_constraint_name(bit)) == 0);
+                               ngx_autoscale_policy_constraint_name(bit)) == 0);
             name = name->next;
             n++;
         }

@@ -54,9 +54,10 @@ trap 'rm -f "$tmp"' EXIT
     echo "#pragma GCC diagnostic ignored \"-Wunused-const-variable\""
     echo
     # the policy fields that clusters and blueprints share
-    awk '/^#define NGX_AUTOSCALE_POLICY_FIELDS/ { on = 1 }
+    awk '/^#define NGX_AUTOSCALE_POLICY_(FIELDS|PERCENT_MAX) / { on = 1 }
          on { print; if ($0 !~ /\\$/) { on = 0; print "" } }' \
-        "$src/ngx_autoscale_api.h"
+        "$src/ngx_autoscale_policy_vocab.h"
+    extract "$src/ngx_autoscale_policy_vocab.c" vocab
     extract "$src/ngx_autoscale_api.c" api
     extract "$src/ngx_autoscale_api_agents.c" agents
     extract "$src/ngx_autoscale_api_blueprints.c" blueprints

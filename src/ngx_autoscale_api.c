@@ -12,17 +12,6 @@
 #include "ngx_autoscale_shm.h"
 
 
-const char *const  ngx_autoscale_policies[] = { "threshold", "target", NULL };
-
-const char *const  ngx_autoscale_target_metrics[] = {
-    "queue_per_worker", "cpu_usage", "load_percentage", NULL
-};
-
-const char *const  ngx_autoscale_actuations[] = {
-    "immediate", "reported", NULL
-};
-
-
 typedef struct {
     ngx_uint_t                    status;
     const char                   *code;
@@ -486,7 +475,10 @@ ngx_autoscale_api_check_error(PGresult *res, int first,
     metric = PQgetvalue(res, 0, first + 6);
     value = strtod(PQgetvalue(res, 0, first + 7), NULL);
 
-    if (ngx_strcmp(metric, "queue_per_worker") != 0 && value > 100) {
+    if (ngx_autoscale_policy_vocab_metric(metric)
+        != NGX_AUTOSCALE_METRIC_QUEUE_PER_WORKER
+        && value > NGX_AUTOSCALE_POLICY_PERCENT_MAX)
+    {
         ngx_autoscale_set_err(err, NGX_HTTP_BAD_REQUEST, "InvalidField",
                               "target_value (%s) must be at most 100 for "
                               "target_metric '%s'",

@@ -548,7 +548,7 @@ ngx_autoscale_prom_module(u_char *p, ngx_shm_zone_t *shm_zone,
     for (k = 0; k < NGX_AUTOSCALE_NACTIONS; k++) {
         p = ngx_autoscale_prom_name(p, NGX_AUTOSCALE_PROM_DECISIONS, "", NULL,
                                     "action",
-                                    ngx_autoscale_action_name(
+                                    ngx_autoscale_policy_action_name(
                                         (ngx_autoscale_action_e) k));
         p = ngx_sprintf(p, "%uL\n", (uint64_t) sh->decisions[k]);
     }

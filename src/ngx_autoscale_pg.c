@@ -7,19 +7,11 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_event.h>
-#include <sys/stat.h>
+#include <libpq-fe.h>
 
 #include "ngx_autoscale_pg.h"
+#include "ngx_autoscale_pg_conn.h"
 
-
-#define NGX_AUTOSCALE_PG_BACKOFF_MIN   100     /* ms */
-#define NGX_AUTOSCALE_PG_BACKOFF_MAX   5000    /* ms */
-
-#define NGX_AUTOSCALE_PG_OPTIONS                                              \
-    "-c TimeZone=UTC -c DateStyle=ISO -c extra_float_digits=1"
-
-/* statements prepared once per connection: parsing and planning dominate */
-#define NGX_AUTOSCALE_PG_STATEMENTS    64
 
 /*
  * Statements in flight on one connection, each followed by its own sync so
@@ -34,42 +26,6 @@
 #define NGX_AUTOSCALE_PG_PACK          8
 
 
-typedef enum {
-    ngx_autoscale_pg_closed = 0,
-    ngx_autoscale_pg_connecting,
-    ngx_autoscale_pg_ready
-} ngx_autoscale_pg_state_e;
-
-
-typedef struct {
-    ngx_autoscale_pg_pool_t     *pool;
-    PGconn                      *pg;
-    ngx_connection_t            *c;
-    ino_t                        sock_ino;
-    ngx_autoscale_pg_state_e     state;
-    ngx_queue_t                  inflight;    /* queries, oldest first */
-    ngx_uint_t                   ninflight;
-    ngx_event_t                  connect_timer;
-    uint64_t                     prepared;    /* bit n: statement n */
-} ngx_autoscale_pg_conn_t;
-
-
-struct ngx_autoscale_pg_pool_s {
-    ngx_autoscale_pg_conf_t     *conf;
-    ngx_log_t                   *log;
-    ngx_autoscale_pg_conn_t     *conns;
-    ngx_uint_t                   nconns;
-    ngx_queue_t                  waiting;
-    ngx_uint_t                   nwaiting;
-    ngx_msec_t                   backoff;
-    ngx_msec_t                   retry_at;
-    const char                  *statements[NGX_AUTOSCALE_PG_STATEMENTS];
-    ngx_uint_t                   nstatements;
-    ngx_uint_t                   generation;  /* connections opened */
-    unsigned                     failing:1;
-};
-
-
 struct ngx_autoscale_pg_query_s {
     ngx_queue_t                  queue;
     ngx_event_t                  ev;        /* timeout, or posted finish */
@@ -80,6 +36,9 @@ struct ngx_autoscale_pg_query_s {
     const char                  *sql;
     ngx_int_t                    statement;  /* -1: sent unprepared */
     int                          nparams;
+#if (NGX_DEBUG)
+    u_char                       name[40];  /* for the debug log */
+#endif
     const char                 **values;
     ngx_int_t                    status;    /* for a posted finish */
     PGresult                    *result;    /* what came back so far */
@@ -89,655 +48,17 @@ struct ngx_autoscale_pg_query_s {
 };
 
 
-static void ngx_autoscale_pg_dispatch(ngx_autoscale_pg_pool_t *pool);
-static void ngx_autoscale_pg_connect(ngx_autoscale_pg_conn_t *conn);
-static void ngx_autoscale_pg_connect_step(ngx_autoscale_pg_conn_t *conn);
-static void ngx_autoscale_pg_connect_failed(ngx_autoscale_pg_conn_t *conn,
-    const char *why);
-static void ngx_autoscale_pg_connect_timeout(ngx_event_t *ev);
-static ngx_int_t ngx_autoscale_pg_attach(ngx_autoscale_pg_conn_t *conn);
-static void ngx_autoscale_pg_detach(ngx_autoscale_pg_conn_t *conn);
-static ngx_int_t ngx_autoscale_pg_want(ngx_autoscale_pg_conn_t *conn,
-    ngx_uint_t read, ngx_uint_t write);
-static void ngx_autoscale_pg_close(ngx_autoscale_pg_conn_t *conn);
-static void ngx_autoscale_pg_lost(ngx_autoscale_pg_conn_t *conn,
-    const char *why);
-static void ngx_autoscale_pg_fail_inflight(ngx_autoscale_pg_conn_t *conn,
-    ngx_int_t status);
 static ngx_int_t ngx_autoscale_pg_send(ngx_autoscale_pg_conn_t *conn,
     ngx_autoscale_pg_query_t *q);
-static ngx_int_t ngx_autoscale_pg_flush(ngx_autoscale_pg_conn_t *conn);
-static void ngx_autoscale_pg_event_handler(ngx_event_t *ev);
-static void ngx_autoscale_pg_read_results(ngx_autoscale_pg_conn_t *conn);
 static ngx_int_t ngx_autoscale_pg_finish(ngx_autoscale_pg_query_t *q,
     ngx_int_t status, PGresult *res);
 static void ngx_autoscale_pg_post_finish(ngx_autoscale_pg_query_t *q,
     ngx_int_t status);
 static void ngx_autoscale_pg_query_event(ngx_event_t *ev);
 static void ngx_autoscale_pg_fail_waiting(ngx_autoscale_pg_pool_t *pool);
-static size_t ngx_autoscale_pg_message(PGconn *pg, u_char *buf, size_t size);
-static char *ngx_autoscale_pg_resolve(ngx_conf_t *cf,
-    ngx_autoscale_pg_conf_t *pgcf, ngx_int_t host, ngx_int_t port,
-    const char *origin);
-static char *ngx_autoscale_pg_defaults(ngx_conf_t *cf, ngx_str_t *conninfo,
-    PQconninfoOption *opts, PQconninfoOption **with,
-    PQconninfoOption **without, char **service);
-static const char *ngx_autoscale_pg_default(ngx_pool_t *pool,
-    const char *keyword, PQconninfoOption *with, PQconninfoOption *without,
-    char *service, const char **origin);
-static char *ngx_autoscale_pg_env_lines(ngx_conf_t *cf, ngx_str_t *conninfo);
-static void ngx_autoscale_pg_setenv(const char *name, const char *value);
-static ngx_int_t ngx_autoscale_pg_split(ngx_pool_t *pool, const char *list,
-    ngx_array_t *a);
-static char *ngx_autoscale_pg_join(ngx_pool_t *pool, ngx_array_t *a);
-static char *ngx_autoscale_pg_strdup(ngx_pool_t *pool, const char *s);
-static char *ngx_autoscale_pg_trim(char *s);
-
-
-/* configuration */
-
-char *
-ngx_autoscale_pg_parse_conninfo(ngx_conf_t *cf, ngx_str_t *conninfo,
-    ngx_autoscale_pg_conf_t *pgcf)
-{
-    char               *err, *cstr, *service;
-    u_char             *p;
-    size_t              len;
-    ngx_int_t           host, port, options;
-    ngx_uint_t          n, i, has_hostaddr, has_gssencmode;
-    const char         *val, *origin, *host_origin;
-    PQconninfoOption   *opts, *o, *with, *without;
-
-    cstr = (char *) ngx_pnalloc(cf->pool, conninfo->len + 1);
-    if (cstr == NULL) {
-        return NGX_CONF_ERROR;
-    }
-    (void) ngx_cpystrn((u_char *) cstr, conninfo->data, conninfo->len + 1);
-
-    if (ngx_strlen(cstr) != conninfo->len) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"autoscale_postgres\" value \"%V\" contains "
-                           "a NUL byte", conninfo);
-        return NGX_CONF_ERROR;
-    }
-
-    err = NULL;
-    opts = PQconninfoParse(cstr, &err);
-    if (opts == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"autoscale_postgres\" value \"%V\" is invalid: "
-                           "%s", conninfo,
-                           err ? ngx_autoscale_pg_trim(err) : "out of memory");
-        if (err) {
-            PQfreemem(err);
-        }
-        return NGX_CONF_ERROR;
-    }
-
-    if (ngx_autoscale_pg_defaults(cf, conninfo, opts, &with, &without,
-                                  &service)
-        != NGX_CONF_OK)
-    {
-        PQconninfoFree(opts);
-        return NGX_CONF_ERROR;
-    }
-
-    n = 0;
-    for (o = opts; o->keyword; o++) {
-        n++;
-    }
-
-    /* room for hostaddr, gssencmode and options, and the NULL */
-    pgcf->keywords = ngx_pcalloc(cf->pool, (n + 4) * sizeof(char *));
-    pgcf->values = ngx_pcalloc(cf->pool, (n + 4) * sizeof(char *));
-    if (pgcf->keywords == NULL || pgcf->values == NULL) {
-        goto failed;
-    }
-
-    host = -1;
-    port = -1;
-    options = -1;
-    has_hostaddr = 0;
-    has_gssencmode = 0;
-    host_origin = NULL;
-    i = 0;
-
-    for (o = opts; o->keyword; o++) {
-        val = o->val;
-        origin = NULL;
-
-        /* what the service gave is all here: libpq need not read it */
-        if (service && ngx_strcmp(o->keyword, "service") == 0) {
-            continue;
-        }
-
-        if (val == NULL || val[0] == '\0') {
-            val = ngx_autoscale_pg_default(cf->pool, o->keyword, with,
-                                           without, service, &origin);
-            if (val == NULL) {
-                continue;
-            }
-        }
-
-        pgcf->keywords[i] = ngx_autoscale_pg_strdup(cf->pool, o->keyword);
-        pgcf->values[i] = ngx_autoscale_pg_strdup(cf->pool, val);
-        if (pgcf->keywords[i] == NULL || pgcf->values[i] == NULL) {
-            goto failed;
-        }
-
-        if (ngx_strcmp(o->keyword, "host") == 0) {
-            host = i;
-            host_origin = origin;
-
-        } else if (ngx_strcmp(o->keyword, "port") == 0) {
-            port = i;
-
-        } else if (ngx_strcmp(o->keyword, "hostaddr") == 0) {
-            has_hostaddr = 1;
-
-        } else if (ngx_strcmp(o->keyword, "gssencmode") == 0) {
-            has_gssencmode = 1;
-
-        } else if (ngx_strcmp(o->keyword, "options") == 0) {
-            options = i;
-        }
-
-        i++;
-    }
-
-    PQconninfoFree(opts);
-    PQconninfoFree(with);
-
-    if (without) {
-        PQconninfoFree(without);
-    }
-
-    pgcf->conninfo = *conninfo;
-
-    /* Kerberos may look host names up, blocking, while it connects */
-    if (!has_gssencmode) {
-        pgcf->keywords[i] = "gssencmode";
-        pgcf->values[i++] = "disable";
-    }
-
-    /*
-     * Times in UTC and ISO form, floats in their shortest exact form: the
-     * text then goes into JSON as it is, without a conversion in SQL.
-     */
-    if (options == -1) {
-        pgcf->keywords[i] = "options";
-        pgcf->values[i] = NGX_AUTOSCALE_PG_OPTIONS;
-
-    } else {
-        len = ngx_strlen(pgcf->values[options]);
-        p = ngx_pnalloc(cf->pool, len + sizeof(" " NGX_AUTOSCALE_PG_OPTIONS));
-        if (p == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        ngx_sprintf(p, "%s %s%Z", pgcf->values[options],
-                    NGX_AUTOSCALE_PG_OPTIONS);
-        pgcf->values[options] = (char *) p;
-    }
-
-    if (host == -1 && !has_hostaddr) {
-        return ngx_autoscale_pg_env_lines(cf, conninfo);
-    }
-
-    if (has_hostaddr) {
-        return NGX_CONF_OK;
-    }
-
-    return ngx_autoscale_pg_resolve(cf, pgcf, host, port, host_origin);
-
-failed:
-
-    PQconninfoFree(opts);
-    PQconninfoFree(with);
-
-    if (without) {
-        PQconninfoFree(without);
-    }
-
-    return NGX_CONF_ERROR;
-}
-
-
-/*
- * libpq fills what a conninfo leaves out from a service (service= or
- * PGSERVICE) and from the environment (PGHOST, PGPORT, ...) when it
- * connects.  That is read here, in the master, where host names can be
- * resolved once: workers see only what "env" keeps, and must not look
- * names up.  "with" gets libpq's defaults with the service, "without"
- * (when there is a service) those without it, telling what it gave.
- */
-static char *
-ngx_autoscale_pg_defaults(ngx_conf_t *cf, ngx_str_t *conninfo,
-    PQconninfoOption *opts, PQconninfoOption **with,
-    PQconninfoOption **without, char **service)
-{
-    char              *env, *saved;
-    ngx_uint_t         given, from_env;
-    PQconninfoOption  *o, *w;
-
-    *with = NULL;
-    *without = NULL;
-    *service = NULL;
-    from_env = 0;
-
-    for (o = opts; o->keyword; o++) {
-        if (ngx_strcmp(o->keyword, "service") == 0 && o->val && o->val[0]) {
-            *service = ngx_autoscale_pg_strdup(cf->pool, o->val);
-            if (*service == NULL) {
-                return NGX_CONF_ERROR;
-            }
-        }
-    }
-
-    env = getenv("PGSERVICE");
-    saved = NULL;
-
-    if (env && env[0]) {
-        saved = ngx_autoscale_pg_strdup(cf->pool, env);
-        if (saved == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        if (*service == NULL) {
-            *service = saved;
-            from_env = 1;
-        }
-    }
-
-    if (*service == NULL) {
-        *with = PQconndefaults();
-        goto done;
-    }
-
-    /*
-     * PQconndefaults() reads the service only from the environment.  An
-     * empty name stands for none: a variable nginx started with is only
-     * ever replaced, as nginx keeps the start's environ for its workers.
-     */
-    ngx_autoscale_pg_setenv("PGSERVICE", *service);
-    *with = PQconndefaults();
-    ngx_autoscale_pg_setenv("PGSERVICE", "");
-    *without = PQconndefaults();
-    ngx_autoscale_pg_setenv("PGSERVICE", saved);
-
-    if (*without == NULL) {
-        goto done;
-    }
-
-    given = 0;
-
-    for (w = *with; w && w->keyword; w++) {
-        if (ngx_strcmp(w->keyword, "service") != 0
-            && ngx_autoscale_pg_default(cf->pool, w->keyword, *with,
-                                        *without, *service, NULL)
-               != NULL)
-        {
-            given++;
-        }
-    }
-
-    if (*with && given == 0) {
-        /* libpq itself would fail every connection, and say so */
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"autoscale_postgres\" value \"%V\" is invalid: "
-                           "service \"%s\"%s is not defined or sets "
-                           "nothing", conninfo, *service,
-                           from_env ? " (from PGSERVICE)" : "");
-        PQconninfoFree(*with);
-        PQconninfoFree(*without);
-        return NGX_CONF_ERROR;
-    }
-
-done:
-
-    if (*with == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"autoscale_postgres\" value \"%V\": libpq "
-                           "gave no defaults (out of memory)", conninfo);
-
-        if (*without) {
-            PQconninfoFree(*without);
-        }
-
-        return NGX_CONF_ERROR;
-    }
-
-    if (*service && *without == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"autoscale_postgres\" value \"%V\": libpq "
-                           "gave no defaults (out of memory)", conninfo);
-        PQconninfoFree(*with);
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-/*
- * The value libpq would give the option keyword, left out of the conninfo,
- * from the service or the environment, with where it came from in origin
- * (if not NULL); NULL if neither gives one.  Compiled-in defaults are left
- * to libpq in the worker: they name no host, and "user" is the worker's.
- */
-static const char *
-ngx_autoscale_pg_default(ngx_pool_t *pool, const char *keyword,
-    PQconninfoOption *with, PQconninfoOption *without, char *service,
-    const char **origin)
-{
-    u_char            *p;
-    char              *env;
-    PQconninfoOption  *w, *wo;
-
-    for (w = with; w->keyword; w++) {
-        if (ngx_strcmp(w->keyword, keyword) == 0) {
-            break;
-        }
-    }
-
-    if (w->keyword == NULL || w->val == NULL || w->val[0] == '\0') {
-        return NULL;
-    }
-
-    wo = NULL;
-
-    for (wo = without; wo && wo->keyword; wo++) {
-        if (ngx_strcmp(wo->keyword, keyword) == 0) {
-            break;
-        }
-    }
-
-    if (service
-        && (wo == NULL || wo->keyword == NULL || wo->val == NULL
-            || ngx_strcmp(wo->val, w->val) != 0))
-    {
-        if (origin) {
-            p = ngx_pnalloc(pool, sizeof(" (from service \"\")")
-                                  + ngx_strlen(service));
-            if (p == NULL) {
-                return NULL;
-            }
-
-            ngx_sprintf(p, " (from service \"%s\")%Z", service);
-            *origin = (const char *) p;
-        }
-
-        return w->val;
-    }
-
-    env = w->envvar ? getenv(w->envvar) : NULL;
-
-    if (env == NULL || env[0] == '\0') {
-        return NULL;
-    }
-
-    if (origin) {
-        p = ngx_pnalloc(pool, sizeof(" (from )") + ngx_strlen(w->envvar));
-        if (p == NULL) {
-            return NULL;
-        }
-
-        ngx_sprintf(p, " (from %s)%Z", w->envvar);
-        *origin = (const char *) p;
-    }
-
-    return w->val;
-}
-
-
-/*
- * With no host from the string or the environment, libpq in a worker would
- * take one from an "env NAME=value" of nginx.conf, which only workers get,
- * and look it up there.  Only the lines before the http block are known.
- */
-static char *
-ngx_autoscale_pg_env_lines(ngx_conf_t *cf, ngx_str_t *conninfo)
-{
-    size_t            len;
-    ngx_str_t        *var;
-    ngx_uint_t        i, k;
-    ngx_core_conf_t  *ccf;
-
-    static const char  *names[] = {
-        "PGHOST", "PGSERVICE", "PGSERVICEFILE", "PGSYSCONFDIR", NULL
-    };
-
-    ccf = (ngx_core_conf_t *) ngx_get_conf(cf->cycle->conf_ctx,
-                                           ngx_core_module);
-    var = ccf->env.elts;
-
-    for (i = 0; i < ccf->env.nelts; i++) {
-        for (k = 0; names[k]; k++) {
-            len = ngx_strlen(names[k]);
-
-            /* nginx keeps the name in len, "=value" after it */
-            if (var[i].len == len && var[i].data[len] == '='
-                && ngx_strncmp(var[i].data, names[k], len) == 0)
-            {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "\"autoscale_postgres\" value \"%V\" "
-                                   "names no host, and \"env %s\" would "
-                                   "give the workers one to look up at run "
-                                   "time: write it in the value or in the "
-                                   "environment nginx starts with",
-                                   conninfo, var[i].data);
-                return NGX_CONF_ERROR;
-            }
-        }
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-static void
-ngx_autoscale_pg_setenv(const char *name, const char *value)
-{
-    if (value) {
-        (void) setenv(name, value, 1);
-
-    } else {
-        (void) unsetenv(name);
-    }
-}
-
-
-/*
- * Host names are resolved here, once, at configuration time: libpq would
- * otherwise resolve them with a blocking lookup inside a worker.  Each name
- * becomes one host entry per address, with the address in hostaddr, so
- * libpq still tries every address in turn.  Socket directories stay.
- */
-static char *
-ngx_autoscale_pg_resolve(ngx_conf_t *cf, ngx_autoscale_pg_conf_t *pgcf,
-    ngx_int_t host, ngx_int_t port, const char *origin)
-{
-    ngx_str_t    *hosts, *ports, *h, *pt, *host_entry, *port_entry;
-    ngx_str_t    *addr_entry;
-    ngx_url_t     u;
-    ngx_uint_t    i, k, nports, socket;
-    ngx_array_t   in_hosts, in_ports, out_hosts, out_addrs, out_ports;
-
-    if (ngx_autoscale_pg_split(cf->pool, pgcf->values[host], &in_hosts)
-        != NGX_OK
-        || ngx_autoscale_pg_split(cf->pool,
-                                  port == -1 ? "" : pgcf->values[port],
-                                  &in_ports)
-           != NGX_OK
-        || ngx_array_init(&out_hosts, cf->pool, 4, sizeof(ngx_str_t))
-           != NGX_OK
-        || ngx_array_init(&out_addrs, cf->pool, 4, sizeof(ngx_str_t))
-           != NGX_OK
-        || ngx_array_init(&out_ports, cf->pool, 4, sizeof(ngx_str_t))
-           != NGX_OK)
-    {
-        return NGX_CONF_ERROR;
-    }
-
-    hosts = in_hosts.elts;
-    ports = in_ports.elts;
-    nports = (port == -1) ? 0 : in_ports.nelts;
-
-    if (nports > 1 && nports != in_hosts.nelts) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"autoscale_postgres\" value \"%V\" is invalid: "
-                           "%ui ports for %ui hosts",
-                           &pgcf->conninfo, nports, in_hosts.nelts);
-        return NGX_CONF_ERROR;
-    }
-
-    for (i = 0; i < in_hosts.nelts; i++) {
-        h = &hosts[i];
-        pt = (nports > 1) ? &ports[i] : NULL;
-
-        ngx_memzero(&u, sizeof(ngx_url_t));
-        socket = (h->len == 0 || h->data[0] == '/' || h->data[0] == '@');
-
-        if (!socket) {
-            u.url = *h;
-            u.default_port = 5432;
-            u.no_port = 1;
-
-            if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "\"autoscale_postgres\" host \"%V\"%s in "
-                                   "\"%V\" cannot be resolved%s%s",
-                                   h, origin ? origin : "", &pgcf->conninfo,
-                                   u.err ? ": " : "", u.err ? u.err : "");
-                return NGX_CONF_ERROR;
-            }
-        }
-
-        /* a socket directory is one entry with no address */
-        for (k = 0; k < (socket ? 1 : u.naddrs); k++) {
-            host_entry = ngx_array_push(&out_hosts);
-            port_entry = ngx_array_push(&out_ports);
-            addr_entry = ngx_array_push(&out_addrs);
-            if (host_entry == NULL || port_entry == NULL
-                || addr_entry == NULL)
-            {
-                return NGX_CONF_ERROR;
-            }
-
-            *host_entry = *h;
-
-            if (pt) {
-                *port_entry = *pt;
-            } else {
-                ngx_str_null(port_entry);
-            }
-
-            ngx_str_null(addr_entry);
-
-            if (socket) {
-                continue;
-            }
-
-            addr_entry->data = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN);
-            if (addr_entry->data == NULL) {
-                return NGX_CONF_ERROR;
-            }
-            addr_entry->len = ngx_sock_ntop(u.addrs[k].sockaddr,
-                                            u.addrs[k].socklen,
-                                            addr_entry->data,
-                                            NGX_SOCKADDR_STRLEN, 0);
-        }
-    }
-
-    pgcf->values[host] = ngx_autoscale_pg_join(cf->pool, &out_hosts);
-
-    if (nports > 1) {
-        pgcf->values[port] = ngx_autoscale_pg_join(cf->pool, &out_ports);
-    }
-
-    for (i = 0; pgcf->keywords[i]; i++) { /* void */ }
-
-    pgcf->keywords[i] = "hostaddr";
-    pgcf->values[i] = ngx_autoscale_pg_join(cf->pool, &out_addrs);
-
-    if (pgcf->values[host] == NULL || pgcf->values[port == -1 ? host : port]
-        == NULL || pgcf->values[i] == NULL)
-    {
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-/* libpq's comma-separated lists */
-
-static ngx_int_t
-ngx_autoscale_pg_split(ngx_pool_t *pool, const char *list, ngx_array_t *a)
-{
-    u_char     *p, *last, *start;
-    ngx_str_t  *item;
-
-    if (ngx_array_init(a, pool, 4, sizeof(ngx_str_t)) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    p = (u_char *) list;
-    last = p + ngx_strlen(list);
-
-    for ( ;; ) {
-        start = p;
-        while (p < last && *p != ',') {
-            p++;
-        }
-
-        item = ngx_array_push(a);
-        if (item == NULL) {
-            return NGX_ERROR;
-        }
-        item->data = start;
-        item->len = p - start;
-
-        if (p == last) {
-            return NGX_OK;
-        }
-
-        p++;
-    }
-}
-
-
-static char *
-ngx_autoscale_pg_join(ngx_pool_t *pool, ngx_array_t *a)
-{
-    u_char      *p, *s;
-    size_t       len;
-    ngx_str_t   *item;
-    ngx_uint_t   i;
-
-    item = a->elts;
-    len = a->nelts;
-
-    for (i = 0; i < a->nelts; i++) {
-        len += item[i].len;
-    }
-
-    s = ngx_pnalloc(pool, len);
-    if (s == NULL) {
-        return NULL;
-    }
-
-    p = s;
-    for (i = 0; i < a->nelts; i++) {
-        if (i) {
-            *p++ = ',';
-        }
-        p = ngx_cpymem(p, item[i].data, item[i].len);
-    }
-    *p = '\0';
-
-    return (char *) s;
-}
+#if (NGX_DEBUG)
+static void ngx_autoscale_pg_name(ngx_autoscale_pg_query_t *q);
+#endif
 
 
 /* the pool */
@@ -754,8 +75,8 @@ ngx_autoscale_pg_pool_create(ngx_cycle_t *cycle,
         return NULL;
     }
 
-    pool->conns = ngx_pcalloc(cycle->pool,
-                              pgcf->pool_size * sizeof(ngx_autoscale_pg_conn_t));
+    pool->conns = ngx_pcalloc(cycle->pool, pgcf->pool_size
+                                           * sizeof(ngx_autoscale_pg_conn_t));
     if (pool->conns == NULL) {
         return NULL;
     }
@@ -766,13 +87,7 @@ ngx_autoscale_pg_pool_create(ngx_cycle_t *cycle,
     ngx_queue_init(&pool->waiting);
 
     for (i = 0; i < pool->nconns; i++) {
-        pool->conns[i].pool = pool;
-        ngx_queue_init(&pool->conns[i].inflight);
-        pool->conns[i].connect_timer.handler =
-                                           ngx_autoscale_pg_connect_timeout;
-        pool->conns[i].connect_timer.data = &pool->conns[i];
-        pool->conns[i].connect_timer.log = cycle->log;
-        pool->conns[i].connect_timer.cancelable = 1;
+        ngx_autoscale_pg_conn_init(&pool->conns[i], pool);
     }
 
     return pool;
@@ -799,7 +114,7 @@ ngx_autoscale_pg_pool_destroy(ngx_autoscale_pg_pool_t *pool)
 
     for (i = 0; i < pool->nconns; i++) {
         ngx_autoscale_pg_fail_inflight(&pool->conns[i], -1);
-        ngx_autoscale_pg_close(&pool->conns[i]);
+        ngx_autoscale_pg_conn_close(&pool->conns[i]);
     }
 }
 
@@ -819,7 +134,7 @@ ngx_autoscale_pg_pool_reset(ngx_autoscale_pg_pool_t *pool)
     ngx_uint_t  i;
 
     for (i = 0; i < pool->nconns; i++) {
-        ngx_autoscale_pg_close(&pool->conns[i]);
+        ngx_autoscale_pg_conn_close(&pool->conns[i]);
         ngx_autoscale_pg_fail_inflight(&pool->conns[i],
                                        NGX_AUTOSCALE_PG_UNAVAILABLE);
     }
@@ -897,6 +212,12 @@ ngx_autoscale_pg_query(ngx_autoscale_pg_pool_t *pool, const char *sql,
     q->ev.data = q;
     q->ev.log = pool->log;
 
+#if (NGX_DEBUG)
+    if (pool->log->log_level & NGX_LOG_DEBUG_EVENT) {
+        ngx_autoscale_pg_name(q);
+    }
+#endif
+
     if (pool->nwaiting >= pool->conf->max_waiting) {
         ngx_log_error(NGX_LOG_WARN, pool->log, 0,
                       "autoscale: database queue full, query refused");
@@ -907,6 +228,10 @@ ngx_autoscale_pg_query(ngx_autoscale_pg_pool_t *pool, const char *sql,
     ngx_queue_insert_tail(&pool->waiting, &q->queue);
     q->queued = 1;
     pool->nwaiting++;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_EVENT, pool->log, 0,
+                   "autoscale pg query %p \"%s\" queued, %ui waiting",
+                   q, q->name, pool->nwaiting);
 
     /*
      * The wait for a connection is bounded too; sending starts a fresh
@@ -928,6 +253,10 @@ ngx_autoscale_pg_query(ngx_autoscale_pg_pool_t *pool, const char *sql,
 void
 ngx_autoscale_pg_cancel(ngx_autoscale_pg_query_t *q)
 {
+    ngx_log_debug3(NGX_LOG_DEBUG_EVENT, q->pool->log, 0,
+                   "autoscale pg query %p \"%s\" canceled%s",
+                   q, q->name, q->conn ? ", in flight" : "");
+
     if (q->conn) {
         /* in flight: the connection delivers the result to nobody */
         q->handler = NULL;
@@ -951,7 +280,7 @@ ngx_autoscale_pg_cancel(ngx_autoscale_pg_query_t *q)
 }
 
 
-static void
+void
 ngx_autoscale_pg_dispatch(ngx_autoscale_pg_pool_t *pool)
 {
     ngx_int_t                  rc;
@@ -971,10 +300,10 @@ ngx_autoscale_pg_dispatch(ngx_autoscale_pg_pool_t *pool)
         for (i = 0; i < pool->nconns; i++) {
             conn = &pool->conns[i];
 
-            if (conn->state == ngx_autoscale_pg_closed) {
+            if (conn->state == NGX_AUTOSCALE_PG_CLOSED) {
                 closed++;
 
-            } else if (conn->state == ngx_autoscale_pg_ready) {
+            } else if (conn->state == NGX_AUTOSCALE_PG_READY) {
                 /* the fullest pipeline with room: fewer server processes */
                 if (conn->ninflight < NGX_AUTOSCALE_PG_PACK
                     && (idle == NULL || conn->ninflight > idle->ninflight))
@@ -1018,13 +347,13 @@ ngx_autoscale_pg_dispatch(ngx_autoscale_pg_pool_t *pool)
             ngx_queue_insert_head(&pool->waiting, &q->queue);
             q->queued = 1;
             pool->nwaiting++;
-            ngx_autoscale_pg_lost(conn, "before sending");
+            ngx_autoscale_pg_conn_lost(conn, "before sending");
             return;
         }
 
         if (rc != NGX_OK) {
             /* q is in flight on conn, and fails with the rest of it */
-            ngx_autoscale_pg_lost(conn, "while sending");
+            ngx_autoscale_pg_conn_lost(conn, "while sending");
             return;
         }
     }
@@ -1036,9 +365,9 @@ ngx_autoscale_pg_dispatch(ngx_autoscale_pg_pool_t *pool)
     connecting = 0;
     live = 0;
     for (i = 0; i < pool->nconns; i++) {
-        if (pool->conns[i].state == ngx_autoscale_pg_connecting) {
+        if (pool->conns[i].state == NGX_AUTOSCALE_PG_CONNECTING) {
             connecting++;
-        } else if (pool->conns[i].state != ngx_autoscale_pg_closed) {
+        } else if (pool->conns[i].state != NGX_AUTOSCALE_PG_CLOSED) {
             live++;
         }
     }
@@ -1054,11 +383,11 @@ ngx_autoscale_pg_dispatch(ngx_autoscale_pg_pool_t *pool)
     for (i = 0; i < pool->nconns && connecting < pool->nwaiting; i++) {
         conn = &pool->conns[i];
 
-        if (conn->state == ngx_autoscale_pg_closed) {
+        if (conn->state == NGX_AUTOSCALE_PG_CLOSED) {
             connecting++;
-            ngx_autoscale_pg_connect(conn);
+            ngx_autoscale_pg_conn_open(conn);
 
-            if (pool->failing && conn->state == ngx_autoscale_pg_closed) {
+            if (pool->failing && conn->state == NGX_AUTOSCALE_PG_CLOSED) {
                 /* failed at once; the backoff now holds */
                 return;
             }
@@ -1085,306 +414,12 @@ ngx_autoscale_pg_fail_waiting(ngx_autoscale_pg_pool_t *pool)
 }
 
 
-/* connecting */
-
-static void
-ngx_autoscale_pg_connect(ngx_autoscale_pg_conn_t *conn)
-{
-    ngx_autoscale_pg_pool_t  *pool = conn->pool;
-
-    /* cannot block: host names were turned into hostaddr at config time */
-    conn->pg = PQconnectStartParams(pool->conf->keywords, pool->conf->values,
-                                    0);
-    if (conn->pg == NULL) {
-        ngx_autoscale_pg_connect_failed(conn, "out of memory");
-        return;
-    }
-
-    if (PQstatus(conn->pg) == CONNECTION_BAD) {
-        ngx_autoscale_pg_connect_failed(conn, NULL);
-        return;
-    }
-
-    conn->state = ngx_autoscale_pg_connecting;
-
-    if (ngx_autoscale_pg_attach(conn) != NGX_OK
-        || ngx_autoscale_pg_want(conn, 0, 1) != NGX_OK)
-    {
-        ngx_autoscale_pg_connect_failed(conn, "cannot watch the socket");
-        return;
-    }
-
-    ngx_add_timer(&conn->connect_timer, pool->conf->timeout);
-}
-
-
-static void
-ngx_autoscale_pg_connect_step(ngx_autoscale_pg_conn_t *conn)
-{
-    ngx_int_t                  rc;
-    struct stat                st;
-    PostgresPollingStatusType  poll;
-
-    poll = PQconnectPoll(conn->pg);
-
-    /* libpq may open a new socket, e.g. for the next address */
-    if (PQsocket(conn->pg) != -1
-        && (conn->c == NULL || PQsocket(conn->pg) != conn->c->fd
-            || fstat(PQsocket(conn->pg), &st) == -1
-            || st.st_ino != conn->sock_ino))
-    {
-        ngx_autoscale_pg_detach(conn);
-
-        if (ngx_autoscale_pg_attach(conn) != NGX_OK) {
-            ngx_autoscale_pg_connect_failed(conn, "cannot watch the socket");
-            return;
-        }
-    }
-
-    switch (poll) {
-
-    case PGRES_POLLING_READING:
-        rc = ngx_autoscale_pg_want(conn, 1, 0);
-        break;
-
-    case PGRES_POLLING_WRITING:
-        rc = ngx_autoscale_pg_want(conn, 0, 1);
-        break;
-
-    case PGRES_POLLING_OK:
-        if (PQsetnonblocking(conn->pg, 1) != 0
-            || PQenterPipelineMode(conn->pg) != 1
-            || ngx_autoscale_pg_want(conn, 1, 0) != NGX_OK)
-        {
-            ngx_autoscale_pg_connect_failed(conn, NULL);
-            return;
-        }
-
-        if (conn->connect_timer.timer_set) {
-            ngx_del_timer(&conn->connect_timer);
-        }
-
-        if (conn->pool->failing) {
-            ngx_log_error(NGX_LOG_NOTICE, conn->pool->log, 0,
-                          "autoscale: database connection restored");
-        }
-
-        conn->state = ngx_autoscale_pg_ready;
-        conn->pool->failing = 0;
-        conn->pool->backoff = 0;
-        conn->pool->generation++;
-
-        ngx_autoscale_pg_dispatch(conn->pool);
-        return;
-
-    default: /* PGRES_POLLING_FAILED */
-        ngx_autoscale_pg_connect_failed(conn, NULL);
-        return;
-    }
-
-    if (rc != NGX_OK) {
-        ngx_autoscale_pg_connect_failed(conn, "cannot watch the socket");
-    }
-}
-
-
-static void
-ngx_autoscale_pg_connect_failed(ngx_autoscale_pg_conn_t *conn,
-    const char *why)
-{
-    u_char                    msg[256];
-    size_t                    len;
-    ngx_uint_t                level;
-    ngx_autoscale_pg_pool_t  *pool = conn->pool;
-
-    if (why) {
-        len = ngx_cpystrn(msg, (u_char *) why, sizeof(msg)) - msg;
-    } else {
-        len = ngx_autoscale_pg_message(conn->pg, msg, sizeof(msg));
-    }
-
-    ngx_autoscale_pg_close(conn);
-
-    pool->backoff = pool->backoff
-                    ? ngx_min(pool->backoff * 2, NGX_AUTOSCALE_PG_BACKOFF_MAX)
-                    : NGX_AUTOSCALE_PG_BACKOFF_MIN;
-    pool->retry_at = ngx_current_msec + pool->backoff;
-
-    /* one line per failed attempt; attempts are spaced by the backoff */
-    level = pool->failing ? NGX_LOG_WARN : NGX_LOG_ERR;
-
-    ngx_log_error(level, pool->log, 0,
-                  "autoscale: cannot connect to database \"%V\": %*s, "
-                  "next attempt in %Mms",
-                  &pool->conf->conninfo, len, msg, pool->backoff);
-
-    pool->failing = 1;
-
-    ngx_autoscale_pg_dispatch(pool);
-}
-
-
-static void
-ngx_autoscale_pg_connect_timeout(ngx_event_t *ev)
-{
-    ngx_autoscale_pg_conn_t  *conn = ev->data;
-
-    if (conn->state == ngx_autoscale_pg_connecting) {
-        ngx_autoscale_pg_connect_failed(conn, "connection timed out");
-    }
-}
-
-
-/* the socket on nginx's event loop */
-
-static ngx_int_t
-ngx_autoscale_pg_attach(ngx_autoscale_pg_conn_t *conn)
-{
-    int                fd;
-    struct stat        st;
-    ngx_connection_t  *c;
-
-    fd = PQsocket(conn->pg);
-    if (fd == -1 || fstat(fd, &st) == -1) {
-        return NGX_ERROR;
-    }
-
-    c = ngx_get_connection(fd, conn->pool->log);
-    if (c == NULL) {
-        return NGX_ERROR;
-    }
-
-    c->data = conn;
-    c->log = conn->pool->log;
-    c->read->log = c->log;
-    c->write->log = c->log;
-    c->read->handler = ngx_autoscale_pg_event_handler;
-    c->write->handler = ngx_autoscale_pg_event_handler;
-
-    conn->c = c;
-    conn->sock_ino = st.st_ino;
-
-    return NGX_OK;
-}
-
-
-static void
-ngx_autoscale_pg_detach(ngx_autoscale_pg_conn_t *conn)
-{
-    ngx_connection_t  *c = conn->c;
-
-    if (c == NULL) {
-        return;
-    }
-
-    /* libpq owns the socket and closes it: no system calls on it here */
-    if (c->read->active) {
-        ngx_del_event(c->read, NGX_READ_EVENT, NGX_CLOSE_EVENT);
-    }
-    if (c->write->active) {
-        ngx_del_event(c->write, NGX_WRITE_EVENT, NGX_CLOSE_EVENT);
-    }
-    if (c->read->posted) {
-        ngx_delete_posted_event(c->read);
-    }
-    if (c->write->posted) {
-        ngx_delete_posted_event(c->write);
-    }
-
-    c->read->closed = 1;
-    c->write->closed = 1;
-
-    ngx_free_connection(c);
-    c->fd = (ngx_socket_t) -1;
-
-    conn->c = NULL;
-}
-
-
-/*
- * Level-triggered: libpq does not always read a socket dry, so an edge
- * could be lost.  The write event is armed only while output is pending.
- */
-static ngx_int_t
-ngx_autoscale_pg_want(ngx_autoscale_pg_conn_t *conn, ngx_uint_t read,
-    ngx_uint_t write)
-{
-    ngx_connection_t  *c = conn->c;
-
-    if (read && !c->read->active) {
-        if (ngx_add_event(c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-    } else if (!read && c->read->active) {
-        if (ngx_del_event(c->read, NGX_READ_EVENT, 0) != NGX_OK) {
-            return NGX_ERROR;
-        }
-    }
-
-    if (write && !c->write->active) {
-        if (ngx_add_event(c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-    } else if (!write && c->write->active) {
-        if (ngx_del_event(c->write, NGX_WRITE_EVENT, 0) != NGX_OK) {
-            return NGX_ERROR;
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-static void
-ngx_autoscale_pg_close(ngx_autoscale_pg_conn_t *conn)
-{
-    ngx_autoscale_pg_detach(conn);
-
-    if (conn->connect_timer.timer_set) {
-        ngx_del_timer(&conn->connect_timer);
-    }
-
-    if (conn->pg) {
-        PQfinish(conn->pg);
-        conn->pg = NULL;
-    }
-
-    conn->prepared = 0;
-    conn->state = ngx_autoscale_pg_closed;
-}
-
-
-/* a connection that worked and broke: its queries fail, others go on */
-static void
-ngx_autoscale_pg_lost(ngx_autoscale_pg_conn_t *conn, const char *why)
-{
-    u_char  msg[256];
-    size_t  len;
-
-    len = ngx_autoscale_pg_message(conn->pg, msg, sizeof(msg));
-
-    ngx_log_error(NGX_LOG_ERR, conn->pool->log, 0,
-                  "autoscale: database connection lost%s%s: %*s",
-                  why ? " " : "", why ? why : "", len, msg);
-
-    ngx_autoscale_pg_close(conn);
-    ngx_autoscale_pg_fail_inflight(conn, NGX_AUTOSCALE_PG_UNAVAILABLE);
-    ngx_autoscale_pg_dispatch(conn->pool);
-}
-
-
 /*
  * Each ends by a posted event: this runs inside ngx_autoscale_pg_query()
  * too, whose caller must not see a handler run.  Status -1: the worker is
  * exiting, and nobody is told.
  */
-static void
+void
 ngx_autoscale_pg_fail_inflight(ngx_autoscale_pg_conn_t *conn,
     ngx_int_t status)
 {
@@ -1472,75 +507,17 @@ ngx_autoscale_pg_send(ngx_autoscale_pg_conn_t *conn,
                                            q->values, NULL, NULL, 0);
     }
 
+    ngx_log_debug5(NGX_LOG_DEBUG_EVENT, conn->pool->log, 0,
+                   "autoscale pg query %p \"%s\" sent on conn #%ui%s, "
+                   "%ui in flight", q, q->name,
+                   (ngx_uint_t) (conn - conn->pool->conns),
+                   q->prepare ? " with its prepare" : "", conn->ninflight);
+
     if (!sent || !PQpipelineSync(conn->pg)) {
         return NGX_ERROR;
     }
 
-    return ngx_autoscale_pg_flush(conn);
-}
-
-
-static ngx_int_t
-ngx_autoscale_pg_flush(ngx_autoscale_pg_conn_t *conn)
-{
-    int  rc;
-
-    rc = PQflush(conn->pg);
-
-    if (rc == -1) {
-        return NGX_ERROR;
-    }
-
-    return ngx_autoscale_pg_want(conn, 1, rc == 1);
-}
-
-
-static void
-ngx_autoscale_pg_event_handler(ngx_event_t *ev)
-{
-    PGnotify                 *notify;
-    ngx_connection_t         *c = ev->data;
-    ngx_autoscale_pg_conn_t  *conn = c->data;
-
-    if (conn->state == ngx_autoscale_pg_connecting) {
-        ngx_autoscale_pg_connect_step(conn);
-        return;
-    }
-
-    if (conn->state != ngx_autoscale_pg_ready) {
-        return;
-    }
-
-    if (c->write->active && ngx_autoscale_pg_flush(conn) != NGX_OK) {
-        ngx_autoscale_pg_lost(conn, "while sending");
-        return;
-    }
-
-    if (ev->write) {
-        return;
-    }
-
-    if (!PQconsumeInput(conn->pg) || PQstatus(conn->pg) == CONNECTION_BAD) {
-        if (conn->ninflight) {
-            ngx_autoscale_pg_lost(conn, "while reading");
-
-        } else {
-            /* an idle connection speaks only to say it is going away */
-            ngx_log_error(NGX_LOG_INFO, conn->pool->log, 0,
-                          "autoscale: idle database connection closed");
-            ngx_autoscale_pg_close(conn);
-        }
-
-        return;
-    }
-
-    while ((notify = PQnotifies(conn->pg)) != NULL) {
-        PQfreemem(notify);
-    }
-
-    if (conn->ninflight) {
-        ngx_autoscale_pg_read_results(conn);
-    }
+    return ngx_autoscale_pg_conn_flush(conn);
 }
 
 
@@ -1548,7 +525,7 @@ ngx_autoscale_pg_event_handler(ngx_event_t *ev)
  * Results arrive in order: each query's (its PREPARE's, then its own) up to
  * its sync.  The first error is kept, else the last result.
  */
-static void
+void
 ngx_autoscale_pg_read_results(ngx_autoscale_pg_conn_t *conn)
 {
     PGresult                  *res, *kept;
@@ -1590,8 +567,9 @@ ngx_autoscale_pg_read_results(ngx_autoscale_pg_conn_t *conn)
 
             kept = q->result;
 
-            if (kept == NULL || (PQresultStatus(kept) != PGRES_FATAL_ERROR
-                                 && PQresultStatus(res) != PGRES_PIPELINE_ABORTED))
+            if (kept == NULL
+                || (PQresultStatus(kept) != PGRES_FATAL_ERROR
+                    && PQresultStatus(res) != PGRES_PIPELINE_ABORTED))
             {
                 q->result = res;
                 res = kept;
@@ -1618,11 +596,17 @@ ngx_autoscale_pg_read_results(ngx_autoscale_pg_conn_t *conn)
                           || PQresultStatus(res) == PGRES_COMMAND_OK))
                  ? NGX_AUTOSCALE_PG_OK : NGX_AUTOSCALE_PG_SQL_ERROR;
 
+        ngx_log_debug4(NGX_LOG_DEBUG_EVENT, pool->log, 0,
+                       "autoscale pg query %p \"%s\" result: %s, %d rows",
+                       q, q->name,
+                       status == NGX_AUTOSCALE_PG_OK ? "ok" : "sql error",
+                       res ? PQntuples(res) : 0);
+
         if (ngx_autoscale_pg_finish(q, status, res) != NGX_DONE && res) {
             PQclear(res);
         }
 
-        if (conn->state != ngx_autoscale_pg_ready) {
+        if (conn->state != NGX_AUTOSCALE_PG_READY) {
             /* a handler's new query found the connection broken */
             break;
         }
@@ -1688,11 +672,20 @@ ngx_autoscale_pg_query_event(ngx_event_t *ev)
 
     if (!ev->timedout) {
         /* a posted finish */
+        ngx_log_debug3(NGX_LOG_DEBUG_EVENT, q->pool->log, 0,
+                       "autoscale pg query %p \"%s\" failed: %s",
+                       q, q->name,
+                       q->status == NGX_AUTOSCALE_PG_TIMEOUT ? "timeout"
+                                                            : "unavailable");
         ngx_autoscale_pg_finish(q, q->status, NULL);
         return;
     }
 
     ev->timedout = 0;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_EVENT, q->pool->log, 0,
+                   "autoscale pg query %p \"%s\" timed out%s",
+                   q, q->name, q->conn ? "" : ", waiting");
 
     ngx_log_error(NGX_LOG_ERR, q->pool->log, 0,
                   "autoscale: database query timed out after %Mms%s",
@@ -1721,66 +714,54 @@ ngx_autoscale_pg_query_event(ngx_event_t *ev)
         q->result = NULL;
     }
 
-    ngx_autoscale_pg_close(conn);
+    ngx_autoscale_pg_conn_close(conn);
     ngx_autoscale_pg_fail_inflight(conn, NGX_AUTOSCALE_PG_UNAVAILABLE);
     ngx_autoscale_pg_finish(q, NGX_AUTOSCALE_PG_TIMEOUT, NULL);
     ngx_autoscale_pg_dispatch(pool);
 }
 
 
-static size_t
-ngx_autoscale_pg_message(PGconn *pg, u_char *buf, size_t size)
+#if (NGX_DEBUG)
+
+/*
+ * "#3 UPDATE clusters": the statement's number, its first word and the
+ * first table it names, enough to follow it in the debug log.
+ */
+static void
+ngx_autoscale_pg_name(ngx_autoscale_pg_query_t *q)
 {
-    u_char  *p, *last;
+    u_char      *p, *verb, *rel, *found, *last;
+    ngx_uint_t   k;
 
-    p = (u_char *) (pg ? PQerrorMessage(pg) : "");
-    last = ngx_cpystrn(buf, p, size);
+    static const char  *keys[] = { " FROM ", " INTO ", "UPDATE ", NULL };
 
-    /* one line in the log: libpq's messages end with, and contain, \n */
-    for (p = buf; p < last; p++) {
-        if (*p == '\n' || *p == '\r') {
-            *p = ' ';
+    for (verb = (u_char *) q->sql; *verb == ' '; verb++) { /* void */ }
+    for (p = verb; *p >= 'A' && *p <= 'Z'; p++) { /* void */ }
+
+    rel = NULL;
+    last = NULL;
+
+    for (k = 0; keys[k]; k++) {
+        found = (u_char *) ngx_strstr(q->sql, keys[k]);
+
+        if (found && (rel == NULL || found < rel)) {
+            rel = found + ngx_strlen(keys[k]);
         }
     }
 
-    while (last > buf && last[-1] == ' ') {
-        last--;
+    if (rel) {
+        for (last = rel;
+             *last == '_' || (*last >= 'a' && *last <= 'z'); last++)
+        {
+            /* void */
+        }
     }
 
-    return last - buf;
+    last = ngx_snprintf(q->name, sizeof(q->name) - 1, "#%i %*s%s%*s",
+                        q->statement, (size_t) (p - verb), verb,
+                        rel && last > rel ? " " : "",
+                        (size_t) (rel && last > rel ? last - rel : 0), rel);
+    *last = '\0';
 }
 
-
-static char *
-ngx_autoscale_pg_strdup(ngx_pool_t *pool, const char *s)
-{
-    size_t   len;
-    u_char  *p;
-
-    len = ngx_strlen(s);
-
-    p = ngx_pnalloc(pool, len + 1);
-    if (p == NULL) {
-        return NULL;
-    }
-
-    ngx_memcpy(p, s, len + 1);
-
-    return (char *) p;
-}
-
-
-/* libpq's parse errors end with a newline; a config error is one line */
-static char *
-ngx_autoscale_pg_trim(char *s)
-{
-    size_t  len;
-
-    len = ngx_strlen(s);
-
-    while (len && (s[len - 1] == '\n' || s[len - 1] == ' ')) {
-        s[--len] = '\0';
-    }
-
-    return s;
-}
+#endif

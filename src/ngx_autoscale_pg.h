@@ -26,6 +26,8 @@
 #include <ngx_event.h>
 #include <libpq-fe.h>
 
+#include "ngx_autoscale_pg_conf.h"
+
 
 /* how a query ended, as passed to its handler */
 #define NGX_AUTOSCALE_PG_OK           0  /* res: TUPLES_OK or COMMAND_OK */
@@ -46,19 +48,6 @@ typedef struct ngx_autoscale_pg_query_s  ngx_autoscale_pg_query_t;
 typedef ngx_int_t (*ngx_autoscale_pg_handler_pt)(void *data,
     ngx_int_t status, PGresult *res);
 
-
-typedef struct {
-    ngx_str_t                    conninfo;   /* as written, for messages */
-    const char                 **keywords;   /* NULL-terminated */
-    const char                 **values;
-    ngx_uint_t                   pool_size;
-    ngx_uint_t                   max_waiting;  /* queries queued at most */
-    ngx_msec_t                   timeout;
-} ngx_autoscale_pg_conf_t;
-
-
-char *ngx_autoscale_pg_parse_conninfo(ngx_conf_t *cf, ngx_str_t *conninfo,
-    ngx_autoscale_pg_conf_t *pgcf);
 
 ngx_autoscale_pg_pool_t *ngx_autoscale_pg_pool_create(ngx_cycle_t *cycle,
     ngx_autoscale_pg_conf_t *pgcf);

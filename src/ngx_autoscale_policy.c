@@ -13,29 +13,15 @@
 
 #include "ngx_autoscale_json.h"
 #include "ngx_autoscale_policy.h"
+#include "ngx_autoscale_policy_vocab.h"
 
 
 #define NGX_AUTOSCALE_NUM_LEN    32
 #define NGX_AUTOSCALE_NOTE_LEN   96
 
 
-typedef enum {
-    NGX_AUTOSCALE_POLICY_UNKNOWN = 0,
-    NGX_AUTOSCALE_POLICY_THRESHOLD,
-    NGX_AUTOSCALE_POLICY_TARGET
-} ngx_autoscale_policy_e;
-
-
-typedef enum {
-    NGX_AUTOSCALE_METRIC_UNKNOWN = 0,
-    NGX_AUTOSCALE_METRIC_QUEUE_PER_WORKER,
-    NGX_AUTOSCALE_METRIC_CPU_USAGE,
-    NGX_AUTOSCALE_METRIC_LOAD_PERCENTAGE
-} ngx_autoscale_metric_e;
-
-
 /* in the order of the bits, from NGX_AUTOSCALE_C_NOT_ACTIVE up */
-static const char *const  ngx_autoscale_constraint_names[] = {
+static const char *const  ngx_autoscale_policy_constraint_names[] = {
     "not_active", "paused", "no_metrics", "stale_metrics", "cooldown_up",
     "cooldown_down", "at_max", "at_min", "within_tolerance", "stabilized",
     "clamped_max", "clamped_min", "no_trigger", "invalid_input"
@@ -64,8 +50,6 @@ static void ngx_autoscale_policy_set(ngx_autoscale_decision_t *out,
     ;
 static int ngx_autoscale_policy_invalid(ngx_autoscale_decision_t *out,
     const char *name, double value);
-static ngx_autoscale_policy_e ngx_autoscale_policy_kind(const char *policy);
-static ngx_autoscale_metric_e ngx_autoscale_policy_metric(const char *name);
 static double ngx_autoscale_policy_raw(const ngx_autoscale_policy_input_t *in,
     ngx_autoscale_metric_e metric);
 static double ngx_autoscale_policy_value(ngx_autoscale_metric_e metric,
@@ -81,12 +65,6 @@ static int ngx_autoscale_policy_bad_metric(double v);
 static const char *ngx_autoscale_policy_num(char *buf, double v);
 static const char *ngx_autoscale_policy_secs(char *buf, double v);
 static const char *ngx_autoscale_policy_s(int n);
-static int ngx_autoscale_policy_add_number(cJSON *obj, const char *name,
-    double v, int present);
-static int ngx_autoscale_policy_add_string(cJSON *obj, const char *name,
-    const char *s);
-static int ngx_autoscale_policy_add_inputs(cJSON *obj,
-    const ngx_autoscale_policy_input_t *in);
 
 
 void
@@ -175,7 +153,7 @@ ngx_autoscale_policy_decide(const ngx_autoscale_policy_input_t *in,
         return;
     }
 
-    if (ngx_autoscale_policy_kind(in->policy)
+    if (ngx_autoscale_policy_vocab_policy(in->policy)
         == NGX_AUTOSCALE_POLICY_TARGET)
     {
         ngx_autoscale_policy_target(in, out);
@@ -220,7 +198,7 @@ ngx_autoscale_policy_check_config(const ngx_autoscale_policy_input_t *in,
 {
     ngx_autoscale_policy_e  kind;
 
-    kind = ngx_autoscale_policy_kind(in->policy);
+    kind = ngx_autoscale_policy_vocab_policy(in->policy);
 
     if (kind == NGX_AUTOSCALE_POLICY_UNKNOWN) {
         ngx_autoscale_policy_set(out, NGX_AUTOSCALE_HOLD, out->from,
@@ -287,7 +265,7 @@ ngx_autoscale_policy_check_config(const ngx_autoscale_policy_input_t *in,
         return 0;
     }
 
-    if (ngx_autoscale_policy_metric(in->target_metric)
+    if (ngx_autoscale_policy_vocab_metric(in->target_metric)
         == NGX_AUTOSCALE_METRIC_UNKNOWN)
     {
         ngx_autoscale_policy_set(out, NGX_AUTOSCALE_HOLD, out->from,
@@ -362,7 +340,7 @@ ngx_autoscale_policy_threshold(const ngx_autoscale_policy_input_t *in,
             snprintf(trigger, sizeof(trigger), "cpu_usage %s > %s", c, ct);
         }
 
-        /* the seed's int(current * 1.2), plus one so that 1, 2, 3 grow */
+        /* current x factor rounded down, plus one so that 1, 2, 3 grow */
         proposal = ngx_autoscale_policy_floor(cur * in->scale_up_factor);
         proposal = proposal < INT_MAX ? proposal + 1 : INT_MAX;
 
@@ -454,7 +432,7 @@ ngx_autoscale_policy_target(const ngx_autoscale_policy_input_t *in,
     const char              *name;
     ngx_autoscale_metric_e   metric;
 
-    metric = ngx_autoscale_policy_metric(in->target_metric);
+    metric = ngx_autoscale_policy_vocab_metric(in->target_metric);
     raw = ngx_autoscale_policy_raw(in, metric);
 
     name = (metric == NGX_AUTOSCALE_METRIC_QUEUE_PER_WORKER)
@@ -676,45 +654,6 @@ ngx_autoscale_policy_invalid(ngx_autoscale_decision_t *out, const char *name,
 }
 
 
-static ngx_autoscale_policy_e
-ngx_autoscale_policy_kind(const char *policy)
-{
-    /* the column's default */
-    if (policy == NULL || strcmp(policy, "threshold") == 0) {
-        return NGX_AUTOSCALE_POLICY_THRESHOLD;
-    }
-
-    if (strcmp(policy, "target") == 0) {
-        return NGX_AUTOSCALE_POLICY_TARGET;
-    }
-
-    return NGX_AUTOSCALE_POLICY_UNKNOWN;
-}
-
-
-static ngx_autoscale_metric_e
-ngx_autoscale_policy_metric(const char *name)
-{
-    if (name == NULL) {
-        return NGX_AUTOSCALE_METRIC_UNKNOWN;
-    }
-
-    if (strcmp(name, "queue_per_worker") == 0) {
-        return NGX_AUTOSCALE_METRIC_QUEUE_PER_WORKER;
-    }
-
-    if (strcmp(name, "cpu_usage") == 0) {
-        return NGX_AUTOSCALE_METRIC_CPU_USAGE;
-    }
-
-    if (strcmp(name, "load_percentage") == 0) {
-        return NGX_AUTOSCALE_METRIC_LOAD_PERCENTAGE;
-    }
-
-    return NGX_AUTOSCALE_METRIC_UNKNOWN;
-}
-
-
 /* the column of the latest row that the metric is computed from */
 
 static double
@@ -816,6 +755,31 @@ ngx_autoscale_policy_window(const ngx_autoscale_policy_input_t *in,
 }
 
 
+/* what target tracking sees now, for the explanation */
+
+void
+ngx_autoscale_policy_seen(const ngx_autoscale_policy_input_t *in,
+    ngx_autoscale_policy_seen_t *seen)
+{
+    ngx_autoscale_metric_e  metric;
+
+    metric = ngx_autoscale_policy_vocab_metric(in->target_metric);
+
+    seen->value = ngx_autoscale_policy_value(metric,
+                                    ngx_autoscale_policy_raw(in, metric),
+                                    in->current_workers);
+    seen->has_value = in->has_metrics
+                      && metric != NGX_AUTOSCALE_METRIC_UNKNOWN;
+    seen->highest = -1;
+    seen->nsamples = 0;
+
+    if (metric != NGX_AUTOSCALE_METRIC_UNKNOWN && in->target_value > 0) {
+        seen->highest = ngx_autoscale_policy_window(in, metric,
+                                                    &seen->nsamples);
+    }
+}
+
+
 /*
  * A product such as 100 * 0.29 is 28.999999999999996: a margin far above
  * the error of one product and far below any real fraction gives the
@@ -904,230 +868,8 @@ ngx_autoscale_policy_s(int n)
 }
 
 
-cJSON *
-ngx_autoscale_policy_json(const ngx_autoscale_policy_input_t *in,
-    const ngx_autoscale_decision_t *d)
-{
-    unsigned   bit;
-    cJSON     *doc, *inputs, *constraints, *result, *item;
-
-    doc = cJSON_CreateObject();
-    if (doc == NULL) {
-        return NULL;
-    }
-
-    inputs = cJSON_AddObjectToObject(doc, "inputs");
-
-    if (inputs == NULL
-        || ngx_autoscale_policy_add_inputs(inputs, in) != 0
-        || ngx_autoscale_policy_add_number(doc, "proposal", d->proposal, 1)
-           != 0)
-    {
-        goto failed;
-    }
-
-    constraints = cJSON_AddArrayToObject(doc, "constraints");
-    if (constraints == NULL) {
-        goto failed;
-    }
-
-    for (bit = 1; bit <= NGX_AUTOSCALE_C_LAST; bit <<= 1) {
-        if (!(d->constraints & bit)) {
-            continue;
-        }
-
-        item = cJSON_CreateString(ngx_autoscale_constraint_name(bit));
-
-        if (item == NULL || !cJSON_AddItemToArray(constraints, item)) {
-            cJSON_Delete(item);
-            goto failed;
-        }
-    }
-
-    result = cJSON_AddObjectToObject(doc, "result");
-
-    if (result == NULL
-        || ngx_autoscale_policy_add_string(result, "action",
-                                   ngx_autoscale_action_name(d->action)) != 0
-        || ngx_autoscale_policy_add_number(result, "from", d->from, 1) != 0
-        || ngx_autoscale_policy_add_number(result, "to", d->to, 1) != 0
-        || ngx_autoscale_policy_add_string(doc, "reason", d->reason) != 0)
-    {
-        goto failed;
-    }
-
-    return doc;
-
-failed:
-
-    cJSON_Delete(doc);
-
-    return NULL;
-}
-
-
-/* the inputs of the cluster's policy; what was not measured is null */
-
-static int
-ngx_autoscale_policy_add_inputs(cJSON *obj,
-    const ngx_autoscale_policy_input_t *in)
-{
-    int                      m, highest;
-    size_t                   nsamples;
-    cJSON                   *item;
-    ngx_autoscale_policy_e   kind;
-    ngx_autoscale_metric_e   metric;
-
-    kind = ngx_autoscale_policy_kind(in->policy);
-    m = in->has_metrics;
-
-    if (ngx_autoscale_policy_add_string(obj, "status", in->status) != 0) {
-        return -1;
-    }
-
-    item = cJSON_CreateBool(in->paused != 0);
-    if (item == NULL || !cJSON_AddItemToObject(obj, "paused", item)) {
-        cJSON_Delete(item);
-        return -1;
-    }
-
-    if (ngx_autoscale_policy_add_string(obj, "policy",
-                                           in->policy ? in->policy
-                                                      : "threshold") != 0
-        || ngx_autoscale_policy_add_number(obj, "min_workers",
-                                           in->min_workers, 1) != 0
-        || ngx_autoscale_policy_add_number(obj, "max_workers",
-                                           in->max_workers, 1) != 0
-        || ngx_autoscale_policy_add_number(obj, "current_workers",
-                                           in->current_workers, 1) != 0
-        || ngx_autoscale_policy_add_number(obj, "target_workers",
-                                           in->target_workers, 1) != 0)
-    {
-        return -1;
-    }
-
-    if (kind == NGX_AUTOSCALE_POLICY_THRESHOLD
-        && (ngx_autoscale_policy_add_number(obj, "scale_up_queue",
-                                            in->scale_up_queue, 1) != 0
-            || ngx_autoscale_policy_add_number(obj, "scale_up_cpu",
-                                               in->scale_up_cpu, 1) != 0
-            || ngx_autoscale_policy_add_number(obj, "scale_down_queue",
-                                               in->scale_down_queue, 1) != 0
-            || ngx_autoscale_policy_add_number(obj, "scale_down_cpu",
-                                               in->scale_down_cpu, 1) != 0
-            || ngx_autoscale_policy_add_number(obj, "scale_up_factor",
-                                               in->scale_up_factor, 1) != 0
-            || ngx_autoscale_policy_add_number(obj, "scale_down_factor",
-                                               in->scale_down_factor, 1)
-               != 0))
-    {
-        return -1;
-    }
-
-    if (kind == NGX_AUTOSCALE_POLICY_TARGET
-        && (ngx_autoscale_policy_add_string(obj, "target_metric",
-                                            in->target_metric) != 0
-            || ngx_autoscale_policy_add_number(obj, "target_value",
-                                               in->target_value, 1) != 0
-            || ngx_autoscale_policy_add_number(obj, "tolerance",
-                                               in->tolerance, 1) != 0
-            || ngx_autoscale_policy_add_number(obj, "stabilization_window",
-                                               in->stabilization_window, 1)
-               != 0))
-    {
-        return -1;
-    }
-
-    if (ngx_autoscale_policy_add_number(obj, "scale_up_cooldown",
-                                        in->scale_up_cooldown, 1) != 0
-        || ngx_autoscale_policy_add_number(obj, "scale_down_cooldown",
-                                           in->scale_down_cooldown, 1) != 0
-        || ngx_autoscale_policy_add_number(obj, "since_scaled",
-                                           in->since_scaled,
-                                           !(in->since_scaled < 0)) != 0
-        || ngx_autoscale_policy_add_number(obj, "metrics_age",
-                                           in->metrics_age, m) != 0
-        || ngx_autoscale_policy_add_number(obj, "max_age", in->max_age, 1)
-           != 0
-        || ngx_autoscale_policy_add_number(obj, "queue_length",
-                                           in->queue_length, m) != 0
-        || ngx_autoscale_policy_add_number(obj, "cpu_usage",
-                                           in->cpu_usage, m) != 0
-        || ngx_autoscale_policy_add_number(obj, "load_percentage",
-                                           in->load_percentage, m) != 0)
-    {
-        return -1;
-    }
-
-    if (kind != NGX_AUTOSCALE_POLICY_TARGET) {
-        return 0;
-    }
-
-    /* what the decision saw of the metric and of the window */
-
-    metric = ngx_autoscale_policy_metric(in->target_metric);
-    highest = -1;
-    nsamples = 0;
-
-    if (metric != NGX_AUTOSCALE_METRIC_UNKNOWN && in->target_value > 0) {
-        highest = ngx_autoscale_policy_window(in, metric, &nsamples);
-    }
-
-    if (ngx_autoscale_policy_add_number(obj, "value",
-                    ngx_autoscale_policy_value(metric,
-                                       ngx_autoscale_policy_raw(in, metric),
-                                       in->current_workers),
-                    m && metric != NGX_AUTOSCALE_METRIC_UNKNOWN) != 0
-        || ngx_autoscale_policy_add_number(obj, "window_samples",
-                                           (double) nsamples, 1) != 0
-        || ngx_autoscale_policy_add_number(obj, "window_recommendation",
-                                           highest, highest >= 0) != 0)
-    {
-        return -1;
-    }
-
-    return 0;
-}
-
-
-/* NaN and infinities have no JSON form: null */
-
-static int
-ngx_autoscale_policy_add_number(cJSON *obj, const char *name, double v,
-    int present)
-{
-    cJSON  *item;
-
-    item = (present && isfinite(v)) ? cJSON_CreateNumber(v)
-                                    : cJSON_CreateNull();
-
-    if (item == NULL || !cJSON_AddItemToObject(obj, name, item)) {
-        cJSON_Delete(item);
-        return -1;
-    }
-
-    return 0;
-}
-
-
-static int
-ngx_autoscale_policy_add_string(cJSON *obj, const char *name, const char *s)
-{
-    cJSON  *item;
-
-    item = s ? cJSON_CreateString(s) : cJSON_CreateNull();
-
-    if (item == NULL || !cJSON_AddItemToObject(obj, name, item)) {
-        cJSON_Delete(item);
-        return -1;
-    }
-
-    return 0;
-}
-
-
 const char *
-ngx_autoscale_action_name(ngx_autoscale_action_e a)
+ngx_autoscale_policy_action_name(ngx_autoscale_action_e a)
 {
     switch (a) {
 
@@ -1150,142 +892,19 @@ ngx_autoscale_action_name(ngx_autoscale_action_e a)
 
 
 const char *
-ngx_autoscale_constraint_name(unsigned bit)
+ngx_autoscale_policy_constraint_name(unsigned bit)
 {
     size_t  i;
 
     for (i = 0;
-         i < sizeof(ngx_autoscale_constraint_names)
-             / sizeof(ngx_autoscale_constraint_names[0]);
+         i < sizeof(ngx_autoscale_policy_constraint_names)
+             / sizeof(ngx_autoscale_policy_constraint_names[0]);
          i++)
     {
         if (bit == 1u << i) {
-            return ngx_autoscale_constraint_names[i];
+            return ngx_autoscale_policy_constraint_names[i];
         }
     }
 
     return NULL;
-}
-
-
-/*
- * What a held decision says, as 64 bits: the same key means the stored
- * explanation still tells the truth, so the scaler need not write it
- * again.  Exact: the result, proposal, constraints and every setting of
- * the cluster.  Within a tolerance: the measured inputs, as the bucket of
- * a log scale whose buckets are about 5 % wide (0.05 wide near 0).  Left
- * out: the ages (since_scaled, metrics_age), which pass on their own.
- */
-
-#define NGX_AUTOSCALE_KEY_BUCKET  0.05
-
-static uint64_t
-ngx_autoscale_policy_mix(uint64_t h, const void *data, size_t len)
-{
-    size_t          i;
-    const uint8_t  *p = data;
-
-    /* FNV-1a */
-    for (i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ULL;
-    }
-
-    return h;
-}
-
-
-static uint64_t
-ngx_autoscale_policy_mix_double(uint64_t h, double v)
-{
-    if (v == 0) {
-        v = 0;    /* -0 and 0 alike */
-    }
-
-    if (isnan(v)) {
-        v = NAN;  /* every NaN alike */
-    }
-
-    return ngx_autoscale_policy_mix(h, &v, sizeof(double));
-}
-
-
-static uint64_t
-ngx_autoscale_policy_mix_measured(uint64_t h, double v)
-{
-    double  bucket;
-
-    bucket = isfinite(v) ? floor(log1p(fabs(v))
-                                 / log1p(NGX_AUTOSCALE_KEY_BUCKET))
-                           * (v < 0 ? -1 : 1)
-                         : v;
-
-    return ngx_autoscale_policy_mix_double(h, bucket);
-}
-
-
-static uint64_t
-ngx_autoscale_policy_mix_string(uint64_t h, const char *s)
-{
-    /* the NUL too: "ab","c" is not "a","bc"; NULL is not "" */
-    return s ? ngx_autoscale_policy_mix(h, s, strlen(s) + 1)
-             : ngx_autoscale_policy_mix(h, "\xff", 1);
-}
-
-
-uint64_t
-ngx_autoscale_policy_key(const ngx_autoscale_policy_input_t *in,
-    const ngx_autoscale_decision_t *d, int dry_run)
-{
-    int       ints[10];
-    double    settings[13];
-    size_t    i;
-    uint64_t  h;
-
-    h = 0xcbf29ce484222325ULL;
-
-    ints[0] = (int) d->action;
-    ints[1] = d->from;
-    ints[2] = d->to;
-    ints[3] = d->proposal;
-    ints[4] = (int) d->constraints;
-    ints[5] = in->paused != 0;
-    ints[6] = in->min_workers;
-    ints[7] = in->max_workers;
-    ints[8] = in->current_workers;
-    ints[9] = in->target_workers;
-
-    settings[0] = in->scale_up_queue;
-    settings[1] = in->scale_up_cpu;
-    settings[2] = in->scale_down_queue;
-    settings[3] = in->scale_down_cpu;
-    settings[4] = in->scale_up_factor;
-    settings[5] = in->scale_down_factor;
-    settings[6] = in->scale_up_cooldown;
-    settings[7] = in->scale_down_cooldown;
-    settings[8] = in->target_value;
-    settings[9] = in->tolerance;
-    settings[10] = in->stabilization_window;
-    settings[11] = in->max_age;
-    settings[12] = dry_run != 0;
-
-    h = ngx_autoscale_policy_mix(h, ints, sizeof(ints));
-
-    for (i = 0; i < sizeof(settings) / sizeof(double); i++) {
-        h = ngx_autoscale_policy_mix_double(h, settings[i]);
-    }
-
-    h = ngx_autoscale_policy_mix_string(h, in->status);
-    h = ngx_autoscale_policy_mix_string(h, in->policy);
-    h = ngx_autoscale_policy_mix_string(h, in->target_metric);
-
-    h = ngx_autoscale_policy_mix(h, &in->has_metrics, sizeof(int));
-
-    if (in->has_metrics) {
-        h = ngx_autoscale_policy_mix_measured(h, in->queue_length);
-        h = ngx_autoscale_policy_mix_measured(h, in->cpu_usage);
-        h = ngx_autoscale_policy_mix_measured(h, in->load_percentage);
-    }
-
-    return h;
 }

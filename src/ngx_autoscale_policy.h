@@ -2,10 +2,13 @@
 /*
  * Copyright (C) ngx_autoscale_module authors
  *
- * The scaling decision (SPEC §8): from a cluster, its latest metrics row and,
- * for target tracking, the rows of the stabilization window, what to do and
- * why.  Plain C with no nginx or libpq headers, so it is unit-tested on its
- * own; the caller reads the rows and writes the result.
+ * The scaling decision: from a cluster, its latest metrics row and, for
+ * target tracking, the rows of the stabilization window, what to do and
+ * why (ngx_autoscale_policy.c); the explanation stored with it
+ * (ngx_autoscale_policy_json.c) and the key that tells whether a held
+ * decision says anything new (ngx_autoscale_policy_key.c).  Plain C with no
+ * nginx or libpq headers, so it is unit-tested on its own; the caller reads
+ * the rows and writes the result.
  */
 
 
@@ -113,8 +116,21 @@ typedef struct {
 } ngx_autoscale_decision_t;
 
 
+/* what target tracking sees now, as the explanation shows it */
+typedef struct {
+    double                        value;       /* the metric, per worker for
+                                                  queue_per_worker */
+    int                           has_value;   /* 0: unknown or unmeasured */
+    size_t                        nsamples;    /* rows of the window */
+    int                           highest;     /* their highest
+                                                  recommendation; -1: none */
+} ngx_autoscale_policy_seen_t;
+
+
 void ngx_autoscale_policy_decide(const ngx_autoscale_policy_input_t *in,
     ngx_autoscale_decision_t *out);
+void ngx_autoscale_policy_seen(const ngx_autoscale_policy_input_t *in,
+    ngx_autoscale_policy_seen_t *seen);
 
 /*
  * The object stored in clusters.last_decision: inputs, proposal,
@@ -134,10 +150,10 @@ uint64_t ngx_autoscale_policy_key(const ngx_autoscale_policy_input_t *in,
     const ngx_autoscale_decision_t *d, int dry_run);
 
 /* "hold", "scale_up", "scale_down", "bounds"; "unknown" otherwise */
-const char *ngx_autoscale_action_name(ngx_autoscale_action_e a);
+const char *ngx_autoscale_policy_action_name(ngx_autoscale_action_e a);
 
 /* the name of one constraint bit, as in the JSON; NULL if not one */
-const char *ngx_autoscale_constraint_name(unsigned bit);
+const char *ngx_autoscale_policy_constraint_name(unsigned bit);
 
 
 #endif /* _NGX_AUTOSCALE_POLICY_H_INCLUDED_ */

@@ -1,6 +1,6 @@
 
 /*
- * The seed's cluster that the policy's unit tests and fuzz/fuzz_policy.c
+ * The example cluster that the policy's unit tests and fuzz/fuzz_policy.c
  * start from.
  */
 
@@ -14,7 +14,7 @@
 #include "ngx_autoscale_policy.h"
 
 
-/* a cluster of 3..20 workers, default thresholds, fresh metrics */
+/* the example cluster: 3..20 workers, default thresholds, fresh metrics */
 static inline ngx_autoscale_policy_input_t
 threshold_input(int current, double queue, double cpu)
 {

@@ -1,6 +1,7 @@
 /*
- * Unit tests of src/ngx_autoscale_policy.c: the scaling decision (threshold
- * and target tracking, bounds, cooldowns) and its last_decision JSON.
+ * Unit tests of the scaling policy: the decision (src/ngx_autoscale_policy.c),
+ * its last_decision JSON (_json.c), its key (_key.c) and its vocabulary
+ * (_vocab.c).
  */
 
 #define _POSIX_C_SOURCE 200809L
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include "ngx_autoscale_policy.h"
+#include "ngx_autoscale_policy_vocab.h"
 #include "policy_seed.h"
 
 
@@ -98,7 +100,7 @@ expect(const ngx_autoscale_policy_input_t *in, ngx_autoscale_action_e action,
         || d.constraints != constraints)
     {
         print_error("got %s %d -> %d, proposal %d, constraints 0x%x: %s\n",
-                    ngx_autoscale_action_name(d.action), d.from, d.to,
+                    ngx_autoscale_policy_action_name(d.action), d.from, d.to,
                     d.proposal, d.constraints, d.reason);
     }
 
@@ -1447,26 +1449,76 @@ test_names(void **state)
 {
     (void) state;
 
-    assert_string_equal(ngx_autoscale_action_name(NGX_AUTOSCALE_HOLD),
-                        "hold");
-    assert_string_equal(ngx_autoscale_action_name(NGX_AUTOSCALE_SCALE_UP),
-                        "scale_up");
-    assert_string_equal(ngx_autoscale_action_name(NGX_AUTOSCALE_SCALE_DOWN),
-                        "scale_down");
-    assert_string_equal(ngx_autoscale_action_name(NGX_AUTOSCALE_BOUNDS),
-                        "bounds");
-    assert_string_equal(ngx_autoscale_action_name((ngx_autoscale_action_e) 9),
-                        "unknown");
+    assert_string_equal(
+        ngx_autoscale_policy_action_name(NGX_AUTOSCALE_HOLD), "hold");
+    assert_string_equal(
+        ngx_autoscale_policy_action_name(NGX_AUTOSCALE_SCALE_UP), "scale_up");
+    assert_string_equal(
+        ngx_autoscale_policy_action_name(NGX_AUTOSCALE_SCALE_DOWN),
+        "scale_down");
+    assert_string_equal(
+        ngx_autoscale_policy_action_name(NGX_AUTOSCALE_BOUNDS), "bounds");
+    assert_string_equal(
+        ngx_autoscale_policy_action_name((ngx_autoscale_action_e) 9),
+        "unknown");
 
-    assert_string_equal(ngx_autoscale_constraint_name(C_NOT_ACTIVE),
+    assert_string_equal(ngx_autoscale_policy_constraint_name(C_NOT_ACTIVE),
                         "not_active");
-    assert_string_equal(ngx_autoscale_constraint_name(C_STALE),
+    assert_string_equal(ngx_autoscale_policy_constraint_name(C_STALE),
                         "stale_metrics");
-    assert_string_equal(ngx_autoscale_constraint_name(C_INVALID),
+    assert_string_equal(ngx_autoscale_policy_constraint_name(C_INVALID),
                         "invalid_input");
-    assert_null(ngx_autoscale_constraint_name(0));
-    assert_null(ngx_autoscale_constraint_name(C_PAUSED | C_AT_MAX));
-    assert_null(ngx_autoscale_constraint_name(NGX_AUTOSCALE_C_LAST << 1));
+    assert_null(ngx_autoscale_policy_constraint_name(0));
+    assert_null(ngx_autoscale_policy_constraint_name(C_PAUSED | C_AT_MAX));
+    assert_null(
+        ngx_autoscale_policy_constraint_name(NGX_AUTOSCALE_C_LAST << 1));
+}
+
+
+/* the vocabulary: each list's words in the order of its enum */
+
+static void
+test_vocab(void **state)
+{
+    size_t  i;
+
+    (void) state;
+
+    assert_int_equal(ngx_autoscale_policy_vocab_policy(NULL),
+                     NGX_AUTOSCALE_POLICY_THRESHOLD);
+    assert_int_equal(ngx_autoscale_policy_vocab_policy("target"),
+                     NGX_AUTOSCALE_POLICY_TARGET);
+    assert_int_equal(ngx_autoscale_policy_vocab_policy("Target"),
+                     NGX_AUTOSCALE_POLICY_UNKNOWN);
+    assert_int_equal(ngx_autoscale_policy_vocab_policy(""),
+                     NGX_AUTOSCALE_POLICY_UNKNOWN);
+
+    assert_int_equal(ngx_autoscale_policy_vocab_metric(NULL),
+                     NGX_AUTOSCALE_METRIC_UNKNOWN);
+    assert_int_equal(ngx_autoscale_policy_vocab_metric("load_percentage"),
+                     NGX_AUTOSCALE_METRIC_LOAD_PERCENTAGE);
+    assert_int_equal(ngx_autoscale_policy_vocab_metric("queue"),
+                     NGX_AUTOSCALE_METRIC_UNKNOWN);
+
+    for (i = 0; ngx_autoscale_policy_vocab_policies[i]; i++) {
+        assert_int_equal(ngx_autoscale_policy_vocab_policy(
+                             ngx_autoscale_policy_vocab_policies[i]),
+                         (int) i + 1);
+    }
+    assert_int_equal(i, NGX_AUTOSCALE_POLICY_TARGET);
+
+    for (i = 0; ngx_autoscale_policy_vocab_metrics[i]; i++) {
+        assert_int_equal(ngx_autoscale_policy_vocab_metric(
+                             ngx_autoscale_policy_vocab_metrics[i]),
+                         (int) i + 1);
+    }
+    assert_int_equal(i, NGX_AUTOSCALE_METRIC_LOAD_PERCENTAGE);
+
+    assert_string_equal(ngx_autoscale_policy_vocab_actuations[0],
+                        "immediate");
+    assert_string_equal(ngx_autoscale_policy_vocab_actuations[1],
+                        "reported");
+    assert_null(ngx_autoscale_policy_vocab_actuations[2]);
 }
 
 
@@ -1592,6 +1644,7 @@ main(void)
         cmocka_unit_test(test_json_constraints),
         cmocka_unit_test(test_json_oom),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_vocab),
         cmocka_unit_test(test_key_same_decision),
         cmocka_unit_test(test_key_other_decision),
     };
