@@ -17,7 +17,7 @@
 #include <math.h>
 
 #include "ngx_autoscale.h"
-#include "ngx_autoscale_collect.h"
+#include "ngx_autoscale_rows.h"
 #include "ngx_autoscale_jobs.h"
 #include "ngx_autoscale_policy.h"
 #include "ngx_autoscale_shm.h"
@@ -563,8 +563,8 @@ ngx_autoscale_jobs_exit(ngx_cycle_t *cycle)
     ngx_autoscale_decisions_free(jobs);
 
     ngx_autoscale_pg_pool_destroy(jobs->pool);
-    ngx_autoscale_collect_free(&jobs->col);
-    ngx_autoscale_collect_discard(&jobs->window);
+    ngx_autoscale_rows_free(&jobs->col);
+    ngx_autoscale_rows_discard(&jobs->window);
 
     if (jobs->refresh) {
         PQclear(jobs->refresh);
@@ -760,9 +760,9 @@ ngx_autoscale_collect_handler(ngx_event_t *ev)
     /* requests a crashed worker left in flight end before the window */
     (void) ngx_autoscale_shm_slots_sweep(jobs->amcf->shm_zone);
 
-    if (ngx_autoscale_collect_window(jobs->amcf->shm_zone,
-                                     jobs->amcf->collect_interval,
-                                     &jobs->window, jobs->log)
+    if (ngx_autoscale_rows_window(jobs->amcf->shm_zone,
+                                  jobs->amcf->collect_interval,
+                                  &jobs->window, jobs->log)
         != NGX_OK)
     {
         ngx_log_error(NGX_LOG_ALERT, jobs->log, 0,
@@ -783,8 +783,8 @@ ngx_autoscale_collect_format_slice(ngx_event_t *ev)
 
     ngx_int_t  rc;
 
-    rc = ngx_autoscale_collect_format(jobs->amcf->shm_zone, &jobs->window,
-                                      NGX_AUTOSCALE_COLLECT_SLICE, jobs->log);
+    rc = ngx_autoscale_rows_format(jobs->amcf->shm_zone, &jobs->window,
+                                   NGX_AUTOSCALE_COLLECT_SLICE, jobs->log);
 
     if (rc == NGX_AGAIN) {
         /* the rest on the next turn of the loop, after other events */
@@ -812,8 +812,8 @@ ngx_autoscale_collect_send(ngx_autoscale_jobs_t *jobs)
         return;
     }
 
-    if (ngx_autoscale_collect_params(zone, &jobs->col, jobs->log) != NGX_OK) {
-        ngx_autoscale_collect_failed(zone);
+    if (ngx_autoscale_rows_params(zone, &jobs->col, jobs->log) != NGX_OK) {
+        ngx_autoscale_rows_failed(zone);
         return;
     }
 
@@ -904,8 +904,8 @@ ngx_autoscale_collect_send_range(ngx_autoscale_jobs_t *jobs)
                                params, ngx_autoscale_collect_done, jobs)
         == NULL)
     {
-        ngx_autoscale_collect_failed(zone);
-        ngx_autoscale_collect_free(&jobs->col);
+        ngx_autoscale_rows_failed(zone);
+        ngx_autoscale_rows_free(&jobs->col);
         jobs->collecting = 0;
     }
 }
@@ -969,8 +969,8 @@ ngx_autoscale_collect_done(void *data, ngx_int_t status, PGresult *res)
                   PQgetvalue(res, 0, 4),
                   ngx_current_msec - jobs->collect_started);
 
-    ngx_autoscale_collect_written(zone, &jobs->col);
-    ngx_autoscale_collect_free(&jobs->col);
+    ngx_autoscale_rows_written(zone, &jobs->col);
+    ngx_autoscale_rows_free(&jobs->col);
     jobs->collect_failures = jobs->splitting ? NGX_AUTOSCALE_COLLECT_TRIES - 1
                                          : 0;
     jobs->splitting = 0;
@@ -985,8 +985,8 @@ ngx_autoscale_collect_done(void *data, ngx_int_t status, PGresult *res)
 
 written:
 
-    ngx_autoscale_collect_written(zone, &jobs->col);
-    ngx_autoscale_collect_free(&jobs->col);
+    ngx_autoscale_rows_written(zone, &jobs->col);
+    ngx_autoscale_rows_free(&jobs->col);
     jobs->collect_failures = NGX_AUTOSCALE_COLLECT_TRIES - 1;
     jobs->splitting = 0;
     jobs->collecting = 0;
@@ -995,8 +995,8 @@ written:
 
 failed:
 
-    ngx_autoscale_collect_failed(zone);
-    ngx_autoscale_collect_free(&jobs->col);
+    ngx_autoscale_rows_failed(zone);
+    ngx_autoscale_rows_free(&jobs->col);
     jobs->split_depth = 0;
     jobs->splitting = 0;
     jobs->collecting = 0;
@@ -1019,8 +1019,8 @@ ngx_autoscale_collect_split(ngx_autoscale_jobs_t *jobs, PGresult *res)
         if (++jobs->collect_failures < NGX_AUTOSCALE_COLLECT_TRIES) {
             ngx_autoscale_job_failed(jobs, "collection",
                                      NGX_AUTOSCALE_PG_SQL_ERROR, res);
-            ngx_autoscale_collect_failed(jobs->amcf->shm_zone);
-            ngx_autoscale_collect_free(&jobs->col);
+            ngx_autoscale_rows_failed(jobs->amcf->shm_zone);
+            ngx_autoscale_rows_free(&jobs->col);
             jobs->collecting = 0;
             return 0;
         }
@@ -1124,7 +1124,7 @@ ngx_autoscale_collect_refresh_slice(ngx_event_t *ev)
 {
     ngx_autoscale_jobs_t  *jobs = ev->data;
 
-    jobs->refresh_at = ngx_autoscale_collect_refresh(
+    jobs->refresh_at = ngx_autoscale_rows_refresh(
                            jobs->amcf->shm_zone, jobs->refresh_at,
                            NGX_AUTOSCALE_COLLECT_SLICE, jobs->log);
     if (jobs->refresh_at) {
