@@ -256,9 +256,8 @@ ngx_autoscale_collector_send(ngx_autoscale_collector_t *cl)
 static void
 ngx_autoscale_collector_send_range(ngx_autoscale_collector_t *cl)
 {
-    u_char          *p;
     u_char           num[7][NGX_INT_T_LEN];
-    ngx_str_t        params[11];
+    ngx_str_t        params[NGX_AUTOSCALE_COLLECT_NARGS], *arg;
     ngx_uint_t       i, lo, hi, nrows, range[4];
     ngx_shm_zone_t  *zone = cl->amcf->shm_zone;
 
@@ -276,12 +275,15 @@ ngx_autoscale_collector_send_range(ngx_autoscale_collector_t *cl)
         }
     }
 
-    params[0] = cl->col.rows;
-    params[1] = cl->col.agents;
-    params[3] = cl->leader->node;
+    params[NGX_AUTOSCALE_COLLECT_ARG_ROWS] = cl->col.rows;
+    params[NGX_AUTOSCALE_COLLECT_ARG_AGENTS] = cl->col.agents;
+    params[NGX_AUTOSCALE_COLLECT_ARG_NODE] = cl->leader->node;
 
-    for (i = 4; i < 8; i++) {
-        ngx_str_null(&params[i]);
+    /* the range: rows from, rows to, agents from, agents to */
+    arg = &params[NGX_AUTOSCALE_COLLECT_ARG_ROWS_FROM];
+
+    for (i = 0; i < 4; i++) {
+        ngx_str_null(&arg[i]);
     }
 
     if (cl->split_depth) {
@@ -296,35 +298,40 @@ ngx_autoscale_collector_send_range(ngx_autoscale_collector_t *cl)
         range[3] = hi > nrows ? hi - nrows : 0;
 
         for (i = 0; i < 4; i++) {
-            params[4 + i].data = num[i];
-            params[4 + i].len = ngx_sprintf(num[i], "%ui", range[i])
-                                - num[i];
+            arg[i].data = num[i];
+            arg[i].len = ngx_sprintf(num[i], "%ui", range[i]) - num[i];
         }
     }
 
-    p = num[4];
-    params[2].data = p;
-    params[2].len = ngx_sprintf(p, "%T", cl->amcf->metrics_retention) - p;
+    arg = &params[NGX_AUTOSCALE_COLLECT_ARG_METRICS_RETENTION];
+    arg->data = num[4];
+    arg->len = ngx_sprintf(num[4], "%T", cl->amcf->metrics_retention)
+               - num[4];
 
-    p = num[5];
-    params[8].data = p;
-    params[8].len = ngx_sprintf(p, "%T", cl->amcf->events_retention) - p;
+    arg = &params[NGX_AUTOSCALE_COLLECT_ARG_EVENTS_RETENTION];
+    arg->data = num[5];
+    arg->len = ngx_sprintf(num[5], "%T", cl->amcf->events_retention) - num[5];
 
-    p = num[6];
-    params[9].data = p;
-    params[9].len = ngx_sprintf(p, "%T", cl->amcf->agents_retention) - p;
+    arg = &params[NGX_AUTOSCALE_COLLECT_ARG_AGENTS_RETENTION];
+    arg->data = num[6];
+    arg->len = ngx_sprintf(num[6], "%T", cl->amcf->agents_retention) - num[6];
 
     /* what the database says of the clusters: after the last part */
-    params[10].data = (u_char *) (cl->split_depth > 1 ? "f" : "t");
-    params[10].len = 1;
+    arg = &params[NGX_AUTOSCALE_COLLECT_ARG_CLUSTERS];
+    arg->data = (u_char *) (cl->split_depth > 1 ? "f" : "t");
+    arg->len = 1;
 
     ngx_log_debug4(NGX_LOG_DEBUG_EVENT, cl->log, 0,
                    "autoscale collector: part sent: rows %V-%V, agents %V-%V "
                    "(none: all)",
-                   &params[4], &params[5], &params[6], &params[7]);
+                   &params[NGX_AUTOSCALE_COLLECT_ARG_ROWS_FROM],
+                   &params[NGX_AUTOSCALE_COLLECT_ARG_ROWS_TO],
+                   &params[NGX_AUTOSCALE_COLLECT_ARG_AGENTS_FROM],
+                   &params[NGX_AUTOSCALE_COLLECT_ARG_AGENTS_TO]);
 
     if (ngx_autoscale_pg_query(cl->leader->pool, ngx_autoscale_collector_sql,
-                               11, params, ngx_autoscale_collector_done, cl)
+                               NGX_AUTOSCALE_COLLECT_NARGS, params,
+                               ngx_autoscale_collector_done, cl)
         == NULL)
     {
         ngx_autoscale_rows_failed(zone);

@@ -62,6 +62,21 @@ typedef enum {
  * after the cooldown with a "timeout" event.
  * What the database then says of every cluster goes back to the zone.
  */
+typedef enum {
+    NGX_AUTOSCALE_COLLECT_ARG_ROWS = 0,               /* $1 */
+    NGX_AUTOSCALE_COLLECT_ARG_AGENTS,                 /* $2 */
+    NGX_AUTOSCALE_COLLECT_ARG_METRICS_RETENTION,      /* $3 */
+    NGX_AUTOSCALE_COLLECT_ARG_NODE,                   /* $4 */
+    NGX_AUTOSCALE_COLLECT_ARG_ROWS_FROM,              /* $5 */
+    NGX_AUTOSCALE_COLLECT_ARG_ROWS_TO,                /* $6 */
+    NGX_AUTOSCALE_COLLECT_ARG_AGENTS_FROM,            /* $7 */
+    NGX_AUTOSCALE_COLLECT_ARG_AGENTS_TO,              /* $8 */
+    NGX_AUTOSCALE_COLLECT_ARG_EVENTS_RETENTION,       /* $9 */
+    NGX_AUTOSCALE_COLLECT_ARG_AGENTS_RETENTION,       /* $10 */
+    NGX_AUTOSCALE_COLLECT_ARG_CLUSTERS,               /* $11 */
+    NGX_AUTOSCALE_COLLECT_NARGS
+} ngx_autoscale_sql_collect_arg_e;
+
 #define NGX_AUTOSCALE_SQL_COLLECT                                             \
     "WITH lk AS (SELECT " NGX_AUTOSCALE_SQL_HOLDS_LOCK " AS held), "          \
                                                                               \
