@@ -13,7 +13,7 @@
 
 #include "ngx_autoscale.h"
 #include "ngx_autoscale_api.h"
-#include "ngx_autoscale_jobs.h"
+#include "ngx_autoscale_leader.h"
 #include "ngx_autoscale_observe.h"
 #include "ngx_autoscale_route.h"
 #include "ngx_autoscale_shm.h"
@@ -690,7 +690,7 @@ ngx_http_autoscale_init_process(ngx_cycle_t *cycle)
                                       id[i].len, NGX_AUTOSCALE_FIXED, NULL);
     }
 
-    return ngx_autoscale_jobs_init(cycle, amcf);
+    return ngx_autoscale_leader_init(cycle, amcf);
 }
 
 
@@ -701,7 +701,7 @@ ngx_http_autoscale_exit_process(ngx_cycle_t *cycle)
 
     amcf = ngx_http_autoscale_cycle_conf(cycle);
 
-    ngx_autoscale_jobs_exit(cycle);
+    ngx_autoscale_leader_exit(cycle);
 
     if (amcf && amcf->shm_zone && amcf->observe_locations) {
         ngx_autoscale_observe_exit(amcf->shm_zone);

@@ -244,7 +244,7 @@ fuzz_json(const ngx_autoscale_policy_input_t *in,
     fuzz_assert(text != NULL);
 
     /*
-     * its numbers as cJSON prints them (jobs.c stores the text), and no
+     * its numbers as cJSON prints them (scaler.c stores the text), and no
      * NaN or infinity: cJSON would print it as null, a type apart
      */
     back = cJSON_Parse(text);

@@ -8,7 +8,7 @@
 #include <ngx_core.h>
 #include <math.h>
 
-#include "ngx_autoscale_collect.h"
+#include "ngx_autoscale_rows.h"
 #include "ngx_autoscale_shm.h"
 
 
@@ -33,17 +33,17 @@ typedef struct {
 } ngx_autoscale_record_t;
 
 
-static void ngx_autoscale_collect_cluster(ngx_autoscale_cluster_t *cluster,
+static void ngx_autoscale_rows_cluster(ngx_autoscale_cluster_t *cluster,
     ngx_autoscale_record_t *rec, ngx_msec_t now);
-static void ngx_autoscale_collect_agents(ngx_shm_zone_t *shm_zone,
+static void ngx_autoscale_rows_agents(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_record_t *recs, ngx_msec_t now, ngx_msec_t interval);
-static u_char *ngx_autoscale_collect_format_row(u_char *p,
+static u_char *ngx_autoscale_rows_format_row(u_char *p,
     ngx_autoscale_record_t *rec, u_char *ts);
-static u_char *ngx_autoscale_collect_number(u_char *p, const char *name,
+static u_char *ngx_autoscale_rows_number(u_char *p, const char *name,
     double sum, ngx_uint_t n);
-static ngx_int_t ngx_autoscale_collect_queue(ngx_shm_zone_t *shm_zone,
+static ngx_int_t ngx_autoscale_rows_queue(ngx_shm_zone_t *shm_zone,
     u_char *text, size_t len, ngx_uint_t rows, ngx_log_t *log);
-static u_char *ngx_autoscale_collect_time(u_char *p, time_t sec,
+static u_char *ngx_autoscale_rows_time(u_char *p, time_t sec,
     ngx_msec_t msec);
 
 
@@ -57,7 +57,7 @@ static u_char *ngx_autoscale_collect_time(u_char *p, time_t sec,
 
 
 ngx_int_t
-ngx_autoscale_collect_window(ngx_shm_zone_t *shm_zone, ngx_msec_t interval,
+ngx_autoscale_rows_window(ngx_shm_zone_t *shm_zone, ngx_msec_t interval,
     ngx_autoscale_window_rows_t *rows, ngx_log_t *log)
 {
     ngx_uint_t                n, size;
@@ -100,7 +100,7 @@ ngx_autoscale_collect_window(ngx_shm_zone_t *shm_zone, ngx_msec_t interval,
             continue;
         }
 
-        ngx_autoscale_collect_cluster(cluster, &recs[n], now);
+        ngx_autoscale_rows_cluster(cluster, &recs[n], now);
 
         /* a cluster nobody measures has no row: metrics are not invented */
         if (recs[n].observed || ngx_autoscale_cluster_agents(cluster)) {
@@ -108,11 +108,11 @@ ngx_autoscale_collect_window(ngx_shm_zone_t *shm_zone, ngx_msec_t interval,
         }
     }
 
-    ngx_autoscale_collect_agents(shm_zone, recs, now, interval);
+    ngx_autoscale_rows_agents(shm_zone, recs, now, interval);
 
     ngx_shmtx_unlock(&shpool->mutex);
 
-    (void) ngx_autoscale_collect_time(rows->ts, tp->sec, tp->msec);
+    (void) ngx_autoscale_rows_time(rows->ts, tp->sec, tp->msec);
 
     rows->records = recs;
     rows->nrecords = n;
@@ -126,7 +126,7 @@ ngx_autoscale_collect_window(ngx_shm_zone_t *shm_zone, ngx_msec_t interval,
  * fleet is formatted over several turns of the event loop.
  */
 ngx_int_t
-ngx_autoscale_collect_format(ngx_shm_zone_t *shm_zone,
+ngx_autoscale_rows_format(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_window_rows_t *rows, ngx_uint_t max, ngx_log_t *log)
 {
     u_char                  *text, *p;
@@ -137,13 +137,13 @@ ngx_autoscale_collect_format(ngx_shm_zone_t *shm_zone,
     n = ngx_min(max, rows->nrecords - rows->formatted);
 
     if (n == 0) {
-        ngx_autoscale_collect_discard(rows);
+        ngx_autoscale_rows_discard(rows);
         return NGX_OK;
     }
 
     text = ngx_alloc(n * NGX_AUTOSCALE_RECORD_LEN, log);
     if (text == NULL) {
-        ngx_autoscale_collect_discard(rows);
+        ngx_autoscale_rows_discard(rows);
         return NGX_ERROR;
     }
 
@@ -154,17 +154,17 @@ ngx_autoscale_collect_format(ngx_shm_zone_t *shm_zone,
             *p++ = ',';
         }
 
-        p = ngx_autoscale_collect_format_row(p, &recs[i], rows->ts);
+        p = ngx_autoscale_rows_format_row(p, &recs[i], rows->ts);
     }
 
     rows->formatted += n;
 
-    rc = ngx_autoscale_collect_queue(shm_zone, text, p - text, n, log);
+    rc = ngx_autoscale_rows_queue(shm_zone, text, p - text, n, log);
 
     ngx_free(text);
 
     if (rc != NGX_OK || rows->formatted == rows->nrecords) {
-        ngx_autoscale_collect_discard(rows);
+        ngx_autoscale_rows_discard(rows);
         return rc;
     }
 
@@ -173,7 +173,7 @@ ngx_autoscale_collect_format(ngx_shm_zone_t *shm_zone,
 
 
 void
-ngx_autoscale_collect_discard(ngx_autoscale_window_rows_t *rows)
+ngx_autoscale_rows_discard(ngx_autoscale_window_rows_t *rows)
 {
     if (rows->records) {
         ngx_free(rows->records);
@@ -187,7 +187,7 @@ ngx_autoscale_collect_discard(ngx_autoscale_window_rows_t *rows)
 
 /* the cluster's window ends now and the next begins; the zone is locked */
 static void
-ngx_autoscale_collect_cluster(ngx_autoscale_cluster_t *cluster,
+ngx_autoscale_rows_cluster(ngx_autoscale_cluster_t *cluster,
     ngx_autoscale_record_t *rec, ngx_msec_t now)
 {
     ngx_autoscale_mark_t      mark;
@@ -224,7 +224,7 @@ ngx_autoscale_collect_cluster(ngx_autoscale_cluster_t *cluster,
  * lost, and long-lost or stopped ones leave the zone once written.
  */
 static void
-ngx_autoscale_collect_agents(ngx_shm_zone_t *shm_zone,
+ngx_autoscale_rows_agents(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_record_t *recs, ngx_msec_t now, ngx_msec_t interval)
 {
     ngx_queue_t              *q, *next;
@@ -312,7 +312,7 @@ ngx_autoscale_collect_agents(ngx_shm_zone_t *shm_zone,
 
 
 static u_char *
-ngx_autoscale_collect_format_row(u_char *p, ngx_autoscale_record_t *rec,
+ngx_autoscale_rows_format_row(u_char *p, ngx_autoscale_record_t *rec,
     u_char *ts)
 {
     p = ngx_sprintf(p, "{\"id\":\"%*s\",\"ts\":\"%s\",\"secs\":%.3f,"
@@ -331,10 +331,10 @@ ngx_autoscale_collect_format_row(u_char *p, ngx_autoscale_record_t *rec,
                     rec->done, rec->fail);
 
     /* means of what live agents reported; queue is their sum */
-    p = ngx_autoscale_collect_number(p, "cpu", rec->cpu, rec->ncpu);
-    p = ngx_autoscale_collect_number(p, "mem", rec->memory, rec->nmemory);
-    p = ngx_autoscale_collect_number(p, "queue", rec->queue,
-                                     rec->nqueue ? 1 : 0);
+    p = ngx_autoscale_rows_number(p, "cpu", rec->cpu, rec->ncpu);
+    p = ngx_autoscale_rows_number(p, "mem", rec->memory, rec->nmemory);
+    p = ngx_autoscale_rows_number(p, "queue", rec->queue,
+                                  rec->nqueue ? 1 : 0);
 
     *p++ = '}';
 
@@ -343,7 +343,7 @@ ngx_autoscale_collect_format_row(u_char *p, ngx_autoscale_record_t *rec,
 
 
 static u_char *
-ngx_autoscale_collect_number(u_char *p, const char *name, double sum,
+ngx_autoscale_rows_number(u_char *p, const char *name, double sum,
     ngx_uint_t n)
 {
     if (n == 0) {
@@ -359,7 +359,7 @@ ngx_autoscale_collect_number(u_char *p, const char *name, double sum,
  * zone; beyond that the oldest rows give way, counted and logged.
  */
 static ngx_int_t
-ngx_autoscale_collect_queue(ngx_shm_zone_t *shm_zone, u_char *text,
+ngx_autoscale_rows_queue(ngx_shm_zone_t *shm_zone, u_char *text,
     size_t len, ngx_uint_t rows, ngx_log_t *log)
 {
     size_t                  limit;
@@ -442,7 +442,7 @@ ngx_autoscale_collect_queue(ngx_shm_zone_t *shm_zone, u_char *text,
 
 
 ngx_int_t
-ngx_autoscale_collect_params(ngx_shm_zone_t *shm_zone,
+ngx_autoscale_rows_params(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_collection_t *col, ngx_log_t *log)
 {
     u_char                 *p;
@@ -467,7 +467,7 @@ ngx_autoscale_collect_params(ngx_shm_zone_t *shm_zone,
 
     if (col->rows.data == NULL || col->agents.data == NULL) {
         ngx_shmtx_unlock(&shpool->mutex);
-        ngx_autoscale_collect_free(col);
+        ngx_autoscale_rows_free(col);
         return NGX_ERROR;
     }
 
@@ -519,18 +519,18 @@ ngx_autoscale_collect_params(ngx_shm_zone_t *shm_zone,
                         ngx_max(agent->report.tasks_completed, 0),
                         ngx_max(agent->report.tasks_failed, 0));
 
-        p = ngx_autoscale_collect_time(p, agent->heartbeat,
-                                       agent->heartbeat_ms);
+        p = ngx_autoscale_rows_time(p, agent->heartbeat,
+                                    agent->heartbeat_ms);
         *p++ = '"';
 
-        p = ngx_autoscale_collect_number(p, "cpu", agent->report.cpu_usage,
-                                         !isnan(agent->report.cpu_usage));
-        p = ngx_autoscale_collect_number(p, "mem",
-                                         agent->report.memory_usage,
-                                         !isnan(agent->report.memory_usage));
-        p = ngx_autoscale_collect_number(p, "queue",
-                                         agent->report.queue_length,
-                                         !isnan(agent->report.queue_length));
+        p = ngx_autoscale_rows_number(p, "cpu", agent->report.cpu_usage,
+                                      !isnan(agent->report.cpu_usage));
+        p = ngx_autoscale_rows_number(p, "mem",
+                                      agent->report.memory_usage,
+                                      !isnan(agent->report.memory_usage));
+        p = ngx_autoscale_rows_number(p, "queue",
+                                      agent->report.queue_length,
+                                      !isnan(agent->report.queue_length));
         *p++ = '}';
     }
 
@@ -546,7 +546,7 @@ ngx_autoscale_collect_params(ngx_shm_zone_t *shm_zone,
 
 
 void
-ngx_autoscale_collect_free(ngx_autoscale_collection_t *col)
+ngx_autoscale_rows_free(ngx_autoscale_collection_t *col)
 {
     if (col->rows.data) {
         ngx_free(col->rows.data);
@@ -561,7 +561,7 @@ ngx_autoscale_collect_free(ngx_autoscale_collection_t *col)
 
 
 void
-ngx_autoscale_collect_written(ngx_shm_zone_t *shm_zone,
+ngx_autoscale_rows_written(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_collection_t *col)
 {
     ngx_queue_t            *q;
@@ -596,7 +596,7 @@ ngx_autoscale_collect_written(ngx_shm_zone_t *shm_zone,
 
 
 void
-ngx_autoscale_collect_failed(ngx_shm_zone_t *shm_zone)
+ngx_autoscale_rows_failed(ngx_shm_zone_t *shm_zone)
 {
     ngx_autoscale_shm_t  *sh = shm_zone->data;
 
@@ -612,7 +612,7 @@ ngx_autoscale_collect_failed(ngx_shm_zone_t *shm_zone)
  * so that their traffic and heartbeats count from now on.
  */
 const char *
-ngx_autoscale_collect_refresh(ngx_shm_zone_t *shm_zone, const char *p,
+ngx_autoscale_rows_refresh(ngx_shm_zone_t *shm_zone, const char *p,
     ngx_uint_t max, ngx_log_t *log)
 {
     char                     *end;
@@ -706,7 +706,7 @@ ngx_autoscale_collect_refresh(ngx_shm_zone_t *shm_zone, const char *p,
 
 
 static u_char *
-ngx_autoscale_collect_time(u_char *p, time_t sec, ngx_msec_t msec)
+ngx_autoscale_rows_time(u_char *p, time_t sec, ngx_msec_t msec)
 {
     ngx_tm_t  tm;
 

@@ -9,8 +9,8 @@
  */
 
 
-#ifndef _NGX_AUTOSCALE_COLLECT_H_INCLUDED_
-#define _NGX_AUTOSCALE_COLLECT_H_INCLUDED_
+#ifndef _NGX_AUTOSCALE_ROWS_H_INCLUDED_
+#define _NGX_AUTOSCALE_ROWS_H_INCLUDED_
 
 
 #include <ngx_config.h>
@@ -36,33 +36,33 @@ typedef struct {
 
 
 /* ends the window of every measured cluster, and begins the next */
-ngx_int_t ngx_autoscale_collect_window(ngx_shm_zone_t *shm_zone,
+ngx_int_t ngx_autoscale_rows_window(ngx_shm_zone_t *shm_zone,
     ngx_msec_t interval, ngx_autoscale_window_rows_t *rows, ngx_log_t *log);
 /*
  * up to max rows join the queue (the oldest dropped if it is full):
  * NGX_AGAIN while some are left
  */
-ngx_int_t ngx_autoscale_collect_format(ngx_shm_zone_t *shm_zone,
+ngx_int_t ngx_autoscale_rows_format(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_window_rows_t *rows, ngx_uint_t max, ngx_log_t *log);
-void ngx_autoscale_collect_discard(ngx_autoscale_window_rows_t *rows);
+void ngx_autoscale_rows_discard(ngx_autoscale_window_rows_t *rows);
 
 /* the statement's parameters, allocated with ngx_alloc() */
-ngx_int_t ngx_autoscale_collect_params(ngx_shm_zone_t *shm_zone,
+ngx_int_t ngx_autoscale_rows_params(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_collection_t *col, ngx_log_t *log);
-void ngx_autoscale_collect_free(ngx_autoscale_collection_t *col);
+void ngx_autoscale_rows_free(ngx_autoscale_collection_t *col);
 
 /* the statement succeeded: its batches leave the queue */
-void ngx_autoscale_collect_written(ngx_shm_zone_t *shm_zone,
+void ngx_autoscale_rows_written(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_collection_t *col);
 /* it failed: the rows stay queued, every agent is written next time */
-void ngx_autoscale_collect_failed(ngx_shm_zone_t *shm_zone);
+void ngx_autoscale_rows_failed(ngx_shm_zone_t *shm_zone);
 
 /*
  * "id current target load health,..." of every cluster not destroyed, max
  * at a time: where to go on, or NULL
  */
-const char *ngx_autoscale_collect_refresh(ngx_shm_zone_t *shm_zone,
+const char *ngx_autoscale_rows_refresh(ngx_shm_zone_t *shm_zone,
     const char *p, ngx_uint_t max, ngx_log_t *log);
 
 
-#endif /* _NGX_AUTOSCALE_COLLECT_H_INCLUDED_ */
+#endif /* _NGX_AUTOSCALE_ROWS_H_INCLUDED_ */
