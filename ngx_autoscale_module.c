@@ -603,7 +603,7 @@ ngx_http_autoscale_observe(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     amcf->observe_locations++;
 
     if (ngx_http_script_variables_count(&value[1]) == 0) {
-        /* its node is made at start, so that silence is measured too */
+        /* the observe layer makes its node at start */
         alcf->observe_id = value[1];
 
         id = ngx_array_push(&amcf->observe_ids);
@@ -657,8 +657,6 @@ ngx_http_autoscale_postconfiguration(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_autoscale_init_process(ngx_cycle_t *cycle)
 {
-    ngx_str_t                       *id;
-    ngx_uint_t                       i;
     ngx_http_autoscale_main_conf_t  *amcf;
 
     /* the cache manager and loader serve nothing and decide nothing */
@@ -680,14 +678,8 @@ ngx_http_autoscale_init_process(ngx_cycle_t *cycle)
     }
 
     if (amcf->observe_locations) {
-        ngx_autoscale_observe_process(amcf->shm_zone, cycle->log);
-    }
-
-    id = amcf->observe_ids.elts;
-
-    for (i = 0; i < amcf->observe_ids.nelts; i++) {
-        (void) ngx_autoscale_shm_find(amcf->shm_zone, id[i].data,
-                                      id[i].len, NGX_AUTOSCALE_FIXED, NULL);
+        ngx_autoscale_observe_process(amcf->shm_zone, &amcf->observe_ids,
+                                      cycle->log);
     }
 
     return ngx_autoscale_jobs_init(cycle, amcf);

@@ -82,9 +82,21 @@ ngx_autoscale_observe_init(ngx_conf_t *cf)
 
 
 void
-ngx_autoscale_observe_process(ngx_shm_zone_t *shm_zone, ngx_log_t *log)
+ngx_autoscale_observe_process(ngx_shm_zone_t *shm_zone, ngx_array_t *ids,
+    ngx_log_t *log)
 {
+    ngx_str_t   *id;
+    ngx_uint_t   i;
+
     ngx_autoscale_ledger = ngx_autoscale_shm_slot_claim(shm_zone, log);
+
+    /* fixed ids get their nodes now, so that silence is measured too */
+    id = ids->elts;
+
+    for (i = 0; i < ids->nelts; i++) {
+        (void) ngx_autoscale_shm_find(shm_zone, id[i].data, id[i].len,
+                                      NGX_AUTOSCALE_FIXED, NULL);
+    }
 }
 
 
