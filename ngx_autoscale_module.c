@@ -14,6 +14,7 @@
 #include "ngx_autoscale.h"
 #include "ngx_autoscale_api.h"
 #include "ngx_autoscale_jobs.h"
+#include "ngx_autoscale_limits.h"
 #include "ngx_autoscale_observe.h"
 #include "ngx_autoscale_route.h"
 #include "ngx_autoscale_shm.h"

@@ -9,6 +9,8 @@
 #include <math.h>
 
 #include "ngx_autoscale_collect.h"
+#include "ngx_autoscale_limits.h"
+#include "ngx_autoscale_route.h"
 #include "ngx_autoscale_shm.h"
 
 

@@ -9,8 +9,11 @@
 #include <ngx_http.h>
 
 #include "ngx_autoscale.h"
+#include "ngx_autoscale_limits.h"
 #include "ngx_autoscale_observe.h"
+#include "ngx_autoscale_route.h"
 #include "ngx_autoscale_shm.h"
+#include "ngx_autoscale_window.h"
 
 
 typedef struct {

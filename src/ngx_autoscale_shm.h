@@ -16,7 +16,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include "ngx_autoscale_route.h"
+#include "ngx_autoscale_limits.h"
 #include "ngx_autoscale_window.h"
 
 
