@@ -16,6 +16,7 @@
 #include "ngx_autoscale_jobs.h"
 #include "ngx_autoscale_limits.h"
 #include "ngx_autoscale_observe.h"
+#include "ngx_autoscale_pg.h"
 #include "ngx_autoscale_route.h"
 #include "ngx_autoscale_shm.h"
 
@@ -221,7 +222,6 @@ ngx_http_autoscale_create_main_conf(ngx_conf_t *cf)
     /*
      * set by ngx_pcalloc():
      *
-     *     amcf->pg = { 0 };
      *     amcf->shm_zone = NULL;
      *     amcf->api_locations = 0;
      *     amcf->pool = NULL;
@@ -237,6 +237,11 @@ ngx_http_autoscale_create_main_conf(ngx_conf_t *cf)
     amcf->metrics_retention = NGX_CONF_UNSET;
     amcf->events_retention = NGX_CONF_UNSET;
     amcf->agents_retention = NGX_CONF_UNSET;
+
+    amcf->pg = ngx_pcalloc(cf->pool, sizeof(ngx_autoscale_pg_conf_t));
+    if (amcf->pg == NULL) {
+        return NULL;
+    }
 
     if (ngx_array_init(&amcf->observe_ids, cf->pool, 4, sizeof(ngx_str_t))
         != NGX_OK)
@@ -266,27 +271,27 @@ ngx_http_autoscale_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(amcf->events_retention, 90 * 86400);
     ngx_conf_init_value(amcf->agents_retention, 7 * 86400);
 
-    amcf->pg.pool_size = amcf->db_pool;
-    amcf->pg.timeout = amcf->db_timeout;
+    amcf->pg->pool_size = amcf->db_pool;
+    amcf->pg->timeout = amcf->db_timeout;
 
     /* requests beyond this wait for nothing: they are answered 503 */
-    amcf->pg.max_waiting = 256 * amcf->db_pool;
+    amcf->pg->max_waiting = 256 * amcf->db_pool;
 
-    if (amcf->api_locations && amcf->pg.conninfo.len == 0) {
+    if (amcf->api_locations && amcf->pg->conninfo.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"autoscale_api\" needs \"autoscale_postgres\" "
                            "in the http block");
         return NGX_CONF_ERROR;
     }
 
-    if (amcf->observe_locations && amcf->pg.conninfo.len == 0) {
+    if (amcf->observe_locations && amcf->pg->conninfo.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"autoscale_observe\" needs "
                            "\"autoscale_postgres\" in the http block");
         return NGX_CONF_ERROR;
     }
 
-    if (amcf->shm_zone == NULL && amcf->pg.conninfo.len) {
+    if (amcf->shm_zone == NULL && amcf->pg->conninfo.len) {
         if (ngx_http_autoscale_add_zone(cf, amcf, &name, 10 * 1024 * 1024)
             != NGX_OK)
         {
@@ -348,7 +353,7 @@ ngx_http_autoscale_postgres(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_str_t  *value;
 
-    if (amcf->pg.conninfo.len) {
+    if (amcf->pg->conninfo.len) {
         return "is duplicate";
     }
 
@@ -361,7 +366,7 @@ ngx_http_autoscale_postgres(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    return ngx_autoscale_pg_parse_conninfo(cf, &value[1], &amcf->pg);
+    return ngx_autoscale_pg_parse_conninfo(cf, &value[1], amcf->pg);
 }
 
 
@@ -669,11 +674,11 @@ ngx_http_autoscale_init_process(ngx_cycle_t *cycle)
 
     amcf = ngx_http_autoscale_cycle_conf(cycle);
 
-    if (amcf == NULL || amcf->pg.conninfo.len == 0) {
+    if (amcf == NULL || amcf->pg->conninfo.len == 0) {
         return NGX_OK;
     }
 
-    amcf->pool = ngx_autoscale_pg_pool_create(cycle, &amcf->pg);
+    amcf->pool = ngx_autoscale_pg_pool_create(cycle, amcf->pg);
     if (amcf->pool == NULL) {
         return NGX_ERROR;
     }

@@ -19,6 +19,7 @@
 #include "ngx_autoscale.h"
 #include "ngx_autoscale_body.h"
 #include "ngx_autoscale_json.h"
+#include "ngx_autoscale_pg.h"
 #include "ngx_autoscale_route.h"
 
 

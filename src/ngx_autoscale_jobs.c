@@ -19,6 +19,7 @@
 #include "ngx_autoscale.h"
 #include "ngx_autoscale_collect.h"
 #include "ngx_autoscale_jobs.h"
+#include "ngx_autoscale_pg.h"
 #include "ngx_autoscale_policy.h"
 #include "ngx_autoscale_shm.h"
 
@@ -473,7 +474,7 @@ ngx_autoscale_jobs_init(ngx_cycle_t *cycle,
 
     jobs->amcf = amcf;
     jobs->log = cycle->log;
-    jobs->pgcf = amcf->pg;
+    jobs->pgcf = *amcf->pg;
     jobs->pgcf.pool_size = 1;
 
     /* every change of a check is queued at once: the fleet is the bound */

@@ -47,7 +47,7 @@ typedef ngx_int_t (*ngx_autoscale_pg_handler_pt)(void *data,
     ngx_int_t status, PGresult *res);
 
 
-typedef struct {
+typedef struct ngx_autoscale_pg_conf_s {
     ngx_str_t                    conninfo;   /* as written, for messages */
     const char                 **keywords;   /* NULL-terminated */
     const char                 **values;

@@ -9,6 +9,7 @@
 #include <signal.h>
 
 #include "ngx_autoscale_shm.h"
+#include "ngx_autoscale_window.h"
 
 
 typedef ngx_int_t (*ngx_autoscale_shm_cmp_pt)(ngx_rbtree_node_t *a,

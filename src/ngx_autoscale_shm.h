@@ -16,8 +16,12 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+#include "ngx_autoscale_atomic.h"
 #include "ngx_autoscale_limits.h"
 #include "ngx_autoscale_window.h"
+
+
+ngx_autoscale_require_atomic64(ngx_atomic_t);
 
 
 /* agent statuses, as heartbeats report them; "lost" is the zone's own */
