@@ -46,7 +46,7 @@ typedef struct {
 
 
 /* this worker's, in the zone: what it has in flight, per cluster */
-static ngx_autoscale_ledger_t  *ngx_autoscale_ledger;
+static ngx_autoscale_ledger_t  *ngx_autoscale_observe_ledger;
 
 static ngx_autoscale_observe_cached_t
     ngx_autoscale_observe_cache[NGX_AUTOSCALE_OBSERVE_CACHE];
@@ -91,7 +91,7 @@ ngx_autoscale_observe_process(ngx_shm_zone_t *shm_zone, ngx_array_t *ids,
     ngx_str_t   *id;
     ngx_uint_t   i;
 
-    ngx_autoscale_ledger = ngx_autoscale_shm_slot_claim(shm_zone, log);
+    ngx_autoscale_observe_ledger = ngx_autoscale_shm_slot_claim(shm_zone, log);
 
     /* fixed ids get their nodes now, so that silence is measured too */
     id = ids->elts;
@@ -106,9 +106,9 @@ ngx_autoscale_observe_process(ngx_shm_zone_t *shm_zone, ngx_array_t *ids,
 void
 ngx_autoscale_observe_exit(ngx_shm_zone_t *shm_zone)
 {
-    if (ngx_autoscale_ledger) {
+    if (ngx_autoscale_observe_ledger) {
         ngx_autoscale_shm_slot_release(shm_zone);
-        ngx_autoscale_ledger = NULL;
+        ngx_autoscale_observe_ledger = NULL;
     }
 }
 
@@ -276,7 +276,7 @@ ngx_autoscale_observe_entry(ngx_autoscale_cluster_t *cluster)
     ngx_uint_t               i, h;
     ngx_autoscale_ledger_t  *e, *idle;
 
-    if (ngx_autoscale_ledger == NULL) {
+    if (ngx_autoscale_observe_ledger == NULL) {
         return NULL;
     }
 
@@ -284,7 +284,7 @@ ngx_autoscale_observe_entry(ngx_autoscale_cluster_t *cluster)
     idle = NULL;
 
     for (i = 0; i < NGX_AUTOSCALE_LEDGER_PROBES; i++) {
-        e = &ngx_autoscale_ledger[(h + i) % NGX_AUTOSCALE_LEDGER];
+        e = &ngx_autoscale_observe_ledger[(h + i) % NGX_AUTOSCALE_LEDGER];
 
         if (e->cluster == cluster) {
             return e;
@@ -324,8 +324,8 @@ ngx_autoscale_observe_done(void *data)
     class = (status >= 100 && status < 600) ? status / 100 : 0;
 
     (void) ngx_atomic_fetch_add(&t->status[class], 1);
-    (void) ngx_atomic_fetch_add(&t->buckets[ngx_autoscale_bucket(latency)],
-                                1);
+    (void) ngx_atomic_fetch_add(
+               &t->buckets[ngx_autoscale_window_bucket(latency)], 1);
     (void) ngx_atomic_fetch_add(&t->latency_ms, latency);
     (void) ngx_atomic_fetch_add(&t->finish_ms, now);
 

@@ -32,9 +32,9 @@ static ngx_uint_t ngx_autoscale_shm_room(ngx_shm_zone_t *shm_zone);
 static ngx_uint_t ngx_autoscale_shm_settle(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_slot_t *slot);
 static ngx_uint_t ngx_autoscale_shm_sweep_locked(ngx_shm_zone_t *shm_zone);
-static ngx_autoscale_agent_t *ngx_autoscale_shm_agent(ngx_shm_zone_t *zone,
-    ngx_autoscale_cluster_t *cluster, const u_char *id, size_t len,
-    uint32_t hash);
+static ngx_autoscale_agent_t *ngx_autoscale_shm_agent(
+    ngx_shm_zone_t *shm_zone, ngx_autoscale_cluster_t *cluster,
+    const u_char *id, size_t len, uint32_t hash);
 static void ngx_autoscale_shm_unlink(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_cluster_t *cluster);
 
@@ -406,12 +406,14 @@ ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
     }
 
     /* bounded per report, and never past a bigint: see window.h */
-    agent->window_completed = ngx_autoscale_tasks_add(agent->window_completed,
-        ngx_autoscale_tasks_step(agent->report.tasks_completed,
-                                 report->tasks_completed));
-    agent->window_failed = ngx_autoscale_tasks_add(agent->window_failed,
-        ngx_autoscale_tasks_step(agent->report.tasks_failed,
-                                 report->tasks_failed));
+    agent->window_completed = ngx_autoscale_window_tasks_add(
+        agent->window_completed,
+        ngx_autoscale_window_tasks_step(agent->report.tasks_completed,
+                                        report->tasks_completed));
+    agent->window_failed = ngx_autoscale_window_tasks_add(
+        agent->window_failed,
+        ngx_autoscale_window_tasks_step(agent->report.tasks_failed,
+                                        report->tasks_failed));
 
     cluster->agents[agent->status]--;
     cluster->agents[report->status]++;

@@ -307,7 +307,7 @@ ngx_uint_t ngx_autoscale_shm_slots_sweep(ngx_shm_zone_t *shm_zone);
 
 /* the agents the zone holds for the cluster, whatever their status */
 static ngx_inline ngx_uint_t
-ngx_autoscale_cluster_agents(ngx_autoscale_cluster_t *cluster)
+ngx_autoscale_shm_cluster_agents(ngx_autoscale_cluster_t *cluster)
 {
     ngx_uint_t  i, n;
 
