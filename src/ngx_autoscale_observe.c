@@ -179,6 +179,12 @@ ngx_autoscale_observe_handler(ngx_http_request_t *r)
         }
     }
 
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "autoscale observe: request counted for \"%*s\", "
+                   "%uA in flight%s",
+                   (size_t) cluster->len, cluster->id, inflight,
+                   obs->entry ? "" : ", not in the ledger");
+
     return NGX_DECLINED;
 }
 
@@ -209,6 +215,11 @@ ngx_autoscale_observe_cluster(ngx_http_request_t *r,
                                              alcf->observe_id.len,
                                              NGX_AUTOSCALE_FIXED, NULL);
             if (cluster == NULL) {
+                ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                               "autoscale observe: no node for \"%V\", "
+                               "not counted until a retry",
+                               &alcf->observe_id);
+
                 alcf->observe_retry = ngx_current_msec
                                       + NGX_AUTOSCALE_OBSERVE_RETRY;
                 return NULL;
@@ -225,6 +236,10 @@ ngx_autoscale_observe_cluster(ngx_http_request_t *r,
     }
 
     if (!ngx_autoscale_valid_id((const char *) id.data, id.len)) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "autoscale observe: invalid id \"%V\", "
+                       "not counted", &id);
+
         ngx_autoscale_shm_count(amcf->shm_zone, observe_unknown);
         return NULL;
     }
@@ -253,6 +268,10 @@ ngx_autoscale_observe_cluster(ngx_http_request_t *r,
     cluster = c->cluster;
 
     if (cluster == NULL) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "autoscale observe: unknown cluster \"%V\", "
+                       "not counted", &id);
+
         ngx_autoscale_shm_count(amcf->shm_zone, observe_unknown);
         return NULL;
     }
@@ -335,4 +354,8 @@ ngx_autoscale_observe_done(void *data)
 
     /* last: what is in flight never reads below its truth */
     (void) ngx_atomic_fetch_add(&t->finished, 1);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "autoscale observe: request finished, status %ui, "
+                   "%M ms", status, latency);
 }

@@ -247,6 +247,11 @@ ngx_autoscale_shm_cluster_locked(ngx_shm_zone_t *shm_zone, const u_char *id,
         cluster = ngx_queue_data(ngx_queue_head(&sh->cluster_free),
                                  ngx_autoscale_cluster_t, queue);
         ngx_queue_remove(&cluster->queue);
+
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, shm_zone->shm.log, 0,
+                       "autoscale zone: node %p of \"%*s\" reused",
+                       cluster, (size_t) cluster->len, cluster->id);
+
         ngx_memzero(cluster, sizeof(ngx_autoscale_cluster_t));
 
     } else {
@@ -275,6 +280,11 @@ ngx_autoscale_shm_cluster_locked(ngx_shm_zone_t *shm_zone, const u_char *id,
     ngx_rbtree_insert(&sh->clusters, &cluster->node);
     ngx_queue_insert_tail(&sh->cluster_list, &cluster->queue);
     sh->nclusters++;
+
+    ngx_log_debug5(NGX_LOG_DEBUG_HTTP, shm_zone->shm.log, 0,
+                   "autoscale zone: node %p made for \"%*s\", gen %uA, "
+                   "%ui clusters", cluster, len, id, cluster->gen,
+                   sh->nclusters);
 
     return cluster;
 }
@@ -403,6 +413,11 @@ ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
         ngx_queue_insert_tail(&sh->agent_list, &agent->queue);
         sh->nagents++;
         cluster->agents[agent->status]++;
+
+        ngx_log_debug5(NGX_LOG_DEBUG_HTTP, shm_zone->shm.log, 0,
+                       "autoscale zone: node %p made for agent \"%*s\" "
+                       "of \"%*s\"", agent, len, agent_id,
+                       (size_t) cluster->len, cluster->id);
     }
 
     /* bounded per report, and never past a bigint: see window.h */
@@ -491,6 +506,10 @@ ngx_autoscale_shm_full(ngx_shm_zone_t *shm_zone, const char *what)
     ngx_autoscale_shm_t  *sh = shm_zone->data;
 
     ngx_autoscale_shm_count(shm_zone, zone_full);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, shm_zone->shm.log, 0,
+                   "autoscale zone: \"%V\" full, no room for %s",
+                   &shm_zone->shm.name, what);
 
     if (ngx_atomic_cmp_set(&sh->zone_full_logged, 0, 1)) {
         ngx_log_error(NGX_LOG_ALERT, shm_zone->shm.log, 0,
@@ -626,6 +645,10 @@ ngx_autoscale_shm_slot_claim(ngx_shm_zone_t *shm_zone, ngx_log_t *log)
 
         slot->pid = ngx_pid;
         ledger = slot->ledger;
+
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
+                       "autoscale zone: worker %P took slot %ui",
+                       ngx_pid, i);
         break;
     }
 
@@ -861,6 +884,11 @@ ngx_autoscale_shm_reclaim(ngx_shm_zone_t *shm_zone, ngx_uint_t *unlinked,
         ngx_queue_remove(q);
         ngx_queue_insert_tail(&sh->cluster_free, q);
         freed++;
+
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, shm_zone->shm.log, 0,
+                       "autoscale zone: node %p of \"%*s\" reclaimed, "
+                       "free for reuse",
+                       cluster, (size_t) cluster->len, cluster->id);
     }
 
     (void) ngx_atomic_fetch_add(&sh->reclaimed, freed);
@@ -875,6 +903,12 @@ ngx_autoscale_shm_unlink(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_cluster_t *cluster)
 {
     ngx_autoscale_shm_t  *sh = shm_zone->data;
+
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, shm_zone->shm.log, 0,
+                   "autoscale zone: node %p of \"%*s\" unlinked, absent "
+                   "from %ui refreshes",
+                   cluster, (size_t) cluster->len, cluster->id,
+                   cluster->absent);
 
     cluster->gen = 0;
     cluster->dead = sh->refreshes;
