@@ -91,7 +91,8 @@ ngx_autoscale_observe_process(ngx_shm_zone_t *shm_zone, ngx_array_t *ids,
     ngx_str_t   *id;
     ngx_uint_t   i;
 
-    ngx_autoscale_observe_ledger = ngx_autoscale_shm_slot_claim(shm_zone, log);
+    ngx_autoscale_observe_ledger = ngx_autoscale_shm_slots_claim(shm_zone,
+                                                                 log);
 
     /* fixed ids get their nodes now, so that silence is measured too */
     id = ids->elts;
@@ -107,7 +108,7 @@ void
 ngx_autoscale_observe_exit(ngx_shm_zone_t *shm_zone)
 {
     if (ngx_autoscale_observe_ledger) {
-        ngx_autoscale_shm_slot_release(shm_zone);
+        ngx_autoscale_shm_slots_release(shm_zone);
         ngx_autoscale_observe_ledger = NULL;
     }
 }

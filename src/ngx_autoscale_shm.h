@@ -298,10 +298,13 @@ ngx_int_t ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
 
 void ngx_autoscale_shm_full(ngx_shm_zone_t *shm_zone, const char *what);
 
-/* this worker's ledger (NULL: none was free), and its return at exit */
-ngx_autoscale_ledger_t *ngx_autoscale_shm_slot_claim(ngx_shm_zone_t *shm_zone,
-    ngx_log_t *log);
-void ngx_autoscale_shm_slot_release(ngx_shm_zone_t *shm_zone);
+/*
+ * ngx_autoscale_shm_slots.c: this worker's ledger (NULL: none was free),
+ * and its return at exit
+ */
+ngx_autoscale_ledger_t *ngx_autoscale_shm_slots_claim(
+    ngx_shm_zone_t *shm_zone, ngx_log_t *log);
+void ngx_autoscale_shm_slots_release(ngx_shm_zone_t *shm_zone);
 /* settles the slots of workers that are gone; how many requests */
 ngx_uint_t ngx_autoscale_shm_slots_sweep(ngx_shm_zone_t *shm_zone);
 
