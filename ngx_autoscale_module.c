@@ -51,13 +51,13 @@ static char *ngx_http_autoscale_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_autoscale_observe(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-static ngx_int_t ngx_http_autoscale_add_zone(ngx_conf_t *cf,
-    ngx_http_autoscale_main_conf_t *amcf, ngx_str_t *name, size_t size);
-static ngx_http_autoscale_main_conf_t *ngx_http_autoscale_cycle_conf(
-    ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_autoscale_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_autoscale_init_process(ngx_cycle_t *cycle);
 static void ngx_http_autoscale_exit_process(ngx_cycle_t *cycle);
+static ngx_http_autoscale_main_conf_t *ngx_http_autoscale_cycle_conf(
+    ngx_cycle_t *cycle);
+static ngx_int_t ngx_http_autoscale_add_zone(ngx_conf_t *cf,
+    ngx_http_autoscale_main_conf_t *amcf, ngx_str_t *name, size_t size);
 
 
 static ngx_http_autoscale_time_bounds_t  ngx_http_autoscale_interval_bounds =
@@ -417,29 +417,6 @@ ngx_http_autoscale_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-static ngx_int_t
-ngx_http_autoscale_add_zone(ngx_conf_t *cf,
-    ngx_http_autoscale_main_conf_t *amcf, ngx_str_t *name, size_t size)
-{
-    amcf->shm_zone = ngx_shared_memory_add(cf, name, size,
-                                           &ngx_http_autoscale_module);
-    if (amcf->shm_zone == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (amcf->shm_zone->data) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "autoscale zone \"%V\" is already used", name);
-        return NGX_ERROR;
-    }
-
-    amcf->shm_zone->init = ngx_autoscale_shm_init_zone;
-    amcf->shm_zone->data = amcf;
-
-    return NGX_OK;
-}
-
-
 /* times with bounds, so that a bad value is named in the error */
 static char *
 ngx_http_autoscale_set_time(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
@@ -722,4 +699,27 @@ ngx_http_autoscale_cycle_conf(ngx_cycle_t *cycle)
 
     return ngx_http_cycle_get_module_main_conf(cycle,
                                                ngx_http_autoscale_module);
+}
+
+
+static ngx_int_t
+ngx_http_autoscale_add_zone(ngx_conf_t *cf,
+    ngx_http_autoscale_main_conf_t *amcf, ngx_str_t *name, size_t size)
+{
+    amcf->shm_zone = ngx_shared_memory_add(cf, name, size,
+                                           &ngx_http_autoscale_module);
+    if (amcf->shm_zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (amcf->shm_zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "autoscale zone \"%V\" is already used", name);
+        return NGX_ERROR;
+    }
+
+    amcf->shm_zone->init = ngx_autoscale_shm_init_zone;
+    amcf->shm_zone->data = amcf;
+
+    return NGX_OK;
 }

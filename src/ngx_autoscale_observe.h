@@ -14,7 +14,6 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <ngx_http.h>
 
 
 ngx_int_t ngx_autoscale_observe_init(ngx_conf_t *cf);
