@@ -14,7 +14,10 @@
 #include "ngx_autoscale.h"
 #include "ngx_autoscale_api.h"
 #include "ngx_autoscale_leader.h"
+#include "ngx_autoscale_limits.h"
+#include "ngx_autoscale_pg_conf.h"
 #include "ngx_autoscale_observe.h"
+#include "ngx_autoscale_pg.h"
 #include "ngx_autoscale_route.h"
 #include "ngx_autoscale_shm.h"
 
@@ -49,13 +52,13 @@ static char *ngx_http_autoscale_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_autoscale_observe(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-static ngx_int_t ngx_http_autoscale_add_zone(ngx_conf_t *cf,
-    ngx_http_autoscale_main_conf_t *amcf, ngx_str_t *name, size_t size);
-static ngx_http_autoscale_main_conf_t *ngx_http_autoscale_cycle_conf(
-    ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_autoscale_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_autoscale_init_process(ngx_cycle_t *cycle);
 static void ngx_http_autoscale_exit_process(ngx_cycle_t *cycle);
+static ngx_http_autoscale_main_conf_t *ngx_http_autoscale_cycle_conf(
+    ngx_cycle_t *cycle);
+static ngx_int_t ngx_http_autoscale_add_zone(ngx_conf_t *cf,
+    ngx_http_autoscale_main_conf_t *amcf, ngx_str_t *name, size_t size);
 
 
 static ngx_http_autoscale_time_bounds_t  ngx_http_autoscale_interval_bounds =
@@ -220,7 +223,6 @@ ngx_http_autoscale_create_main_conf(ngx_conf_t *cf)
     /*
      * set by ngx_pcalloc():
      *
-     *     amcf->pg = { 0 };
      *     amcf->shm_zone = NULL;
      *     amcf->api_locations = 0;
      *     amcf->pool = NULL;
@@ -236,6 +238,11 @@ ngx_http_autoscale_create_main_conf(ngx_conf_t *cf)
     amcf->metrics_retention = NGX_CONF_UNSET;
     amcf->events_retention = NGX_CONF_UNSET;
     amcf->agents_retention = NGX_CONF_UNSET;
+
+    amcf->pg = ngx_pcalloc(cf->pool, sizeof(ngx_autoscale_pg_conf_t));
+    if (amcf->pg == NULL) {
+        return NULL;
+    }
 
     if (ngx_array_init(&amcf->observe_ids, cf->pool, 4, sizeof(ngx_str_t))
         != NGX_OK)
@@ -265,27 +272,27 @@ ngx_http_autoscale_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(amcf->events_retention, 90 * 86400);
     ngx_conf_init_value(amcf->agents_retention, 7 * 86400);
 
-    amcf->pg.pool_size = amcf->db_pool;
-    amcf->pg.timeout = amcf->db_timeout;
+    amcf->pg->pool_size = amcf->db_pool;
+    amcf->pg->timeout = amcf->db_timeout;
 
     /* requests beyond this wait for nothing: they are answered 503 */
-    amcf->pg.max_waiting = 256 * amcf->db_pool;
+    amcf->pg->max_waiting = 256 * amcf->db_pool;
 
-    if (amcf->api_locations && amcf->pg.conninfo.len == 0) {
+    if (amcf->api_locations && amcf->pg->conninfo.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"autoscale_api\" needs \"autoscale_postgres\" "
                            "in the http block");
         return NGX_CONF_ERROR;
     }
 
-    if (amcf->observe_locations && amcf->pg.conninfo.len == 0) {
+    if (amcf->observe_locations && amcf->pg->conninfo.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"autoscale_observe\" needs "
                            "\"autoscale_postgres\" in the http block");
         return NGX_CONF_ERROR;
     }
 
-    if (amcf->shm_zone == NULL && amcf->pg.conninfo.len) {
+    if (amcf->shm_zone == NULL && amcf->pg->conninfo.len) {
         if (ngx_http_autoscale_add_zone(cf, amcf, &name, 10 * 1024 * 1024)
             != NGX_OK)
         {
@@ -347,7 +354,7 @@ ngx_http_autoscale_postgres(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_str_t  *value;
 
-    if (amcf->pg.conninfo.len) {
+    if (amcf->pg->conninfo.len) {
         return "is duplicate";
     }
 
@@ -360,7 +367,7 @@ ngx_http_autoscale_postgres(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    return ngx_autoscale_pg_conf_parse(cf, &value[1], &amcf->pg);
+    return ngx_autoscale_pg_conf_parse(cf, &value[1], amcf->pg);
 }
 
 
@@ -408,29 +415,6 @@ ngx_http_autoscale_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
-}
-
-
-static ngx_int_t
-ngx_http_autoscale_add_zone(ngx_conf_t *cf,
-    ngx_http_autoscale_main_conf_t *amcf, ngx_str_t *name, size_t size)
-{
-    amcf->shm_zone = ngx_shared_memory_add(cf, name, size,
-                                           &ngx_http_autoscale_module);
-    if (amcf->shm_zone == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (amcf->shm_zone->data) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "autoscale zone \"%V\" is already used", name);
-        return NGX_ERROR;
-    }
-
-    amcf->shm_zone->init = ngx_autoscale_shm_init_zone;
-    amcf->shm_zone->data = amcf;
-
-    return NGX_OK;
 }
 
 
@@ -603,7 +587,7 @@ ngx_http_autoscale_observe(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     amcf->observe_locations++;
 
     if (ngx_http_script_variables_count(&value[1]) == 0) {
-        /* its node is made at start, so that silence is measured too */
+        /* the observe layer makes its node at start */
         alcf->observe_id = value[1];
 
         id = ngx_array_push(&amcf->observe_ids);
@@ -657,8 +641,6 @@ ngx_http_autoscale_postconfiguration(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_autoscale_init_process(ngx_cycle_t *cycle)
 {
-    ngx_str_t                       *id;
-    ngx_uint_t                       i;
     ngx_http_autoscale_main_conf_t  *amcf;
 
     /* the cache manager and loader serve nothing and decide nothing */
@@ -670,24 +652,18 @@ ngx_http_autoscale_init_process(ngx_cycle_t *cycle)
 
     amcf = ngx_http_autoscale_cycle_conf(cycle);
 
-    if (amcf == NULL || amcf->pg.conninfo.len == 0) {
+    if (amcf == NULL || amcf->pg->conninfo.len == 0) {
         return NGX_OK;
     }
 
-    amcf->pool = ngx_autoscale_pg_pool_create(cycle, &amcf->pg);
+    amcf->pool = ngx_autoscale_pg_pool_create(cycle, amcf->pg);
     if (amcf->pool == NULL) {
         return NGX_ERROR;
     }
 
     if (amcf->observe_locations) {
-        ngx_autoscale_observe_process(amcf->shm_zone, cycle->log);
-    }
-
-    id = amcf->observe_ids.elts;
-
-    for (i = 0; i < amcf->observe_ids.nelts; i++) {
-        (void) ngx_autoscale_shm_find(amcf->shm_zone, id[i].data,
-                                      id[i].len, NGX_AUTOSCALE_FIXED, NULL);
+        ngx_autoscale_observe_process(amcf->shm_zone, &amcf->observe_ids,
+                                      cycle->log);
     }
 
     return ngx_autoscale_leader_init(cycle, amcf);
@@ -724,4 +700,27 @@ ngx_http_autoscale_cycle_conf(ngx_cycle_t *cycle)
 
     return ngx_http_cycle_get_module_main_conf(cycle,
                                                ngx_http_autoscale_module);
+}
+
+
+static ngx_int_t
+ngx_http_autoscale_add_zone(ngx_conf_t *cf,
+    ngx_http_autoscale_main_conf_t *amcf, ngx_str_t *name, size_t size)
+{
+    amcf->shm_zone = ngx_shared_memory_add(cf, name, size,
+                                           &ngx_http_autoscale_module);
+    if (amcf->shm_zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (amcf->shm_zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "autoscale zone \"%V\" is already used", name);
+        return NGX_ERROR;
+    }
+
+    amcf->shm_zone->init = ngx_autoscale_shm_init_zone;
+    amcf->shm_zone->data = amcf;
+
+    return NGX_OK;
 }

@@ -15,36 +15,38 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_autoscale_atomic.h"
-#include "ngx_autoscale_pg.h"
-
 
 #define NGX_AUTOSCALE_VERSION  "0.1.0"
 
 
-ngx_autoscale_require_atomic64(ngx_atomic_t);
+/*
+ * The database layer's conf and pool, opaque here: the parts that include
+ * this header, the data-plane hook among them, do not see that layer.
+ */
+struct ngx_autoscale_pg_conf_s;
+struct ngx_autoscale_pg_pool_s;
 
 
 typedef struct {
-    ngx_autoscale_pg_conf_t    pg;          /* pg.conninfo.len 0: unset */
-    ngx_shm_zone_t            *shm_zone;
+    struct ngx_autoscale_pg_conf_s  *pg;   /* pg->conninfo.len 0: unset */
+    ngx_shm_zone_t                  *shm_zone;
 
-    ngx_msec_t                 collect_interval;
-    ngx_msec_t                 check_interval;
-    ngx_flag_t                 collector;
-    ngx_flag_t                 scaler;
-    ngx_flag_t                 dry_run;
-    ngx_uint_t                 db_pool;
-    ngx_msec_t                 db_timeout;
-    time_t                     metrics_retention;
-    time_t                     events_retention;
-    time_t                     agents_retention;   /* stopped or lost */
+    ngx_msec_t                       collect_interval;
+    ngx_msec_t                       check_interval;
+    ngx_flag_t                       collector;
+    ngx_flag_t                       scaler;
+    ngx_flag_t                       dry_run;
+    ngx_uint_t                       db_pool;
+    ngx_msec_t                       db_timeout;
+    time_t                           metrics_retention;
+    time_t                           events_retention;
+    time_t                           agents_retention;   /* stopped or lost */
 
-    ngx_uint_t                 api_locations;
-    ngx_uint_t                 observe_locations;
-    ngx_array_t                observe_ids; /* of ngx_str_t: fixed ids */
+    ngx_uint_t                       api_locations;
+    ngx_uint_t                       observe_locations;
+    ngx_array_t                      observe_ids; /* of ngx_str_t: fixed ids */
 
-    ngx_autoscale_pg_pool_t   *pool;        /* this worker's */
+    struct ngx_autoscale_pg_pool_s  *pool;       /* this worker's */
 } ngx_http_autoscale_main_conf_t;
 
 

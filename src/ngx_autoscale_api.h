@@ -20,6 +20,7 @@
 #include "ngx_autoscale_body.h"
 #include "ngx_autoscale_json.h"
 #include "ngx_autoscale_policy_vocab.h"
+#include "ngx_autoscale_pg.h"
 #include "ngx_autoscale_route.h"
 
 

@@ -288,7 +288,7 @@ ngx_autoscale_prom_snapshot(ngx_shm_zone_t *shm_zone,
 
         /* a destroyed cluster nobody measures any longer is not shown */
         if (!cluster->exists && !cluster->observed
-            && ngx_autoscale_cluster_agents(cluster) == 0)
+            && ngx_autoscale_shm_cluster_agents(cluster) == 0)
         {
             continue;
         }
@@ -479,7 +479,7 @@ ngx_autoscale_prom_histogram(u_char *p, ngx_autoscale_prom_cluster_t *snap,
 
     /* bounds in seconds, as Prometheus writes them: 0.005, 0.01, 1, 2.5 */
     for (k = 0; k < NGX_AUTOSCALE_BUCKETS - 1; k++) {
-        ms = ngx_autoscale_bucket_ms[k];
+        ms = ngx_autoscale_window_bucket_ms[k];
 
         if (ms % 1000 == 0) {
             e = ngx_sprintf(le[k], "%uL", ms / 1000);

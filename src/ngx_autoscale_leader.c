@@ -55,7 +55,7 @@ ngx_autoscale_leader_init(ngx_cycle_t *cycle,
 
     ld->amcf = amcf;
     ld->log = cycle->log;
-    ld->pgcf = amcf->pg;
+    ld->pgcf = *amcf->pg;
     ld->pgcf.pool_size = 1;
 
     /* every change of a check is queued at once: the fleet is the bound */

@@ -9,8 +9,11 @@
 #include <ngx_http.h>
 
 #include "ngx_autoscale.h"
+#include "ngx_autoscale_limits.h"
 #include "ngx_autoscale_observe.h"
+#include "ngx_autoscale_route.h"
 #include "ngx_autoscale_shm.h"
+#include "ngx_autoscale_window.h"
 
 
 typedef struct {
@@ -43,7 +46,7 @@ typedef struct {
 
 
 /* this worker's, in the zone: what it has in flight, per cluster */
-static ngx_autoscale_ledger_t  *ngx_autoscale_ledger;
+static ngx_autoscale_ledger_t  *ngx_autoscale_observe_ledger;
 
 static ngx_autoscale_observe_cached_t
     ngx_autoscale_observe_cache[NGX_AUTOSCALE_OBSERVE_CACHE];
@@ -82,18 +85,31 @@ ngx_autoscale_observe_init(ngx_conf_t *cf)
 
 
 void
-ngx_autoscale_observe_process(ngx_shm_zone_t *shm_zone, ngx_log_t *log)
+ngx_autoscale_observe_process(ngx_shm_zone_t *shm_zone, ngx_array_t *ids,
+    ngx_log_t *log)
 {
-    ngx_autoscale_ledger = ngx_autoscale_shm_slot_claim(shm_zone, log);
+    ngx_str_t   *id;
+    ngx_uint_t   i;
+
+    ngx_autoscale_observe_ledger = ngx_autoscale_shm_slots_claim(shm_zone,
+                                                                 log);
+
+    /* fixed ids get their nodes now, so that silence is measured too */
+    id = ids->elts;
+
+    for (i = 0; i < ids->nelts; i++) {
+        (void) ngx_autoscale_shm_find(shm_zone, id[i].data, id[i].len,
+                                      NGX_AUTOSCALE_FIXED, NULL);
+    }
 }
 
 
 void
 ngx_autoscale_observe_exit(ngx_shm_zone_t *shm_zone)
 {
-    if (ngx_autoscale_ledger) {
-        ngx_autoscale_shm_slot_release(shm_zone);
-        ngx_autoscale_ledger = NULL;
+    if (ngx_autoscale_observe_ledger) {
+        ngx_autoscale_shm_slots_release(shm_zone);
+        ngx_autoscale_observe_ledger = NULL;
     }
 }
 
@@ -164,6 +180,12 @@ ngx_autoscale_observe_handler(ngx_http_request_t *r)
         }
     }
 
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "autoscale observe: request counted for \"%*s\", "
+                   "%uA in flight%s",
+                   (size_t) cluster->len, cluster->id, inflight,
+                   obs->entry ? "" : ", not in the ledger");
+
     return NGX_DECLINED;
 }
 
@@ -194,6 +216,11 @@ ngx_autoscale_observe_cluster(ngx_http_request_t *r,
                                              alcf->observe_id.len,
                                              NGX_AUTOSCALE_FIXED, NULL);
             if (cluster == NULL) {
+                ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                               "autoscale observe: no node for \"%V\", "
+                               "not counted until a retry",
+                               &alcf->observe_id);
+
                 alcf->observe_retry = ngx_current_msec
                                       + NGX_AUTOSCALE_OBSERVE_RETRY;
                 return NULL;
@@ -210,6 +237,10 @@ ngx_autoscale_observe_cluster(ngx_http_request_t *r,
     }
 
     if (!ngx_autoscale_valid_id((const char *) id.data, id.len)) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "autoscale observe: invalid id \"%V\", "
+                       "not counted", &id);
+
         ngx_autoscale_shm_count(amcf->shm_zone, observe_unknown);
         return NULL;
     }
@@ -238,6 +269,10 @@ ngx_autoscale_observe_cluster(ngx_http_request_t *r,
     cluster = c->cluster;
 
     if (cluster == NULL) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "autoscale observe: unknown cluster \"%V\", "
+                       "not counted", &id);
+
         ngx_autoscale_shm_count(amcf->shm_zone, observe_unknown);
         return NULL;
     }
@@ -261,7 +296,7 @@ ngx_autoscale_observe_entry(ngx_autoscale_cluster_t *cluster)
     ngx_uint_t               i, h;
     ngx_autoscale_ledger_t  *e, *idle;
 
-    if (ngx_autoscale_ledger == NULL) {
+    if (ngx_autoscale_observe_ledger == NULL) {
         return NULL;
     }
 
@@ -269,7 +304,7 @@ ngx_autoscale_observe_entry(ngx_autoscale_cluster_t *cluster)
     idle = NULL;
 
     for (i = 0; i < NGX_AUTOSCALE_LEDGER_PROBES; i++) {
-        e = &ngx_autoscale_ledger[(h + i) % NGX_AUTOSCALE_LEDGER];
+        e = &ngx_autoscale_observe_ledger[(h + i) % NGX_AUTOSCALE_LEDGER];
 
         if (e->cluster == cluster) {
             return e;
@@ -309,8 +344,8 @@ ngx_autoscale_observe_done(void *data)
     class = (status >= 100 && status < 600) ? status / 100 : 0;
 
     (void) ngx_atomic_fetch_add(&t->status[class], 1);
-    (void) ngx_atomic_fetch_add(&t->buckets[ngx_autoscale_bucket(latency)],
-                                1);
+    (void) ngx_atomic_fetch_add(
+               &t->buckets[ngx_autoscale_window_bucket(latency)], 1);
     (void) ngx_atomic_fetch_add(&t->latency_ms, latency);
     (void) ngx_atomic_fetch_add(&t->finish_ms, now);
 
@@ -320,4 +355,8 @@ ngx_autoscale_observe_done(void *data)
 
     /* last: what is in flight never reads below its truth */
     (void) ngx_atomic_fetch_add(&t->finished, 1);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "autoscale observe: request finished, status %ui, "
+                   "%M ms", status, latency);
 }

@@ -14,13 +14,16 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <ngx_http.h>
 
 
 ngx_int_t ngx_autoscale_observe_init(ngx_conf_t *cf);
 
-/* a worker's ledger of requests in flight: claimed at start, given back */
-void ngx_autoscale_observe_process(ngx_shm_zone_t *shm_zone, ngx_log_t *log);
+/*
+ * At a worker's start: its ledger of requests in flight is claimed (and
+ * given back at exit), and the nodes of the fixed ids (ngx_str_t) made.
+ */
+void ngx_autoscale_observe_process(ngx_shm_zone_t *shm_zone,
+    ngx_array_t *ids, ngx_log_t *log);
 void ngx_autoscale_observe_exit(ngx_shm_zone_t *shm_zone);
 
 

@@ -17,7 +17,7 @@
 #include <ngx_core.h>
 
 
-typedef struct {
+typedef struct ngx_autoscale_pg_conf_s {
     ngx_str_t                    conninfo;   /* as written, for messages */
     const char                 **keywords;   /* NULL-terminated */
     const char                 **values;

@@ -13,9 +13,9 @@
 
 #include <stddef.h>
 
+#include "ngx_autoscale_limits.h"
 
-#define NGX_AUTOSCALE_ID_MAX      100
-#define NGX_AUTOSCALE_AGENT_ID_MAX  100
+
 #define NGX_AUTOSCALE_ERR_TEXT    256
 
 

@@ -9,6 +9,8 @@
 #include <math.h>
 
 #include "ngx_autoscale_rows.h"
+#include "ngx_autoscale_limits.h"
+#include "ngx_autoscale_route.h"
 #include "ngx_autoscale_shm.h"
 
 
@@ -103,7 +105,7 @@ ngx_autoscale_rows_window(ngx_shm_zone_t *shm_zone, ngx_msec_t interval,
         ngx_autoscale_rows_cluster(cluster, &recs[n], now);
 
         /* a cluster nobody measures has no row: metrics are not invented */
-        if (recs[n].observed || ngx_autoscale_cluster_agents(cluster)) {
+        if (recs[n].observed || ngx_autoscale_shm_cluster_agents(cluster)) {
             cluster->slot = n++;
         }
     }
@@ -280,9 +282,10 @@ ngx_autoscale_rows_agents(ngx_shm_zone_t *shm_zone,
 
         rec->agents[agent->status]++;
         /* many agents' sums stop at a bigint too */
-        rec->done = ngx_autoscale_tasks_add(rec->done,
-                                            agent->window_completed);
-        rec->fail = ngx_autoscale_tasks_add(rec->fail, agent->window_failed);
+        rec->done = ngx_autoscale_window_tasks_add(rec->done,
+                                                   agent->window_completed);
+        rec->fail = ngx_autoscale_window_tasks_add(rec->fail,
+                                                   agent->window_failed);
         agent->window_completed = 0;
         agent->window_failed = 0;
 

@@ -9,6 +9,7 @@
 #include <signal.h>
 
 #include "ngx_autoscale_shm.h"
+#include "ngx_autoscale_window.h"
 
 
 typedef ngx_int_t (*ngx_autoscale_shm_cmp_pt)(ngx_rbtree_node_t *a,
@@ -28,12 +29,9 @@ static ngx_int_t ngx_autoscale_shm_agent_node_cmp(ngx_rbtree_node_t *a,
 static ngx_int_t ngx_autoscale_shm_agent_cmp(ngx_autoscale_agent_t *a,
     ngx_autoscale_cluster_t *cluster, const u_char *id, size_t len);
 static ngx_uint_t ngx_autoscale_shm_room(ngx_shm_zone_t *shm_zone);
-static ngx_uint_t ngx_autoscale_shm_settle(ngx_shm_zone_t *shm_zone,
-    ngx_autoscale_slot_t *slot);
-static ngx_uint_t ngx_autoscale_shm_sweep_locked(ngx_shm_zone_t *shm_zone);
-static ngx_autoscale_agent_t *ngx_autoscale_shm_agent(ngx_shm_zone_t *zone,
-    ngx_autoscale_cluster_t *cluster, const u_char *id, size_t len,
-    uint32_t hash);
+static ngx_autoscale_agent_t *ngx_autoscale_shm_agent(
+    ngx_shm_zone_t *shm_zone, ngx_autoscale_cluster_t *cluster,
+    const u_char *id, size_t len, uint32_t hash);
 static void ngx_autoscale_shm_unlink(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_cluster_t *cluster);
 
@@ -246,6 +244,11 @@ ngx_autoscale_shm_cluster_locked(ngx_shm_zone_t *shm_zone, const u_char *id,
         cluster = ngx_queue_data(ngx_queue_head(&sh->cluster_free),
                                  ngx_autoscale_cluster_t, queue);
         ngx_queue_remove(&cluster->queue);
+
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, shm_zone->shm.log, 0,
+                       "autoscale zone: node %p of \"%*s\" reused",
+                       cluster, (size_t) cluster->len, cluster->id);
+
         ngx_memzero(cluster, sizeof(ngx_autoscale_cluster_t));
 
     } else {
@@ -274,6 +277,11 @@ ngx_autoscale_shm_cluster_locked(ngx_shm_zone_t *shm_zone, const u_char *id,
     ngx_rbtree_insert(&sh->clusters, &cluster->node);
     ngx_queue_insert_tail(&sh->cluster_list, &cluster->queue);
     sh->nclusters++;
+
+    ngx_log_debug5(NGX_LOG_DEBUG_HTTP, shm_zone->shm.log, 0,
+                   "autoscale zone: node %p made for \"%*s\", gen %uA, "
+                   "%ui clusters", cluster, len, id, cluster->gen,
+                   sh->nclusters);
 
     return cluster;
 }
@@ -402,15 +410,22 @@ ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
         ngx_queue_insert_tail(&sh->agent_list, &agent->queue);
         sh->nagents++;
         cluster->agents[agent->status]++;
+
+        ngx_log_debug5(NGX_LOG_DEBUG_HTTP, shm_zone->shm.log, 0,
+                       "autoscale zone: node %p made for agent \"%*s\" "
+                       "of \"%*s\"", agent, len, agent_id,
+                       (size_t) cluster->len, cluster->id);
     }
 
     /* bounded per report, and never past a bigint: see window.h */
-    agent->window_completed = ngx_autoscale_tasks_add(agent->window_completed,
-        ngx_autoscale_tasks_step(agent->report.tasks_completed,
-                                 report->tasks_completed));
-    agent->window_failed = ngx_autoscale_tasks_add(agent->window_failed,
-        ngx_autoscale_tasks_step(agent->report.tasks_failed,
-                                 report->tasks_failed));
+    agent->window_completed = ngx_autoscale_window_tasks_add(
+        agent->window_completed,
+        ngx_autoscale_window_tasks_step(agent->report.tasks_completed,
+                                        report->tasks_completed));
+    agent->window_failed = ngx_autoscale_window_tasks_add(
+        agent->window_failed,
+        ngx_autoscale_window_tasks_step(agent->report.tasks_failed,
+                                        report->tasks_failed));
 
     cluster->agents[agent->status]--;
     cluster->agents[report->status]++;
@@ -488,6 +503,10 @@ ngx_autoscale_shm_full(ngx_shm_zone_t *shm_zone, const char *what)
     ngx_autoscale_shm_t  *sh = shm_zone->data;
 
     ngx_autoscale_shm_count(shm_zone, zone_full);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, shm_zone->shm.log, 0,
+                   "autoscale zone: \"%V\" full, no room for %s",
+                   &shm_zone->shm.name, what);
 
     if (ngx_atomic_cmp_set(&sh->zone_full_logged, 0, 1)) {
         ngx_log_error(NGX_LOG_ALERT, shm_zone->shm.log, 0,
@@ -581,174 +600,6 @@ ngx_autoscale_shm_agent_node_cmp(ngx_rbtree_node_t *a, ngx_rbtree_node_t *b)
 
     return ngx_autoscale_shm_agent_cmp((ngx_autoscale_agent_t *) b,
                                        aa->cluster, aa->id, aa->len);
-}
-
-
-ngx_autoscale_ledger_t *
-ngx_autoscale_shm_slot_claim(ngx_shm_zone_t *shm_zone, ngx_log_t *log)
-{
-    ngx_uint_t              i;
-    ngx_slab_pool_t        *shpool;
-    ngx_autoscale_shm_t    *sh;
-    ngx_autoscale_slot_t   *slot;
-    ngx_autoscale_ledger_t *ledger;
-
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-    sh = shm_zone->data;
-
-    ngx_shmtx_lock(&shpool->mutex);
-
-    /* the worker this one replaces may have crashed: settle it first */
-    (void) ngx_autoscale_shm_sweep_locked(shm_zone);
-
-    ledger = NULL;
-
-    for (i = 0; i < NGX_AUTOSCALE_SLOTS; i++) {
-        slot = &sh->slots[i];
-
-        if (slot->pid != 0) {
-            continue;
-        }
-
-        if (slot->ledger == NULL) {
-            /* kept when the slot is given back, for the next worker */
-            slot->ledger = ngx_slab_calloc_locked(shpool,
-                               NGX_AUTOSCALE_LEDGER
-                               * sizeof(ngx_autoscale_ledger_t));
-            if (slot->ledger == NULL) {
-                ngx_autoscale_shm_full(shm_zone, "a worker's ledger");
-                break;
-            }
-        }
-
-        slot->pid = ngx_pid;
-        ledger = slot->ledger;
-        break;
-    }
-
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    if (ledger == NULL) {
-        ngx_log_error(NGX_LOG_WARN, log, 0,
-                      "autoscale: no ledger for worker %P: the requests it "
-                      "has in flight are not settled if it crashes", ngx_pid);
-    }
-
-    return ledger;
-}
-
-
-void
-ngx_autoscale_shm_slot_release(ngx_shm_zone_t *shm_zone)
-{
-    ngx_uint_t            i;
-    ngx_slab_pool_t      *shpool;
-    ngx_autoscale_shm_t  *sh;
-
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-    sh = shm_zone->data;
-
-    ngx_shmtx_lock(&shpool->mutex);
-
-    for (i = 0; i < NGX_AUTOSCALE_SLOTS; i++) {
-        if (sh->slots[i].pid == ngx_pid) {
-            /* every request has been freed by now: nothing to settle */
-            (void) ngx_autoscale_shm_settle(shm_zone, &sh->slots[i]);
-            sh->slots[i].pid = 0;
-        }
-    }
-
-    ngx_shmtx_unlock(&shpool->mutex);
-}
-
-
-ngx_uint_t
-ngx_autoscale_shm_slots_sweep(ngx_shm_zone_t *shm_zone)
-{
-    ngx_uint_t        n;
-    ngx_slab_pool_t  *shpool;
-
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    ngx_shmtx_lock(&shpool->mutex);
-    n = ngx_autoscale_shm_sweep_locked(shm_zone);
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    return n;
-}
-
-
-static ngx_uint_t
-ngx_autoscale_shm_sweep_locked(ngx_shm_zone_t *shm_zone)
-{
-    ngx_uint_t             i, n;
-    ngx_pid_t              pid;
-    ngx_autoscale_shm_t   *sh;
-
-    sh = shm_zone->data;
-    n = 0;
-
-    for (i = 0; i < NGX_AUTOSCALE_SLOTS; i++) {
-        pid = sh->slots[i].pid;
-
-        if (pid == 0 || pid == ngx_pid
-            || kill(pid, 0) == 0 || ngx_errno != NGX_ESRCH)
-        {
-            continue;
-        }
-
-        n += ngx_autoscale_shm_settle(shm_zone, &sh->slots[i]);
-        sh->slots[i].pid = 0;
-
-        ngx_log_error(NGX_LOG_NOTICE, shm_zone->shm.log, 0,
-                      "autoscale: worker %P is gone: its requests in flight "
-                      "are counted as finished without an answer", pid);
-    }
-
-    return n;
-}
-
-
-/*
- * A gone worker's requests end now, with no answer: they leave the
- * in-flight count, and the window's area stops growing for them.
- */
-static ngx_uint_t
-ngx_autoscale_shm_settle(ngx_shm_zone_t *shm_zone, ngx_autoscale_slot_t *slot)
-{
-    ngx_uint_t                i, n, total;
-    ngx_autoscale_shm_t      *sh;
-    ngx_autoscale_ledger_t   *e;
-    ngx_autoscale_traffic_t  *t;
-
-    sh = shm_zone->data;
-    total = 0;
-
-    if (slot->ledger == NULL) {
-        return 0;
-    }
-
-    for (i = 0; i < NGX_AUTOSCALE_LEDGER; i++) {
-        e = &slot->ledger[i];
-        n = e->inflight;
-
-        if (e->cluster && n) {
-            t = &e->cluster->traffic;
-
-            (void) ngx_atomic_fetch_add(&t->status[0], n);
-            (void) ngx_atomic_fetch_add(&t->finish_ms, n * ngx_current_msec);
-            (void) ngx_atomic_fetch_add(&t->finished, n);
-
-            total += n;
-        }
-
-        e->cluster = NULL;
-        e->inflight = 0;
-    }
-
-    (void) ngx_atomic_fetch_add(&sh->abandoned, total);
-
-    return total;
 }
 
 
@@ -858,6 +709,11 @@ ngx_autoscale_shm_reclaim(ngx_shm_zone_t *shm_zone, ngx_uint_t *unlinked,
         ngx_queue_remove(q);
         ngx_queue_insert_tail(&sh->cluster_free, q);
         freed++;
+
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, shm_zone->shm.log, 0,
+                       "autoscale zone: node %p of \"%*s\" reclaimed, "
+                       "free for reuse",
+                       cluster, (size_t) cluster->len, cluster->id);
     }
 
     (void) ngx_atomic_fetch_add(&sh->reclaimed, freed);
@@ -872,6 +728,12 @@ ngx_autoscale_shm_unlink(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_cluster_t *cluster)
 {
     ngx_autoscale_shm_t  *sh = shm_zone->data;
+
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, shm_zone->shm.log, 0,
+                   "autoscale zone: node %p of \"%*s\" unlinked, absent "
+                   "from %ui refreshes",
+                   cluster, (size_t) cluster->len, cluster->id,
+                   cluster->absent);
 
     cluster->gen = 0;
     cluster->dead = sh->refreshes;

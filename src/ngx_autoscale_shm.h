@@ -16,8 +16,12 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include "ngx_autoscale_route.h"
+#include "ngx_autoscale_atomic.h"
+#include "ngx_autoscale_limits.h"
 #include "ngx_autoscale_window.h"
+
+
+ngx_autoscale_require_atomic64(ngx_atomic_t);
 
 
 /* agent statuses, as heartbeats report them; "lost" is the zone's own */
@@ -294,16 +298,19 @@ ngx_int_t ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
 
 void ngx_autoscale_shm_full(ngx_shm_zone_t *shm_zone, const char *what);
 
-/* this worker's ledger (NULL: none was free), and its return at exit */
-ngx_autoscale_ledger_t *ngx_autoscale_shm_slot_claim(ngx_shm_zone_t *shm_zone,
-    ngx_log_t *log);
-void ngx_autoscale_shm_slot_release(ngx_shm_zone_t *shm_zone);
+/*
+ * ngx_autoscale_shm_slots.c: this worker's ledger (NULL: none was free),
+ * and its return at exit
+ */
+ngx_autoscale_ledger_t *ngx_autoscale_shm_slots_claim(
+    ngx_shm_zone_t *shm_zone, ngx_log_t *log);
+void ngx_autoscale_shm_slots_release(ngx_shm_zone_t *shm_zone);
 /* settles the slots of workers that are gone; how many requests */
 ngx_uint_t ngx_autoscale_shm_slots_sweep(ngx_shm_zone_t *shm_zone);
 
 /* the agents the zone holds for the cluster, whatever their status */
 static ngx_inline ngx_uint_t
-ngx_autoscale_cluster_agents(ngx_autoscale_cluster_t *cluster)
+ngx_autoscale_shm_cluster_agents(ngx_autoscale_cluster_t *cluster)
 {
     ngx_uint_t  i, n;
 

@@ -8,7 +8,7 @@
 
 
 /* Prometheus' usual latency buckets, from 5 ms to 10 s */
-const uint64_t  ngx_autoscale_bucket_ms[NGX_AUTOSCALE_BUCKETS - 1] = {
+const uint64_t  ngx_autoscale_window_bucket_ms[NGX_AUTOSCALE_BUCKETS - 1] = {
     5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000
 };
 
@@ -74,12 +74,12 @@ ngx_autoscale_window(const ngx_autoscale_mark_t *from,
 
 
 size_t
-ngx_autoscale_bucket(uint64_t ms)
+ngx_autoscale_window_bucket(uint64_t ms)
 {
     size_t  i;
 
     for (i = 0; i < NGX_AUTOSCALE_BUCKETS - 1; i++) {
-        if (ms <= ngx_autoscale_bucket_ms[i]) {
+        if (ms <= ngx_autoscale_window_bucket_ms[i]) {
             return i;
         }
     }
@@ -89,7 +89,7 @@ ngx_autoscale_bucket(uint64_t ms)
 
 
 uint64_t
-ngx_autoscale_tasks_step(int64_t last, int64_t now)
+ngx_autoscale_window_tasks_step(int64_t last, int64_t now)
 {
     uint64_t  step;
 
@@ -105,7 +105,7 @@ ngx_autoscale_tasks_step(int64_t last, int64_t now)
 
 
 uint64_t
-ngx_autoscale_tasks_add(uint64_t a, uint64_t b)
+ngx_autoscale_window_tasks_add(uint64_t a, uint64_t b)
 {
     const uint64_t  max = NGX_AUTOSCALE_TASKS_SUM_MAX;
 

@@ -18,7 +18,8 @@
 /* upper bounds of the latency histogram, in ms; one more bucket: +Inf */
 #define NGX_AUTOSCALE_BUCKETS  12
 
-extern const uint64_t  ngx_autoscale_bucket_ms[NGX_AUTOSCALE_BUCKETS - 1];
+extern const uint64_t
+    ngx_autoscale_window_bucket_ms[NGX_AUTOSCALE_BUCKETS - 1];
 
 
 /*
@@ -52,7 +53,7 @@ typedef struct {
 int ngx_autoscale_window(const ngx_autoscale_mark_t *from,
     const ngx_autoscale_mark_t *to, ngx_autoscale_window_t *w);
 
-size_t ngx_autoscale_bucket(uint64_t ms);
+size_t ngx_autoscale_window_bucket(uint64_t ms);
 
 
 /*
@@ -71,10 +72,10 @@ size_t ngx_autoscale_bucket(uint64_t ms);
  * zero again), at most NGX_AUTOSCALE_TASKS_STEP_MAX; 0 when either total
  * is not known (negative).
  */
-uint64_t ngx_autoscale_tasks_step(int64_t last, int64_t now);
+uint64_t ngx_autoscale_window_tasks_step(int64_t last, int64_t now);
 
 /* a + b, at most NGX_AUTOSCALE_TASKS_SUM_MAX */
-uint64_t ngx_autoscale_tasks_add(uint64_t a, uint64_t b);
+uint64_t ngx_autoscale_window_tasks_add(uint64_t a, uint64_t b);
 
 
 #endif /* _NGX_AUTOSCALE_WINDOW_H_INCLUDED_ */

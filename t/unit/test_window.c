@@ -522,18 +522,19 @@ test_bucket(void **state)
     assert_int_equal(NGX_AUTOSCALE_BUCKETS, 12);
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        if (ngx_autoscale_bucket(cases[i].ms) != cases[i].bucket) {
+        if (ngx_autoscale_window_bucket(cases[i].ms) != cases[i].bucket) {
             print_error("%llu ms\n", (unsigned long long) cases[i].ms);
         }
 
-        assert_int_equal(ngx_autoscale_bucket(cases[i].ms), cases[i].bucket);
+        assert_int_equal(ngx_autoscale_window_bucket(cases[i].ms),
+                         cases[i].bucket);
     }
 
     /* the bounds as exported, for the histogram's "le" labels */
-    assert_int_equal(ngx_autoscale_bucket_ms[0], 5);
-    assert_int_equal(ngx_autoscale_bucket_ms[4], 100);
-    assert_int_equal(ngx_autoscale_bucket_ms[7], 1000);
-    assert_int_equal(ngx_autoscale_bucket_ms[NGX_AUTOSCALE_BUCKETS - 2],
+    assert_int_equal(ngx_autoscale_window_bucket_ms[0], 5);
+    assert_int_equal(ngx_autoscale_window_bucket_ms[4], 100);
+    assert_int_equal(ngx_autoscale_window_bucket_ms[7], 1000);
+    assert_int_equal(ngx_autoscale_window_bucket_ms[NGX_AUTOSCALE_BUCKETS - 2],
                      10000);
 }
 
@@ -546,30 +547,30 @@ test_tasks_step(void **state)
     (void) state;
 
     /* a rise, none, and a restart counting from zero again */
-    assert_int_equal(ngx_autoscale_tasks_step(100, 130), 30);
-    assert_int_equal(ngx_autoscale_tasks_step(100, 100), 0);
-    assert_int_equal(ngx_autoscale_tasks_step(100, 7), 7);
-    assert_int_equal(ngx_autoscale_tasks_step(0, 0), 0);
+    assert_int_equal(ngx_autoscale_window_tasks_step(100, 130), 30);
+    assert_int_equal(ngx_autoscale_window_tasks_step(100, 100), 0);
+    assert_int_equal(ngx_autoscale_window_tasks_step(100, 7), 7);
+    assert_int_equal(ngx_autoscale_window_tasks_step(0, 0), 0);
 
     /* a total not sent, then or now: nothing */
-    assert_int_equal(ngx_autoscale_tasks_step(-1, 50), 0);
-    assert_int_equal(ngx_autoscale_tasks_step(50, -1), 0);
-    assert_int_equal(ngx_autoscale_tasks_step(-1, -1), 0);
+    assert_int_equal(ngx_autoscale_window_tasks_step(-1, 50), 0);
+    assert_int_equal(ngx_autoscale_window_tasks_step(50, -1), 0);
+    assert_int_equal(ngx_autoscale_window_tasks_step(-1, -1), 0);
 
     /* at most the bound, whichever way the total jumps */
-    assert_int_equal(ngx_autoscale_tasks_step(0, NGX_AUTOSCALE_TASKS_STEP_MAX),
+    assert_int_equal(ngx_autoscale_window_tasks_step(0,
+                         NGX_AUTOSCALE_TASKS_STEP_MAX),
                      NGX_AUTOSCALE_TASKS_STEP_MAX);
-    assert_int_equal(ngx_autoscale_tasks_step(0,
-                                              NGX_AUTOSCALE_TASKS_STEP_MAX
-                                              + 1),
+    assert_int_equal(ngx_autoscale_window_tasks_step(0,
+                         NGX_AUTOSCALE_TASKS_STEP_MAX + 1),
                      NGX_AUTOSCALE_TASKS_STEP_MAX);
-    assert_int_equal(ngx_autoscale_tasks_step(0, big),
+    assert_int_equal(ngx_autoscale_window_tasks_step(0, big),
                      NGX_AUTOSCALE_TASKS_STEP_MAX);
-    assert_int_equal(ngx_autoscale_tasks_step(big, big - 1),
+    assert_int_equal(ngx_autoscale_window_tasks_step(big, big - 1),
                      NGX_AUTOSCALE_TASKS_STEP_MAX);
-    assert_int_equal(ngx_autoscale_tasks_step(0, INT64_MAX),
+    assert_int_equal(ngx_autoscale_window_tasks_step(0, INT64_MAX),
                      NGX_AUTOSCALE_TASKS_STEP_MAX);
-    assert_int_equal(ngx_autoscale_tasks_step(INT64_MAX, 0), 0);
+    assert_int_equal(ngx_autoscale_window_tasks_step(INT64_MAX, 0), 0);
 }
 
 
@@ -583,26 +584,29 @@ test_tasks_add(void **state)
 
     (void) state;
 
-    assert_int_equal(ngx_autoscale_tasks_add(0, 0), 0);
-    assert_int_equal(ngx_autoscale_tasks_add(2, 3), 5);
-    assert_int_equal(ngx_autoscale_tasks_add(max - 1, 1), max);
-    assert_int_equal(ngx_autoscale_tasks_add(max - 1, 2), max);
-    assert_int_equal(ngx_autoscale_tasks_add(max, 0), max);
-    assert_int_equal(ngx_autoscale_tasks_add(0, max), max);
-    assert_int_equal(ngx_autoscale_tasks_add(max, max), max);
+    assert_int_equal(ngx_autoscale_window_tasks_add(0, 0), 0);
+    assert_int_equal(ngx_autoscale_window_tasks_add(2, 3), 5);
+    assert_int_equal(ngx_autoscale_window_tasks_add(max - 1, 1), max);
+    assert_int_equal(ngx_autoscale_window_tasks_add(max - 1, 2), max);
+    assert_int_equal(ngx_autoscale_window_tasks_add(max, 0), max);
+    assert_int_equal(ngx_autoscale_window_tasks_add(0, max), max);
+    assert_int_equal(ngx_autoscale_window_tasks_add(max, max), max);
 
     /* past 2^63 and 2^64 the sum would read negative, or small again */
-    assert_int_equal(ngx_autoscale_tasks_add(max, UINT64_MAX), max);
-    assert_int_equal(ngx_autoscale_tasks_add(UINT64_MAX, UINT64_MAX), max);
-    assert_int_equal(ngx_autoscale_tasks_add((uint64_t) 1 << 63, 1), max);
+    assert_int_equal(ngx_autoscale_window_tasks_add(max, UINT64_MAX), max);
+    assert_int_equal(ngx_autoscale_window_tasks_add(UINT64_MAX, UINT64_MAX),
+                     max);
+    assert_int_equal(ngx_autoscale_window_tasks_add((uint64_t) 1 << 63, 1),
+                     max);
 
     /* the heartbeats that broke collection: 9e15 and 0 in turn */
     sum = 0;
 
     for (i = 0; i < 2100; i++) {
-        sum = ngx_autoscale_tasks_add(sum,
-                  ngx_autoscale_tasks_step(i % 2 ? 9000000000000000LL : 0,
-                                           i % 2 ? 0 : 9000000000000000LL));
+        sum = ngx_autoscale_window_tasks_add(sum,
+                  ngx_autoscale_window_tasks_step(
+                      i % 2 ? 9000000000000000LL : 0,
+                      i % 2 ? 0 : 9000000000000000LL));
     }
 
     assert_int_equal(sum, 1050 * (uint64_t) NGX_AUTOSCALE_TASKS_STEP_MAX);
@@ -611,7 +615,7 @@ test_tasks_add(void **state)
     sum = 0;
 
     for (i = 0; i < 2100; i++) {
-        sum = ngx_autoscale_tasks_add(sum, 9000000000000000ULL);
+        sum = ngx_autoscale_window_tasks_add(sum, 9000000000000000ULL);
     }
 
     assert_int_equal(sum, max);
