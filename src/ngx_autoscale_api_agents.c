@@ -10,8 +10,16 @@
 
 
 #include <math.h>
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
 
-#include "ngx_autoscale_api.h"
+#include "ngx_autoscale.h"
+#include "ngx_autoscale_api_agents.h"
+#include "ngx_autoscale_api_query.h"
+#include "ngx_autoscale_api_reply.h"
+#include "ngx_autoscale_body.h"
+#include "ngx_autoscale_route.h"
 #include "ngx_autoscale_shm.h"
 
 
@@ -79,7 +87,7 @@ static const char  ngx_autoscale_sql_cluster_exists[] =
 
 
 ngx_int_t
-ngx_autoscale_api_heartbeat(ngx_autoscale_api_ctx_t *ctx)
+ngx_autoscale_api_agents_heartbeat(ngx_autoscale_api_ctx_t *ctx)
 {
     size_t                           i;
     ngx_str_t                        id;
@@ -99,7 +107,7 @@ ngx_autoscale_api_heartbeat(ngx_autoscale_api_ctx_t *ctx)
         != 0)
     {
         ngx_autoscale_body_free(values, NGX_AUTOSCALE_HEARTBEAT_NFIELDS);
-        return ngx_autoscale_api_error(r, &err);
+        return ngx_autoscale_api_reply_error(r, &err);
     }
 
     hb = ngx_palloc(r->pool, sizeof(ngx_autoscale_heartbeat_t));
@@ -144,14 +152,16 @@ ngx_autoscale_api_heartbeat(ngx_autoscale_api_ctx_t *ctx)
     id.len = ctx->route.id_len;
 
     if (ngx_autoscale_heartbeat_missing(amcf->shm_zone, &id, NULL)) {
-        return ngx_autoscale_api_not_found(ctx);
+        return ngx_autoscale_api_reply_cluster_not_found(ctx->request,
+                                                         &ctx->route);
     }
 
     /* a cluster born while the query runs makes its answer stale */
     hb->births = ((ngx_autoscale_shm_t *) amcf->shm_zone->data)->births;
 
-    return ngx_autoscale_api_query(ctx, ngx_autoscale_sql_cluster_exists, 1,
-                                   &id, ngx_autoscale_heartbeat_cluster);
+    return ngx_autoscale_api_query_send(ctx,
+                                        ngx_autoscale_sql_cluster_exists, 1,
+                                        &id, ngx_autoscale_heartbeat_cluster);
 }
 
 
@@ -172,7 +182,8 @@ ngx_autoscale_heartbeat_cluster(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
         (void) ngx_autoscale_heartbeat_missing(amcf->shm_zone, &id,
                                                ctx->data);
 
-        return ngx_autoscale_api_not_found(ctx);
+        return ngx_autoscale_api_reply_cluster_not_found(ctx->request,
+                                                         &ctx->route);
     }
 
     /* exists until the next collection says otherwise */
@@ -232,13 +243,14 @@ ngx_autoscale_heartbeat_store(ngx_autoscale_api_ctx_t *ctx,
 
     if (rc == NGX_DECLINED) {
         /* destroyed since the zone last heard of it */
-        return ngx_autoscale_api_not_found(ctx);
+        return ngx_autoscale_api_reply_cluster_not_found(ctx->request,
+                                                         &ctx->route);
     }
 
     if (rc != NGX_OK) {
         ngx_autoscale_set_err(&err, NGX_HTTP_SERVICE_UNAVAILABLE, "ZoneFull",
                               "the shared zone has no room for this agent");
-        return ngx_autoscale_api_error(r, &err);
+        return ngx_autoscale_api_reply_error(r, &err);
     }
 
     doc = cJSON_CreateObject();
@@ -254,5 +266,5 @@ ngx_autoscale_heartbeat_store(ngx_autoscale_api_ctx_t *ctx,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_autoscale_api_send(r, NGX_HTTP_OK, doc);
+    return ngx_autoscale_api_reply_send(r, NGX_HTTP_OK, doc);
 }

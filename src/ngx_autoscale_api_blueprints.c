@@ -11,6 +11,12 @@
 #include <ngx_http.h>
 
 #include "ngx_autoscale_api.h"
+#include "ngx_autoscale_api_blueprints.h"
+#include "ngx_autoscale_api_query.h"
+#include "ngx_autoscale_api_reply.h"
+#include "ngx_autoscale_body.h"
+#include "ngx_autoscale_json.h"
+#include "ngx_autoscale_route.h"
 
 
 static const ngx_autoscale_col_t  ngx_autoscale_blueprint_cols[] = {
@@ -162,14 +168,14 @@ ngx_autoscale_api_blueprints(ngx_autoscale_api_ctx_t *ctx)
     }
 
     if (ctx->request->args.len) {
-        return ngx_autoscale_api_args_error(ctx->request);
+        return ngx_autoscale_api_reply_args_error(ctx->request);
     }
 
     id.data = (u_char *) ctx->route.id;
     id.len = ctx->route.id_len;
 
-    return ngx_autoscale_api_query(ctx, ngx_autoscale_sql_get, 1, &id,
-                                   ngx_autoscale_api_get_done);
+    return ngx_autoscale_api_query_send(ctx, ngx_autoscale_sql_get, 1, &id,
+                                        ngx_autoscale_api_get_done);
 }
 
 
@@ -185,24 +191,26 @@ ngx_autoscale_api_list(ngx_autoscale_api_ctx_t *ctx)
                                  ngx_autoscale_list_args, 2, args, &err)
         != 0)
     {
-        return ngx_autoscale_api_error(r, &err);
+        return ngx_autoscale_api_reply_error(r, &err);
     }
 
-    if (ngx_autoscale_api_paging(ctx, &args[0], &args[1], params) != NGX_OK) {
+    if (ngx_autoscale_api_query_paging(ctx, &args[0], &args[1], params)
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_autoscale_api_query(ctx, ngx_autoscale_sql_list, 2, params,
-                                   ngx_autoscale_api_list_done);
+    return ngx_autoscale_api_query_send(ctx, ngx_autoscale_sql_list, 2, params,
+                                        ngx_autoscale_api_list_done);
 }
 
 
 static ngx_int_t
 ngx_autoscale_api_list_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
 {
-    return ngx_autoscale_api_send_page(ctx, res, "blueprints",
-                                       ngx_autoscale_blueprint_cols,
-                                       NGX_AUTOSCALE_BLUEPRINT_NCOLS);
+    return ngx_autoscale_api_query_send_page(ctx, res, "blueprints",
+                                             ngx_autoscale_blueprint_cols,
+                                             NGX_AUTOSCALE_BLUEPRINT_NCOLS);
 }
 
 
@@ -215,13 +223,13 @@ ngx_autoscale_api_get_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
         ngx_autoscale_set_err(&err, NGX_HTTP_NOT_FOUND, "BlueprintNotFound",
                               "blueprint '%.*s' not found",
                               (int) ctx->route.id_len, ctx->route.id);
-        return ngx_autoscale_api_error(ctx->request, &err);
+        return ngx_autoscale_api_reply_error(ctx->request, &err);
     }
 
-    return ngx_autoscale_api_send(ctx->request, NGX_HTTP_OK,
-                                  ngx_autoscale_api_row(res, 0, 0,
-                                      ngx_autoscale_blueprint_cols,
-                                      NGX_AUTOSCALE_BLUEPRINT_NCOLS));
+    return ngx_autoscale_api_reply_send(ctx->request, NGX_HTTP_OK,
+                                        ngx_autoscale_api_query_row(res, 0, 0,
+                                            ngx_autoscale_blueprint_cols,
+                                            NGX_AUTOSCALE_BLUEPRINT_NCOLS));
 }
 
 
@@ -234,22 +242,23 @@ ngx_autoscale_api_create(ngx_autoscale_api_ctx_t *ctx)
     ngx_http_request_t   *r = ctx->request;
 
     if (r->args.len) {
-        return ngx_autoscale_api_args_error(r);
+        return ngx_autoscale_api_reply_args_error(r);
     }
 
-    rc = ngx_autoscale_api_fields(ctx, ngx_autoscale_create_fields,
-                                  NGX_AUTOSCALE_CREATE_NFIELDS, params, &err);
+    rc = ngx_autoscale_api_query_fields(ctx, ngx_autoscale_create_fields,
+                                        NGX_AUTOSCALE_CREATE_NFIELDS, params,
+                                        &err);
     if (rc == NGX_DECLINED) {
-        return ngx_autoscale_api_error(r, &err);
+        return ngx_autoscale_api_reply_error(r, &err);
     }
 
     if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_autoscale_api_query(ctx, ngx_autoscale_sql_create,
-                                   NGX_AUTOSCALE_CREATE_NFIELDS, params,
-                                   ngx_autoscale_api_create_done);
+    return ngx_autoscale_api_query_send(ctx, ngx_autoscale_sql_create,
+                                        NGX_AUTOSCALE_CREATE_NFIELDS, params,
+                                        ngx_autoscale_api_create_done);
 }
 
 
@@ -265,23 +274,23 @@ ngx_autoscale_api_create_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
     first = 1 + NGX_AUTOSCALE_CHECK_NCOLUMNS + 1;
 
     if (!PQgetisnull(res, 0, first)) {
-        return ngx_autoscale_api_send(r, NGX_HTTP_CREATED,
-                                      ngx_autoscale_api_row(res, 0, first,
-                                          ngx_autoscale_blueprint_cols,
-                                          NGX_AUTOSCALE_BLUEPRINT_NCOLS));
+        return ngx_autoscale_api_reply_send(r, NGX_HTTP_CREATED,
+                   ngx_autoscale_api_query_row(res, 0, first,
+                                               ngx_autoscale_blueprint_cols,
+                                               NGX_AUTOSCALE_BLUEPRINT_NCOLS));
     }
 
-    if (ngx_autoscale_api_check_error(res, 1, &err) != NGX_OK) {
-        return ngx_autoscale_api_error(r, &err);
+    if (ngx_autoscale_api_query_check_error(res, 1, &err) != NGX_OK) {
+        return ngx_autoscale_api_reply_error(r, &err);
     }
 
     id = cJSON_GetObjectItemCaseSensitive(ctx->body, "id");
 
-    if (ngx_autoscale_api_int(res, 0, 0) != 0) {
+    if (ngx_autoscale_api_query_int(res, 0, 0) != 0) {
         ngx_autoscale_set_err(&err, NGX_HTTP_CONFLICT, "BlueprintExists",
                               "blueprint '%s' exists already",
                               id->valuestring);
-        return ngx_autoscale_api_error(r, &err);
+        return ngx_autoscale_api_reply_error(r, &err);
     }
 
     ngx_autoscale_set_err(&err, NGX_HTTP_BAD_REQUEST, "InvalidField",
@@ -290,5 +299,5 @@ ngx_autoscale_api_create_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
                           PQgetvalue(res, 0, first - 1),
                           PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
 
-    return ngx_autoscale_api_error(r, &err);
+    return ngx_autoscale_api_reply_error(r, &err);
 }

@@ -14,7 +14,14 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "ngx_autoscale.h"
 #include "ngx_autoscale_api.h"
+#include "ngx_autoscale_api_clusters.h"
+#include "ngx_autoscale_api_query.h"
+#include "ngx_autoscale_api_reply.h"
+#include "ngx_autoscale_body.h"
+#include "ngx_autoscale_json.h"
+#include "ngx_autoscale_route.h"
 #include "ngx_autoscale_shm.h"
 
 
@@ -530,7 +537,7 @@ ngx_autoscale_api_list(ngx_autoscale_api_ctx_t *ctx)
                                  ngx_autoscale_list_args, 4, args, &err)
         != 0)
     {
-        return ngx_autoscale_api_error(r, &err);
+        return ngx_autoscale_api_reply_error(r, &err);
     }
 
 
@@ -547,23 +554,23 @@ ngx_autoscale_api_list(ngx_autoscale_api_ctx_t *ctx)
         params[1].len = ngx_strlen(args[1].str);
     }
 
-    if (ngx_autoscale_api_paging(ctx, &args[2], &args[3], &params[2])
+    if (ngx_autoscale_api_query_paging(ctx, &args[2], &args[3], &params[2])
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_autoscale_api_query(ctx, ngx_autoscale_sql_list, 4, params,
-                                   ngx_autoscale_api_list_done);
+    return ngx_autoscale_api_query_send(ctx, ngx_autoscale_sql_list, 4, params,
+                                        ngx_autoscale_api_list_done);
 }
 
 
 static ngx_int_t
 ngx_autoscale_api_list_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
 {
-    return ngx_autoscale_api_send_page(ctx, res, "clusters",
-                                       ngx_autoscale_cluster_cols,
-                                       NGX_AUTOSCALE_CLUSTER_NCOLS);
+    return ngx_autoscale_api_query_send_page(ctx, res, "clusters",
+                                             ngx_autoscale_cluster_cols,
+                                             NGX_AUTOSCALE_CLUSTER_NCOLS);
 }
 
 
@@ -575,14 +582,14 @@ ngx_autoscale_api_get(ngx_autoscale_api_ctx_t *ctx)
     ngx_str_t  id;
 
     if (ctx->request->args.len) {
-        return ngx_autoscale_api_args_error(ctx->request);
+        return ngx_autoscale_api_reply_args_error(ctx->request);
     }
 
     id.data = (u_char *) ctx->route.id;
     id.len = ctx->route.id_len;
 
-    return ngx_autoscale_api_query(ctx, ngx_autoscale_sql_get, 1, &id,
-                                   ngx_autoscale_api_get_done);
+    return ngx_autoscale_api_query_send(ctx, ngx_autoscale_sql_get, 1, &id,
+                                        ngx_autoscale_api_get_done);
 }
 
 
@@ -590,11 +597,12 @@ static ngx_int_t
 ngx_autoscale_api_get_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
 {
     if (PQntuples(res) == 0) {
-        return ngx_autoscale_api_not_found(ctx);
+        return ngx_autoscale_api_reply_cluster_not_found(ctx->request,
+                                                         &ctx->route);
     }
 
-    return ngx_autoscale_api_send(ctx->request, NGX_HTTP_OK,
-                                  ngx_autoscale_api_cluster(res, 0));
+    return ngx_autoscale_api_reply_send(ctx->request, NGX_HTTP_OK,
+                                        ngx_autoscale_api_cluster(res, 0));
 }
 
 
@@ -609,25 +617,28 @@ ngx_autoscale_api_create(ngx_autoscale_api_ctx_t *ctx)
     ngx_http_request_t   *r = ctx->request;
 
     if (r->args.len) {
-        return ngx_autoscale_api_args_error(r);
+        return ngx_autoscale_api_reply_args_error(r);
     }
 
-    rc = ngx_autoscale_api_fields(ctx, ngx_autoscale_create_fields,
-                                  NGX_AUTOSCALE_CREATE_NFIELDS, params, &err);
+    rc = ngx_autoscale_api_query_fields(ctx, ngx_autoscale_create_fields,
+                                        NGX_AUTOSCALE_CREATE_NFIELDS, params,
+                                        &err);
     if (rc == NGX_DECLINED) {
-        return ngx_autoscale_api_error(r, &err);
+        return ngx_autoscale_api_reply_error(r, &err);
     }
 
     if (rc != NGX_OK
-        || ngx_autoscale_api_node(r, &params[NGX_AUTOSCALE_CREATE_NFIELDS])
+        || ngx_autoscale_api_query_node(r,
+                                        &params[NGX_AUTOSCALE_CREATE_NFIELDS])
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_autoscale_api_query(ctx, ngx_autoscale_sql_create,
-                                   NGX_AUTOSCALE_CREATE_NFIELDS + 1, params,
-                                   ngx_autoscale_api_create_done);
+    return ngx_autoscale_api_query_send(ctx, ngx_autoscale_sql_create,
+                                        NGX_AUTOSCALE_CREATE_NFIELDS + 1,
+                                        params,
+                                        ngx_autoscale_api_create_done);
 }
 
 
@@ -642,17 +653,17 @@ ngx_autoscale_api_create_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
     /* found, the checks, name, target, notify, then the cluster */
     first = 1 + NGX_AUTOSCALE_CHECK_NCOLUMNS + 3;
 
-    if (ngx_autoscale_api_int(res, 0, 0) == 0) {
+    if (ngx_autoscale_api_query_int(res, 0, 0) == 0) {
         blueprint = cJSON_GetObjectItemCaseSensitive(ctx->body,
                                                      "blueprint_id");
         ngx_autoscale_set_err(&err, NGX_HTTP_BAD_REQUEST, "BlueprintNotFound",
                               "blueprint '%s' not found",
                               blueprint->valuestring);
-        return ngx_autoscale_api_error(r, &err);
+        return ngx_autoscale_api_reply_error(r, &err);
     }
 
     if (PQgetisnull(res, 0, first)) {
-        if (ngx_autoscale_api_check_error(res, 1, &err) == NGX_OK) {
+        if (ngx_autoscale_api_query_check_error(res, 1, &err) == NGX_OK) {
             if (PQgetlength(res, 0, first - 3) < 3) {
                 ngx_autoscale_set_err(&err, NGX_HTTP_BAD_REQUEST,
                                       "MissingField",
@@ -669,7 +680,7 @@ ngx_autoscale_api_create_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
             }
         }
 
-        return ngx_autoscale_api_error(r, &err);
+        return ngx_autoscale_api_reply_error(r, &err);
     }
 
     if (ngx_autoscale_api_location(r, PQgetvalue(res, 0, first)) != NGX_OK) {
@@ -679,8 +690,8 @@ ngx_autoscale_api_create_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
     ngx_autoscale_api_zone_knows(r, PQgetvalue(res, 0, first),
                                  PQgetlength(res, 0, first), 1);
 
-    return ngx_autoscale_api_send(r, NGX_HTTP_CREATED,
-                                  ngx_autoscale_api_cluster(res, first));
+    return ngx_autoscale_api_reply_send(r, NGX_HTTP_CREATED,
+                                        ngx_autoscale_api_cluster(res, first));
 }
 
 
@@ -695,14 +706,14 @@ ngx_autoscale_api_update(ngx_autoscale_api_ctx_t *ctx)
     ngx_http_request_t   *r = ctx->request;
 
     if (r->args.len) {
-        return ngx_autoscale_api_args_error(r);
+        return ngx_autoscale_api_reply_args_error(r);
     }
 
-    rc = ngx_autoscale_api_fields(ctx, ngx_autoscale_update_fields,
-                                  NGX_AUTOSCALE_UPDATE_NFIELDS, &params[1],
-                                  &err);
+    rc = ngx_autoscale_api_query_fields(ctx, ngx_autoscale_update_fields,
+                                        NGX_AUTOSCALE_UPDATE_NFIELDS,
+                                        &params[1], &err);
     if (rc == NGX_DECLINED) {
-        return ngx_autoscale_api_error(r, &err);
+        return ngx_autoscale_api_reply_error(r, &err);
     }
 
     if (rc != NGX_OK) {
@@ -712,9 +723,10 @@ ngx_autoscale_api_update(ngx_autoscale_api_ctx_t *ctx)
     params[0].data = (u_char *) ctx->route.id;
     params[0].len = ctx->route.id_len;
 
-    return ngx_autoscale_api_query(ctx, ngx_autoscale_sql_update,
-                                   NGX_AUTOSCALE_UPDATE_NFIELDS + 1, params,
-                                   ngx_autoscale_api_update_done);
+    return ngx_autoscale_api_query_send(ctx, ngx_autoscale_sql_update,
+                                        NGX_AUTOSCALE_UPDATE_NFIELDS + 1,
+                                        params,
+                                        ngx_autoscale_api_update_done);
 }
 
 
@@ -729,22 +741,24 @@ ngx_autoscale_api_update_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
     first = 1 + NGX_AUTOSCALE_CHECK_NCOLUMNS + 2;
 
     if (PQntuples(res) == 0) {
-        return ngx_autoscale_api_not_found(ctx);
+        return ngx_autoscale_api_reply_cluster_not_found(ctx->request,
+                                                         &ctx->route);
     }
 
     if (!PQgetisnull(res, 0, first)) {
-        return ngx_autoscale_api_send(r, NGX_HTTP_OK,
-                                      ngx_autoscale_api_cluster(res, first));
+        return ngx_autoscale_api_reply_send(r, NGX_HTTP_OK,
+                                            ngx_autoscale_api_cluster(res,
+                                                                      first));
     }
 
     if (ngx_strcmp(PQgetvalue(res, 0, 0), "destroyed") == 0) {
         ngx_autoscale_set_err(&err, NGX_HTTP_CONFLICT, "ClusterDestroyed",
                               "cluster '%.*s' is destroyed",
                               (int) ctx->route.id_len, ctx->route.id);
-        return ngx_autoscale_api_error(r, &err);
+        return ngx_autoscale_api_reply_error(r, &err);
     }
 
-    if (ngx_autoscale_api_check_error(res, 1, &err) == NGX_OK) {
+    if (ngx_autoscale_api_query_check_error(res, 1, &err) == NGX_OK) {
         ngx_autoscale_set_err(&err, NGX_HTTP_CONFLICT, "BoundsConflict",
                               "min_workers (%s) and max_workers (%s) must "
                               "hold current_workers (%s) and target_workers "
@@ -754,7 +768,7 @@ ngx_autoscale_api_update_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
                               PQgetvalue(res, 0, first - 1));
     }
 
-    return ngx_autoscale_api_error(r, &err);
+    return ngx_autoscale_api_reply_error(r, &err);
 }
 
 
@@ -786,26 +800,27 @@ ngx_autoscale_api_delete(ngx_autoscale_api_ctx_t *ctx)
     ngx_str_t  params[2];
 
     if (ctx->request->args.len) {
-        return ngx_autoscale_api_args_error(ctx->request);
+        return ngx_autoscale_api_reply_args_error(ctx->request);
     }
 
     params[0].data = (u_char *) ctx->route.id;
     params[0].len = ctx->route.id_len;
 
-    if (ngx_autoscale_api_node(ctx->request, &params[1]) != NGX_OK) {
+    if (ngx_autoscale_api_query_node(ctx->request, &params[1]) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_autoscale_api_query(ctx, ngx_autoscale_sql_delete, 2, params,
-                                   ngx_autoscale_api_delete_done);
+    return ngx_autoscale_api_query_send(ctx, ngx_autoscale_sql_delete, 2,
+                                        params, ngx_autoscale_api_delete_done);
 }
 
 
 static ngx_int_t
 ngx_autoscale_api_delete_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
 {
-    if (ngx_autoscale_api_int(res, 0, 0) != 1) {
-        return ngx_autoscale_api_not_found(ctx);
+    if (ngx_autoscale_api_query_int(res, 0, 0) != 1) {
+        return ngx_autoscale_api_reply_cluster_not_found(ctx->request,
+                                                         &ctx->route);
     }
 
     /* heartbeats find it gone at once, not at the next collection */
@@ -813,7 +828,7 @@ ngx_autoscale_api_delete_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
                                  ctx->route.id_len, 0);
 
     /* deleting a destroyed cluster again changes nothing and says so alike */
-    return ngx_autoscale_api_no_content(ctx->request);
+    return ngx_autoscale_api_reply_no_content(ctx->request);
 }
 
 
@@ -829,27 +844,27 @@ ngx_autoscale_api_transition(ngx_autoscale_api_ctx_t *ctx)
     ngx_http_request_t   *r = ctx->request;
 
     if (r->args.len) {
-        return ngx_autoscale_api_args_error(r);
+        return ngx_autoscale_api_reply_args_error(r);
     }
 
     if (ctx->route.route == NGX_AUTOSCALE_ROUTE_SCALE) {
-        rc = ngx_autoscale_api_fields(ctx, ngx_autoscale_scale_fields, 2,
-                                      fields, &err);
+        rc = ngx_autoscale_api_query_fields(ctx, ngx_autoscale_scale_fields, 2,
+                                            fields, &err);
         sql = ngx_autoscale_sql_scale;
 
     } else {
         ngx_str_set(&fields[0], "0");
-        rc = ngx_autoscale_api_fields(ctx, ngx_autoscale_reason_fields, 1,
-                                      &fields[1], &err);
+        rc = ngx_autoscale_api_query_fields(ctx, ngx_autoscale_reason_fields, 1,
+                                            &fields[1], &err);
         sql = (ctx->route.route == NGX_AUTOSCALE_ROUTE_HIBERNATE)
               ? ngx_autoscale_sql_hibernate : ngx_autoscale_sql_reactivate;
     }
 
     if (rc == NGX_DECLINED) {
-        return ngx_autoscale_api_error(r, &err);
+        return ngx_autoscale_api_reply_error(r, &err);
     }
 
-    if (rc != NGX_OK || ngx_autoscale_api_node(r, &params[3]) != NGX_OK) {
+    if (rc != NGX_OK || ngx_autoscale_api_query_node(r, &params[3]) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -873,8 +888,8 @@ ngx_autoscale_api_transition(ngx_autoscale_api_ctx_t *ctx)
         }
     }
 
-    return ngx_autoscale_api_query(ctx, sql, 4, params,
-                                   ngx_autoscale_api_transition_done);
+    return ngx_autoscale_api_query_send(ctx, sql, 4, params,
+                                        ngx_autoscale_api_transition_done);
 }
 
 
@@ -893,14 +908,15 @@ ngx_autoscale_api_transition_done(ngx_autoscale_api_ctx_t *ctx,
     ngx_http_request_t   *r = ctx->request;
 
     if (PQntuples(res) == 0) {
-        return ngx_autoscale_api_not_found(ctx);
+        return ngx_autoscale_api_reply_cluster_not_found(ctx->request,
+                                                         &ctx->route);
     }
 
     status = PQgetvalue(res, 0, 0);
-    min = ngx_autoscale_api_int(res, 0, 1);
-    max = ngx_autoscale_api_int(res, 0, 2);
-    current = ngx_autoscale_api_int(res, 0, 3);
-    target = ngx_autoscale_api_int(res, 0, 4);
+    min = ngx_autoscale_api_query_int(res, 0, 1);
+    max = ngx_autoscale_api_query_int(res, 0, 2);
+    current = ngx_autoscale_api_query_int(res, 0, 3);
+    target = ngx_autoscale_api_query_int(res, 0, 4);
     changed = !PQgetisnull(res, 0, 5);
 
     active = ngx_strcmp(status, "active") == 0
@@ -922,7 +938,7 @@ ngx_autoscale_api_transition_done(ngx_autoscale_api_ctx_t *ctx,
                                   "target_workers (%d) must be between "
                                   "min_workers (%d) and max_workers (%d)",
                                   (int) ctx->target, (int) min, (int) max);
-            return ngx_autoscale_api_error(r, &err);
+            return ngx_autoscale_api_reply_error(r, &err);
         }
 
         ngx_snprintf((u_char *) message, sizeof(message),
@@ -954,7 +970,7 @@ ngx_autoscale_api_transition_done(ngx_autoscale_api_ctx_t *ctx,
                                   "cluster can be reactivated",
                                   (int) ctx->route.id_len, ctx->route.id,
                                   status);
-            return ngx_autoscale_api_error(r, &err);
+            return ngx_autoscale_api_reply_error(r, &err);
         }
 
         ngx_snprintf((u_char *) message, sizeof(message),
@@ -976,12 +992,13 @@ ngx_autoscale_api_transition_done(ngx_autoscale_api_ctx_t *ctx,
 
     if (changed
         && (cJSON_AddNumberToObject(event, "id",
-                                    ngx_autoscale_api_int(res, 0, 5)) == NULL
+                                    ngx_autoscale_api_query_int(res, 0, 5))
+            == NULL
             || cJSON_AddStringToObject(event, "action", action) == NULL
             || cJSON_AddNumberToObject(event, "from_workers", current) == NULL
             || cJSON_AddNumberToObject(event, "to_workers",
-                   ngx_autoscale_api_int(res, 0,
-                                         8 + NGX_AUTOSCALE_CLUSTER_TARGET))
+                   ngx_autoscale_api_query_int(res, 0, 8
+                                               + NGX_AUTOSCALE_CLUSTER_TARGET))
                == NULL
             || ngx_autoscale_rfc3339(PQgetvalue(res, 0, 6), at, sizeof(at))
                != 0
@@ -1000,7 +1017,7 @@ ngx_autoscale_api_transition_done(ngx_autoscale_api_ctx_t *ctx,
         goto failed;
     }
 
-    return ngx_autoscale_api_send(r, NGX_HTTP_OK, doc);
+    return ngx_autoscale_api_reply_send(r, NGX_HTTP_OK, doc);
 
 failed:
 
@@ -1015,7 +1032,7 @@ not_active:
                           "cluster '%.*s' is %s: only an active cluster "
                           "can be %s", (int) ctx->route.id_len,
                           ctx->route.id, status, verb);
-    return ngx_autoscale_api_error(r, &err);
+    return ngx_autoscale_api_reply_error(r, &err);
 }
 
 
@@ -1050,7 +1067,7 @@ ngx_autoscale_api_history(ngx_autoscale_api_ctx_t *ctx)
                                  &err)
         != 0)
     {
-        return ngx_autoscale_api_error(r, &err);
+        return ngx_autoscale_api_reply_error(r, &err);
     }
 
     ngx_memzero(params, sizeof(params));
@@ -1059,8 +1076,8 @@ ngx_autoscale_api_history(ngx_autoscale_api_ctx_t *ctx)
     params[0].len = ctx->route.id_len;
 
     if (nargs
-        && ngx_autoscale_api_number(r, &params[1],
-                                    args[0].present ? args[0].num : 100)
+        && ngx_autoscale_api_query_number(r, &params[1],
+                                          args[0].present ? args[0].num : 100)
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1071,8 +1088,8 @@ ngx_autoscale_api_history(ngx_autoscale_api_ctx_t *ctx)
         params[2].len = ngx_strlen(args[1].str);
     }
 
-    return ngx_autoscale_api_query(ctx, sql, nargs + 1, params,
-                                   ngx_autoscale_api_history_done);
+    return ngx_autoscale_api_query_send(ctx, sql, nargs + 1, params,
+                                        ngx_autoscale_api_history_done);
 }
 
 
@@ -1085,8 +1102,9 @@ ngx_autoscale_api_history_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
     const char                 *key;
     const ngx_autoscale_col_t  *cols;
 
-    if (ngx_autoscale_api_int(res, 0, 0) != 1) {
-        return ngx_autoscale_api_not_found(ctx);
+    if (ngx_autoscale_api_query_int(res, 0, 0) != 1) {
+        return ngx_autoscale_api_reply_cluster_not_found(ctx->request,
+                                                         &ctx->route);
     }
 
     switch (ctx->route.route) {
@@ -1110,7 +1128,7 @@ ngx_autoscale_api_history_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
     id[ctx->route.id_len] = '\0';
 
     doc = cJSON_CreateObject();
-    list = ngx_autoscale_api_rows(res, 1, cols, ncols);
+    list = ngx_autoscale_api_query_rows(res, 1, cols, ncols);
 
     if (doc == NULL || list == NULL
         || cJSON_AddStringToObject(doc, "cluster_id", id) == NULL
@@ -1121,29 +1139,18 @@ ngx_autoscale_api_history_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_autoscale_api_send(ctx->request, NGX_HTTP_OK, doc);
+    return ngx_autoscale_api_reply_send(ctx->request, NGX_HTTP_OK, doc);
 }
 
 
-ngx_int_t
-ngx_autoscale_api_not_found(ngx_autoscale_api_ctx_t *ctx)
-{
-    ngx_autoscale_err_t  err;
-
-    /* the id passed validation, so it is safe to repeat */
-    ngx_autoscale_set_err(&err, NGX_HTTP_NOT_FOUND, "ClusterNotFound",
-                          "cluster '%.*s' not found",
-                          (int) ctx->route.id_len, ctx->route.id);
-
-    return ngx_autoscale_api_error(ctx->request, &err);
-}
 
 
 static cJSON *
 ngx_autoscale_api_cluster(PGresult *res, int first)
 {
-    return ngx_autoscale_api_row(res, 0, first, ngx_autoscale_cluster_cols,
-                                 NGX_AUTOSCALE_CLUSTER_NCOLS);
+    return ngx_autoscale_api_query_row(res, 0, first,
+                                       ngx_autoscale_cluster_cols,
+                                       NGX_AUTOSCALE_CLUSTER_NCOLS);
 }
 
 

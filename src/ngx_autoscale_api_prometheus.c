@@ -13,7 +13,10 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_autoscale_api.h"
+#include "ngx_autoscale.h"
+#include "ngx_autoscale_api_prometheus.h"
+#include "ngx_autoscale_api_query.h"
+#include "ngx_autoscale_api_reply.h"
 #include "ngx_autoscale_policy.h"
 #include "ngx_autoscale_shm.h"
 
@@ -217,7 +220,7 @@ ngx_autoscale_api_prometheus(ngx_autoscale_api_ctx_t *ctx)
         ngx_autoscale_set_err(&err, NGX_HTTP_SERVICE_UNAVAILABLE,
                               "ZoneUnavailable",
                               "the shared zone is not available");
-        return ngx_autoscale_api_error(r, &err);
+        return ngx_autoscale_api_reply_error(r, &err);
     }
 
     sh = amcf->shm_zone->data;
@@ -252,9 +255,9 @@ ngx_autoscale_api_prometheus(ngx_autoscale_api_ctx_t *ctx)
 
     b->last = p;
 
-    return ngx_autoscale_api_send_buf(r, NGX_HTTP_OK,
-                                      "text/plain; version=0.0.4; "
-                                      "charset=utf-8", b);
+    return ngx_autoscale_api_reply_send_buf(r, NGX_HTTP_OK,
+                                            "text/plain; version=0.0.4; "
+                                            "charset=utf-8", b);
 }
 
 
