@@ -48,33 +48,6 @@
 
 #define NGX_AUTOSCALE_POLICY_NFIELDS  15
 
-#define NGX_AUTOSCALE_POLICY_COLUMNS                                          \
-    "policy, scale_up_queue, scale_up_cpu, scale_down_queue, "                \
-    "scale_down_cpu, scale_up_factor, scale_down_factor, "                    \
-    "scale_up_cooldown, scale_down_cooldown, target_metric, target_value, "   \
-    "tolerance, stabilization_window, actuation, worker_capacity"
-
-/*
- * The columns a statement returns so that a refused write can be told
- * apart from the rules it broke: min_workers, max_workers, scale_up_queue,
- * scale_down_queue, scale_up_cpu, scale_down_cpu, target_metric,
- * target_value, as they would have been.
- */
-#define NGX_AUTOSCALE_CHECK_COLUMNS(t)                                        \
-    t ".min_workers, " t ".max_workers, " t ".scale_up_queue, "               \
-    t ".scale_down_queue, " t ".scale_up_cpu, " t ".scale_down_cpu, "         \
-    t ".target_metric, " t ".target_value"
-
-#define NGX_AUTOSCALE_CHECK_NCOLUMNS  8
-
-/* the same rules, for the WHERE clause of the write */
-#define NGX_AUTOSCALE_CHECK_RULES(t)                                          \
-    t ".min_workers <= " t ".max_workers "                                    \
-    "AND " t ".scale_down_queue <= " t ".scale_up_queue "                     \
-    "AND " t ".scale_down_cpu <= " t ".scale_up_cpu "                         \
-    "AND (" t ".target_metric = 'queue_per_worker' "                          \
-    "OR " t ".target_value <= 100)"
-
 
 extern const char *const  ngx_autoscale_policies[];
 extern const char *const  ngx_autoscale_target_metrics[];

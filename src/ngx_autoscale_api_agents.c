@@ -21,6 +21,7 @@
 #include "ngx_autoscale_body.h"
 #include "ngx_autoscale_route.h"
 #include "ngx_autoscale_shm.h"
+#include "ngx_autoscale_sql_api.h"
 
 
 /* a request's report, and the zone's births when its query was sent */
@@ -80,10 +81,6 @@ static const ngx_autoscale_field_t  ngx_autoscale_heartbeat_fields[] = {
 #define NGX_AUTOSCALE_HEARTBEAT_NFIELDS                                       \
     (sizeof(ngx_autoscale_heartbeat_fields)                                   \
      / sizeof(ngx_autoscale_heartbeat_fields[0]))
-
-
-static const char  ngx_autoscale_sql_cluster_exists[] =
-    "SELECT status FROM clusters WHERE id = $1 AND status <> 'destroyed'";
 
 
 ngx_int_t
@@ -160,7 +157,7 @@ ngx_autoscale_api_agents_heartbeat(ngx_autoscale_api_ctx_t *ctx)
     hb->births = ((ngx_autoscale_shm_t *) amcf->shm_zone->data)->births;
 
     return ngx_autoscale_api_query_send(ctx,
-                                        ngx_autoscale_sql_cluster_exists, 1,
+                                        NGX_AUTOSCALE_SQL_CLUSTER_EXISTS, 1,
                                         &id, ngx_autoscale_heartbeat_cluster);
 }
 

@@ -12,10 +12,13 @@
 #include "ngx_autoscale_api_query.h"
 #include "ngx_autoscale_api_reply.h"
 #include "ngx_autoscale_shm.h"
+#include "ngx_autoscale_sql_api.h"
 
 
 static ngx_int_t ngx_autoscale_api_query_done(void *data, ngx_int_t status,
     PGresult *res);
+static ngx_int_t ngx_autoscale_api_query_check_order(const char **row,
+    int down, int up, ngx_autoscale_err_t *err);
 
 
 ngx_int_t
@@ -170,16 +173,23 @@ ngx_int_t
 ngx_autoscale_api_query_check_error(PGresult *res, int first,
     ngx_autoscale_err_t *err)
 {
-    double      value;
-    ngx_int_t   min, max;
-    const char  *metric;
+    int          i;
+    double       value;
+    ngx_int_t    min, max;
+    const char  *row[NGX_AUTOSCALE_CHECK_NCOLUMNS];
 
     if (PQntuples(res) == 0 || PQgetisnull(res, 0, first)) {
         return NGX_OK;
     }
 
-    min = ngx_autoscale_api_query_int(res, 0, first);
-    max = ngx_autoscale_api_query_int(res, 0, first + 1);
+    for (i = 0; i < NGX_AUTOSCALE_CHECK_NCOLUMNS; i++) {
+        row[i] = PQgetvalue(res, 0, first + i);
+    }
+
+    min = ngx_autoscale_api_query_int(res, 0, first
+                                      + NGX_AUTOSCALE_CHECK_COL_MIN_WORKERS);
+    max = ngx_autoscale_api_query_int(res, 0, first
+                                      + NGX_AUTOSCALE_CHECK_COL_MAX_WORKERS);
 
     if (min > max) {
         ngx_autoscale_set_err(err, NGX_HTTP_BAD_REQUEST, "InvalidField",
@@ -188,40 +198,58 @@ ngx_autoscale_api_query_check_error(PGresult *res, int first,
         return NGX_DECLINED;
     }
 
-    if (strtod(PQgetvalue(res, 0, first + 3), NULL)
-        > strtod(PQgetvalue(res, 0, first + 2), NULL))
+    if (ngx_autoscale_api_query_check_order(row,
+                                       NGX_AUTOSCALE_CHECK_COL_SCALE_DOWN_QUEUE,
+                                       NGX_AUTOSCALE_CHECK_COL_SCALE_UP_QUEUE,
+                                       err)
+        != NGX_OK
+        || ngx_autoscale_api_query_check_order(row,
+                                       NGX_AUTOSCALE_CHECK_COL_SCALE_DOWN_CPU,
+                                       NGX_AUTOSCALE_CHECK_COL_SCALE_UP_CPU,
+                                       err)
+           != NGX_OK)
     {
-        ngx_autoscale_set_err(err, NGX_HTTP_BAD_REQUEST, "InvalidField",
-                              "scale_down_queue (%s) must not exceed "
-                              "scale_up_queue (%s)",
-                              PQgetvalue(res, 0, first + 3),
-                              PQgetvalue(res, 0, first + 2));
         return NGX_DECLINED;
     }
 
-    if (strtod(PQgetvalue(res, 0, first + 5), NULL)
-        > strtod(PQgetvalue(res, 0, first + 4), NULL))
+    value = strtod(row[NGX_AUTOSCALE_CHECK_COL_TARGET_VALUE], NULL);
+
+    if (ngx_strcmp(row[NGX_AUTOSCALE_CHECK_COL_TARGET_METRIC],
+                   "queue_per_worker")
+        != 0
+        && value > 100)
     {
-        ngx_autoscale_set_err(err, NGX_HTTP_BAD_REQUEST, "InvalidField",
-                              "scale_down_cpu (%s) must not exceed "
-                              "scale_up_cpu (%s)",
-                              PQgetvalue(res, 0, first + 5),
-                              PQgetvalue(res, 0, first + 4));
-        return NGX_DECLINED;
-    }
-
-    metric = PQgetvalue(res, 0, first + 6);
-    value = strtod(PQgetvalue(res, 0, first + 7), NULL);
-
-    if (ngx_strcmp(metric, "queue_per_worker") != 0 && value > 100) {
         ngx_autoscale_set_err(err, NGX_HTTP_BAD_REQUEST, "InvalidField",
                               "target_value (%s) must be at most 100 for "
                               "target_metric '%s'",
-                              PQgetvalue(res, 0, first + 7), metric);
+                              row[NGX_AUTOSCALE_CHECK_COL_TARGET_VALUE],
+                              row[NGX_AUTOSCALE_CHECK_COL_TARGET_METRIC]);
         return NGX_DECLINED;
     }
 
     return NGX_OK;
+}
+
+
+/* a scale-down threshold must not exceed its scale-up one */
+static ngx_int_t
+ngx_autoscale_api_query_check_order(const char **row, int down, int up,
+    ngx_autoscale_err_t *err)
+{
+    static const char *const  names[NGX_AUTOSCALE_CHECK_NCOLUMNS] = {
+        "min_workers", "max_workers", "scale_up_queue", "scale_down_queue",
+        "scale_up_cpu", "scale_down_cpu", "target_metric", "target_value"
+    };
+
+    if (strtod(row[down], NULL) <= strtod(row[up], NULL)) {
+        return NGX_OK;
+    }
+
+    ngx_autoscale_set_err(err, NGX_HTTP_BAD_REQUEST, "InvalidField",
+                          "%s (%s) must not exceed %s (%s)",
+                          names[down], row[down], names[up], row[up]);
+
+    return NGX_DECLINED;
 }
 
 
@@ -309,7 +337,7 @@ ngx_autoscale_api_query_paging(ngx_autoscale_api_ctx_t *ctx,
 }
 
 
-/* {"<key>": [rows from column 1], "total", "page", "page_size"} */
+/* {"<key>": [the rows], "total", "page", "page_size"} of a page's result */
 ngx_int_t
 ngx_autoscale_api_query_send_page(ngx_autoscale_api_ctx_t *ctx, PGresult *res,
     const char *key, const ngx_autoscale_col_t *cols, size_t ncols)
@@ -317,7 +345,8 @@ ngx_autoscale_api_query_send_page(ngx_autoscale_api_ctx_t *ctx, PGresult *res,
     cJSON  *doc, *list;
 
     doc = cJSON_CreateObject();
-    list = ngx_autoscale_api_query_rows(res, 1, cols, ncols);
+    list = ngx_autoscale_api_query_rows(res, NGX_AUTOSCALE_PAGE_COL_ROW, cols,
+                                        ncols);
 
     if (doc == NULL || list == NULL || !cJSON_AddItemToObject(doc, key, list))
     {
@@ -327,7 +356,9 @@ ngx_autoscale_api_query_send_page(ngx_autoscale_api_ctx_t *ctx, PGresult *res,
     }
 
     if (cJSON_AddNumberToObject(doc, "total",
-                                ngx_autoscale_api_query_int(res, 0, 0)) == NULL
+                                ngx_autoscale_api_query_int(res, 0,
+                                                NGX_AUTOSCALE_PAGE_COL_TOTAL))
+        == NULL
         || cJSON_AddNumberToObject(doc, "page", ctx->page) == NULL
         || cJSON_AddNumberToObject(doc, "page_size", ctx->page_size) == NULL)
     {
