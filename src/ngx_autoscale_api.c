@@ -13,7 +13,7 @@
 #include "ngx_autoscale_api_agents.h"
 #include "ngx_autoscale_api_blueprints.h"
 #include "ngx_autoscale_api_clusters.h"
-#include "ngx_autoscale_api_prometheus.h"
+#include "ngx_autoscale_api_prom.h"
 #include "ngx_autoscale_api_query.h"
 #include "ngx_autoscale_api_reply.h"
 #include "ngx_autoscale_body.h"
@@ -271,7 +271,7 @@ ngx_autoscale_api_dispatch(ngx_autoscale_api_ctx_t *ctx)
         return ngx_autoscale_api_agents_heartbeat(ctx);
 
     case NGX_AUTOSCALE_ROUTE_PROMETHEUS:
-        return ngx_autoscale_api_prometheus(ctx);
+        return ngx_autoscale_api_prom(ctx);
 
     default:
         return ngx_autoscale_api_clusters(ctx);

@@ -31,11 +31,11 @@ typedef struct {
 } ngx_autoscale_heartbeat_t;
 
 
-static ngx_int_t ngx_autoscale_heartbeat_store(ngx_autoscale_api_ctx_t *ctx,
+static ngx_int_t ngx_autoscale_api_agents_store(ngx_autoscale_api_ctx_t *ctx,
     ngx_autoscale_cluster_t *cluster);
-static ngx_int_t ngx_autoscale_heartbeat_cluster(ngx_autoscale_api_ctx_t *ctx,
-    PGresult *res);
-static ngx_uint_t ngx_autoscale_heartbeat_missing(ngx_shm_zone_t *shm_zone,
+static ngx_int_t ngx_autoscale_api_agents_exists_done(
+    ngx_autoscale_api_ctx_t *ctx, PGresult *res);
+static ngx_uint_t ngx_autoscale_api_agents_missing(ngx_shm_zone_t *shm_zone,
     ngx_str_t *id, ngx_autoscale_heartbeat_t *remember);
 
 
@@ -141,14 +141,14 @@ ngx_autoscale_api_agents_heartbeat(ngx_autoscale_api_ctx_t *ctx)
                                         ctx->route.id_len, 0);
 
     if (cluster && cluster->exists) {
-        return ngx_autoscale_heartbeat_store(ctx, cluster);
+        return ngx_autoscale_api_agents_store(ctx, cluster);
     }
 
     /* a cluster the zone has not met: one query, then never again */
     id.data = (u_char *) ctx->route.id;
     id.len = ctx->route.id_len;
 
-    if (ngx_autoscale_heartbeat_missing(amcf->shm_zone, &id, NULL)) {
+    if (ngx_autoscale_api_agents_missing(amcf->shm_zone, &id, NULL)) {
         return ngx_autoscale_api_reply_cluster_not_found(ctx->request,
                                                          &ctx->route);
     }
@@ -158,12 +158,14 @@ ngx_autoscale_api_agents_heartbeat(ngx_autoscale_api_ctx_t *ctx)
 
     return ngx_autoscale_api_query_send(ctx,
                                         NGX_AUTOSCALE_SQL_CLUSTER_EXISTS, 1,
-                                        &id, ngx_autoscale_heartbeat_cluster);
+                                        &id,
+                                        ngx_autoscale_api_agents_exists_done);
 }
 
 
 static ngx_int_t
-ngx_autoscale_heartbeat_cluster(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
+ngx_autoscale_api_agents_exists_done(ngx_autoscale_api_ctx_t *ctx,
+    PGresult *res)
 {
     ngx_str_t                        id;
     ngx_autoscale_cluster_t         *cluster;
@@ -176,8 +178,8 @@ ngx_autoscale_heartbeat_cluster(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
         id.data = (u_char *) ctx->route.id;
         id.len = ctx->route.id_len;
 
-        (void) ngx_autoscale_heartbeat_missing(amcf->shm_zone, &id,
-                                               ctx->data);
+        (void) ngx_autoscale_api_agents_missing(amcf->shm_zone, &id,
+                                                ctx->data);
 
         return ngx_autoscale_api_reply_cluster_not_found(ctx->request,
                                                          &ctx->route);
@@ -189,13 +191,13 @@ ngx_autoscale_heartbeat_cluster(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
                                      ctx->route.id_len, NGX_AUTOSCALE_EXISTS,
                                      NULL);
 
-    return ngx_autoscale_heartbeat_store(ctx, cluster);
+    return ngx_autoscale_api_agents_store(ctx, cluster);
 }
 
 
 /* whether the id is known to be missing; or, with remember, note that */
 static ngx_uint_t
-ngx_autoscale_heartbeat_missing(ngx_shm_zone_t *shm_zone, ngx_str_t *id,
+ngx_autoscale_api_agents_missing(ngx_shm_zone_t *shm_zone, ngx_str_t *id,
     ngx_autoscale_heartbeat_t *remember)
 {
     ngx_autoscale_shm_t      *sh = shm_zone->data;
@@ -220,7 +222,7 @@ ngx_autoscale_heartbeat_missing(ngx_shm_zone_t *shm_zone, ngx_str_t *id,
 
 
 static ngx_int_t
-ngx_autoscale_heartbeat_store(ngx_autoscale_api_ctx_t *ctx,
+ngx_autoscale_api_agents_store(ngx_autoscale_api_ctx_t *ctx,
     ngx_autoscale_cluster_t *cluster)
 {
     cJSON                           *doc;

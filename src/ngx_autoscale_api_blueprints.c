@@ -54,7 +54,7 @@ static const ngx_autoscale_col_t  ngx_autoscale_blueprint_cols[] = {
 #define NGX_AUTOSCALE_BLUEPRINT_NCOLS                                         \
     (sizeof(ngx_autoscale_blueprint_cols) / sizeof(ngx_autoscale_col_t))
 
-static const ngx_autoscale_field_t  ngx_autoscale_create_fields[] = {
+static const ngx_autoscale_field_t  ngx_autoscale_blueprint_create_fields[] = {
     { "id", NGX_AUTOSCALE_FIELD_STRING, 3, 100,
       NGX_AUTOSCALE_CHARS_SLUG, NULL, 1, 0 },
     { "name", NGX_AUTOSCALE_FIELD_STRING, 1, 200,
@@ -73,23 +73,26 @@ static const ngx_autoscale_field_t  ngx_autoscale_create_fields[] = {
     NGX_AUTOSCALE_POLICY_FIELDS
 };
 
-#define NGX_AUTOSCALE_CREATE_NFIELDS  (10 + NGX_AUTOSCALE_POLICY_NFIELDS)
+#define NGX_AUTOSCALE_BLUEPRINT_CREATE_NFIELDS                                \
+    (10 + NGX_AUTOSCALE_POLICY_NFIELDS)
 
 
-static const ngx_autoscale_arg_spec_t  ngx_autoscale_list_args[] = {
+static const ngx_autoscale_arg_spec_t  ngx_autoscale_blueprint_list_args[] = {
     { "page", NGX_AUTOSCALE_ARG_INT, 1, 1000000, NULL },
     { "page_size", NGX_AUTOSCALE_ARG_INT, 1, 100, NULL }
 };
 
 
-static ngx_int_t ngx_autoscale_api_list(ngx_autoscale_api_ctx_t *ctx);
-static ngx_int_t ngx_autoscale_api_list_done(ngx_autoscale_api_ctx_t *ctx,
-    PGresult *res);
-static ngx_int_t ngx_autoscale_api_get_done(ngx_autoscale_api_ctx_t *ctx,
-    PGresult *res);
-static ngx_int_t ngx_autoscale_api_create(ngx_autoscale_api_ctx_t *ctx);
-static ngx_int_t ngx_autoscale_api_create_done(ngx_autoscale_api_ctx_t *ctx,
-    PGresult *res);
+static ngx_int_t ngx_autoscale_api_blueprints_list(
+    ngx_autoscale_api_ctx_t *ctx);
+static ngx_int_t ngx_autoscale_api_blueprints_list_done(
+    ngx_autoscale_api_ctx_t *ctx, PGresult *res);
+static ngx_int_t ngx_autoscale_api_blueprints_get_done(
+    ngx_autoscale_api_ctx_t *ctx, PGresult *res);
+static ngx_int_t ngx_autoscale_api_blueprints_create(
+    ngx_autoscale_api_ctx_t *ctx);
+static ngx_int_t ngx_autoscale_api_blueprints_create_done(
+    ngx_autoscale_api_ctx_t *ctx, PGresult *res);
 
 
 ngx_int_t
@@ -99,8 +102,8 @@ ngx_autoscale_api_blueprints(ngx_autoscale_api_ctx_t *ctx)
 
     if (ctx->route.route == NGX_AUTOSCALE_ROUTE_BLUEPRINTS) {
         return ctx->request->method == NGX_HTTP_POST
-               ? ngx_autoscale_api_create(ctx)
-               : ngx_autoscale_api_list(ctx);
+               ? ngx_autoscale_api_blueprints_create(ctx)
+               : ngx_autoscale_api_blueprints_list(ctx);
     }
 
     if (ctx->request->args.len) {
@@ -111,20 +114,23 @@ ngx_autoscale_api_blueprints(ngx_autoscale_api_ctx_t *ctx)
     id.len = ctx->route.id_len;
 
     return ngx_autoscale_api_query_send(ctx, NGX_AUTOSCALE_SQL_BLUEPRINT_GET,
-                                        1, &id, ngx_autoscale_api_get_done);
+                                        1, &id,
+                                        ngx_autoscale_api_blueprints_get_done);
 }
 
 
 static ngx_int_t
-ngx_autoscale_api_list(ngx_autoscale_api_ctx_t *ctx)
+ngx_autoscale_api_blueprints_list(ngx_autoscale_api_ctx_t *ctx)
 {
     ngx_str_t             params[2];
     ngx_autoscale_err_t   err;
     ngx_autoscale_arg_t   args[2];
     ngx_http_request_t   *r = ctx->request;
 
-    if (ngx_autoscale_parse_args((const char *) r->args.data, r->args.len,
-                                 ngx_autoscale_list_args, 2, args, &err)
+    if (ngx_autoscale_route_parse_args((const char *) r->args.data,
+                                       r->args.len,
+                                       ngx_autoscale_blueprint_list_args, 2,
+                                       args, &err)
         != 0)
     {
         return ngx_autoscale_api_reply_error(r, &err);
@@ -137,12 +143,14 @@ ngx_autoscale_api_list(ngx_autoscale_api_ctx_t *ctx)
     }
 
     return ngx_autoscale_api_query_send(ctx, NGX_AUTOSCALE_SQL_BLUEPRINT_LIST,
-                                        2, params, ngx_autoscale_api_list_done);
+                                        2, params,
+                                        ngx_autoscale_api_blueprints_list_done);
 }
 
 
 static ngx_int_t
-ngx_autoscale_api_list_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
+ngx_autoscale_api_blueprints_list_done(ngx_autoscale_api_ctx_t *ctx,
+    PGresult *res)
 {
     return ngx_autoscale_api_query_send_page(ctx, res, "blueprints",
                                              ngx_autoscale_blueprint_cols,
@@ -151,7 +159,8 @@ ngx_autoscale_api_list_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
 
 
 static ngx_int_t
-ngx_autoscale_api_get_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
+ngx_autoscale_api_blueprints_get_done(ngx_autoscale_api_ctx_t *ctx,
+    PGresult *res)
 {
     ngx_autoscale_err_t  err;
 
@@ -170,10 +179,10 @@ ngx_autoscale_api_get_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
 
 
 static ngx_int_t
-ngx_autoscale_api_create(ngx_autoscale_api_ctx_t *ctx)
+ngx_autoscale_api_blueprints_create(ngx_autoscale_api_ctx_t *ctx)
 {
     ngx_int_t             rc;
-    ngx_str_t             params[NGX_AUTOSCALE_CREATE_NFIELDS];
+    ngx_str_t             params[NGX_AUTOSCALE_BLUEPRINT_CREATE_NFIELDS];
     ngx_autoscale_err_t   err;
     ngx_http_request_t   *r = ctx->request;
 
@@ -181,9 +190,10 @@ ngx_autoscale_api_create(ngx_autoscale_api_ctx_t *ctx)
         return ngx_autoscale_api_reply_args_error(r);
     }
 
-    rc = ngx_autoscale_api_query_fields(ctx, ngx_autoscale_create_fields,
-                                        NGX_AUTOSCALE_CREATE_NFIELDS, params,
-                                        &err);
+    rc = ngx_autoscale_api_query_fields(ctx,
+                                        ngx_autoscale_blueprint_create_fields,
+                                        NGX_AUTOSCALE_BLUEPRINT_CREATE_NFIELDS,
+                                        params, &err);
     if (rc == NGX_DECLINED) {
         return ngx_autoscale_api_reply_error(r, &err);
     }
@@ -193,13 +203,14 @@ ngx_autoscale_api_create(ngx_autoscale_api_ctx_t *ctx)
     }
 
     return ngx_autoscale_api_query_send(ctx, NGX_AUTOSCALE_SQL_BLUEPRINT_CREATE,
-                                        NGX_AUTOSCALE_CREATE_NFIELDS, params,
-                                        ngx_autoscale_api_create_done);
+               NGX_AUTOSCALE_BLUEPRINT_CREATE_NFIELDS, params,
+               ngx_autoscale_api_blueprints_create_done);
 }
 
 
 static ngx_int_t
-ngx_autoscale_api_create_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
+ngx_autoscale_api_blueprints_create_done(ngx_autoscale_api_ctx_t *ctx,
+    PGresult *res)
 {
     cJSON                *id;
     ngx_autoscale_err_t   err;

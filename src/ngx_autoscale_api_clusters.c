@@ -131,7 +131,7 @@ static const ngx_autoscale_col_t  ngx_autoscale_event_cols[] = {
 
 /* request fields, in the order of each statement's parameters */
 
-static const ngx_autoscale_field_t  ngx_autoscale_create_fields[] = {
+static const ngx_autoscale_field_t  ngx_autoscale_cluster_create_fields[] = {
     { "blueprint_id", NGX_AUTOSCALE_FIELD_STRING, 3, 100,
       NGX_AUTOSCALE_CHARS_SLUG, NULL, 1, 0 },
     { "name", NGX_AUTOSCALE_FIELD_STRING, 3, 200,
@@ -148,9 +148,9 @@ static const ngx_autoscale_field_t  ngx_autoscale_create_fields[] = {
     NGX_AUTOSCALE_POLICY_FIELDS
 };
 
-#define NGX_AUTOSCALE_CREATE_NFIELDS  (9 + NGX_AUTOSCALE_POLICY_NFIELDS)
+#define NGX_AUTOSCALE_CLUSTER_CREATE_NFIELDS  (9 + NGX_AUTOSCALE_POLICY_NFIELDS)
 
-static const ngx_autoscale_field_t  ngx_autoscale_update_fields[] = {
+static const ngx_autoscale_field_t  ngx_autoscale_cluster_update_fields[] = {
     { "name", NGX_AUTOSCALE_FIELD_STRING, 3, 200,
       NGX_AUTOSCALE_CHARS_NAME, NULL, 0, 0 },
     { "description", NGX_AUTOSCALE_FIELD_STRING, 0, 2000,
@@ -162,21 +162,21 @@ static const ngx_autoscale_field_t  ngx_autoscale_update_fields[] = {
     { "paused", NGX_AUTOSCALE_FIELD_BOOL, 0, 0, 0, NULL, 0, 0 }
 };
 
-#define NGX_AUTOSCALE_UPDATE_NFIELDS  (6 + NGX_AUTOSCALE_POLICY_NFIELDS)
+#define NGX_AUTOSCALE_CLUSTER_UPDATE_NFIELDS  (6 + NGX_AUTOSCALE_POLICY_NFIELDS)
 
-static const ngx_autoscale_field_t  ngx_autoscale_scale_fields[] = {
+static const ngx_autoscale_field_t  ngx_autoscale_cluster_scale_fields[] = {
     { "target_workers", NGX_AUTOSCALE_FIELD_INT, 0, 1000, 0, NULL, 1, 0 },
     { "reason", NGX_AUTOSCALE_FIELD_STRING, 1, 500,
       NGX_AUTOSCALE_CHARS_ANY, NULL, 0, 0 }
 };
 
-static const ngx_autoscale_field_t  ngx_autoscale_reason_fields[] = {
+static const ngx_autoscale_field_t  ngx_autoscale_cluster_reason_fields[] = {
     { "reason", NGX_AUTOSCALE_FIELD_STRING, 1, 500,
       NGX_AUTOSCALE_CHARS_ANY, NULL, 0, 0 }
 };
 
 
-static const ngx_autoscale_arg_spec_t  ngx_autoscale_list_args[] = {
+static const ngx_autoscale_arg_spec_t  ngx_autoscale_cluster_list_args[] = {
     { "status", NGX_AUTOSCALE_ARG_WORD, 0, 0,
       ngx_autoscale_cluster_statuses },
     { "type", NGX_AUTOSCALE_ARG_WORD, 1, 50, NULL },
@@ -184,37 +184,42 @@ static const ngx_autoscale_arg_spec_t  ngx_autoscale_list_args[] = {
     { "page_size", NGX_AUTOSCALE_ARG_INT, 1, 100, NULL }
 };
 
-static const ngx_autoscale_arg_spec_t  ngx_autoscale_history_args[] = {
+static const ngx_autoscale_arg_spec_t  ngx_autoscale_cluster_history_args[] = {
     { "limit", NGX_AUTOSCALE_ARG_INT, 1, 1000, NULL },
     { "since", NGX_AUTOSCALE_ARG_TIME, 0, 0, NULL }
 };
 
 
-static ngx_int_t ngx_autoscale_api_list(ngx_autoscale_api_ctx_t *ctx);
-static ngx_int_t ngx_autoscale_api_list_done(ngx_autoscale_api_ctx_t *ctx,
-    PGresult *res);
-static ngx_int_t ngx_autoscale_api_get(ngx_autoscale_api_ctx_t *ctx);
-static ngx_int_t ngx_autoscale_api_get_done(ngx_autoscale_api_ctx_t *ctx,
-    PGresult *res);
-static ngx_int_t ngx_autoscale_api_create(ngx_autoscale_api_ctx_t *ctx);
-static void ngx_autoscale_api_zone_knows(ngx_http_request_t *r,
-    const char *id, size_t len, ngx_uint_t exists);
-static ngx_int_t ngx_autoscale_api_create_done(ngx_autoscale_api_ctx_t *ctx,
-    PGresult *res);
-static ngx_int_t ngx_autoscale_api_update(ngx_autoscale_api_ctx_t *ctx);
-static ngx_int_t ngx_autoscale_api_update_done(ngx_autoscale_api_ctx_t *ctx,
-    PGresult *res);
-static ngx_int_t ngx_autoscale_api_delete(ngx_autoscale_api_ctx_t *ctx);
-static ngx_int_t ngx_autoscale_api_delete_done(ngx_autoscale_api_ctx_t *ctx,
-    PGresult *res);
-static ngx_int_t ngx_autoscale_api_transition(ngx_autoscale_api_ctx_t *ctx);
-static ngx_int_t ngx_autoscale_api_transition_done(
+static ngx_int_t ngx_autoscale_api_clusters_list(ngx_autoscale_api_ctx_t *ctx);
+static ngx_int_t ngx_autoscale_api_clusters_list_done(
     ngx_autoscale_api_ctx_t *ctx, PGresult *res);
-static ngx_int_t ngx_autoscale_api_history(ngx_autoscale_api_ctx_t *ctx);
-static ngx_int_t ngx_autoscale_api_history_done(ngx_autoscale_api_ctx_t *ctx,
-    PGresult *res);
-static cJSON *ngx_autoscale_api_cluster(PGresult *res, int first);
-static ngx_int_t ngx_autoscale_api_location(ngx_http_request_t *r,
+static ngx_int_t ngx_autoscale_api_clusters_get(ngx_autoscale_api_ctx_t *ctx);
+static ngx_int_t ngx_autoscale_api_clusters_get_done(
+    ngx_autoscale_api_ctx_t *ctx, PGresult *res);
+static ngx_int_t ngx_autoscale_api_clusters_create(
+    ngx_autoscale_api_ctx_t *ctx);
+static void ngx_autoscale_api_clusters_zone_knows(ngx_http_request_t *r,
+    const char *id, size_t len, ngx_uint_t exists);
+static ngx_int_t ngx_autoscale_api_clusters_create_done(
+    ngx_autoscale_api_ctx_t *ctx, PGresult *res);
+static ngx_int_t ngx_autoscale_api_clusters_update(
+    ngx_autoscale_api_ctx_t *ctx);
+static ngx_int_t ngx_autoscale_api_clusters_update_done(
+    ngx_autoscale_api_ctx_t *ctx, PGresult *res);
+static ngx_int_t ngx_autoscale_api_clusters_delete(
+    ngx_autoscale_api_ctx_t *ctx);
+static ngx_int_t ngx_autoscale_api_clusters_delete_done(
+    ngx_autoscale_api_ctx_t *ctx, PGresult *res);
+static ngx_int_t ngx_autoscale_api_clusters_transition(
+    ngx_autoscale_api_ctx_t *ctx);
+static ngx_int_t ngx_autoscale_api_clusters_transition_done(
+    ngx_autoscale_api_ctx_t *ctx, PGresult *res);
+static ngx_int_t ngx_autoscale_api_clusters_history(
+    ngx_autoscale_api_ctx_t *ctx);
+static ngx_int_t ngx_autoscale_api_clusters_history_done(
+    ngx_autoscale_api_ctx_t *ctx, PGresult *res);
+static cJSON *ngx_autoscale_api_clusters_row(PGresult *res, int first);
+static ngx_int_t ngx_autoscale_api_clusters_location(ngx_http_request_t *r,
     const char *id);
 
 
@@ -226,27 +231,27 @@ ngx_autoscale_api_clusters(ngx_autoscale_api_ctx_t *ctx)
     switch (ctx->route.route) {
 
     case NGX_AUTOSCALE_ROUTE_CLUSTERS:
-        return method == NGX_HTTP_POST ? ngx_autoscale_api_create(ctx)
-                                       : ngx_autoscale_api_list(ctx);
+        return method == NGX_HTTP_POST ? ngx_autoscale_api_clusters_create(ctx)
+                                       : ngx_autoscale_api_clusters_list(ctx);
 
     case NGX_AUTOSCALE_ROUTE_CLUSTER:
         if (method == NGX_HTTP_PUT) {
-            return ngx_autoscale_api_update(ctx);
+            return ngx_autoscale_api_clusters_update(ctx);
         }
 
         if (method == NGX_HTTP_DELETE) {
-            return ngx_autoscale_api_delete(ctx);
+            return ngx_autoscale_api_clusters_delete(ctx);
         }
 
-        return ngx_autoscale_api_get(ctx);
+        return ngx_autoscale_api_clusters_get(ctx);
 
     case NGX_AUTOSCALE_ROUTE_SCALE:
     case NGX_AUTOSCALE_ROUTE_HIBERNATE:
     case NGX_AUTOSCALE_ROUTE_REACTIVATE:
-        return ngx_autoscale_api_transition(ctx);
+        return ngx_autoscale_api_clusters_transition(ctx);
 
     default:
-        return ngx_autoscale_api_history(ctx);
+        return ngx_autoscale_api_clusters_history(ctx);
     }
 }
 
@@ -254,15 +259,17 @@ ngx_autoscale_api_clusters(ngx_autoscale_api_ctx_t *ctx)
 /* GET clusters */
 
 static ngx_int_t
-ngx_autoscale_api_list(ngx_autoscale_api_ctx_t *ctx)
+ngx_autoscale_api_clusters_list(ngx_autoscale_api_ctx_t *ctx)
 {
     ngx_str_t             params[4];
     ngx_autoscale_err_t   err;
     ngx_autoscale_arg_t   args[4];
     ngx_http_request_t   *r = ctx->request;
 
-    if (ngx_autoscale_parse_args((const char *) r->args.data, r->args.len,
-                                 ngx_autoscale_list_args, 4, args, &err)
+    if (ngx_autoscale_route_parse_args((const char *) r->args.data,
+                                       r->args.len,
+                                       ngx_autoscale_cluster_list_args, 4,
+                                       args, &err)
         != 0)
     {
         return ngx_autoscale_api_reply_error(r, &err);
@@ -289,12 +296,14 @@ ngx_autoscale_api_list(ngx_autoscale_api_ctx_t *ctx)
     }
 
     return ngx_autoscale_api_query_send(ctx, NGX_AUTOSCALE_SQL_CLUSTER_LIST,
-                                        4, params, ngx_autoscale_api_list_done);
+                                        4, params,
+                                        ngx_autoscale_api_clusters_list_done);
 }
 
 
 static ngx_int_t
-ngx_autoscale_api_list_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
+ngx_autoscale_api_clusters_list_done(ngx_autoscale_api_ctx_t *ctx,
+    PGresult *res)
 {
     return ngx_autoscale_api_query_send_page(ctx, res, "clusters",
                                              ngx_autoscale_cluster_cols,
@@ -305,7 +314,7 @@ ngx_autoscale_api_list_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
 /* GET clusters/{id} */
 
 static ngx_int_t
-ngx_autoscale_api_get(ngx_autoscale_api_ctx_t *ctx)
+ngx_autoscale_api_clusters_get(ngx_autoscale_api_ctx_t *ctx)
 {
     ngx_str_t  id;
 
@@ -317,12 +326,13 @@ ngx_autoscale_api_get(ngx_autoscale_api_ctx_t *ctx)
     id.len = ctx->route.id_len;
 
     return ngx_autoscale_api_query_send(ctx, NGX_AUTOSCALE_SQL_CLUSTER_GET,
-                                        1, &id, ngx_autoscale_api_get_done);
+                                        1, &id,
+                                        ngx_autoscale_api_clusters_get_done);
 }
 
 
 static ngx_int_t
-ngx_autoscale_api_get_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
+ngx_autoscale_api_clusters_get_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
 {
     if (PQntuples(res) == 0) {
         return ngx_autoscale_api_reply_cluster_not_found(ctx->request,
@@ -330,7 +340,7 @@ ngx_autoscale_api_get_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
     }
 
     return ngx_autoscale_api_reply_send(ctx->request, NGX_HTTP_OK,
-                                        ngx_autoscale_api_cluster(res,
+                                        ngx_autoscale_api_clusters_row(res,
                                                 NGX_AUTOSCALE_CLUSTER_COL_ID));
 }
 
@@ -338,10 +348,10 @@ ngx_autoscale_api_get_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
 /* POST clusters */
 
 static ngx_int_t
-ngx_autoscale_api_create(ngx_autoscale_api_ctx_t *ctx)
+ngx_autoscale_api_clusters_create(ngx_autoscale_api_ctx_t *ctx)
 {
     ngx_int_t             rc;
-    ngx_str_t             params[NGX_AUTOSCALE_CREATE_NFIELDS + 1];
+    ngx_str_t             params[NGX_AUTOSCALE_CLUSTER_CREATE_NFIELDS + 1];
     ngx_autoscale_err_t   err;
     ngx_http_request_t   *r = ctx->request;
 
@@ -349,29 +359,31 @@ ngx_autoscale_api_create(ngx_autoscale_api_ctx_t *ctx)
         return ngx_autoscale_api_reply_args_error(r);
     }
 
-    rc = ngx_autoscale_api_query_fields(ctx, ngx_autoscale_create_fields,
-                                        NGX_AUTOSCALE_CREATE_NFIELDS, params,
-                                        &err);
+    rc = ngx_autoscale_api_query_fields(ctx,
+                                        ngx_autoscale_cluster_create_fields,
+                                        NGX_AUTOSCALE_CLUSTER_CREATE_NFIELDS,
+                                        params, &err);
     if (rc == NGX_DECLINED) {
         return ngx_autoscale_api_reply_error(r, &err);
     }
 
     if (rc != NGX_OK
         || ngx_autoscale_api_query_node(r,
-                                        &params[NGX_AUTOSCALE_CREATE_NFIELDS])
+                                &params[NGX_AUTOSCALE_CLUSTER_CREATE_NFIELDS])
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     return ngx_autoscale_api_query_send(ctx, NGX_AUTOSCALE_SQL_CLUSTER_CREATE,
-                                        NGX_AUTOSCALE_CREATE_NFIELDS + 1,
-                                        params, ngx_autoscale_api_create_done);
+               NGX_AUTOSCALE_CLUSTER_CREATE_NFIELDS + 1, params,
+               ngx_autoscale_api_clusters_create_done);
 }
 
 
 static ngx_int_t
-ngx_autoscale_api_create_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
+ngx_autoscale_api_clusters_create_done(ngx_autoscale_api_ctx_t *ctx,
+    PGresult *res)
 {
     int                   col;
     cJSON                *blueprint;
@@ -424,15 +436,17 @@ ngx_autoscale_api_create_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
     col = NGX_AUTOSCALE_CLUSTER_CREATE_COL_CLUSTER
           + NGX_AUTOSCALE_CLUSTER_COL_ID;
 
-    if (ngx_autoscale_api_location(r, PQgetvalue(res, 0, col)) != NGX_OK) {
+    if (ngx_autoscale_api_clusters_location(r, PQgetvalue(res, 0, col))
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_autoscale_api_zone_knows(r, PQgetvalue(res, 0, col),
-                                 PQgetlength(res, 0, col), 1);
+    ngx_autoscale_api_clusters_zone_knows(r, PQgetvalue(res, 0, col),
+                                          PQgetlength(res, 0, col), 1);
 
     return ngx_autoscale_api_reply_send(r, NGX_HTTP_CREATED,
-               ngx_autoscale_api_cluster(res,
+               ngx_autoscale_api_clusters_row(res,
                                      NGX_AUTOSCALE_CLUSTER_CREATE_COL_CLUSTER));
 }
 
@@ -440,10 +454,10 @@ ngx_autoscale_api_create_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
 /* PUT clusters/{id} */
 
 static ngx_int_t
-ngx_autoscale_api_update(ngx_autoscale_api_ctx_t *ctx)
+ngx_autoscale_api_clusters_update(ngx_autoscale_api_ctx_t *ctx)
 {
     ngx_int_t             rc;
-    ngx_str_t             params[NGX_AUTOSCALE_UPDATE_NFIELDS + 1];
+    ngx_str_t             params[NGX_AUTOSCALE_CLUSTER_UPDATE_NFIELDS + 1];
     ngx_autoscale_err_t   err;
     ngx_http_request_t   *r = ctx->request;
 
@@ -451,8 +465,9 @@ ngx_autoscale_api_update(ngx_autoscale_api_ctx_t *ctx)
         return ngx_autoscale_api_reply_args_error(r);
     }
 
-    rc = ngx_autoscale_api_query_fields(ctx, ngx_autoscale_update_fields,
-                                        NGX_AUTOSCALE_UPDATE_NFIELDS,
+    rc = ngx_autoscale_api_query_fields(ctx,
+                                        ngx_autoscale_cluster_update_fields,
+                                        NGX_AUTOSCALE_CLUSTER_UPDATE_NFIELDS,
                                         &params[1], &err);
     if (rc == NGX_DECLINED) {
         return ngx_autoscale_api_reply_error(r, &err);
@@ -466,13 +481,14 @@ ngx_autoscale_api_update(ngx_autoscale_api_ctx_t *ctx)
     params[0].len = ctx->route.id_len;
 
     return ngx_autoscale_api_query_send(ctx, NGX_AUTOSCALE_SQL_CLUSTER_UPDATE,
-                                        NGX_AUTOSCALE_UPDATE_NFIELDS + 1,
-                                        params, ngx_autoscale_api_update_done);
+               NGX_AUTOSCALE_CLUSTER_UPDATE_NFIELDS + 1, params,
+               ngx_autoscale_api_clusters_update_done);
 }
 
 
 static ngx_int_t
-ngx_autoscale_api_update_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
+ngx_autoscale_api_clusters_update_done(ngx_autoscale_api_ctx_t *ctx,
+    PGresult *res)
 {
     ngx_autoscale_err_t   err;
     ngx_http_request_t   *r = ctx->request;
@@ -484,7 +500,7 @@ ngx_autoscale_api_update_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
 
     if (!PQgetisnull(res, 0, NGX_AUTOSCALE_CLUSTER_UPDATE_COL_CLUSTER)) {
         return ngx_autoscale_api_reply_send(r, NGX_HTTP_OK,
-                   ngx_autoscale_api_cluster(res,
+                   ngx_autoscale_api_clusters_row(res,
                                      NGX_AUTOSCALE_CLUSTER_UPDATE_COL_CLUSTER));
     }
 
@@ -529,7 +545,7 @@ ngx_autoscale_api_update_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
  * heartbeats count from now on, or no longer.
  */
 static void
-ngx_autoscale_api_zone_knows(ngx_http_request_t *r, const char *id,
+ngx_autoscale_api_clusters_zone_knows(ngx_http_request_t *r, const char *id,
     size_t len, ngx_uint_t exists)
 {
     ngx_http_autoscale_main_conf_t  *amcf;
@@ -546,7 +562,7 @@ ngx_autoscale_api_zone_knows(ngx_http_request_t *r, const char *id,
 /* DELETE clusters/{id}: a soft delete */
 
 static ngx_int_t
-ngx_autoscale_api_delete(ngx_autoscale_api_ctx_t *ctx)
+ngx_autoscale_api_clusters_delete(ngx_autoscale_api_ctx_t *ctx)
 {
     ngx_str_t  params[2];
 
@@ -563,12 +579,13 @@ ngx_autoscale_api_delete(ngx_autoscale_api_ctx_t *ctx)
 
     return ngx_autoscale_api_query_send(ctx, NGX_AUTOSCALE_SQL_CLUSTER_DELETE,
                                         2, params,
-                                        ngx_autoscale_api_delete_done);
+                                        ngx_autoscale_api_clusters_delete_done);
 }
 
 
 static ngx_int_t
-ngx_autoscale_api_delete_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
+ngx_autoscale_api_clusters_delete_done(ngx_autoscale_api_ctx_t *ctx,
+    PGresult *res)
 {
     if (ngx_autoscale_api_query_int(res, 0,
                                     NGX_AUTOSCALE_CLUSTER_DELETE_COL_FOUND)
@@ -579,8 +596,8 @@ ngx_autoscale_api_delete_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
     }
 
     /* heartbeats find it gone at once, not at the next collection */
-    ngx_autoscale_api_zone_knows(ctx->request, ctx->route.id,
-                                 ctx->route.id_len, 0);
+    ngx_autoscale_api_clusters_zone_knows(ctx->request, ctx->route.id,
+                                          ctx->route.id_len, 0);
 
     /* deleting a destroyed cluster again changes nothing and says so alike */
     return ngx_autoscale_api_reply_no_content(ctx->request);
@@ -590,7 +607,7 @@ ngx_autoscale_api_delete_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
 /* POST clusters/{id}/scale, hibernate, reactivate */
 
 static ngx_int_t
-ngx_autoscale_api_transition(ngx_autoscale_api_ctx_t *ctx)
+ngx_autoscale_api_clusters_transition(ngx_autoscale_api_ctx_t *ctx)
 {
     ngx_int_t             rc;
     ngx_str_t             params[4], fields[2];
@@ -603,14 +620,16 @@ ngx_autoscale_api_transition(ngx_autoscale_api_ctx_t *ctx)
     }
 
     if (ctx->route.route == NGX_AUTOSCALE_ROUTE_SCALE) {
-        rc = ngx_autoscale_api_query_fields(ctx, ngx_autoscale_scale_fields, 2,
-                                            fields, &err);
+        rc = ngx_autoscale_api_query_fields(ctx,
+                                            ngx_autoscale_cluster_scale_fields,
+                                            2, fields, &err);
         sql = NGX_AUTOSCALE_SQL_CLUSTER_SCALE;
 
     } else {
         ngx_str_set(&fields[0], "0");
-        rc = ngx_autoscale_api_query_fields(ctx, ngx_autoscale_reason_fields, 1,
-                                            &fields[1], &err);
+        rc = ngx_autoscale_api_query_fields(ctx,
+                                            ngx_autoscale_cluster_reason_fields,
+                                            1, &fields[1], &err);
         sql = (ctx->route.route == NGX_AUTOSCALE_ROUTE_HIBERNATE)
               ? NGX_AUTOSCALE_SQL_CLUSTER_HIBERNATE
               : NGX_AUTOSCALE_SQL_CLUSTER_REACTIVATE;
@@ -645,12 +664,12 @@ ngx_autoscale_api_transition(ngx_autoscale_api_ctx_t *ctx)
     }
 
     return ngx_autoscale_api_query_send(ctx, sql, 4, params,
-                                        ngx_autoscale_api_transition_done);
+               ngx_autoscale_api_clusters_transition_done);
 }
 
 
 static ngx_int_t
-ngx_autoscale_api_transition_done(ngx_autoscale_api_ctx_t *ctx,
+ngx_autoscale_api_clusters_transition_done(ngx_autoscale_api_ctx_t *ctx,
     PGresult *res)
 {
     int                   changed;
@@ -740,7 +759,7 @@ ngx_autoscale_api_transition_done(ngx_autoscale_api_ctx_t *ctx,
     }
 
     doc = cJSON_CreateObject();
-    cluster = ngx_autoscale_api_cluster(res,
+    cluster = ngx_autoscale_api_clusters_row(res,
                                         NGX_AUTOSCALE_TRANSITION_COL_CLUSTER);
     event = changed ? cJSON_CreateObject() : cJSON_CreateNull();
 
@@ -763,9 +782,9 @@ ngx_autoscale_api_transition_done(ngx_autoscale_api_ctx_t *ctx,
                                    NGX_AUTOSCALE_TRANSITION_COL_CLUSTER
                                    + NGX_AUTOSCALE_CLUSTER_COL_TARGET_WORKERS))
                == NULL
-            || ngx_autoscale_rfc3339(PQgetvalue(res, 0,
+            || ngx_autoscale_json_rfc3339(PQgetvalue(res, 0,
                                        NGX_AUTOSCALE_TRANSITION_COL_EVENT_AT),
-                                     at, sizeof(at))
+                                          at, sizeof(at))
                != 0
             || cJSON_AddStringToObject(event, "at", at) == NULL))
     {
@@ -804,7 +823,7 @@ not_active:
 /* GET clusters/{id}/metrics, events, agents */
 
 static ngx_int_t
-ngx_autoscale_api_history(ngx_autoscale_api_ctx_t *ctx)
+ngx_autoscale_api_clusters_history(ngx_autoscale_api_ctx_t *ctx)
 {
     size_t                nargs;
     ngx_str_t             params[3];
@@ -827,9 +846,10 @@ ngx_autoscale_api_history(ngx_autoscale_api_ctx_t *ctx)
         nargs = 0;
     }
 
-    if (ngx_autoscale_parse_args((const char *) r->args.data, r->args.len,
-                                 ngx_autoscale_history_args, nargs, args,
-                                 &err)
+    if (ngx_autoscale_route_parse_args((const char *) r->args.data,
+                                       r->args.len,
+                                       ngx_autoscale_cluster_history_args,
+                                       nargs, args, &err)
         != 0)
     {
         return ngx_autoscale_api_reply_error(r, &err);
@@ -854,12 +874,13 @@ ngx_autoscale_api_history(ngx_autoscale_api_ctx_t *ctx)
     }
 
     return ngx_autoscale_api_query_send(ctx, sql, nargs + 1, params,
-                                        ngx_autoscale_api_history_done);
+               ngx_autoscale_api_clusters_history_done);
 }
 
 
 static ngx_int_t
-ngx_autoscale_api_history_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
+ngx_autoscale_api_clusters_history_done(ngx_autoscale_api_ctx_t *ctx,
+    PGresult *res)
 {
     char                        id[NGX_AUTOSCALE_ID_MAX + 1];
     cJSON                      *doc, *list;
@@ -914,7 +935,7 @@ ngx_autoscale_api_history_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
 
 
 static cJSON *
-ngx_autoscale_api_cluster(PGresult *res, int first)
+ngx_autoscale_api_clusters_row(PGresult *res, int first)
 {
     return ngx_autoscale_api_query_row(res, 0, first,
                                        ngx_autoscale_cluster_cols,
@@ -924,7 +945,7 @@ ngx_autoscale_api_cluster(PGresult *res, int first)
 
 /* Location: where the new cluster is read, under this API's prefix */
 static ngx_int_t
-ngx_autoscale_api_location(ngx_http_request_t *r, const char *id)
+ngx_autoscale_api_clusters_location(ngx_http_request_t *r, const char *id)
 {
     u_char                         *p;
     size_t                          len;

@@ -6,8 +6,8 @@
  */
 
 
-#ifndef _NGX_AUTOSCALE_API_PROMETHEUS_H_INCLUDED_
-#define _NGX_AUTOSCALE_API_PROMETHEUS_H_INCLUDED_
+#ifndef _NGX_AUTOSCALE_API_PROM_H_INCLUDED_
+#define _NGX_AUTOSCALE_API_PROM_H_INCLUDED_
 
 
 #include <ngx_config.h>
@@ -16,7 +16,7 @@
 #include "ngx_autoscale_api_query.h"
 
 
-ngx_int_t ngx_autoscale_api_prometheus(ngx_autoscale_api_ctx_t *ctx);
+ngx_int_t ngx_autoscale_api_prom(ngx_autoscale_api_ctx_t *ctx);
 
 
-#endif /* _NGX_AUTOSCALE_API_PROMETHEUS_H_INCLUDED_ */
+#endif /* _NGX_AUTOSCALE_API_PROM_H_INCLUDED_ */

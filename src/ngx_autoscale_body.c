@@ -53,7 +53,8 @@ ngx_autoscale_body_parse(const char *buf, size_t len,
         return NULL;
     }
 
-    if (memchr(buf, '\0', len) != NULL || !ngx_autoscale_valid_utf8(buf, len))
+    if (memchr(buf, '\0', len) != NULL
+        || !ngx_autoscale_body_valid_utf8(buf, len))
     {
         ngx_autoscale_set_err(err, 400, "InvalidJson",
                               "the request body is not valid UTF-8");
@@ -394,7 +395,7 @@ ngx_autoscale_body_string_ok(const char *s, const ngx_autoscale_field_t *f)
     }
 
     if (f->chars == NGX_AUTOSCALE_CHARS_SEMVER) {
-        return ngx_autoscale_valid_semver(s);
+        return ngx_autoscale_body_valid_semver(s);
     }
 
     for (p = (const unsigned char *) s; *p; p++) {
@@ -435,7 +436,7 @@ ngx_autoscale_body_string_ok(const char *s, const ngx_autoscale_field_t *f)
 
 /* MAJOR.MINOR.PATCH with optional -prerelease and +build, as semver 2.0 */
 int
-ngx_autoscale_valid_semver(const char *s)
+ngx_autoscale_body_valid_semver(const char *s)
 {
     int          part;
     const char  *start;
@@ -516,7 +517,7 @@ ngx_autoscale_semver_ids(const char *s, int prerelease)
 
 
 int
-ngx_autoscale_valid_utf8(const char *str, size_t len)
+ngx_autoscale_body_valid_utf8(const char *str, size_t len)
 {
     size_t                i, n, k;
     unsigned int          cp;
@@ -823,6 +824,6 @@ ngx_autoscale_strdup(const char *s)
 static int
 ngx_autoscale_safe_name(const char *s)
 {
-    return s && ngx_autoscale_valid_id(s, strlen(s))
+    return s && ngx_autoscale_route_valid_id(s, strlen(s))
            && strlen(s) <= 40;
 }

@@ -209,7 +209,7 @@ ngx_autoscale_observe_cluster(ngx_http_request_t *r,
         return NULL;
     }
 
-    if (!ngx_autoscale_valid_id((const char *) id.data, id.len)) {
+    if (!ngx_autoscale_route_valid_id((const char *) id.data, id.len)) {
         ngx_autoscale_shm_count(amcf->shm_zone, observe_unknown);
         return NULL;
     }

@@ -58,7 +58,7 @@ ngx_autoscale_set_err(ngx_autoscale_err_t *err, int status, const char *code,
 
 
 int
-ngx_autoscale_valid_id(const char *s, size_t len)
+ngx_autoscale_route_valid_id(const char *s, size_t len)
 {
     size_t  i;
 
@@ -80,7 +80,7 @@ ngx_autoscale_valid_id(const char *s, size_t len)
 
 /* as cluster_agents.agent_id's CHECK: no "." or ".." path segments */
 int
-ngx_autoscale_valid_agent_id(const char *s, size_t len)
+ngx_autoscale_route_valid_agent_id(const char *s, size_t len)
 {
     size_t  i;
 
@@ -191,7 +191,7 @@ ngx_autoscale_route(const char *path, size_t len, ngx_autoscale_route_t *rt,
             goto not_found;
         }
 
-        if (!ngx_autoscale_valid_agent_id(seg[3], seglen[3])) {
+        if (!ngx_autoscale_route_valid_agent_id(seg[3], seglen[3])) {
             ngx_autoscale_set_err(err, 400, "InvalidId",
                                   "agent id must be 1 to %d letters, digits, "
                                   "'.', '-' or '_', beginning with a letter "
@@ -233,7 +233,7 @@ ngx_autoscale_route(const char *path, size_t len, ngx_autoscale_route_t *rt,
 
 id:
 
-    if (!ngx_autoscale_valid_id(seg[1], seglen[1])) {
+    if (!ngx_autoscale_route_valid_id(seg[1], seglen[1])) {
         ngx_autoscale_set_err(err, 400, "InvalidId",
                               "%s id must be 1 to %d letters, digits, '-' "
                               "or '_'",
@@ -264,7 +264,7 @@ ngx_autoscale_segment_is(const char *s, size_t len, const char *word)
 
 
 int
-ngx_autoscale_parse_args(const char *args, size_t len,
+ngx_autoscale_route_parse_args(const char *args, size_t len,
     const ngx_autoscale_arg_spec_t *spec, size_t nspec,
     ngx_autoscale_arg_t *out, ngx_autoscale_err_t *err)
 {
@@ -314,7 +314,7 @@ ngx_autoscale_parse_args(const char *args, size_t len,
 
         if (i == nspec) {
             if (name_len != (size_t) -1
-                && ngx_autoscale_valid_id(name, name_len))
+                && ngx_autoscale_route_valid_id(name, name_len))
             {
                 ngx_autoscale_set_err(err, 400, "InvalidQuery",
                                       "unknown query parameter '%.*s'",
@@ -392,7 +392,7 @@ ngx_autoscale_parse_arg(const ngx_autoscale_arg_spec_t *spec,
     }
 
     if (spec->kind == NGX_AUTOSCALE_ARG_TIME) {
-        if (len == (size_t) -1 || !ngx_autoscale_valid_time(value, len)) {
+        if (len == (size_t) -1 || !ngx_autoscale_route_valid_time(value, len)) {
             ngx_autoscale_set_err(err, 400, "InvalidQuery",
                                   "query parameter '%s' must be an RFC 3339 "
                                   "time, e.g. 2026-02-18T21:50:00Z",
@@ -423,7 +423,7 @@ ngx_autoscale_parse_arg(const ngx_autoscale_arg_spec_t *spec,
     }
 
     if (len == (size_t) -1 || (long long) len > spec->max
-        || !ngx_autoscale_valid_id(value, len))
+        || !ngx_autoscale_route_valid_id(value, len))
     {
         ngx_autoscale_set_err(err, 400, "InvalidQuery",
                               "query parameter '%s' must be 1 to %lld "
@@ -524,7 +524,7 @@ ngx_autoscale_digits(const char *s, size_t n, int *value)
  * so that the database never sees a time it would reject
  */
 int
-ngx_autoscale_valid_time(const char *s, size_t len)
+ngx_autoscale_route_valid_time(const char *s, size_t len)
 {
     int          year, month, day, hour, minute, second, oh, om, mdays;
     size_t       i;
