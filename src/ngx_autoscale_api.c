@@ -247,6 +247,9 @@ ngx_autoscale_api_body_handler(ngx_http_request_t *r)
 
     rc = ngx_autoscale_api_read_body(r, ctx, &err);
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "autoscale api body read: %i", rc);
+
     if (rc == NGX_OK) {
         rc = ngx_autoscale_api_dispatch(ctx);
 
@@ -261,6 +264,11 @@ ngx_autoscale_api_body_handler(ngx_http_request_t *r)
 static ngx_int_t
 ngx_autoscale_api_dispatch(ngx_autoscale_api_ctx_t *ctx)
 {
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ctx->request->connection->log, 0,
+                   "autoscale api %V \"%V\": route %d",
+                   &ctx->request->method_name, &ctx->request->uri,
+                   (int) ctx->route.route);
+
     switch (ctx->route.route) {
 
     case NGX_AUTOSCALE_ROUTE_BLUEPRINTS:
@@ -468,8 +476,9 @@ ngx_autoscale_api_allow(ngx_http_request_t *r, unsigned methods)
  * nginx's own errors in an API location (400 for a broken chunked body,
  * 413 over client_max_body_size, 500, ...) come from its special response
  * handler as text/html with r->err_status set, after any error_page of the
- * location has had its turn; they are rewritten here to the JSON of
- * SPEC 5, keeping the status and every other header.
+ * location has had its turn; they are rewritten here to the API's JSON
+ * error, {"error": {"status", "code", "text"}}, keeping the status and
+ * every other header.
  */
 ngx_int_t
 ngx_autoscale_api_filter_init(ngx_conf_t *cf)
@@ -535,6 +544,10 @@ ngx_autoscale_api_header_filter(ngx_http_request_t *r)
     b->last_in_chain = 1;
 
     ctx->nginx_error = b;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "autoscale api nginx's error page %i as JSON",
+                   r->err_status);
 
     ngx_str_set(type, "application/json");
     r->headers_out.content_type_len = type->len;

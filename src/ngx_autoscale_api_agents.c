@@ -149,9 +149,17 @@ ngx_autoscale_api_agents_heartbeat(ngx_autoscale_api_ctx_t *ctx)
     id.len = ctx->route.id_len;
 
     if (ngx_autoscale_api_agents_missing(amcf->shm_zone, &id, NULL)) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "autoscale api heartbeat: cluster \"%V\" is known "
+                       "to be missing", &id);
+
         return ngx_autoscale_api_reply_cluster_not_found(ctx->request,
                                                          &ctx->route);
     }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "autoscale api heartbeat: cluster \"%V\" is new to the "
+                   "zone, asking the database", &id);
 
     /* a cluster born while the query runs makes its answer stale */
     hb->births = ((ngx_autoscale_shm_t *) amcf->shm_zone->data)->births;

@@ -552,6 +552,10 @@ ngx_autoscale_api_clusters_zone_knows(ngx_http_request_t *r, const char *id,
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_autoscale_module);
 
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "autoscale api zone told cluster \"%*s\" %s",
+                   len, id, exists ? "exists" : "is gone");
+
     /* under the mutex: also clears workers' "no such cluster" answers */
     (void) ngx_autoscale_shm_find(amcf->shm_zone, (u_char *) id, len,
                                   exists ? NGX_AUTOSCALE_EXISTS

@@ -39,6 +39,11 @@ ngx_autoscale_api_query_send(ngx_autoscale_api_ctx_t *ctx, const char *sql,
 
     r->main->count++;
 
+    /* the statement's first words are enough to tell which it is */
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "autoscale api query sent, %ui parameters: \"%*s ...\"",
+                   nparams, ngx_min(ngx_strlen(sql), 48), sql);
+
     return NGX_DONE;
 }
 
@@ -57,6 +62,10 @@ ngx_autoscale_api_query_done(void *data, ngx_int_t status, PGresult *res)
     r = ctx->request;
     c = r->connection;
     ctx->query = NULL;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "autoscale api query answered: status %i, %d rows",
+                   status, res ? PQntuples(res) : -1);
 
     if (status != NGX_AUTOSCALE_PG_OK) {
         amcf = ngx_http_get_module_main_conf(r, ngx_http_autoscale_module);
@@ -102,6 +111,10 @@ ngx_autoscale_api_query_cleanup(void *data)
     ngx_autoscale_api_ctx_t  *ctx = data;
 
     if (ctx->query) {
+        /* the request is freed: its connection's log may be gone */
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                       "autoscale api query dropped: the request went away");
+
         ngx_autoscale_pg_cancel(ctx->query);
         ctx->query = NULL;
     }

@@ -20,6 +20,10 @@ ngx_autoscale_api_reply_error(ngx_http_request_t *r, ngx_autoscale_err_t *err)
     ngx_table_elt_t                 *h;
     ngx_http_autoscale_main_conf_t  *amcf;
 
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "autoscale api error %d %s: %s",
+                   err->status, err->code, err->text);
+
     if (err->status == NGX_HTTP_SERVICE_UNAVAILABLE) {
         amcf = ngx_http_get_module_main_conf(r, ngx_http_autoscale_module);
 
@@ -114,6 +118,10 @@ ngx_autoscale_api_reply_send_buf(ngx_http_request_t *r, ngx_uint_t status,
     r->headers_out.content_type_len = r->headers_out.content_type.len;
     r->headers_out.content_type_lowcase = NULL;
 
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "autoscale api response %ui %s, %O bytes",
+                   status, type, r->headers_out.content_length_n);
+
     rc = ngx_http_send_header(r);
 
     if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
@@ -133,6 +141,9 @@ ngx_autoscale_api_reply_no_content(ngx_http_request_t *r)
     r->headers_out.status = NGX_HTTP_NO_CONTENT;
     r->headers_out.content_length_n = 0;
     r->header_only = 1;
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "autoscale api response 204, no content");
 
     return ngx_http_send_header(r);
 }
