@@ -13,6 +13,7 @@
 #include "ngx_autoscale_api_agents.h"
 #include "ngx_autoscale_api_blueprints.h"
 #include "ngx_autoscale_api_clusters.h"
+#include "ngx_autoscale_api_history.h"
 #include "ngx_autoscale_api_prom.h"
 #include "ngx_autoscale_api_query.h"
 #include "ngx_autoscale_api_reply.h"
@@ -274,6 +275,11 @@ ngx_autoscale_api_dispatch(ngx_autoscale_api_ctx_t *ctx)
     case NGX_AUTOSCALE_ROUTE_BLUEPRINTS:
     case NGX_AUTOSCALE_ROUTE_BLUEPRINT:
         return ngx_autoscale_api_blueprints(ctx);
+
+    case NGX_AUTOSCALE_ROUTE_CLUSTER_METRICS:
+    case NGX_AUTOSCALE_ROUTE_CLUSTER_EVENTS:
+    case NGX_AUTOSCALE_ROUTE_CLUSTER_AGENTS:
+        return ngx_autoscale_api_history(ctx);
 
     case NGX_AUTOSCALE_ROUTE_HEARTBEAT:
         return ngx_autoscale_api_agents_heartbeat(ctx);

@@ -4,8 +4,8 @@
  *
  * The HTTP API served where "autoscale_api" is set: the handler reads the
  * request and dispatches it to the endpoints (ngx_autoscale_api_clusters.c,
- * _blueprints.c, _agents.c, _prom.c), which query and answer through
- * ngx_autoscale_api_query.c and ngx_autoscale_api_reply.c.
+ * _history.c, _blueprints.c, _agents.c, _prom.c), which query and answer
+ * through ngx_autoscale_api_query.c and ngx_autoscale_api_reply.c.
  */
 
 
