@@ -125,8 +125,8 @@ ngx_autoscale_api_handler(ngx_http_request_t *r)
     if (path.len && path.data[0] != '/' && alcf->prefix.len
         && alcf->prefix.data[alcf->prefix.len - 1] != '/')
     {
-        ngx_autoscale_set_err(&err, NGX_HTTP_NOT_FOUND, "NotFound",
-                              "no such API path");
+        ngx_autoscale_route_set_err(&err, NGX_HTTP_NOT_FOUND, "NotFound",
+                                    "no such API path");
         return ngx_autoscale_api_refuse(r, &err);
     }
 
@@ -141,18 +141,20 @@ ngx_autoscale_api_handler(ngx_http_request_t *r)
 
     if (!(method & ctx->route.methods)) {
         ngx_autoscale_api_allow(r, ctx->route.methods);
-        ngx_autoscale_set_err(&err, NGX_HTTP_NOT_ALLOWED, "MethodNotAllowed",
-                              "method %.*s is not allowed here",
-                              (int) ngx_min(r->method_name.len, 16),
-                              r->method_name.data);
+        ngx_autoscale_route_set_err(&err, NGX_HTTP_NOT_ALLOWED,
+                                    "MethodNotAllowed",
+                                    "method %.*s is not allowed here",
+                                    (int) ngx_min(r->method_name.len, 16),
+                                    r->method_name.data);
         return ngx_autoscale_api_refuse(r, &err);
     }
 
     if ((method & NGX_AUTOSCALE_WRITES) && !alcf->write) {
         ngx_autoscale_api_allow(r, ctx->route.methods & NGX_AUTOSCALE_READS);
-        ngx_autoscale_set_err(&err, NGX_HTTP_NOT_ALLOWED, "MethodDisabled",
-                              "writes are disabled here: "
-                              "\"autoscale_api write=on\" enables them");
+        ngx_autoscale_route_set_err(&err, NGX_HTTP_NOT_ALLOWED,
+                                    "MethodDisabled",
+                                    "writes are disabled here: \"autoscale_api "
+                                    "write=on\" enables them");
         return ngx_autoscale_api_refuse(r, &err);
     }
 
@@ -166,19 +168,20 @@ ngx_autoscale_api_handler(ngx_http_request_t *r)
     }
 
     if (r->headers_in.content_length_n > NGX_AUTOSCALE_BODY_MAX) {
-        ngx_autoscale_set_err(&err, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                              "BodyTooLarge",
-                              "the request body is larger than %d bytes",
-                              NGX_AUTOSCALE_BODY_MAX);
+        ngx_autoscale_route_set_err(&err, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                    "BodyTooLarge",
+                                    "the request body is larger than %d bytes",
+                                    NGX_AUTOSCALE_BODY_MAX);
         return ngx_autoscale_api_refuse(r, &err);
     }
 
     if ((r->headers_in.content_length_n > 0 || r->headers_in.chunked)
         && ngx_autoscale_api_json_type(r) != NGX_OK)
     {
-        ngx_autoscale_set_err(&err, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                              "UnsupportedMediaType",
-                              "the request body must be application/json");
+        ngx_autoscale_route_set_err(&err, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                    "UnsupportedMediaType",
+                                    "the request body must be "
+                                    "application/json");
         return ngx_autoscale_api_refuse(r, &err);
     }
 
@@ -230,8 +233,9 @@ ngx_autoscale_api_body_wait(ngx_http_request_t *r)
     ngx_log_error(NGX_LOG_INFO, r->connection->log, NGX_ETIMEDOUT,
                   "autoscale: client timed out sending the request body");
 
-    ngx_autoscale_set_err(&err, NGX_HTTP_REQUEST_TIME_OUT, "RequestTimeout",
-                          "the request body did not arrive in time");
+    ngx_autoscale_route_set_err(&err, NGX_HTTP_REQUEST_TIME_OUT,
+                                "RequestTimeout",
+                                "the request body did not arrive in time");
 
     ngx_http_finalize_request(r, ngx_autoscale_api_reply_error(r, &err));
 }
@@ -321,18 +325,19 @@ ngx_autoscale_api_read_body(ngx_http_request_t *r,
     }
 
     if (len > NGX_AUTOSCALE_BODY_MAX) {
-        ngx_autoscale_set_err(err, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                              "BodyTooLarge",
-                              "the request body is larger than %d bytes",
-                              NGX_AUTOSCALE_BODY_MAX);
+        ngx_autoscale_route_set_err(err, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                    "BodyTooLarge",
+                                    "the request body is larger than %d bytes",
+                                    NGX_AUTOSCALE_BODY_MAX);
         r->keepalive = 0;
         return NGX_DECLINED;
     }
 
     if (ngx_autoscale_api_json_type(r) != NGX_OK) {
-        ngx_autoscale_set_err(err, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                              "UnsupportedMediaType",
-                              "the request body must be application/json");
+        ngx_autoscale_route_set_err(err, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                    "UnsupportedMediaType",
+                                    "the request body must be "
+                                    "application/json");
         return NGX_DECLINED;
     }
 

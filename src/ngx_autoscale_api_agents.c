@@ -255,8 +255,10 @@ ngx_autoscale_api_agents_store(ngx_autoscale_api_ctx_t *ctx,
     }
 
     if (rc != NGX_OK) {
-        ngx_autoscale_set_err(&err, NGX_HTTP_SERVICE_UNAVAILABLE, "ZoneFull",
-                              "the shared zone has no room for this agent");
+        ngx_autoscale_route_set_err(&err, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "ZoneFull",
+                                    "the shared zone has no room for this "
+                                    "agent");
         return ngx_autoscale_api_reply_error(r, &err);
     }
 

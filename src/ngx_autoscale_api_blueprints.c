@@ -165,9 +165,10 @@ ngx_autoscale_api_blueprints_get_done(ngx_autoscale_api_ctx_t *ctx,
     ngx_autoscale_err_t  err;
 
     if (PQntuples(res) == 0) {
-        ngx_autoscale_set_err(&err, NGX_HTTP_NOT_FOUND, "BlueprintNotFound",
-                              "blueprint '%.*s' not found",
-                              (int) ctx->route.id_len, ctx->route.id);
+        ngx_autoscale_route_set_err(&err, NGX_HTTP_NOT_FOUND,
+                                    "BlueprintNotFound",
+                                    "blueprint '%.*s' not found",
+                                    (int) ctx->route.id_len, ctx->route.id);
         return ngx_autoscale_api_reply_error(ctx->request, &err);
     }
 
@@ -238,23 +239,23 @@ ngx_autoscale_api_blueprints_create_done(ngx_autoscale_api_ctx_t *ctx,
                                     NGX_AUTOSCALE_BLUEPRINT_CREATE_COL_EXISTS)
         != 0)
     {
-        ngx_autoscale_set_err(&err, NGX_HTTP_CONFLICT, "BlueprintExists",
-                              "blueprint '%s' exists already",
-                              id->valuestring);
+        ngx_autoscale_route_set_err(&err, NGX_HTTP_CONFLICT, "BlueprintExists",
+                                    "blueprint '%s' exists already",
+                                    id->valuestring);
         return ngx_autoscale_api_reply_error(r, &err);
     }
 
-    ngx_autoscale_set_err(&err, NGX_HTTP_BAD_REQUEST, "InvalidField",
-                          "default_workers (%s) must be between min_workers "
-                          "(%s) and max_workers (%s)",
-                          PQgetvalue(res, 0,
-                            NGX_AUTOSCALE_BLUEPRINT_CREATE_COL_DEFAULT_WORKERS),
-                          PQgetvalue(res, 0,
-                              NGX_AUTOSCALE_BLUEPRINT_CREATE_COL_CHECK
-                              + NGX_AUTOSCALE_CHECK_COL_MIN_WORKERS),
-                          PQgetvalue(res, 0,
-                              NGX_AUTOSCALE_BLUEPRINT_CREATE_COL_CHECK
-                              + NGX_AUTOSCALE_CHECK_COL_MAX_WORKERS));
+    ngx_autoscale_route_set_err(&err, NGX_HTTP_BAD_REQUEST, "InvalidField",
+                                "default_workers (%s) must be between "
+                                "min_workers (%s) and max_workers (%s)",
+                                PQgetvalue(res, 0,
+                                    NGX_AUTOSCALE_BLUEPRINT_CREATE_COL_DEFAULT),
+                                PQgetvalue(res, 0,
+                                    NGX_AUTOSCALE_BLUEPRINT_CREATE_COL_CHECK
+                                    + NGX_AUTOSCALE_CHECK_COL_MIN_WORKERS),
+                                PQgetvalue(res, 0,
+                                    NGX_AUTOSCALE_BLUEPRINT_CREATE_COL_CHECK
+                                    + NGX_AUTOSCALE_CHECK_COL_MAX_WORKERS));
 
     return ngx_autoscale_api_reply_error(r, &err);
 }

@@ -331,9 +331,10 @@ ngx_autoscale_api_clusters_create_done(ngx_autoscale_api_ctx_t *ctx,
     {
         blueprint = cJSON_GetObjectItemCaseSensitive(ctx->body,
                                                      "blueprint_id");
-        ngx_autoscale_set_err(&err, NGX_HTTP_BAD_REQUEST, "BlueprintNotFound",
-                              "blueprint '%s' not found",
-                              blueprint->valuestring);
+        ngx_autoscale_route_set_err(&err, NGX_HTTP_BAD_REQUEST,
+                                    "BlueprintNotFound",
+                                    "blueprint '%s' not found",
+                                    blueprint->valuestring);
         return ngx_autoscale_api_reply_error(r, &err);
     }
 
@@ -347,23 +348,24 @@ ngx_autoscale_api_clusters_create_done(ngx_autoscale_api_ctx_t *ctx,
         }
 
         if (PQgetlength(res, 0, NGX_AUTOSCALE_CLUSTER_CREATE_COL_NAME) < 3) {
-            ngx_autoscale_set_err(&err, NGX_HTTP_BAD_REQUEST, "MissingField",
-                                  "field 'name' is required: the "
-                                  "blueprint's name is too short");
+            ngx_autoscale_route_set_err(&err, NGX_HTTP_BAD_REQUEST,
+                                        "MissingField",
+                                        "field 'name' is required: the "
+                                        "blueprint's name is too short");
             return ngx_autoscale_api_reply_error(r, &err);
         }
 
-        ngx_autoscale_set_err(&err, NGX_HTTP_BAD_REQUEST, "InvalidField",
-                              "target_workers (%s) must be between "
-                              "min_workers (%s) and max_workers (%s)",
-                              PQgetvalue(res, 0,
-                               NGX_AUTOSCALE_CLUSTER_CREATE_COL_TARGET_WORKERS),
-                              PQgetvalue(res, 0,
-                                  NGX_AUTOSCALE_CLUSTER_CREATE_COL_CHECK
-                                  + NGX_AUTOSCALE_CHECK_COL_MIN_WORKERS),
-                              PQgetvalue(res, 0,
-                                  NGX_AUTOSCALE_CLUSTER_CREATE_COL_CHECK
-                                  + NGX_AUTOSCALE_CHECK_COL_MAX_WORKERS));
+        ngx_autoscale_route_set_err(&err, NGX_HTTP_BAD_REQUEST, "InvalidField",
+                                    "target_workers (%s) must be between "
+                                    "min_workers (%s) and max_workers (%s)",
+                                    PQgetvalue(res, 0,
+                                      NGX_AUTOSCALE_CLUSTER_CREATE_COL_TARGET),
+                                    PQgetvalue(res, 0,
+                                        NGX_AUTOSCALE_CLUSTER_CREATE_COL_CHECK
+                                        + NGX_AUTOSCALE_CHECK_COL_MIN_WORKERS),
+                                    PQgetvalue(res, 0,
+                                        NGX_AUTOSCALE_CLUSTER_CREATE_COL_CHECK
+                                        + NGX_AUTOSCALE_CHECK_COL_MAX_WORKERS));
 
         return ngx_autoscale_api_reply_error(r, &err);
     }
@@ -443,9 +445,9 @@ ngx_autoscale_api_clusters_update_done(ngx_autoscale_api_ctx_t *ctx,
                    "destroyed")
         == 0)
     {
-        ngx_autoscale_set_err(&err, NGX_HTTP_CONFLICT, "ClusterDestroyed",
-                              "cluster '%.*s' is destroyed",
-                              (int) ctx->route.id_len, ctx->route.id);
+        ngx_autoscale_route_set_err(&err, NGX_HTTP_CONFLICT, "ClusterDestroyed",
+                                    "cluster '%.*s' is destroyed",
+                                    (int) ctx->route.id_len, ctx->route.id);
         return ngx_autoscale_api_reply_error(r, &err);
     }
 
@@ -454,20 +456,21 @@ ngx_autoscale_api_clusters_update_done(ngx_autoscale_api_ctx_t *ctx,
                                          &err)
         == NGX_OK)
     {
-        ngx_autoscale_set_err(&err, NGX_HTTP_CONFLICT, "BoundsConflict",
-                              "min_workers (%s) and max_workers (%s) must "
-                              "hold current_workers (%s) and target_workers "
-                              "(%s): scale the cluster first",
-                              PQgetvalue(res, 0,
-                                  NGX_AUTOSCALE_CLUSTER_UPDATE_COL_CHECK
-                                  + NGX_AUTOSCALE_CHECK_COL_MIN_WORKERS),
-                              PQgetvalue(res, 0,
-                                  NGX_AUTOSCALE_CLUSTER_UPDATE_COL_CHECK
-                                  + NGX_AUTOSCALE_CHECK_COL_MAX_WORKERS),
-                              PQgetvalue(res, 0,
-                              NGX_AUTOSCALE_CLUSTER_UPDATE_COL_CURRENT_WORKERS),
-                              PQgetvalue(res, 0,
-                              NGX_AUTOSCALE_CLUSTER_UPDATE_COL_TARGET_WORKERS));
+        ngx_autoscale_route_set_err(&err, NGX_HTTP_CONFLICT, "BoundsConflict",
+                                    "min_workers (%s) and max_workers (%s) "
+                                    "must hold current_workers (%s) and "
+                                    "target_workers (%s): scale the cluster "
+                                    "first",
+                                    PQgetvalue(res, 0,
+                                        NGX_AUTOSCALE_CLUSTER_UPDATE_COL_CHECK
+                                        + NGX_AUTOSCALE_CHECK_COL_MIN_WORKERS),
+                                    PQgetvalue(res, 0,
+                                        NGX_AUTOSCALE_CLUSTER_UPDATE_COL_CHECK
+                                        + NGX_AUTOSCALE_CHECK_COL_MAX_WORKERS),
+                                    PQgetvalue(res, 0,
+                                     NGX_AUTOSCALE_CLUSTER_UPDATE_COL_CURRENT),
+                                    PQgetvalue(res, 0,
+                                      NGX_AUTOSCALE_CLUSTER_UPDATE_COL_TARGET));
     }
 
     return ngx_autoscale_api_reply_error(r, &err);
@@ -652,10 +655,12 @@ ngx_autoscale_api_clusters_transition_done(ngx_autoscale_api_ctx_t *ctx,
         }
 
         if (!changed && (ctx->target < min || ctx->target > max)) {
-            ngx_autoscale_set_err(&err, NGX_HTTP_BAD_REQUEST, "InvalidField",
-                                  "target_workers (%d) must be between "
-                                  "min_workers (%d) and max_workers (%d)",
-                                  (int) ctx->target, (int) min, (int) max);
+            ngx_autoscale_route_set_err(&err, NGX_HTTP_BAD_REQUEST,
+                                        "InvalidField",
+                                        "target_workers (%d) must be between "
+                                        "min_workers (%d) and max_workers (%d)",
+                                        (int) ctx->target, (int) min,
+                                        (int) max);
             return ngx_autoscale_api_reply_error(r, &err);
         }
 
@@ -682,12 +687,12 @@ ngx_autoscale_api_clusters_transition_done(ngx_autoscale_api_ctx_t *ctx,
         action = "reactivate";
 
         if (!changed && !active) {
-            ngx_autoscale_set_err(&err, NGX_HTTP_CONFLICT,
-                                  "ClusterNotHibernated",
-                                  "cluster '%.*s' is %s: only a hibernated "
-                                  "cluster can be reactivated",
-                                  (int) ctx->route.id_len, ctx->route.id,
-                                  status);
+            ngx_autoscale_route_set_err(&err, NGX_HTTP_CONFLICT,
+                                        "ClusterNotHibernated",
+                                        "cluster '%.*s' is %s: only a "
+                                        "hibernated cluster can be reactivated",
+                                        (int) ctx->route.id_len, ctx->route.id,
+                                        status);
             return ngx_autoscale_api_reply_error(r, &err);
         }
 
@@ -751,10 +756,10 @@ failed:
 
 not_active:
 
-    ngx_autoscale_set_err(&err, NGX_HTTP_CONFLICT, "ClusterNotActive",
-                          "cluster '%.*s' is %s: only an active cluster "
-                          "can be %s", (int) ctx->route.id_len,
-                          ctx->route.id, status, verb);
+    ngx_autoscale_route_set_err(&err, NGX_HTTP_CONFLICT, "ClusterNotActive",
+                                "cluster '%.*s' is %s: only an active cluster "
+                                "can be %s", (int) ctx->route.id_len,
+                                ctx->route.id, status, verb);
     return ngx_autoscale_api_reply_error(r, &err);
 }
 

@@ -217,9 +217,9 @@ ngx_autoscale_api_prom(ngx_autoscale_api_ctx_t *ctx)
     amcf = ngx_http_get_module_main_conf(r, ngx_http_autoscale_module);
 
     if (amcf->shm_zone == NULL || amcf->shm_zone->data == NULL) {
-        ngx_autoscale_set_err(&err, NGX_HTTP_SERVICE_UNAVAILABLE,
-                              "ZoneUnavailable",
-                              "the shared zone is not available");
+        ngx_autoscale_route_set_err(&err, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "ZoneUnavailable",
+                                    "the shared zone is not available");
         return ngx_autoscale_api_reply_error(r, &err);
     }
 

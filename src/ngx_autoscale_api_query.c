@@ -82,18 +82,19 @@ ngx_autoscale_api_query_done(void *data, ngx_int_t status, PGresult *res)
         ngx_log_error(NGX_LOG_ERR, c->log, 0,
                       "autoscale: database error: %s",
                       res ? PQresultErrorMessage(res) : "no result");
-        ngx_autoscale_set_err(&err, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                              "DatabaseError",
-                              "the database could not answer this request");
+        ngx_autoscale_route_set_err(&err, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                    "DatabaseError",
+                                    "the database could not answer this "
+                                    "request");
         rc = ngx_autoscale_api_reply_error(r, &err);
         break;
 
     default:
-        ngx_autoscale_set_err(&err, NGX_HTTP_SERVICE_UNAVAILABLE,
-                              "DatabaseUnavailable",
-                              status == NGX_AUTOSCALE_PG_TIMEOUT
-                              ? "the database did not answer in time"
-                              : "the database cannot be reached");
+        ngx_autoscale_route_set_err(&err, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "DatabaseUnavailable",
+                                    status == NGX_AUTOSCALE_PG_TIMEOUT
+                                    ? "the database did not answer in time"
+                                    : "the database cannot be reached");
         rc = ngx_autoscale_api_reply_error(r, &err);
         break;
     }
@@ -205,9 +206,10 @@ ngx_autoscale_api_query_check_error(PGresult *res, int first,
                                       + NGX_AUTOSCALE_CHECK_COL_MAX_WORKERS);
 
     if (min > max) {
-        ngx_autoscale_set_err(err, NGX_HTTP_BAD_REQUEST, "InvalidField",
-                              "min_workers (%ld) must not exceed "
-                              "max_workers (%ld)", (long) min, (long) max);
+        ngx_autoscale_route_set_err(err, NGX_HTTP_BAD_REQUEST, "InvalidField",
+                                    "min_workers (%ld) must not exceed "
+                                    "max_workers (%ld)",
+                                    (long) min, (long) max);
         return NGX_DECLINED;
     }
 
@@ -232,11 +234,11 @@ ngx_autoscale_api_query_check_error(PGresult *res, int first,
         != 0
         && value > 100)
     {
-        ngx_autoscale_set_err(err, NGX_HTTP_BAD_REQUEST, "InvalidField",
-                              "target_value (%s) must be at most 100 for "
-                              "target_metric '%s'",
-                              row[NGX_AUTOSCALE_CHECK_COL_TARGET_VALUE],
-                              row[NGX_AUTOSCALE_CHECK_COL_TARGET_METRIC]);
+        ngx_autoscale_route_set_err(err, NGX_HTTP_BAD_REQUEST, "InvalidField",
+                                    "target_value (%s) must be at most 100 for "
+                                    "target_metric '%s'",
+                                    row[NGX_AUTOSCALE_CHECK_COL_TARGET_VALUE],
+                                    row[NGX_AUTOSCALE_CHECK_COL_TARGET_METRIC]);
         return NGX_DECLINED;
     }
 
@@ -258,9 +260,9 @@ ngx_autoscale_api_query_check_order(const char **row, int down, int up,
         return NGX_OK;
     }
 
-    ngx_autoscale_set_err(err, NGX_HTTP_BAD_REQUEST, "InvalidField",
-                          "%s (%s) must not exceed %s (%s)",
-                          names[down], row[down], names[up], row[up]);
+    ngx_autoscale_route_set_err(err, NGX_HTTP_BAD_REQUEST, "InvalidField",
+                                "%s (%s) must not exceed %s (%s)",
+                                names[down], row[down], names[up], row[up]);
 
     return NGX_DECLINED;
 }

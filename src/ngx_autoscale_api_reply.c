@@ -155,8 +155,8 @@ ngx_autoscale_api_reply_args_error(ngx_http_request_t *r)
 {
     ngx_autoscale_err_t  err;
 
-    ngx_autoscale_set_err(&err, NGX_HTTP_BAD_REQUEST, "InvalidQuery",
-                          "this path takes no query parameters");
+    ngx_autoscale_route_set_err(&err, NGX_HTTP_BAD_REQUEST, "InvalidQuery",
+                                "this path takes no query parameters");
 
     return ngx_autoscale_api_reply_error(r, &err);
 }
@@ -170,9 +170,9 @@ ngx_autoscale_api_reply_cluster_not_found(ngx_http_request_t *r,
     ngx_autoscale_err_t  err;
 
     /* the id passed validation, so it is safe to repeat */
-    ngx_autoscale_set_err(&err, NGX_HTTP_NOT_FOUND, "ClusterNotFound",
-                          "cluster '%.*s' not found",
-                          (int) route->id_len, route->id);
+    ngx_autoscale_route_set_err(&err, NGX_HTTP_NOT_FOUND, "ClusterNotFound",
+                                "cluster '%.*s' not found",
+                                (int) route->id_len, route->id);
 
     return ngx_autoscale_api_reply_error(r, &err);
 }

@@ -690,15 +690,15 @@ test_set_err(void **state)
     (void) state;
 
     err_init(&err);
-    ngx_autoscale_set_err(&err, 418, code, "x=%d y=%s z=%.*s", 5, "s", 2,
-                          "abc");
+    ngx_autoscale_route_set_err(&err, 418, code, "x=%d y=%s z=%.*s", 5, "s", 2,
+                                "abc");
     assert_int_equal(err.status, 418);
     assert_ptr_equal(err.code, code);
     assert_string_equal(err.text, "x=5 y=s z=ab");
 
     /* truncated to the buffer, still terminated */
     long_text = repeat("q", 1000);
-    ngx_autoscale_set_err(&err, 500, "Long", "%s", long_text);
+    ngx_autoscale_route_set_err(&err, 500, "Long", "%s", long_text);
     assert_int_equal(err.status, 500);
     assert_string_equal(err.code, "Long");
     assert_int_equal(strlen(err.text), NGX_AUTOSCALE_ERR_TEXT - 1);
