@@ -245,17 +245,10 @@ ngx_autoscale_api_blueprints_create_done(ngx_autoscale_api_ctx_t *ctx,
         return ngx_autoscale_api_reply_error(r, &err);
     }
 
-    ngx_autoscale_route_set_err(&err, NGX_HTTP_BAD_REQUEST, "InvalidField",
-                                "default_workers (%s) must be between "
-                                "min_workers (%s) and max_workers (%s)",
-                                PQgetvalue(res, 0,
-                                    NGX_AUTOSCALE_BLUEPRINT_CREATE_COL_DEFAULT),
-                                PQgetvalue(res, 0,
-                                    NGX_AUTOSCALE_BLUEPRINT_CREATE_COL_CHECK
-                                    + NGX_AUTOSCALE_CHECK_COL_MIN_WORKERS),
-                                PQgetvalue(res, 0,
-                                    NGX_AUTOSCALE_BLUEPRINT_CREATE_COL_CHECK
-                                    + NGX_AUTOSCALE_CHECK_COL_MAX_WORKERS));
+    ngx_autoscale_api_query_bounds_error(res, "default_workers",
+                                 NGX_AUTOSCALE_BLUEPRINT_CREATE_COL_DEFAULT,
+                                 NGX_AUTOSCALE_BLUEPRINT_CREATE_COL_CHECK,
+                                 &err);
 
     return ngx_autoscale_api_reply_error(r, &err);
 }

@@ -355,17 +355,10 @@ ngx_autoscale_api_clusters_create_done(ngx_autoscale_api_ctx_t *ctx,
             return ngx_autoscale_api_reply_error(r, &err);
         }
 
-        ngx_autoscale_route_set_err(&err, NGX_HTTP_BAD_REQUEST, "InvalidField",
-                                    "target_workers (%s) must be between "
-                                    "min_workers (%s) and max_workers (%s)",
-                                    PQgetvalue(res, 0,
-                                      NGX_AUTOSCALE_CLUSTER_CREATE_COL_TARGET),
-                                    PQgetvalue(res, 0,
-                                        NGX_AUTOSCALE_CLUSTER_CREATE_COL_CHECK
-                                        + NGX_AUTOSCALE_CHECK_COL_MIN_WORKERS),
-                                    PQgetvalue(res, 0,
-                                        NGX_AUTOSCALE_CLUSTER_CREATE_COL_CHECK
-                                        + NGX_AUTOSCALE_CHECK_COL_MAX_WORKERS));
+        ngx_autoscale_api_query_bounds_error(res, "target_workers",
+                                     NGX_AUTOSCALE_CLUSTER_CREATE_COL_TARGET,
+                                     NGX_AUTOSCALE_CLUSTER_CREATE_COL_CHECK,
+                                     &err);
 
         return ngx_autoscale_api_reply_error(r, &err);
     }

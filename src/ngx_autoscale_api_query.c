@@ -246,6 +246,25 @@ ngx_autoscale_api_query_check_error(PGresult *res, int first,
 }
 
 
+/*
+ * A refused create whose workers (column col) fell outside the bounds
+ * among the check columns at column check.
+ */
+void
+ngx_autoscale_api_query_bounds_error(PGresult *res, const char *name, int col,
+    int check, ngx_autoscale_err_t *err)
+{
+    ngx_autoscale_route_set_err(err, NGX_HTTP_BAD_REQUEST, "InvalidField",
+                                "%s (%s) must be between min_workers (%s) "
+                                "and max_workers (%s)", name,
+                                PQgetvalue(res, 0, col),
+                                PQgetvalue(res, 0, check
+                                    + NGX_AUTOSCALE_CHECK_COL_MIN_WORKERS),
+                                PQgetvalue(res, 0, check
+                                    + NGX_AUTOSCALE_CHECK_COL_MAX_WORKERS));
+}
+
+
 /* a scale-down threshold must not exceed its scale-up one */
 static ngx_int_t
 ngx_autoscale_api_query_check_order(const char **row, int down, int up,

@@ -60,6 +60,8 @@ ngx_int_t ngx_autoscale_api_query_fields(ngx_autoscale_api_ctx_t *ctx,
 
 ngx_int_t ngx_autoscale_api_query_check_error(PGresult *res, int first,
     ngx_autoscale_err_t *err);
+void ngx_autoscale_api_query_bounds_error(PGresult *res, const char *name,
+    int col, int check, ngx_autoscale_err_t *err);
 
 cJSON *ngx_autoscale_api_query_row(PGresult *res, int row, int first,
     const ngx_autoscale_col_t *cols, size_t ncols);
