@@ -572,8 +572,8 @@ ngx_http_autoscale_observe(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     value = cf->args->elts;
 
     if (ngx_http_script_variables_count(&value[1]) == 0
-        && !ngx_autoscale_valid_id((const char *) value[1].data,
-                                   value[1].len))
+        && !ngx_autoscale_route_valid_id((const char *) value[1].data,
+                                         value[1].len))
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid value \"%V\" in \"autoscale_observe\": "

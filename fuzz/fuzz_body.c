@@ -143,10 +143,10 @@ fuzz_value(const cJSON *root, const ngx_autoscale_field_t *f,
     case NGX_AUTOSCALE_FIELD_STRING:
         fuzz_assert(cJSON_IsString(item));
         fuzz_assert(strcmp(v->text, item->valuestring) == 0);
-        fuzz_assert(ngx_autoscale_valid_utf8(v->text, strlen(v->text)));
+        fuzz_assert(ngx_autoscale_body_valid_utf8(v->text, strlen(v->text)));
 
         if (f->chars == NGX_AUTOSCALE_CHARS_SEMVER) {
-            fuzz_assert(ngx_autoscale_valid_semver(v->text));
+            fuzz_assert(ngx_autoscale_body_valid_semver(v->text));
         }
 
         if (f->chars == NGX_AUTOSCALE_CHARS_SLUG) {

@@ -80,10 +80,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             values[i] = NULL;
         }
 
-        utf8 = utf8 && ngx_autoscale_valid_utf8(cols[i].name,
-                                                strlen(cols[i].name))
+        utf8 = utf8 && ngx_autoscale_body_valid_utf8(cols[i].name,
+                                                     strlen(cols[i].name))
                && (values[i] == NULL
-                   || ngx_autoscale_valid_utf8(values[i], strlen(values[i])));
+                   || ngx_autoscale_body_valid_utf8(values[i],
+                                                    strlen(values[i])));
     }
 
     row = ngx_autoscale_json_row(cols, n, values);

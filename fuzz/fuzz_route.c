@@ -93,12 +93,12 @@ fuzz_path(const char *path, size_t len)
     }
 
     fuzz_assert(fuzz_within(rt.id, rt.id_len, path, len));
-    fuzz_assert(ngx_autoscale_valid_id(rt.id, rt.id_len));
+    fuzz_assert(ngx_autoscale_route_valid_id(rt.id, rt.id_len));
 
     if (rt.route == NGX_AUTOSCALE_ROUTE_HEARTBEAT) {
         fuzz_assert(rt.methods == NGX_AUTOSCALE_POST);
         fuzz_assert(fuzz_within(rt.agent, rt.agent_len, path, len));
-        fuzz_assert(ngx_autoscale_valid_agent_id(rt.agent, rt.agent_len));
+        fuzz_assert(ngx_autoscale_route_valid_agent_id(rt.agent, rt.agent_len));
         fuzz_assert(rt.agent > rt.id);
 
     } else {
@@ -121,7 +121,7 @@ fuzz_args(const char *args, size_t len, const ngx_autoscale_arg_spec_t *spec,
     memset(out, 0x5a, n * sizeof(ngx_autoscale_arg_t));
     fuzz_err_init(&err);
 
-    rc = ngx_autoscale_parse_args(args, len, spec, n, out, &err);
+    rc = ngx_autoscale_route_parse_args(args, len, spec, n, out, &err);
 
     if (rc != 0) {
         fuzz_assert(rc == -1);
@@ -151,12 +151,12 @@ fuzz_args(const char *args, size_t len, const ngx_autoscale_arg_spec_t *spec,
         slen = strlen(out[i].str);
 
         if (spec[i].kind == NGX_AUTOSCALE_ARG_TIME) {
-            fuzz_assert(ngx_autoscale_valid_time(out[i].str, slen));
+            fuzz_assert(ngx_autoscale_route_valid_time(out[i].str, slen));
             continue;
         }
 
         if (spec[i].choices == NULL) {
-            fuzz_assert(ngx_autoscale_valid_id(out[i].str, slen));
+            fuzz_assert(ngx_autoscale_route_valid_id(out[i].str, slen));
             fuzz_assert((long long) slen <= spec[i].max);
             continue;
         }

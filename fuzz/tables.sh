@@ -62,6 +62,7 @@ trap 'rm -f "$tmp"' EXIT
     extract "$src/ngx_autoscale_api_agents.c" agents
     extract "$src/ngx_autoscale_api_blueprints.c" blueprints
     extract "$src/ngx_autoscale_api_clusters.c" clusters
+    extract "$src/ngx_autoscale_api_history.c" history
 } >"$tmp"
 
 grep -v '^/\* tables:' "$tmp"

@@ -8,8 +8,18 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "ngx_autoscale.h"
 #include "ngx_autoscale_api.h"
-#include "ngx_autoscale_shm.h"
+#include "ngx_autoscale_api_agents.h"
+#include "ngx_autoscale_api_blueprints.h"
+#include "ngx_autoscale_api_clusters.h"
+#include "ngx_autoscale_api_history.h"
+#include "ngx_autoscale_api_prom.h"
+#include "ngx_autoscale_api_query.h"
+#include "ngx_autoscale_api_reply.h"
+#include "ngx_autoscale_body.h"
+#include "ngx_autoscale_json.h"
+#include "ngx_autoscale_route.h"
 
 
 typedef struct {
@@ -25,15 +35,10 @@ static void ngx_autoscale_api_body_wait(ngx_http_request_t *r);
 static ngx_int_t ngx_autoscale_api_read_body(ngx_http_request_t *r,
     ngx_autoscale_api_ctx_t *ctx, ngx_autoscale_err_t *err);
 static ngx_int_t ngx_autoscale_api_json_type(ngx_http_request_t *r);
-static ngx_int_t ngx_autoscale_api_query_done(void *data, ngx_int_t status,
-    PGresult *res);
-static void ngx_autoscale_api_cleanup(void *data);
 static unsigned ngx_autoscale_api_method(ngx_http_request_t *r);
 static void ngx_autoscale_api_allow(ngx_http_request_t *r, unsigned methods);
 static ngx_int_t ngx_autoscale_api_refuse(ngx_http_request_t *r,
     ngx_autoscale_err_t *err);
-static ngx_buf_t *ngx_autoscale_api_json_buf(ngx_http_request_t *r,
-    cJSON *doc);
 static ngx_int_t ngx_autoscale_api_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_autoscale_api_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
@@ -89,7 +94,7 @@ ngx_autoscale_api_handler(ngx_http_request_t *r)
     }
 
     /* frees the body and drops a query of a request that goes away */
-    cln->handler = ngx_autoscale_api_cleanup;
+    cln->handler = ngx_autoscale_api_query_cleanup;
     cln->data = ctx;
 
     ctx->request = r;
@@ -109,8 +114,8 @@ ngx_autoscale_api_handler(ngx_http_request_t *r)
     if (path.len && path.data[0] != '/' && alcf->prefix.len
         && alcf->prefix.data[alcf->prefix.len - 1] != '/')
     {
-        ngx_autoscale_set_err(&err, NGX_HTTP_NOT_FOUND, "NotFound",
-                              "no such API path");
+        ngx_autoscale_route_set_err(&err, NGX_HTTP_NOT_FOUND, "NotFound",
+                                    "no such API path");
         return ngx_autoscale_api_refuse(r, &err);
     }
 
@@ -125,18 +130,20 @@ ngx_autoscale_api_handler(ngx_http_request_t *r)
 
     if (!(method & ctx->route.methods)) {
         ngx_autoscale_api_allow(r, ctx->route.methods);
-        ngx_autoscale_set_err(&err, NGX_HTTP_NOT_ALLOWED, "MethodNotAllowed",
-                              "method %.*s is not allowed here",
-                              (int) ngx_min(r->method_name.len, 16),
-                              r->method_name.data);
+        ngx_autoscale_route_set_err(&err, NGX_HTTP_NOT_ALLOWED,
+                                    "MethodNotAllowed",
+                                    "method %.*s is not allowed here",
+                                    (int) ngx_min(r->method_name.len, 16),
+                                    r->method_name.data);
         return ngx_autoscale_api_refuse(r, &err);
     }
 
     if ((method & NGX_AUTOSCALE_WRITES) && !alcf->write) {
         ngx_autoscale_api_allow(r, ctx->route.methods & NGX_AUTOSCALE_READS);
-        ngx_autoscale_set_err(&err, NGX_HTTP_NOT_ALLOWED, "MethodDisabled",
-                              "writes are disabled here: "
-                              "\"autoscale_api write=on\" enables them");
+        ngx_autoscale_route_set_err(&err, NGX_HTTP_NOT_ALLOWED,
+                                    "MethodDisabled",
+                                    "writes are disabled here: \"autoscale_api "
+                                    "write=on\" enables them");
         return ngx_autoscale_api_refuse(r, &err);
     }
 
@@ -150,19 +157,20 @@ ngx_autoscale_api_handler(ngx_http_request_t *r)
     }
 
     if (r->headers_in.content_length_n > NGX_AUTOSCALE_BODY_MAX) {
-        ngx_autoscale_set_err(&err, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                              "BodyTooLarge",
-                              "the request body is larger than %d bytes",
-                              NGX_AUTOSCALE_BODY_MAX);
+        ngx_autoscale_route_set_err(&err, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                    "BodyTooLarge",
+                                    "the request body is larger than %d bytes",
+                                    NGX_AUTOSCALE_BODY_MAX);
         return ngx_autoscale_api_refuse(r, &err);
     }
 
     if ((r->headers_in.content_length_n > 0 || r->headers_in.chunked)
         && ngx_autoscale_api_json_type(r) != NGX_OK)
     {
-        ngx_autoscale_set_err(&err, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                              "UnsupportedMediaType",
-                              "the request body must be application/json");
+        ngx_autoscale_route_set_err(&err, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                    "UnsupportedMediaType",
+                                    "the request body must be "
+                                    "application/json");
         return ngx_autoscale_api_refuse(r, &err);
     }
 
@@ -214,10 +222,11 @@ ngx_autoscale_api_body_wait(ngx_http_request_t *r)
     ngx_log_error(NGX_LOG_INFO, r->connection->log, NGX_ETIMEDOUT,
                   "autoscale: client timed out sending the request body");
 
-    ngx_autoscale_set_err(&err, NGX_HTTP_REQUEST_TIME_OUT, "RequestTimeout",
-                          "the request body did not arrive in time");
+    ngx_autoscale_route_set_err(&err, NGX_HTTP_REQUEST_TIME_OUT,
+                                "RequestTimeout",
+                                "the request body did not arrive in time");
 
-    ngx_http_finalize_request(r, ngx_autoscale_api_error(r, &err));
+    ngx_http_finalize_request(r, ngx_autoscale_api_reply_error(r, &err));
 }
 
 
@@ -232,11 +241,14 @@ ngx_autoscale_api_body_handler(ngx_http_request_t *r)
 
     rc = ngx_autoscale_api_read_body(r, ctx, &err);
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "autoscale api body read: %i", rc);
+
     if (rc == NGX_OK) {
         rc = ngx_autoscale_api_dispatch(ctx);
 
     } else if (rc == NGX_DECLINED) {
-        rc = ngx_autoscale_api_error(r, &err);
+        rc = ngx_autoscale_api_reply_error(r, &err);
     }
 
     ngx_http_finalize_request(r, rc);
@@ -246,17 +258,27 @@ ngx_autoscale_api_body_handler(ngx_http_request_t *r)
 static ngx_int_t
 ngx_autoscale_api_dispatch(ngx_autoscale_api_ctx_t *ctx)
 {
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ctx->request->connection->log, 0,
+                   "autoscale api %V \"%V\": route %d",
+                   &ctx->request->method_name, &ctx->request->uri,
+                   (int) ctx->route.route);
+
     switch (ctx->route.route) {
 
     case NGX_AUTOSCALE_ROUTE_BLUEPRINTS:
     case NGX_AUTOSCALE_ROUTE_BLUEPRINT:
         return ngx_autoscale_api_blueprints(ctx);
 
+    case NGX_AUTOSCALE_ROUTE_CLUSTER_METRICS:
+    case NGX_AUTOSCALE_ROUTE_CLUSTER_EVENTS:
+    case NGX_AUTOSCALE_ROUTE_CLUSTER_AGENTS:
+        return ngx_autoscale_api_history(ctx);
+
     case NGX_AUTOSCALE_ROUTE_HEARTBEAT:
-        return ngx_autoscale_api_heartbeat(ctx);
+        return ngx_autoscale_api_agents_heartbeat(ctx);
 
     case NGX_AUTOSCALE_ROUTE_PROMETHEUS:
-        return ngx_autoscale_api_prometheus(ctx);
+        return ngx_autoscale_api_prom(ctx);
 
     default:
         return ngx_autoscale_api_clusters(ctx);
@@ -292,18 +314,19 @@ ngx_autoscale_api_read_body(ngx_http_request_t *r,
     }
 
     if (len > NGX_AUTOSCALE_BODY_MAX) {
-        ngx_autoscale_set_err(err, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                              "BodyTooLarge",
-                              "the request body is larger than %d bytes",
-                              NGX_AUTOSCALE_BODY_MAX);
+        ngx_autoscale_route_set_err(err, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                    "BodyTooLarge",
+                                    "the request body is larger than %d bytes",
+                                    NGX_AUTOSCALE_BODY_MAX);
         r->keepalive = 0;
         return NGX_DECLINED;
     }
 
     if (ngx_autoscale_api_json_type(r) != NGX_OK) {
-        ngx_autoscale_set_err(err, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                              "UnsupportedMediaType",
-                              "the request body must be application/json");
+        ngx_autoscale_route_set_err(err, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                    "UnsupportedMediaType",
+                                    "the request body must be "
+                                    "application/json");
         return NGX_DECLINED;
     }
 
@@ -372,397 +395,6 @@ ngx_autoscale_api_json_type(ngx_http_request_t *r)
 }
 
 
-ngx_int_t
-ngx_autoscale_api_fields(ngx_autoscale_api_ctx_t *ctx,
-    const ngx_autoscale_field_t *fields, size_t n, ngx_str_t *params,
-    ngx_autoscale_err_t *err)
-{
-    size_t                  i;
-    ngx_int_t               rc;
-    ngx_autoscale_value_t  *values;
-
-    values = ngx_palloc(ctx->request->pool,
-                        n * sizeof(ngx_autoscale_value_t));
-    if (values == NULL) {
-        return NGX_ERROR;
-    }
-
-    rc = NGX_OK;
-
-    if (ngx_autoscale_body_fields(ctx->body, fields, n, values, err) != 0)
-    {
-        rc = NGX_DECLINED;
-        goto done;
-    }
-
-    for (i = 0; i < n; i++) {
-        ngx_str_null(&params[i]);
-
-        if (values[i].text == NULL) {
-            if (values[i].present) {
-                /* an explicit null clears: the statements read '' so */
-                ngx_str_set(&params[i], "");
-            }
-            continue;
-        }
-
-        params[i].len = ngx_strlen(values[i].text);
-        params[i].data = ngx_pnalloc(ctx->request->pool, params[i].len + 1);
-        if (params[i].data == NULL) {
-            rc = NGX_ERROR;
-            goto done;
-        }
-
-        ngx_memcpy(params[i].data, values[i].text, params[i].len + 1);
-    }
-
-done:
-
-    ngx_autoscale_body_free(values, n);
-
-    return rc;
-}
-
-
-/*
- * Which rule a refused write broke, from NGX_AUTOSCALE_CHECK_COLUMNS at
- * column first: NGX_DECLINED with err set, or NGX_OK if none.
- */
-ngx_int_t
-ngx_autoscale_api_check_error(PGresult *res, int first,
-    ngx_autoscale_err_t *err)
-{
-    double      value;
-    ngx_int_t   min, max;
-    const char  *metric;
-
-    if (PQntuples(res) == 0 || PQgetisnull(res, 0, first)) {
-        return NGX_OK;
-    }
-
-    min = ngx_autoscale_api_int(res, 0, first);
-    max = ngx_autoscale_api_int(res, 0, first + 1);
-
-    if (min > max) {
-        ngx_autoscale_set_err(err, NGX_HTTP_BAD_REQUEST, "InvalidField",
-                              "min_workers (%ld) must not exceed "
-                              "max_workers (%ld)", (long) min, (long) max);
-        return NGX_DECLINED;
-    }
-
-    if (strtod(PQgetvalue(res, 0, first + 3), NULL)
-        > strtod(PQgetvalue(res, 0, first + 2), NULL))
-    {
-        ngx_autoscale_set_err(err, NGX_HTTP_BAD_REQUEST, "InvalidField",
-                              "scale_down_queue (%s) must not exceed "
-                              "scale_up_queue (%s)",
-                              PQgetvalue(res, 0, first + 3),
-                              PQgetvalue(res, 0, first + 2));
-        return NGX_DECLINED;
-    }
-
-    if (strtod(PQgetvalue(res, 0, first + 5), NULL)
-        > strtod(PQgetvalue(res, 0, first + 4), NULL))
-    {
-        ngx_autoscale_set_err(err, NGX_HTTP_BAD_REQUEST, "InvalidField",
-                              "scale_down_cpu (%s) must not exceed "
-                              "scale_up_cpu (%s)",
-                              PQgetvalue(res, 0, first + 5),
-                              PQgetvalue(res, 0, first + 4));
-        return NGX_DECLINED;
-    }
-
-    metric = PQgetvalue(res, 0, first + 6);
-    value = strtod(PQgetvalue(res, 0, first + 7), NULL);
-
-    if (ngx_autoscale_policy_vocab_metric(metric)
-        != NGX_AUTOSCALE_METRIC_QUEUE_PER_WORKER
-        && value > NGX_AUTOSCALE_POLICY_PERCENT_MAX)
-    {
-        ngx_autoscale_set_err(err, NGX_HTTP_BAD_REQUEST, "InvalidField",
-                              "target_value (%s) must be at most 100 for "
-                              "target_metric '%s'",
-                              PQgetvalue(res, 0, first + 7), metric);
-        return NGX_DECLINED;
-    }
-
-    return NGX_OK;
-}
-
-
-/* a query on behalf of a request, which waits for it */
-
-ngx_int_t
-ngx_autoscale_api_query(ngx_autoscale_api_ctx_t *ctx, const char *sql,
-    ngx_uint_t nparams, ngx_str_t *params, ngx_autoscale_api_done_pt done)
-{
-    ngx_http_request_t              *r = ctx->request;
-    ngx_http_autoscale_main_conf_t  *amcf;
-
-    amcf = ngx_http_get_module_main_conf(r, ngx_http_autoscale_module);
-
-    ctx->done = done;
-    ctx->query = ngx_autoscale_pg_query(amcf->pool, sql, nparams, params,
-                                        ngx_autoscale_api_query_done, ctx);
-    if (ctx->query == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
-}
-
-
-static ngx_int_t
-ngx_autoscale_api_query_done(void *data, ngx_int_t status, PGresult *res)
-{
-    ngx_autoscale_api_ctx_t  *ctx = data;
-
-    ngx_int_t                        rc;
-    ngx_connection_t                *c;
-    ngx_http_request_t              *r;
-    ngx_autoscale_err_t              err;
-    ngx_http_autoscale_main_conf_t  *amcf;
-
-    r = ctx->request;
-    c = r->connection;
-    ctx->query = NULL;
-
-    if (status != NGX_AUTOSCALE_PG_OK) {
-        amcf = ngx_http_get_module_main_conf(r, ngx_http_autoscale_module);
-        ngx_autoscale_shm_count(amcf->shm_zone, db_errors);
-    }
-
-    switch (status) {
-
-    case NGX_AUTOSCALE_PG_OK:
-        rc = ctx->done(ctx, res);
-        break;
-
-    case NGX_AUTOSCALE_PG_SQL_ERROR:
-        ngx_log_error(NGX_LOG_ERR, c->log, 0,
-                      "autoscale: database error: %s",
-                      res ? PQresultErrorMessage(res) : "no result");
-        ngx_autoscale_set_err(&err, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                              "DatabaseError",
-                              "the database could not answer this request");
-        rc = ngx_autoscale_api_error(r, &err);
-        break;
-
-    default:
-        ngx_autoscale_set_err(&err, NGX_HTTP_SERVICE_UNAVAILABLE,
-                              "DatabaseUnavailable",
-                              status == NGX_AUTOSCALE_PG_TIMEOUT
-                              ? "the database did not answer in time"
-                              : "the database cannot be reached");
-        rc = ngx_autoscale_api_error(r, &err);
-        break;
-    }
-
-    ngx_http_finalize_request(r, rc);
-    ngx_http_run_posted_requests(c);
-
-    return NGX_OK;
-}
-
-
-static void
-ngx_autoscale_api_cleanup(void *data)
-{
-    ngx_autoscale_api_ctx_t  *ctx = data;
-
-    if (ctx->query) {
-        ngx_autoscale_pg_cancel(ctx->query);
-        ctx->query = NULL;
-    }
-
-    if (ctx->body) {
-        cJSON_Delete(ctx->body);
-        ctx->body = NULL;
-    }
-}
-
-
-/* rows */
-
-/* columns first .. first + ncols - 1 of a row, as a JSON object */
-cJSON *
-ngx_autoscale_api_row(PGresult *res, int row, int first,
-    const ngx_autoscale_col_t *cols, size_t ncols)
-{
-    size_t        i;
-    const char  **values;
-    cJSON        *obj;
-
-    if (PQnfields(res) < first + (int) ncols) {
-        return NULL;
-    }
-
-    values = ngx_alloc(ncols * sizeof(char *), ngx_cycle->log);
-    if (values == NULL) {
-        return NULL;
-    }
-
-    for (i = 0; i < ncols; i++) {
-        values[i] = PQgetisnull(res, row, first + i)
-                    ? NULL : PQgetvalue(res, row, first + i);
-    }
-
-    obj = ngx_autoscale_json_row(cols, ncols, values);
-
-    ngx_free(values);
-
-    return obj;
-}
-
-
-/* every row whose column "first" is not NULL, as an array */
-cJSON *
-ngx_autoscale_api_rows(PGresult *res, int first,
-    const ngx_autoscale_col_t *cols, size_t ncols)
-{
-    int     row;
-    cJSON  *list, *item;
-
-    list = cJSON_CreateArray();
-    if (list == NULL) {
-        return NULL;
-    }
-
-    for (row = 0; row < PQntuples(res); row++) {
-        if (PQgetisnull(res, row, first)) {
-            continue;
-        }
-
-        item = ngx_autoscale_api_row(res, row, first, cols, ncols);
-        if (item == NULL) {
-            cJSON_Delete(list);
-            return NULL;
-        }
-
-        cJSON_AddItemToArray(list, item);
-    }
-
-    return list;
-}
-
-
-/* page and page_size into ctx, and as LIMIT and OFFSET into params */
-ngx_int_t
-ngx_autoscale_api_paging(ngx_autoscale_api_ctx_t *ctx,
-    ngx_autoscale_arg_t *page, ngx_autoscale_arg_t *page_size,
-    ngx_str_t *params)
-{
-    ctx->page = page->present ? (ngx_int_t) page->num : 1;
-    ctx->page_size = page_size->present ? (ngx_int_t) page_size->num : 50;
-
-    if (ngx_autoscale_api_number(ctx->request, &params[0], ctx->page_size)
-        != NGX_OK
-        || ngx_autoscale_api_number(ctx->request, &params[1],
-                                    (ctx->page - 1) * ctx->page_size)
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-/* {"<key>": [rows from column 1], "total", "page", "page_size"} */
-ngx_int_t
-ngx_autoscale_api_send_page(ngx_autoscale_api_ctx_t *ctx, PGresult *res,
-    const char *key, const ngx_autoscale_col_t *cols, size_t ncols)
-{
-    cJSON  *doc, *list;
-
-    doc = cJSON_CreateObject();
-    list = ngx_autoscale_api_rows(res, 1, cols, ncols);
-
-    if (doc == NULL || list == NULL || !cJSON_AddItemToObject(doc, key, list))
-    {
-        cJSON_Delete(list);
-        cJSON_Delete(doc);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (cJSON_AddNumberToObject(doc, "total",
-                                ngx_autoscale_api_int(res, 0, 0)) == NULL
-        || cJSON_AddNumberToObject(doc, "page", ctx->page) == NULL
-        || cJSON_AddNumberToObject(doc, "page_size", ctx->page_size) == NULL)
-    {
-        cJSON_Delete(doc);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_autoscale_api_send(ctx->request, NGX_HTTP_OK, doc);
-}
-
-
-ngx_int_t
-ngx_autoscale_api_int(PGresult *res, int row, int col)
-{
-    if (row >= PQntuples(res) || col >= PQnfields(res)
-        || PQgetisnull(res, row, col))
-    {
-        return NGX_ERROR;
-    }
-
-    return ngx_atoi((u_char *) PQgetvalue(res, row, col),
-                    PQgetlength(res, row, col));
-}
-
-
-/* small helpers for parameters */
-
-ngx_int_t
-ngx_autoscale_api_number(ngx_http_request_t *r, ngx_str_t *s, ngx_int_t n)
-{
-    s->data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
-    if (s->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    s->len = ngx_sprintf(s->data, "%i", n) - s->data;
-
-    return NGX_OK;
-}
-
-
-/* who acted, for scaling_events.node: host:pid */
-ngx_int_t
-ngx_autoscale_api_node(ngx_http_request_t *r, ngx_str_t *node)
-{
-    node->data = ngx_pnalloc(r->pool, ngx_cycle->hostname.len + 1
-                                      + NGX_INT64_LEN);
-    if (node->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    node->len = ngx_sprintf(node->data, "%V:%P", &ngx_cycle->hostname,
-                            ngx_pid)
-                - node->data;
-
-    return NGX_OK;
-}
-
-
-/* the response to a query string where none is taken */
-ngx_int_t
-ngx_autoscale_api_args_error(ngx_http_request_t *r)
-{
-    ngx_autoscale_err_t  err;
-
-    ngx_autoscale_set_err(&err, NGX_HTTP_BAD_REQUEST, "InvalidQuery",
-                          "this path takes no query parameters");
-
-    return ngx_autoscale_api_error(r, &err);
-}
-
-
-/* responses */
-
 /* an error before the body is read: the body is dropped unread */
 static ngx_int_t
 ngx_autoscale_api_refuse(ngx_http_request_t *r, ngx_autoscale_err_t *err)
@@ -771,130 +403,7 @@ ngx_autoscale_api_refuse(ngx_http_request_t *r, ngx_autoscale_err_t *err)
         r->keepalive = 0;
     }
 
-    return ngx_autoscale_api_error(r, err);
-}
-
-
-ngx_int_t
-ngx_autoscale_api_error(ngx_http_request_t *r, ngx_autoscale_err_t *err)
-{
-    ngx_table_elt_t                 *h;
-    ngx_http_autoscale_main_conf_t  *amcf;
-
-    if (err->status == NGX_HTTP_SERVICE_UNAVAILABLE) {
-        amcf = ngx_http_get_module_main_conf(r, ngx_http_autoscale_module);
-
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        h->hash = 1;
-        ngx_str_set(&h->key, "Retry-After");
-
-        h->value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
-        if (h->value.data == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        h->value.len = ngx_sprintf(h->value.data, "%T",
-                                   ngx_autoscale_pg_retry_after(amcf->pool))
-                       - h->value.data;
-    }
-
-    return ngx_autoscale_api_send(r, err->status,
-                                  ngx_autoscale_json_error(err->status,
-                                                           err->code,
-                                                           err->text));
-}
-
-
-ngx_int_t
-ngx_autoscale_api_send(ngx_http_request_t *r, ngx_uint_t status, cJSON *doc)
-{
-    ngx_buf_t  *b;
-
-    b = ngx_autoscale_api_json_buf(r, doc);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_autoscale_api_send_buf(r, status, "application/json", b);
-}
-
-
-/* doc, which is freed, as one line of text; NULL on failure */
-static ngx_buf_t *
-ngx_autoscale_api_json_buf(ngx_http_request_t *r, cJSON *doc)
-{
-    char       *text;
-    size_t      len;
-    ngx_buf_t  *b;
-
-    if (doc == NULL) {
-        return NULL;
-    }
-
-    text = cJSON_PrintUnformatted(doc);
-    cJSON_Delete(doc);
-
-    if (text == NULL) {
-        return NULL;
-    }
-
-    len = ngx_strlen(text);
-
-    b = ngx_create_temp_buf(r->pool, len + 1);
-    if (b != NULL) {
-        b->last = ngx_cpymem(b->last, text, len);
-        *b->last++ = '\n';
-    }
-
-    cJSON_free(text);
-
-    return b;
-}
-
-
-/* the whole response in one buffer */
-ngx_int_t
-ngx_autoscale_api_send_buf(ngx_http_request_t *r, ngx_uint_t status,
-    const char *type, ngx_buf_t *b)
-{
-    ngx_int_t     rc;
-    ngx_chain_t   out;
-
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    r->headers_out.status = status;
-    r->headers_out.content_length_n = b->last - b->pos;
-    r->headers_out.content_type.data = (u_char *) type;
-    r->headers_out.content_type.len = ngx_strlen(type);
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
-}
-
-
-ngx_int_t
-ngx_autoscale_api_no_content(ngx_http_request_t *r)
-{
-    r->headers_out.status = NGX_HTTP_NO_CONTENT;
-    r->headers_out.content_length_n = 0;
-    r->header_only = 1;
-
-    return ngx_http_send_header(r);
+    return ngx_autoscale_api_reply_error(r, err);
 }
 
 
@@ -967,8 +476,9 @@ ngx_autoscale_api_allow(ngx_http_request_t *r, unsigned methods)
  * nginx's own errors in an API location (400 for a broken chunked body,
  * 413 over client_max_body_size, 500, ...) come from its special response
  * handler as text/html with r->err_status set, after any error_page of the
- * location has had its turn; they are rewritten here to the JSON of
- * SPEC 5, keeping the status and every other header.
+ * location has had its turn; they are rewritten here to the API's JSON
+ * error, {"error": {"status", "code", "text"}}, keeping the status and
+ * every other header.
  */
 ngx_int_t
 ngx_autoscale_api_filter_init(ngx_conf_t *cf)
@@ -1022,10 +532,10 @@ ngx_autoscale_api_header_filter(ngx_http_request_t *r)
         }
     }
 
-    b = ngx_autoscale_api_json_buf(r,
-                                   ngx_autoscale_json_error(r->err_status,
-                                                            page->code,
-                                                            page->text));
+    b = ngx_autoscale_api_reply_json_buf(r,
+                                         ngx_autoscale_json_error(r->err_status,
+                                                                  page->code,
+                                                                  page->text));
     if (b == NULL) {
         return ngx_autoscale_api_next_header(r);
     }
@@ -1034,6 +544,10 @@ ngx_autoscale_api_header_filter(ngx_http_request_t *r)
     b->last_in_chain = 1;
 
     ctx->nginx_error = b;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "autoscale api nginx's error page %i as JSON",
+                   r->err_status);
 
     ngx_str_set(type, "application/json");
     r->headers_out.content_type_len = type->len;

@@ -2,9 +2,10 @@
 /*
  * Copyright (C) ngx_autoscale_module authors
  *
- * The HTTP API served where "autoscale_api" is set: the handler, request
- * bodies, queries on behalf of requests and JSON responses.  The endpoints
- * live in ngx_autoscale_api_clusters.c and ngx_autoscale_api_blueprints.c.
+ * The HTTP API served where "autoscale_api" is set: the handler reads the
+ * request and dispatches it to the endpoints (ngx_autoscale_api_clusters.c,
+ * _history.c, _blueprints.c, _agents.c, _prom.c), which query and answer
+ * through ngx_autoscale_api_query.c and ngx_autoscale_api_reply.c.
  */
 
 
@@ -16,83 +17,13 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_autoscale.h"
 #include "ngx_autoscale_body.h"
-#include "ngx_autoscale_json.h"
-#include "ngx_autoscale_policy_vocab.h"
-#include "ngx_autoscale_pg.h"
-#include "ngx_autoscale_route.h"
-
-
-typedef struct ngx_autoscale_api_ctx_s  ngx_autoscale_api_ctx_t;
-
-typedef ngx_int_t (*ngx_autoscale_api_done_pt)(ngx_autoscale_api_ctx_t *ctx,
-    PGresult *res);
-
-
-struct ngx_autoscale_api_ctx_s {
-    ngx_http_request_t           *request;
-    ngx_autoscale_pg_query_t     *query;
-    ngx_autoscale_api_done_pt     done;
-    ngx_autoscale_route_t         route;
-    cJSON                        *body;        /* NULL: none was sent */
-    ngx_int_t                     page;
-    ngx_int_t                     page_size;
-    ngx_int_t                     target;      /* for a done handler */
-    void                         *data;        /* the same */
-    ngx_http_event_handler_pt     read_body;   /* nginx's body reader */
-    ngx_buf_t                    *nginx_error; /* its JSON, to be sent */
-    unsigned                      nginx_error_sent:1;
-};
 
 
 ngx_int_t ngx_autoscale_api_handler(ngx_http_request_t *r);
 
 /* nginx's own error pages in API locations become JSON */
 ngx_int_t ngx_autoscale_api_filter_init(ngx_conf_t *cf);
-
-ngx_int_t ngx_autoscale_api_check_error(PGresult *res, int first,
-    ngx_autoscale_err_t *err);
-
-ngx_int_t ngx_autoscale_api_query(ngx_autoscale_api_ctx_t *ctx,
-    const char *sql, ngx_uint_t nparams, ngx_str_t *params,
-    ngx_autoscale_api_done_pt done);
-
-/* validated body fields as parameters, from params[0]; NULL when absent */
-ngx_int_t ngx_autoscale_api_fields(ngx_autoscale_api_ctx_t *ctx,
-    const ngx_autoscale_field_t *fields, size_t n, ngx_str_t *params,
-    ngx_autoscale_err_t *err);
-
-ngx_int_t ngx_autoscale_api_error(ngx_http_request_t *r,
-    ngx_autoscale_err_t *err);
-ngx_int_t ngx_autoscale_api_send(ngx_http_request_t *r, ngx_uint_t status,
-    cJSON *doc);
-ngx_int_t ngx_autoscale_api_send_buf(ngx_http_request_t *r, ngx_uint_t status,
-    const char *type, ngx_buf_t *b);
-ngx_int_t ngx_autoscale_api_no_content(ngx_http_request_t *r);
-
-cJSON *ngx_autoscale_api_row(PGresult *res, int row, int first,
-    const ngx_autoscale_col_t *cols, size_t ncols);
-cJSON *ngx_autoscale_api_rows(PGresult *res, int first,
-    const ngx_autoscale_col_t *cols, size_t ncols);
-ngx_int_t ngx_autoscale_api_int(PGresult *res, int row, int col);
-ngx_int_t ngx_autoscale_api_paging(ngx_autoscale_api_ctx_t *ctx,
-    ngx_autoscale_arg_t *page, ngx_autoscale_arg_t *page_size,
-    ngx_str_t *params);
-ngx_int_t ngx_autoscale_api_send_page(ngx_autoscale_api_ctx_t *ctx,
-    PGresult *res, const char *key, const ngx_autoscale_col_t *cols,
-    size_t ncols);
-
-ngx_int_t ngx_autoscale_api_number(ngx_http_request_t *r, ngx_str_t *s,
-    ngx_int_t n);
-ngx_int_t ngx_autoscale_api_node(ngx_http_request_t *r, ngx_str_t *node);
-ngx_int_t ngx_autoscale_api_args_error(ngx_http_request_t *r);
-
-ngx_int_t ngx_autoscale_api_clusters(ngx_autoscale_api_ctx_t *ctx);
-ngx_int_t ngx_autoscale_api_blueprints(ngx_autoscale_api_ctx_t *ctx);
-ngx_int_t ngx_autoscale_api_not_found(ngx_autoscale_api_ctx_t *ctx);
-ngx_int_t ngx_autoscale_api_heartbeat(ngx_autoscale_api_ctx_t *ctx);
-ngx_int_t ngx_autoscale_api_prometheus(ngx_autoscale_api_ctx_t *ctx);
 
 
 #endif /* _NGX_AUTOSCALE_API_H_INCLUDED_ */

@@ -10,9 +10,18 @@
 
 
 #include <math.h>
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
 
-#include "ngx_autoscale_api.h"
+#include "ngx_autoscale.h"
+#include "ngx_autoscale_api_agents.h"
+#include "ngx_autoscale_api_query.h"
+#include "ngx_autoscale_api_reply.h"
+#include "ngx_autoscale_body.h"
+#include "ngx_autoscale_route.h"
 #include "ngx_autoscale_shm.h"
+#include "ngx_autoscale_sql_api.h"
 
 
 /* a request's report, and the zone's births when its query was sent */
@@ -22,11 +31,11 @@ typedef struct {
 } ngx_autoscale_heartbeat_t;
 
 
-static ngx_int_t ngx_autoscale_heartbeat_store(ngx_autoscale_api_ctx_t *ctx,
+static ngx_int_t ngx_autoscale_api_agents_store(ngx_autoscale_api_ctx_t *ctx,
     ngx_autoscale_cluster_t *cluster);
-static ngx_int_t ngx_autoscale_heartbeat_cluster(ngx_autoscale_api_ctx_t *ctx,
-    PGresult *res);
-static ngx_uint_t ngx_autoscale_heartbeat_missing(ngx_shm_zone_t *shm_zone,
+static ngx_int_t ngx_autoscale_api_agents_exists_done(
+    ngx_autoscale_api_ctx_t *ctx, PGresult *res);
+static ngx_uint_t ngx_autoscale_api_agents_missing(ngx_shm_zone_t *shm_zone,
     ngx_str_t *id, ngx_autoscale_heartbeat_t *remember);
 
 
@@ -74,12 +83,8 @@ static const ngx_autoscale_field_t  ngx_autoscale_heartbeat_fields[] = {
      / sizeof(ngx_autoscale_heartbeat_fields[0]))
 
 
-static const char  ngx_autoscale_sql_cluster_exists[] =
-    "SELECT status FROM clusters WHERE id = $1 AND status <> 'destroyed'";
-
-
 ngx_int_t
-ngx_autoscale_api_heartbeat(ngx_autoscale_api_ctx_t *ctx)
+ngx_autoscale_api_agents_heartbeat(ngx_autoscale_api_ctx_t *ctx)
 {
     size_t                           i;
     ngx_str_t                        id;
@@ -99,7 +104,7 @@ ngx_autoscale_api_heartbeat(ngx_autoscale_api_ctx_t *ctx)
         != 0)
     {
         ngx_autoscale_body_free(values, NGX_AUTOSCALE_HEARTBEAT_NFIELDS);
-        return ngx_autoscale_api_error(r, &err);
+        return ngx_autoscale_api_reply_error(r, &err);
     }
 
     hb = ngx_palloc(r->pool, sizeof(ngx_autoscale_heartbeat_t));
@@ -136,27 +141,39 @@ ngx_autoscale_api_heartbeat(ngx_autoscale_api_ctx_t *ctx)
                                         ctx->route.id_len, 0);
 
     if (cluster && cluster->exists) {
-        return ngx_autoscale_heartbeat_store(ctx, cluster);
+        return ngx_autoscale_api_agents_store(ctx, cluster);
     }
 
     /* a cluster the zone has not met: one query, then never again */
     id.data = (u_char *) ctx->route.id;
     id.len = ctx->route.id_len;
 
-    if (ngx_autoscale_heartbeat_missing(amcf->shm_zone, &id, NULL)) {
-        return ngx_autoscale_api_not_found(ctx);
+    if (ngx_autoscale_api_agents_missing(amcf->shm_zone, &id, NULL)) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "autoscale api heartbeat: cluster \"%V\" is known "
+                       "to be missing", &id);
+
+        return ngx_autoscale_api_reply_cluster_not_found(ctx->request,
+                                                         &ctx->route);
     }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "autoscale api heartbeat: cluster \"%V\" is new to the "
+                   "zone, asking the database", &id);
 
     /* a cluster born while the query runs makes its answer stale */
     hb->births = ((ngx_autoscale_shm_t *) amcf->shm_zone->data)->births;
 
-    return ngx_autoscale_api_query(ctx, ngx_autoscale_sql_cluster_exists, 1,
-                                   &id, ngx_autoscale_heartbeat_cluster);
+    return ngx_autoscale_api_query_send(ctx,
+                                        NGX_AUTOSCALE_SQL_CLUSTER_EXISTS, 1,
+                                        &id,
+                                        ngx_autoscale_api_agents_exists_done);
 }
 
 
 static ngx_int_t
-ngx_autoscale_heartbeat_cluster(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
+ngx_autoscale_api_agents_exists_done(ngx_autoscale_api_ctx_t *ctx,
+    PGresult *res)
 {
     ngx_str_t                        id;
     ngx_autoscale_cluster_t         *cluster;
@@ -169,10 +186,11 @@ ngx_autoscale_heartbeat_cluster(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
         id.data = (u_char *) ctx->route.id;
         id.len = ctx->route.id_len;
 
-        (void) ngx_autoscale_heartbeat_missing(amcf->shm_zone, &id,
-                                               ctx->data);
+        (void) ngx_autoscale_api_agents_missing(amcf->shm_zone, &id,
+                                                ctx->data);
 
-        return ngx_autoscale_api_not_found(ctx);
+        return ngx_autoscale_api_reply_cluster_not_found(ctx->request,
+                                                         &ctx->route);
     }
 
     /* exists until the next collection says otherwise */
@@ -181,13 +199,13 @@ ngx_autoscale_heartbeat_cluster(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
                                      ctx->route.id_len, NGX_AUTOSCALE_EXISTS,
                                      NULL);
 
-    return ngx_autoscale_heartbeat_store(ctx, cluster);
+    return ngx_autoscale_api_agents_store(ctx, cluster);
 }
 
 
 /* whether the id is known to be missing; or, with remember, note that */
 static ngx_uint_t
-ngx_autoscale_heartbeat_missing(ngx_shm_zone_t *shm_zone, ngx_str_t *id,
+ngx_autoscale_api_agents_missing(ngx_shm_zone_t *shm_zone, ngx_str_t *id,
     ngx_autoscale_heartbeat_t *remember)
 {
     ngx_autoscale_shm_t      *sh = shm_zone->data;
@@ -212,7 +230,7 @@ ngx_autoscale_heartbeat_missing(ngx_shm_zone_t *shm_zone, ngx_str_t *id,
 
 
 static ngx_int_t
-ngx_autoscale_heartbeat_store(ngx_autoscale_api_ctx_t *ctx,
+ngx_autoscale_api_agents_store(ngx_autoscale_api_ctx_t *ctx,
     ngx_autoscale_cluster_t *cluster)
 {
     cJSON                           *doc;
@@ -232,13 +250,16 @@ ngx_autoscale_heartbeat_store(ngx_autoscale_api_ctx_t *ctx,
 
     if (rc == NGX_DECLINED) {
         /* destroyed since the zone last heard of it */
-        return ngx_autoscale_api_not_found(ctx);
+        return ngx_autoscale_api_reply_cluster_not_found(ctx->request,
+                                                         &ctx->route);
     }
 
     if (rc != NGX_OK) {
-        ngx_autoscale_set_err(&err, NGX_HTTP_SERVICE_UNAVAILABLE, "ZoneFull",
-                              "the shared zone has no room for this agent");
-        return ngx_autoscale_api_error(r, &err);
+        ngx_autoscale_route_set_err(&err, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "ZoneFull",
+                                    "the shared zone has no room for this "
+                                    "agent");
+        return ngx_autoscale_api_reply_error(r, &err);
     }
 
     doc = cJSON_CreateObject();
@@ -254,5 +275,5 @@ ngx_autoscale_heartbeat_store(ngx_autoscale_api_ctx_t *ctx,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_autoscale_api_send(r, NGX_HTTP_OK, doc);
+    return ngx_autoscale_api_reply_send(r, NGX_HTTP_OK, doc);
 }

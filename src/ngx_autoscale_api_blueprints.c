@@ -11,6 +11,13 @@
 #include <ngx_http.h>
 
 #include "ngx_autoscale_api.h"
+#include "ngx_autoscale_api_blueprints.h"
+#include "ngx_autoscale_api_query.h"
+#include "ngx_autoscale_api_reply.h"
+#include "ngx_autoscale_body.h"
+#include "ngx_autoscale_json.h"
+#include "ngx_autoscale_route.h"
+#include "ngx_autoscale_sql_api.h"
 
 
 static const ngx_autoscale_col_t  ngx_autoscale_blueprint_cols[] = {
@@ -47,72 +54,7 @@ static const ngx_autoscale_col_t  ngx_autoscale_blueprint_cols[] = {
 #define NGX_AUTOSCALE_BLUEPRINT_NCOLS                                         \
     (sizeof(ngx_autoscale_blueprint_cols) / sizeof(ngx_autoscale_col_t))
 
-#define NGX_AUTOSCALE_BLUEPRINT_SELECT                                        \
-    "b.id, b.name, b.version, b.description, b.author, b.tags, b.config, "    \
-    "b.is_active, b.min_workers, b.max_workers, b.default_workers, "          \
-    "b.policy, b.scale_up_queue, b.scale_up_cpu, b.scale_down_queue, "     \
-    "b.scale_down_cpu, b.scale_up_factor, b.scale_down_factor, "              \
-    "b.scale_up_cooldown, b.scale_down_cooldown, b.target_metric, "           \
-    "b.target_value, b.tolerance, b.stabilization_window, b.actuation, "      \
-    "b.worker_capacity, b.created_at, "                    \
-    "b.updated_at"
-
-
-/* $1 limit, $2 offset; the total as for clusters */
-static const char  ngx_autoscale_sql_list[] =
-    "SELECT t.total, p.* FROM (SELECT count(*) AS total "
-    "FROM cluster_blueprints) t LEFT JOIN LATERAL (SELECT "
-    NGX_AUTOSCALE_BLUEPRINT_SELECT " FROM cluster_blueprints b "
-    "ORDER BY b.id LIMIT $1::int OFFSET $2::bigint) p ON true";
-
-static const char  ngx_autoscale_sql_get[] =
-    "SELECT " NGX_AUTOSCALE_BLUEPRINT_SELECT " FROM cluster_blueprints b "
-    "WHERE b.id = $1";
-
-/*
- * $1 id, $2 name, $3 version, $4 description, $5 author, $6 tags,
- * $7 config, $8 min_workers, $9 max_workers, $10 default_workers,
- * $11 .. $25 the policy.  What is not given takes the schema's defaults,
- * repeated here because a row cannot take some defaults and not others.
- */
-static const char  ngx_autoscale_sql_create[] =
-    "WITH v AS (SELECT COALESCE($8::int, 1) AS min_workers, "
-    "COALESCE($9::int, 10) AS max_workers, "
-    "COALESCE($10::int, $8::int, 1) AS default_workers, "
-    "COALESCE($11, 'threshold') AS policy, "
-    "COALESCE($12::float8, 10) AS scale_up_queue, "
-    "COALESCE($13::float8, 80) AS scale_up_cpu, "
-    "COALESCE($14::float8, 2) AS scale_down_queue, "
-    "COALESCE($15::float8, 20) AS scale_down_cpu, "
-    "COALESCE($16::float8, 1.2) AS scale_up_factor, "
-    "COALESCE($17::float8, 0.8) AS scale_down_factor, "
-    "COALESCE($18::int, 300) AS scale_up_cooldown, "
-    "COALESCE($19::int, 300) AS scale_down_cooldown, "
-    "COALESCE($20, 'cpu_usage') AS target_metric, "
-    "COALESCE($21::float8, 70) AS target_value, "
-    "COALESCE($22::float8, 0.1) AS tolerance, "
-    "COALESCE($23::int, 300) AS stabilization_window, "
-    "COALESCE($24, 'immediate') AS actuation, "
-    "COALESCE($25::int, 1) AS worker_capacity), "
-    "ins AS (INSERT INTO cluster_blueprints (id, name, version, "
-    "description, author, tags, config, min_workers, max_workers, "
-    "default_workers, " NGX_AUTOSCALE_POLICY_COLUMNS ") "
-    "SELECT $1, $2, COALESCE($3, '1.0.0'), NULLIF($4, ''), NULLIF($5, ''), "
-    "COALESCE($6::jsonb, '[]'), COALESCE($7::jsonb, '{}'), v.min_workers, "
-    "v.max_workers, v.default_workers, v.policy, v.scale_up_queue, "
-    "v.scale_up_cpu, v.scale_down_queue, v.scale_down_cpu, "
-    "v.scale_up_factor, v.scale_down_factor, v.scale_up_cooldown, "
-    "v.scale_down_cooldown, v.target_metric, v.target_value, v.tolerance, "
-    "v.stabilization_window, v.actuation, v.worker_capacity FROM v "
-    "WHERE v.default_workers BETWEEN v.min_workers AND v.max_workers "
-    "AND " NGX_AUTOSCALE_CHECK_RULES("v") " "
-    "ON CONFLICT (id) DO NOTHING RETURNING *) "
-    "SELECT (SELECT count(*) FROM cluster_blueprints WHERE id = $1), "
-    NGX_AUTOSCALE_CHECK_COLUMNS("v") ", v.default_workers, "
-    NGX_AUTOSCALE_BLUEPRINT_SELECT " FROM v LEFT JOIN ins b ON true";
-
-
-static const ngx_autoscale_field_t  ngx_autoscale_create_fields[] = {
+static const ngx_autoscale_field_t  ngx_autoscale_blueprint_create_fields[] = {
     { "id", NGX_AUTOSCALE_FIELD_STRING, 3, 100,
       NGX_AUTOSCALE_CHARS_SLUG, NULL, 1, 0 },
     { "name", NGX_AUTOSCALE_FIELD_STRING, 1, 200,
@@ -131,23 +73,26 @@ static const ngx_autoscale_field_t  ngx_autoscale_create_fields[] = {
     NGX_AUTOSCALE_POLICY_FIELDS
 };
 
-#define NGX_AUTOSCALE_CREATE_NFIELDS  (10 + NGX_AUTOSCALE_POLICY_NFIELDS)
+#define NGX_AUTOSCALE_BLUEPRINT_CREATE_NFIELDS                                \
+    (10 + NGX_AUTOSCALE_POLICY_NFIELDS)
 
 
-static const ngx_autoscale_arg_spec_t  ngx_autoscale_list_args[] = {
+static const ngx_autoscale_arg_spec_t  ngx_autoscale_blueprint_list_args[] = {
     { "page", NGX_AUTOSCALE_ARG_INT, 1, 1000000, NULL },
     { "page_size", NGX_AUTOSCALE_ARG_INT, 1, 100, NULL }
 };
 
 
-static ngx_int_t ngx_autoscale_api_list(ngx_autoscale_api_ctx_t *ctx);
-static ngx_int_t ngx_autoscale_api_list_done(ngx_autoscale_api_ctx_t *ctx,
-    PGresult *res);
-static ngx_int_t ngx_autoscale_api_get_done(ngx_autoscale_api_ctx_t *ctx,
-    PGresult *res);
-static ngx_int_t ngx_autoscale_api_create(ngx_autoscale_api_ctx_t *ctx);
-static ngx_int_t ngx_autoscale_api_create_done(ngx_autoscale_api_ctx_t *ctx,
-    PGresult *res);
+static ngx_int_t ngx_autoscale_api_blueprints_list(
+    ngx_autoscale_api_ctx_t *ctx);
+static ngx_int_t ngx_autoscale_api_blueprints_list_done(
+    ngx_autoscale_api_ctx_t *ctx, PGresult *res);
+static ngx_int_t ngx_autoscale_api_blueprints_get_done(
+    ngx_autoscale_api_ctx_t *ctx, PGresult *res);
+static ngx_int_t ngx_autoscale_api_blueprints_create(
+    ngx_autoscale_api_ctx_t *ctx);
+static ngx_int_t ngx_autoscale_api_blueprints_create_done(
+    ngx_autoscale_api_ctx_t *ctx, PGresult *res);
 
 
 ngx_int_t
@@ -157,138 +102,153 @@ ngx_autoscale_api_blueprints(ngx_autoscale_api_ctx_t *ctx)
 
     if (ctx->route.route == NGX_AUTOSCALE_ROUTE_BLUEPRINTS) {
         return ctx->request->method == NGX_HTTP_POST
-               ? ngx_autoscale_api_create(ctx)
-               : ngx_autoscale_api_list(ctx);
+               ? ngx_autoscale_api_blueprints_create(ctx)
+               : ngx_autoscale_api_blueprints_list(ctx);
     }
 
     if (ctx->request->args.len) {
-        return ngx_autoscale_api_args_error(ctx->request);
+        return ngx_autoscale_api_reply_args_error(ctx->request);
     }
 
     id.data = (u_char *) ctx->route.id;
     id.len = ctx->route.id_len;
 
-    return ngx_autoscale_api_query(ctx, ngx_autoscale_sql_get, 1, &id,
-                                   ngx_autoscale_api_get_done);
+    return ngx_autoscale_api_query_send(ctx, NGX_AUTOSCALE_SQL_BLUEPRINT_GET,
+                                        1, &id,
+                                        ngx_autoscale_api_blueprints_get_done);
 }
 
 
 static ngx_int_t
-ngx_autoscale_api_list(ngx_autoscale_api_ctx_t *ctx)
+ngx_autoscale_api_blueprints_list(ngx_autoscale_api_ctx_t *ctx)
 {
     ngx_str_t             params[2];
     ngx_autoscale_err_t   err;
     ngx_autoscale_arg_t   args[2];
     ngx_http_request_t   *r = ctx->request;
 
-    if (ngx_autoscale_parse_args((const char *) r->args.data, r->args.len,
-                                 ngx_autoscale_list_args, 2, args, &err)
+    if (ngx_autoscale_route_parse_args((const char *) r->args.data,
+                                       r->args.len,
+                                       ngx_autoscale_blueprint_list_args, 2,
+                                       args, &err)
         != 0)
     {
-        return ngx_autoscale_api_error(r, &err);
+        return ngx_autoscale_api_reply_error(r, &err);
     }
 
-    if (ngx_autoscale_api_paging(ctx, &args[0], &args[1], params) != NGX_OK) {
+    if (ngx_autoscale_api_query_paging(ctx, &args[0], &args[1], params)
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_autoscale_api_query(ctx, ngx_autoscale_sql_list, 2, params,
-                                   ngx_autoscale_api_list_done);
+    return ngx_autoscale_api_query_send(ctx, NGX_AUTOSCALE_SQL_BLUEPRINT_LIST,
+                                        2, params,
+                                        ngx_autoscale_api_blueprints_list_done);
 }
 
 
 static ngx_int_t
-ngx_autoscale_api_list_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
+ngx_autoscale_api_blueprints_list_done(ngx_autoscale_api_ctx_t *ctx,
+    PGresult *res)
 {
-    return ngx_autoscale_api_send_page(ctx, res, "blueprints",
-                                       ngx_autoscale_blueprint_cols,
-                                       NGX_AUTOSCALE_BLUEPRINT_NCOLS);
+    return ngx_autoscale_api_query_send_page(ctx, res, "blueprints",
+                                             ngx_autoscale_blueprint_cols,
+                                             NGX_AUTOSCALE_BLUEPRINT_NCOLS);
 }
 
 
 static ngx_int_t
-ngx_autoscale_api_get_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
+ngx_autoscale_api_blueprints_get_done(ngx_autoscale_api_ctx_t *ctx,
+    PGresult *res)
 {
     ngx_autoscale_err_t  err;
 
     if (PQntuples(res) == 0) {
-        ngx_autoscale_set_err(&err, NGX_HTTP_NOT_FOUND, "BlueprintNotFound",
-                              "blueprint '%.*s' not found",
-                              (int) ctx->route.id_len, ctx->route.id);
-        return ngx_autoscale_api_error(ctx->request, &err);
+        ngx_autoscale_route_set_err(&err, NGX_HTTP_NOT_FOUND,
+                                    "BlueprintNotFound",
+                                    "blueprint '%.*s' not found",
+                                    (int) ctx->route.id_len, ctx->route.id);
+        return ngx_autoscale_api_reply_error(ctx->request, &err);
     }
 
-    return ngx_autoscale_api_send(ctx->request, NGX_HTTP_OK,
-                                  ngx_autoscale_api_row(res, 0, 0,
-                                      ngx_autoscale_blueprint_cols,
-                                      NGX_AUTOSCALE_BLUEPRINT_NCOLS));
+    return ngx_autoscale_api_reply_send(ctx->request, NGX_HTTP_OK,
+                                        ngx_autoscale_api_query_row(res, 0, 0,
+                                            ngx_autoscale_blueprint_cols,
+                                            NGX_AUTOSCALE_BLUEPRINT_NCOLS));
 }
 
 
 static ngx_int_t
-ngx_autoscale_api_create(ngx_autoscale_api_ctx_t *ctx)
+ngx_autoscale_api_blueprints_create(ngx_autoscale_api_ctx_t *ctx)
 {
     ngx_int_t             rc;
-    ngx_str_t             params[NGX_AUTOSCALE_CREATE_NFIELDS];
+    ngx_str_t             params[NGX_AUTOSCALE_BLUEPRINT_CREATE_NFIELDS];
     ngx_autoscale_err_t   err;
     ngx_http_request_t   *r = ctx->request;
 
     if (r->args.len) {
-        return ngx_autoscale_api_args_error(r);
+        return ngx_autoscale_api_reply_args_error(r);
     }
 
-    rc = ngx_autoscale_api_fields(ctx, ngx_autoscale_create_fields,
-                                  NGX_AUTOSCALE_CREATE_NFIELDS, params, &err);
+    rc = ngx_autoscale_api_query_fields(ctx,
+                                        ngx_autoscale_blueprint_create_fields,
+                                        NGX_AUTOSCALE_BLUEPRINT_CREATE_NFIELDS,
+                                        params, &err);
     if (rc == NGX_DECLINED) {
-        return ngx_autoscale_api_error(r, &err);
+        return ngx_autoscale_api_reply_error(r, &err);
     }
 
     if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_autoscale_api_query(ctx, ngx_autoscale_sql_create,
-                                   NGX_AUTOSCALE_CREATE_NFIELDS, params,
-                                   ngx_autoscale_api_create_done);
+    return ngx_autoscale_api_query_send(ctx, NGX_AUTOSCALE_SQL_BLUEPRINT_CREATE,
+               NGX_AUTOSCALE_BLUEPRINT_CREATE_NFIELDS, params,
+               ngx_autoscale_api_blueprints_create_done);
 }
 
 
 static ngx_int_t
-ngx_autoscale_api_create_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
+ngx_autoscale_api_blueprints_create_done(ngx_autoscale_api_ctx_t *ctx,
+    PGresult *res)
 {
-    int                   first;
     cJSON                *id;
     ngx_autoscale_err_t   err;
     ngx_http_request_t   *r = ctx->request;
 
-    /* exists, the checks, default_workers, then the blueprint */
-    first = 1 + NGX_AUTOSCALE_CHECK_NCOLUMNS + 1;
-
-    if (!PQgetisnull(res, 0, first)) {
-        return ngx_autoscale_api_send(r, NGX_HTTP_CREATED,
-                                      ngx_autoscale_api_row(res, 0, first,
-                                          ngx_autoscale_blueprint_cols,
-                                          NGX_AUTOSCALE_BLUEPRINT_NCOLS));
+    if (!PQgetisnull(res, 0, NGX_AUTOSCALE_BLUEPRINT_CREATE_COL_BLUEPRINT)) {
+        return ngx_autoscale_api_reply_send(r, NGX_HTTP_CREATED,
+                   ngx_autoscale_api_query_row(res, 0,
+                                   NGX_AUTOSCALE_BLUEPRINT_CREATE_COL_BLUEPRINT,
+                                   ngx_autoscale_blueprint_cols,
+                                   NGX_AUTOSCALE_BLUEPRINT_NCOLS));
     }
 
-    if (ngx_autoscale_api_check_error(res, 1, &err) != NGX_OK) {
-        return ngx_autoscale_api_error(r, &err);
+    if (ngx_autoscale_api_query_check_error(res,
+                                       NGX_AUTOSCALE_BLUEPRINT_CREATE_COL_CHECK,
+                                       &err)
+        != NGX_OK)
+    {
+        return ngx_autoscale_api_reply_error(r, &err);
     }
 
     id = cJSON_GetObjectItemCaseSensitive(ctx->body, "id");
 
-    if (ngx_autoscale_api_int(res, 0, 0) != 0) {
-        ngx_autoscale_set_err(&err, NGX_HTTP_CONFLICT, "BlueprintExists",
-                              "blueprint '%s' exists already",
-                              id->valuestring);
-        return ngx_autoscale_api_error(r, &err);
+    if (ngx_autoscale_api_query_int(res, 0,
+                                    NGX_AUTOSCALE_BLUEPRINT_CREATE_COL_EXISTS)
+        != 0)
+    {
+        ngx_autoscale_route_set_err(&err, NGX_HTTP_CONFLICT, "BlueprintExists",
+                                    "blueprint '%s' exists already",
+                                    id->valuestring);
+        return ngx_autoscale_api_reply_error(r, &err);
     }
 
-    ngx_autoscale_set_err(&err, NGX_HTTP_BAD_REQUEST, "InvalidField",
-                          "default_workers (%s) must be between min_workers "
-                          "(%s) and max_workers (%s)",
-                          PQgetvalue(res, 0, first - 1),
-                          PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+    ngx_autoscale_api_query_bounds_error(res, "default_workers",
+                                 NGX_AUTOSCALE_BLUEPRINT_CREATE_COL_DEFAULT,
+                                 NGX_AUTOSCALE_BLUEPRINT_CREATE_COL_CHECK,
+                                 &err);
 
-    return ngx_autoscale_api_error(r, &err);
+    return ngx_autoscale_api_reply_error(r, &err);
 }

@@ -23,12 +23,14 @@ static int ngx_autoscale_body_depth(const cJSON *item);
 static int ngx_autoscale_body_field(const cJSON *item,
     const ngx_autoscale_field_t *f, ngx_autoscale_value_t *v,
     ngx_autoscale_err_t *err);
+static const char *ngx_autoscale_body_chars_name(
+    const ngx_autoscale_field_t *f);
 static int ngx_autoscale_body_string_ok(const char *s,
     const ngx_autoscale_field_t *f);
-static size_t ngx_autoscale_utf8_chars(const char *s);
-static char *ngx_autoscale_strdup(const char *s);
-static int ngx_autoscale_safe_name(const char *s);
-static const char *ngx_autoscale_semver_ids(const char *s, int prerelease);
+static size_t ngx_autoscale_body_utf8_chars(const char *s);
+static char *ngx_autoscale_body_strdup(const char *s);
+static int ngx_autoscale_body_safe_name(const char *s);
+static const char *ngx_autoscale_body_semver_ids(const char *s, int prerelease);
 
 
 cJSON *
@@ -40,30 +42,31 @@ ngx_autoscale_body_parse(const char *buf, size_t len,
     const char  *end, *dup;
 
     if (len == 0) {
-        ngx_autoscale_set_err(err, 400, "InvalidJson",
-                              "the request body is empty: a JSON object "
-                              "is expected");
+        ngx_autoscale_route_set_err(err, 400, "InvalidJson",
+                                    "the request body is empty: a JSON object "
+                                    "is expected");
         return NULL;
     }
 
     if (len > NGX_AUTOSCALE_BODY_MAX) {
-        ngx_autoscale_set_err(err, 413, "BodyTooLarge",
-                              "the request body is larger than %d bytes",
-                              NGX_AUTOSCALE_BODY_MAX);
+        ngx_autoscale_route_set_err(err, 413, "BodyTooLarge",
+                                    "the request body is larger than %d bytes",
+                                    NGX_AUTOSCALE_BODY_MAX);
         return NULL;
     }
 
-    if (memchr(buf, '\0', len) != NULL || !ngx_autoscale_valid_utf8(buf, len))
+    if (memchr(buf, '\0', len) != NULL
+        || !ngx_autoscale_body_valid_utf8(buf, len))
     {
-        ngx_autoscale_set_err(err, 400, "InvalidJson",
-                              "the request body is not valid UTF-8");
+        ngx_autoscale_route_set_err(err, 400, "InvalidJson",
+                                    "the request body is not valid UTF-8");
         return NULL;
     }
 
     /* cJSON would cut a string at an escaped NUL without a word */
     if (ngx_autoscale_body_nul_escape(buf, len)) {
-        ngx_autoscale_set_err(err, 400, "InvalidJson",
-                              "strings must not contain \\u0000");
+        ngx_autoscale_route_set_err(err, 400, "InvalidJson",
+                                    "strings must not contain \\u0000");
         return NULL;
     }
 
@@ -71,10 +74,10 @@ ngx_autoscale_body_parse(const char *buf, size_t len,
     root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
 
     if (root == NULL) {
-        ngx_autoscale_set_err(err, 400, "InvalidJson",
-                              "the request body is not valid JSON "
-                              "(at byte %ld)",
-                              end ? (long) (end - buf) : 0L);
+        ngx_autoscale_route_set_err(err, 400, "InvalidJson",
+                                    "the request body is not valid JSON "
+                                    "(at byte %ld)",
+                                    end ? (long) (end - buf) : 0L);
         return NULL;
     }
 
@@ -87,9 +90,9 @@ ngx_autoscale_body_parse(const char *buf, size_t len,
 
     if (end != buf + len) {
         cJSON_Delete(root);
-        ngx_autoscale_set_err(err, 400, "InvalidJson",
-                              "the request body is not valid JSON "
-                              "(at byte %ld)", (long) (end - buf));
+        ngx_autoscale_route_set_err(err, 400, "InvalidJson",
+                                    "the request body is not valid JSON "
+                                    "(at byte %ld)", (long) (end - buf));
         return NULL;
     }
 
@@ -97,16 +100,16 @@ ngx_autoscale_body_parse(const char *buf, size_t len,
     at = ngx_autoscale_body_strict(buf, len);
     if (at >= 0) {
         cJSON_Delete(root);
-        ngx_autoscale_set_err(err, 400, "InvalidJson",
-                              "the request body is not valid JSON "
-                              "(at byte %ld)", at);
+        ngx_autoscale_route_set_err(err, 400, "InvalidJson",
+                                    "the request body is not valid JSON "
+                                    "(at byte %ld)", at);
         return NULL;
     }
 
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
-        ngx_autoscale_set_err(err, 400, "InvalidJson",
-                              "the request body must be a JSON object");
+        ngx_autoscale_route_set_err(err, 400, "InvalidJson",
+                                    "the request body must be a JSON object");
         return NULL;
     }
 
@@ -118,17 +121,17 @@ ngx_autoscale_body_parse(const char *buf, size_t len,
         return root;
 
     case 1:
-        if (ngx_autoscale_safe_name(dup)) {
-            ngx_autoscale_set_err(err, 400, "InvalidJson",
-                                  "key '%s' is given twice", dup);
+        if (ngx_autoscale_body_safe_name(dup)) {
+            ngx_autoscale_route_set_err(err, 400, "InvalidJson",
+                                        "key '%s' is given twice", dup);
         } else {
-            ngx_autoscale_set_err(err, 400, "InvalidJson",
-                                  "a key is given twice");
+            ngx_autoscale_route_set_err(err, 400, "InvalidJson",
+                                        "a key is given twice");
         }
         break;
 
     default:
-        ngx_autoscale_set_err(err, 500, "InternalError", "out of memory");
+        ngx_autoscale_route_set_err(err, 500, "InternalError", "out of memory");
     }
 
     cJSON_Delete(root);
@@ -154,12 +157,12 @@ ngx_autoscale_body_fields(const cJSON *root,
         }
 
         if (i == n) {
-            if (ngx_autoscale_safe_name(item->string)) {
-                ngx_autoscale_set_err(err, 400, "UnknownField",
-                                      "unknown field '%s'", item->string);
+            if (ngx_autoscale_body_safe_name(item->string)) {
+                ngx_autoscale_route_set_err(err, 400, "UnknownField",
+                                            "unknown field '%s'", item->string);
             } else {
-                ngx_autoscale_set_err(err, 400, "UnknownField",
-                                      "unknown field");
+                ngx_autoscale_route_set_err(err, 400, "UnknownField",
+                                            "unknown field");
             }
             return -1;
         }
@@ -171,9 +174,9 @@ ngx_autoscale_body_fields(const cJSON *root,
 
         if (item == NULL) {
             if (fields[i].required) {
-                ngx_autoscale_set_err(err, 400, "MissingField",
-                                      "field '%s' is required",
-                                      fields[i].name);
+                ngx_autoscale_route_set_err(err, 400, "MissingField",
+                                            "field '%s' is required",
+                                            fields[i].name);
                 return -1;
             }
             continue;
@@ -216,8 +219,8 @@ ngx_autoscale_body_field(const cJSON *item, const ngx_autoscale_field_t *f,
             return 0;
         }
 
-        ngx_autoscale_set_err(err, 400, "InvalidField",
-                              "field '%s' must not be null", f->name);
+        ngx_autoscale_route_set_err(err, 400, "InvalidField",
+                                    "field '%s' must not be null", f->name);
         return -1;
     }
 
@@ -227,22 +230,14 @@ ngx_autoscale_body_field(const cJSON *item, const ngx_autoscale_field_t *f,
         if (!cJSON_IsString(item) || !ngx_autoscale_body_string_ok(
                                                       item->valuestring, f))
         {
-            ngx_autoscale_set_err(err, 400, "InvalidField",
-                                  "field '%s' must be a string of %.0f to "
-                                  "%.0f %s", f->name, f->min, f->max,
-                                  f->chars == NGX_AUTOSCALE_CHARS_NAME
-                                  ? "letters, digits, spaces, '-' or '_'"
-                                  : f->chars == NGX_AUTOSCALE_CHARS_SLUG
-                                  ? "lowercase letters, digits or '-'"
-                                  : f->chars == NGX_AUTOSCALE_CHARS_TYPE
-                                  ? "lowercase letters, digits, '-' or '_'"
-                                  : f->chars == NGX_AUTOSCALE_CHARS_SEMVER
-                                  ? "characters, a semantic version"
-                                  : "characters, without control characters");
+            ngx_autoscale_route_set_err(err, 400, "InvalidField",
+                                        "field '%s' must be a string of %.0f "
+                                        "to %.0f %s", f->name, f->min, f->max,
+                                        ngx_autoscale_body_chars_name(f));
             return -1;
         }
 
-        v->text = ngx_autoscale_strdup(item->valuestring);
+        v->text = ngx_autoscale_body_strdup(item->valuestring);
         break;
 
     case NGX_AUTOSCALE_FIELD_ENUM:
@@ -262,13 +257,13 @@ ngx_autoscale_body_field(const cJSON *item, const ngx_autoscale_field_t *f,
                                 i ? ", " : "", f->choices[i]);
             }
 
-            ngx_autoscale_set_err(err, 400, "InvalidField",
-                                  "field '%s' must be one of: %s",
-                                  f->name, buf);
+            ngx_autoscale_route_set_err(err, 400, "InvalidField",
+                                        "field '%s' must be one of: %s",
+                                        f->name, buf);
             return -1;
         }
 
-        v->text = ngx_autoscale_strdup(item->valuestring);
+        v->text = ngx_autoscale_body_strdup(item->valuestring);
         break;
 
     case NGX_AUTOSCALE_FIELD_INT:
@@ -276,43 +271,44 @@ ngx_autoscale_body_field(const cJSON *item, const ngx_autoscale_field_t *f,
             || item->valuedouble != floor(item->valuedouble)
             || item->valuedouble < f->min || item->valuedouble > f->max)
         {
-            ngx_autoscale_set_err(err, 400, "InvalidField",
-                                  "field '%s' must be a whole number from "
-                                  "%.0f to %.0f", f->name, f->min, f->max);
+            ngx_autoscale_route_set_err(err, 400, "InvalidField",
+                                        "field '%s' must be a whole number "
+                                        "from %.0f to %.0f",
+                                        f->name, f->min, f->max);
             return -1;
         }
 
         v->number = item->valuedouble;
         /* -0 is 0 */
         snprintf(buf, sizeof(buf), "%.0f", item->valuedouble + 0.0);
-        v->text = ngx_autoscale_strdup(buf);
+        v->text = ngx_autoscale_body_strdup(buf);
         break;
 
     case NGX_AUTOSCALE_FIELD_NUMBER:
         if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble)
             || item->valuedouble < f->min || item->valuedouble > f->max)
         {
-            ngx_autoscale_set_err(err, 400, "InvalidField",
-                                  "field '%s' must be a number from %g "
-                                  "to %g", f->name, f->min, f->max);
+            ngx_autoscale_route_set_err(err, 400, "InvalidField",
+                                        "field '%s' must be a number from %g "
+                                        "to %g", f->name, f->min, f->max);
             return -1;
         }
 
         v->number = item->valuedouble;
         snprintf(buf, sizeof(buf), "%.17g", item->valuedouble);
-        v->text = ngx_autoscale_strdup(buf);
+        v->text = ngx_autoscale_body_strdup(buf);
         break;
 
     case NGX_AUTOSCALE_FIELD_BOOL:
         if (!cJSON_IsBool(item)) {
-            ngx_autoscale_set_err(err, 400, "InvalidField",
-                                  "field '%s' must be true or false",
-                                  f->name);
+            ngx_autoscale_route_set_err(err, 400, "InvalidField",
+                                        "field '%s' must be true or false",
+                                        f->name);
             return -1;
         }
 
-        v->text = ngx_autoscale_strdup(cJSON_IsTrue(item) ? "true"
-                                                          : "false");
+        v->text = ngx_autoscale_body_strdup(cJSON_IsTrue(item) ? "true"
+                                                               : "false");
         break;
 
     case NGX_AUTOSCALE_FIELD_TAGS:
@@ -323,7 +319,7 @@ ngx_autoscale_body_field(const cJSON *item, const ngx_autoscale_field_t *f,
             for (tag = item->child; tag; tag = tag->next) {
                 if (!cJSON_IsString(tag)
                     || tag->valuestring[0] == '\0'
-                    || ngx_autoscale_utf8_chars(tag->valuestring) > 64)
+                    || ngx_autoscale_body_utf8_chars(tag->valuestring) > 64)
                 {
                     break;
                 }
@@ -332,10 +328,11 @@ ngx_autoscale_body_field(const cJSON *item, const ngx_autoscale_field_t *f,
         }
 
         if (!cJSON_IsArray(item) || tag != NULL || count > f->max) {
-            ngx_autoscale_set_err(err, 400, "InvalidField",
-                                  "field '%s' must be an array of at most "
-                                  "%.0f strings of 1 to 64 characters",
-                                  f->name, f->max);
+            ngx_autoscale_route_set_err(err, 400, "InvalidField",
+                                        "field '%s' must be an array of at "
+                                        "most %.0f strings of 1 to 64 "
+                                        "characters",
+                                        f->name, f->max);
             return -1;
         }
 
@@ -344,24 +341,24 @@ ngx_autoscale_body_field(const cJSON *item, const ngx_autoscale_field_t *f,
 
     default: /* NGX_AUTOSCALE_FIELD_OBJECT */
         if (!cJSON_IsObject(item)) {
-            ngx_autoscale_set_err(err, 400, "InvalidField",
-                                  "field '%s' must be a JSON object",
-                                  f->name);
+            ngx_autoscale_route_set_err(err, 400, "InvalidField",
+                                        "field '%s' must be a JSON object",
+                                        f->name);
             return -1;
         }
 
         if (!ngx_autoscale_body_finite(item)) {
-            ngx_autoscale_set_err(err, 400, "InvalidField",
-                                  "field '%s' holds a number out of range",
-                                  f->name);
+            ngx_autoscale_route_set_err(err, 400, "InvalidField",
+                                        "field '%s' holds a number out of "
+                                        "range", f->name);
             return -1;
         }
 
         if (ngx_autoscale_body_depth(item) > NGX_AUTOSCALE_OBJECT_DEPTH) {
-            ngx_autoscale_set_err(err, 400, "InvalidField",
-                                  "field '%s' is nested deeper than %d "
-                                  "levels", f->name,
-                                  NGX_AUTOSCALE_OBJECT_DEPTH);
+            ngx_autoscale_route_set_err(err, 400, "InvalidField",
+                                        "field '%s' is nested deeper than %d "
+                                        "levels", f->name,
+                                        NGX_AUTOSCALE_OBJECT_DEPTH);
             return -1;
         }
 
@@ -373,11 +370,30 @@ ngx_autoscale_body_field(const cJSON *item, const ngx_autoscale_field_t *f,
     }
 
     if (v->text == NULL) {
-        ngx_autoscale_set_err(err, 500, "InternalError", "out of memory");
+        ngx_autoscale_route_set_err(err, 500, "InternalError", "out of memory");
         return -1;
     }
 
     return 0;
+}
+
+
+/* what a string field's characters must be, for its error */
+static const char *
+ngx_autoscale_body_chars_name(const ngx_autoscale_field_t *f)
+{
+    switch (f->chars) {
+    case NGX_AUTOSCALE_CHARS_NAME:
+        return "letters, digits, spaces, '-' or '_'";
+    case NGX_AUTOSCALE_CHARS_SLUG:
+        return "lowercase letters, digits or '-'";
+    case NGX_AUTOSCALE_CHARS_TYPE:
+        return "lowercase letters, digits, '-' or '_'";
+    case NGX_AUTOSCALE_CHARS_SEMVER:
+        return "characters, a semantic version";
+    default:
+        return "characters, without control characters";
+    }
 }
 
 
@@ -387,14 +403,14 @@ ngx_autoscale_body_string_ok(const char *s, const ngx_autoscale_field_t *f)
     size_t          chars;
     const unsigned char  *p;
 
-    chars = ngx_autoscale_utf8_chars(s);
+    chars = ngx_autoscale_body_utf8_chars(s);
 
     if (chars < f->min || chars > f->max) {
         return 0;
     }
 
     if (f->chars == NGX_AUTOSCALE_CHARS_SEMVER) {
-        return ngx_autoscale_valid_semver(s);
+        return ngx_autoscale_body_valid_semver(s);
     }
 
     for (p = (const unsigned char *) s; *p; p++) {
@@ -435,7 +451,7 @@ ngx_autoscale_body_string_ok(const char *s, const ngx_autoscale_field_t *f)
 
 /* MAJOR.MINOR.PATCH with optional -prerelease and +build, as semver 2.0 */
 int
-ngx_autoscale_valid_semver(const char *s)
+ngx_autoscale_body_valid_semver(const char *s)
 {
     int          part;
     const char  *start;
@@ -460,14 +476,14 @@ ngx_autoscale_valid_semver(const char *s)
     }
 
     if (*s == '-') {
-        s = ngx_autoscale_semver_ids(s + 1, 1);
+        s = ngx_autoscale_body_semver_ids(s + 1, 1);
         if (s == NULL) {
             return 0;
         }
     }
 
     if (*s == '+') {
-        s = ngx_autoscale_semver_ids(s + 1, 0);
+        s = ngx_autoscale_body_semver_ids(s + 1, 0);
         if (s == NULL) {
             return 0;
         }
@@ -482,7 +498,7 @@ ngx_autoscale_valid_semver(const char *s)
  * a numeric one has no leading zero.  The end, or NULL.
  */
 static const char *
-ngx_autoscale_semver_ids(const char *s, int prerelease)
+ngx_autoscale_body_semver_ids(const char *s, int prerelease)
 {
     int          numeric;
     const char  *start;
@@ -516,7 +532,7 @@ ngx_autoscale_semver_ids(const char *s, int prerelease)
 
 
 int
-ngx_autoscale_valid_utf8(const char *str, size_t len)
+ngx_autoscale_body_valid_utf8(const char *str, size_t len)
 {
     size_t                i, n, k;
     unsigned int          cp;
@@ -788,7 +804,7 @@ ngx_autoscale_body_depth(const cJSON *item)
 
 
 static size_t
-ngx_autoscale_utf8_chars(const char *s)
+ngx_autoscale_body_utf8_chars(const char *s)
 {
     size_t  n;
 
@@ -803,7 +819,7 @@ ngx_autoscale_utf8_chars(const char *s)
 
 
 static char *
-ngx_autoscale_strdup(const char *s)
+ngx_autoscale_body_strdup(const char *s)
 {
     char    *p;
     size_t   len;
@@ -821,8 +837,8 @@ ngx_autoscale_strdup(const char *s)
 
 /* a key is repeated in a message only if it cannot garble it */
 static int
-ngx_autoscale_safe_name(const char *s)
+ngx_autoscale_body_safe_name(const char *s)
 {
-    return s && ngx_autoscale_valid_id(s, strlen(s))
+    return s && ngx_autoscale_route_valid_id(s, strlen(s))
            && strlen(s) <= 40;
 }

@@ -75,8 +75,8 @@ int ngx_autoscale_body_fields(const cJSON *root,
 
 void ngx_autoscale_body_free(ngx_autoscale_value_t *values, size_t n);
 
-int ngx_autoscale_valid_utf8(const char *s, size_t len);
-int ngx_autoscale_valid_semver(const char *s);
+int ngx_autoscale_body_valid_utf8(const char *s, size_t len);
+int ngx_autoscale_body_valid_semver(const char *s);
 
 
 #endif /* _NGX_AUTOSCALE_BODY_H_INCLUDED_ */

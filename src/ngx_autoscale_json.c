@@ -79,7 +79,7 @@ ngx_autoscale_json_value(ngx_autoscale_col_type_e type, const char *value)
         return cJSON_CreateBool(value[0] == 't');
 
     case NGX_AUTOSCALE_COL_TIME:
-        if (ngx_autoscale_rfc3339(value, time, sizeof(time)) != 0) {
+        if (ngx_autoscale_json_rfc3339(value, time, sizeof(time)) != 0) {
             return cJSON_CreateNull();
         }
 
@@ -212,7 +212,7 @@ ngx_autoscale_json_number(char *buf, size_t size, double v)
 
 
 int
-ngx_autoscale_rfc3339(const char *pg, char *out, size_t size)
+ngx_autoscale_json_rfc3339(const char *pg, char *out, size_t size)
 {
     size_t  len, i;
 

@@ -52,7 +52,7 @@ cJSON *ngx_autoscale_json_exact(cJSON *item);
 const char *ngx_autoscale_json_number(char *buf, size_t size, double v);
 
 /* "2026-02-18 21:50:00.123456" to "2026-02-18T21:50:00.123456Z" */
-int ngx_autoscale_rfc3339(const char *pg, char *out, size_t size);
+int ngx_autoscale_json_rfc3339(const char *pg, char *out, size_t size);
 
 
 #endif /* _NGX_AUTOSCALE_JSON_H_INCLUDED_ */

@@ -236,7 +236,7 @@ ngx_autoscale_observe_cluster(ngx_http_request_t *r,
         return NULL;
     }
 
-    if (!ngx_autoscale_valid_id((const char *) id.data, id.len)) {
+    if (!ngx_autoscale_route_valid_id((const char *) id.data, id.len)) {
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "autoscale observe: invalid id \"%V\", "
                        "not counted", &id);

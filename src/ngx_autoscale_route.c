@@ -31,20 +31,20 @@ static const struct {
 };
 
 
-static int ngx_autoscale_segment_is(const char *s, size_t len,
+static int ngx_autoscale_route_segment_is(const char *s, size_t len,
     const char *word);
-static int ngx_autoscale_hex(int c);
-static size_t ngx_autoscale_unescape(const char *s, size_t len, char *out,
+static int ngx_autoscale_route_hex(int c);
+static size_t ngx_autoscale_route_unescape(const char *s, size_t len, char *out,
     size_t size);
-static int ngx_autoscale_digits(const char *s, size_t n, int *value);
-static int ngx_autoscale_parse_arg(const ngx_autoscale_arg_spec_t *spec,
+static int ngx_autoscale_route_digits(const char *s, size_t n, int *value);
+static int ngx_autoscale_route_parse_arg(const ngx_autoscale_arg_spec_t *spec,
     const char *value, size_t len, ngx_autoscale_arg_t *out,
     ngx_autoscale_err_t *err);
 
 
 void
-ngx_autoscale_set_err(ngx_autoscale_err_t *err, int status, const char *code,
-    const char *fmt, ...)
+ngx_autoscale_route_set_err(ngx_autoscale_err_t *err, int status,
+    const char *code, const char *fmt, ...)
 {
     va_list  args;
 
@@ -58,7 +58,7 @@ ngx_autoscale_set_err(ngx_autoscale_err_t *err, int status, const char *code,
 
 
 int
-ngx_autoscale_valid_id(const char *s, size_t len)
+ngx_autoscale_route_valid_id(const char *s, size_t len)
 {
     size_t  i;
 
@@ -80,7 +80,7 @@ ngx_autoscale_valid_id(const char *s, size_t len)
 
 /* as cluster_agents.agent_id's CHECK: no "." or ".." path segments */
 int
-ngx_autoscale_valid_agent_id(const char *s, size_t len)
+ngx_autoscale_route_valid_agent_id(const char *s, size_t len)
 {
     size_t  i;
 
@@ -152,13 +152,15 @@ ngx_autoscale_route(const char *path, size_t len, ngx_autoscale_route_t *rt,
         p++;
     }
 
-    if (n == 1 && ngx_autoscale_segment_is(seg[0], seglen[0], "metrics")) {
+    if (n == 1
+        && ngx_autoscale_route_segment_is(seg[0], seglen[0], "metrics"))
+    {
         rt->route = NGX_AUTOSCALE_ROUTE_PROMETHEUS;
         rt->methods = NGX_AUTOSCALE_READS;
         return 0;
     }
 
-    if (ngx_autoscale_segment_is(seg[0], seglen[0], "blueprints")) {
+    if (ngx_autoscale_route_segment_is(seg[0], seglen[0], "blueprints")) {
         if (n == 1) {
             rt->route = NGX_AUTOSCALE_ROUTE_BLUEPRINTS;
             rt->methods = NGX_AUTOSCALE_READS | NGX_AUTOSCALE_POST;
@@ -174,7 +176,7 @@ ngx_autoscale_route(const char *path, size_t len, ngx_autoscale_route_t *rt,
         goto id;
     }
 
-    if (!ngx_autoscale_segment_is(seg[0], seglen[0], "clusters")) {
+    if (!ngx_autoscale_route_segment_is(seg[0], seglen[0], "clusters")) {
         goto not_found;
     }
 
@@ -185,17 +187,18 @@ ngx_autoscale_route(const char *path, size_t len, ngx_autoscale_route_t *rt,
     }
 
     if (n == 5) {
-        if (!ngx_autoscale_segment_is(seg[2], seglen[2], "agents")
-            || !ngx_autoscale_segment_is(seg[4], seglen[4], "heartbeat"))
+        if (!ngx_autoscale_route_segment_is(seg[2], seglen[2], "agents")
+            || !ngx_autoscale_route_segment_is(seg[4], seglen[4], "heartbeat"))
         {
             goto not_found;
         }
 
-        if (!ngx_autoscale_valid_agent_id(seg[3], seglen[3])) {
-            ngx_autoscale_set_err(err, 400, "InvalidId",
-                                  "agent id must be 1 to %d letters, digits, "
-                                  "'.', '-' or '_', beginning with a letter "
-                                  "or digit", NGX_AUTOSCALE_AGENT_ID_MAX);
+        if (!ngx_autoscale_route_valid_agent_id(seg[3], seglen[3])) {
+            ngx_autoscale_route_set_err(err, 400, "InvalidId",
+                                        "agent id must be 1 to %d letters, "
+                                        "digits, '.', '-' or '_', beginning "
+                                        "with a letter or digit",
+                                        NGX_AUTOSCALE_AGENT_ID_MAX);
             return -1;
         }
 
@@ -220,7 +223,7 @@ ngx_autoscale_route(const char *path, size_t len, ngx_autoscale_route_t *rt,
     for (i = 0; i < sizeof(ngx_autoscale_subroutes)
                     / sizeof(ngx_autoscale_subroutes[0]); i++)
     {
-        if (ngx_autoscale_segment_is(seg[2], seglen[2],
+        if (ngx_autoscale_route_segment_is(seg[2], seglen[2],
                                      ngx_autoscale_subroutes[i].name))
         {
             rt->route = ngx_autoscale_subroutes[i].route;
@@ -233,13 +236,13 @@ ngx_autoscale_route(const char *path, size_t len, ngx_autoscale_route_t *rt,
 
 id:
 
-    if (!ngx_autoscale_valid_id(seg[1], seglen[1])) {
-        ngx_autoscale_set_err(err, 400, "InvalidId",
-                              "%s id must be 1 to %d letters, digits, '-' "
-                              "or '_'",
-                              rt->route == NGX_AUTOSCALE_ROUTE_BLUEPRINT
-                              ? "blueprint" : "cluster",
-                              NGX_AUTOSCALE_ID_MAX);
+    if (!ngx_autoscale_route_valid_id(seg[1], seglen[1])) {
+        ngx_autoscale_route_set_err(err, 400, "InvalidId",
+                                    "%s id must be 1 to %d letters, digits, "
+                                    "'-' or '_'",
+                                    rt->route == NGX_AUTOSCALE_ROUTE_BLUEPRINT
+                                    ? "blueprint" : "cluster",
+                                    NGX_AUTOSCALE_ID_MAX);
         memset(rt, 0, sizeof(ngx_autoscale_route_t));
         return -1;
     }
@@ -251,20 +254,20 @@ id:
 
 not_found:
 
-    ngx_autoscale_set_err(err, 404, "NotFound", "no such API path");
+    ngx_autoscale_route_set_err(err, 404, "NotFound", "no such API path");
     return -1;
 }
 
 
 static int
-ngx_autoscale_segment_is(const char *s, size_t len, const char *word)
+ngx_autoscale_route_segment_is(const char *s, size_t len, const char *word)
 {
     return strlen(word) == len && memcmp(s, word, len) == 0;
 }
 
 
 int
-ngx_autoscale_parse_args(const char *args, size_t len,
+ngx_autoscale_route_parse_args(const char *args, size_t len,
     const ngx_autoscale_arg_spec_t *spec, size_t nspec,
     ngx_autoscale_arg_t *out, ngx_autoscale_err_t *err)
 {
@@ -301,7 +304,8 @@ ngx_autoscale_parse_args(const char *args, size_t len,
             eq = pair_end;
         }
 
-        name_len = ngx_autoscale_unescape(pair, eq - pair, name, sizeof(name));
+        name_len = ngx_autoscale_route_unescape(pair, eq - pair, name,
+                                                sizeof(name));
 
         for (i = 0; i < nspec; i++) {
             if (name_len != (size_t) -1
@@ -314,32 +318,33 @@ ngx_autoscale_parse_args(const char *args, size_t len,
 
         if (i == nspec) {
             if (name_len != (size_t) -1
-                && ngx_autoscale_valid_id(name, name_len))
+                && ngx_autoscale_route_valid_id(name, name_len))
             {
-                ngx_autoscale_set_err(err, 400, "InvalidQuery",
-                                      "unknown query parameter '%.*s'",
-                                      (int) name_len, name);
+                ngx_autoscale_route_set_err(err, 400, "InvalidQuery",
+                                            "unknown query parameter '%.*s'",
+                                            (int) name_len, name);
             } else {
-                ngx_autoscale_set_err(err, 400, "InvalidQuery",
-                                      "unknown query parameter");
+                ngx_autoscale_route_set_err(err, 400, "InvalidQuery",
+                                            "unknown query parameter");
             }
             return -1;
         }
 
         if (out[i].present) {
-            ngx_autoscale_set_err(err, 400, "InvalidQuery",
-                                  "query parameter '%s' is given twice",
-                                  spec[i].name);
+            ngx_autoscale_route_set_err(err, 400, "InvalidQuery",
+                                        "query parameter '%s' is given twice",
+                                        spec[i].name);
             return -1;
         }
 
         value_len = (size_t) -1;
         if (eq < pair_end) {
-            value_len = ngx_autoscale_unescape(eq + 1, pair_end - eq - 1,
-                                               value, sizeof(value));
+            value_len = ngx_autoscale_route_unescape(eq + 1, pair_end - eq - 1,
+                                                     value, sizeof(value));
         }
 
-        if (ngx_autoscale_parse_arg(&spec[i], value, value_len, &out[i], err)
+        if (ngx_autoscale_route_parse_arg(&spec[i], value, value_len, &out[i],
+                                          err)
             != 0)
         {
             return -1;
@@ -353,7 +358,7 @@ ngx_autoscale_parse_args(const char *args, size_t len,
 
 
 static int
-ngx_autoscale_parse_arg(const ngx_autoscale_arg_spec_t *spec,
+ngx_autoscale_route_parse_arg(const ngx_autoscale_arg_spec_t *spec,
     const char *value, size_t len, ngx_autoscale_arg_t *out,
     ngx_autoscale_err_t *err)
 {
@@ -384,19 +389,19 @@ ngx_autoscale_parse_arg(const ngx_autoscale_arg_spec_t *spec,
 
     bad_int:
 
-        ngx_autoscale_set_err(err, 400, "InvalidQuery",
-                              "query parameter '%s' must be an integer "
-                              "from %lld to %lld",
-                              spec->name, spec->min, spec->max);
+        ngx_autoscale_route_set_err(err, 400, "InvalidQuery",
+                                    "query parameter '%s' must be an integer "
+                                    "from %lld to %lld",
+                                    spec->name, spec->min, spec->max);
         return -1;
     }
 
     if (spec->kind == NGX_AUTOSCALE_ARG_TIME) {
-        if (len == (size_t) -1 || !ngx_autoscale_valid_time(value, len)) {
-            ngx_autoscale_set_err(err, 400, "InvalidQuery",
-                                  "query parameter '%s' must be an RFC 3339 "
-                                  "time, e.g. 2026-02-18T21:50:00Z",
-                                  spec->name);
+        if (len == (size_t) -1 || !ngx_autoscale_route_valid_time(value, len)) {
+            ngx_autoscale_route_set_err(err, 400, "InvalidQuery",
+                                        "query parameter '%s' must be an RFC "
+                                        "3339 time, e.g. 2026-02-18T21:50:00Z",
+                                        spec->name);
             return -1;
         }
 
@@ -416,19 +421,19 @@ ngx_autoscale_parse_arg(const ngx_autoscale_arg_spec_t *spec,
             }
         }
 
-        ngx_autoscale_set_err(err, 400, "InvalidQuery",
-                              "query parameter '%s' has an unknown value",
-                              spec->name);
+        ngx_autoscale_route_set_err(err, 400, "InvalidQuery",
+                                    "query parameter '%s' has an unknown value",
+                                    spec->name);
         return -1;
     }
 
     if (len == (size_t) -1 || (long long) len > spec->max
-        || !ngx_autoscale_valid_id(value, len))
+        || !ngx_autoscale_route_valid_id(value, len))
     {
-        ngx_autoscale_set_err(err, 400, "InvalidQuery",
-                              "query parameter '%s' must be 1 to %lld "
-                              "letters, digits, '-' or '_'",
-                              spec->name, spec->max);
+        ngx_autoscale_route_set_err(err, 400, "InvalidQuery",
+                                    "query parameter '%s' must be 1 to %lld "
+                                    "letters, digits, '-' or '_'",
+                                    spec->name, spec->max);
         return -1;
     }
 
@@ -440,7 +445,7 @@ ngx_autoscale_parse_arg(const ngx_autoscale_arg_spec_t *spec,
 
 
 static int
-ngx_autoscale_hex(int c)
+ngx_autoscale_route_hex(int c)
 {
     if (c >= '0' && c <= '9') {
         return c - '0';
@@ -458,7 +463,7 @@ ngx_autoscale_hex(int c)
 
 /* percent-decodes into out; (size_t) -1 when malformed or too long */
 static size_t
-ngx_autoscale_unescape(const char *s, size_t len, char *out, size_t size)
+ngx_autoscale_route_unescape(const char *s, size_t len, char *out, size_t size)
 {
     int     hi, lo;
     size_t  i, n;
@@ -484,8 +489,8 @@ ngx_autoscale_unescape(const char *s, size_t len, char *out, size_t size)
             return (size_t) -1;
         }
 
-        hi = ngx_autoscale_hex((unsigned char) s[i + 1]);
-        lo = ngx_autoscale_hex((unsigned char) s[i + 2]);
+        hi = ngx_autoscale_route_hex((unsigned char) s[i + 1]);
+        lo = ngx_autoscale_route_hex((unsigned char) s[i + 2]);
 
         if (hi < 0 || lo < 0) {
             return (size_t) -1;
@@ -502,7 +507,7 @@ ngx_autoscale_unescape(const char *s, size_t len, char *out, size_t size)
 
 
 static int
-ngx_autoscale_digits(const char *s, size_t n, int *value)
+ngx_autoscale_route_digits(const char *s, size_t n, int *value)
 {
     size_t  i;
 
@@ -524,7 +529,7 @@ ngx_autoscale_digits(const char *s, size_t n, int *value)
  * so that the database never sees a time it would reject
  */
 int
-ngx_autoscale_valid_time(const char *s, size_t len)
+ngx_autoscale_route_valid_time(const char *s, size_t len)
 {
     int          year, month, day, hour, minute, second, oh, om, mdays;
     size_t       i;
@@ -534,13 +539,13 @@ ngx_autoscale_valid_time(const char *s, size_t len)
                                  31 };
 
     if (len < 20 || len > 40
-        || !ngx_autoscale_digits(s, 4, &year) || s[4] != '-'
-        || !ngx_autoscale_digits(s + 5, 2, &month) || s[7] != '-'
-        || !ngx_autoscale_digits(s + 8, 2, &day)
+        || !ngx_autoscale_route_digits(s, 4, &year) || s[4] != '-'
+        || !ngx_autoscale_route_digits(s + 5, 2, &month) || s[7] != '-'
+        || !ngx_autoscale_route_digits(s + 8, 2, &day)
         || (s[10] != 'T' && s[10] != 't' && s[10] != ' ')
-        || !ngx_autoscale_digits(s + 11, 2, &hour) || s[13] != ':'
-        || !ngx_autoscale_digits(s + 14, 2, &minute) || s[16] != ':'
-        || !ngx_autoscale_digits(s + 17, 2, &second))
+        || !ngx_autoscale_route_digits(s + 11, 2, &hour) || s[13] != ':'
+        || !ngx_autoscale_route_digits(s + 14, 2, &minute) || s[16] != ':'
+        || !ngx_autoscale_route_digits(s + 17, 2, &second))
     {
         return 0;
     }
@@ -582,6 +587,6 @@ ngx_autoscale_valid_time(const char *s, size_t len)
     }
 
     return end - p == 6 && (*p == '+' || *p == '-')
-           && ngx_autoscale_digits(p + 1, 2, &oh) && p[3] == ':'
-           && ngx_autoscale_digits(p + 4, 2, &om) && oh <= 23 && om <= 59;
+           && ngx_autoscale_route_digits(p + 1, 2, &oh) && p[3] == ':'
+           && ngx_autoscale_route_digits(p + 4, 2, &om) && oh <= 23 && om <= 59;
 }

@@ -96,15 +96,15 @@ extern const char *const  ngx_autoscale_cluster_statuses[];
 int ngx_autoscale_route(const char *path, size_t len,
     ngx_autoscale_route_t *rt, ngx_autoscale_err_t *err);
 
-int ngx_autoscale_valid_id(const char *s, size_t len);
-int ngx_autoscale_valid_agent_id(const char *s, size_t len);
-int ngx_autoscale_valid_time(const char *s, size_t len);
+int ngx_autoscale_route_valid_id(const char *s, size_t len);
+int ngx_autoscale_route_valid_agent_id(const char *s, size_t len);
+int ngx_autoscale_route_valid_time(const char *s, size_t len);
 
-int ngx_autoscale_parse_args(const char *args, size_t len,
+int ngx_autoscale_route_parse_args(const char *args, size_t len,
     const ngx_autoscale_arg_spec_t *spec, size_t nspec,
     ngx_autoscale_arg_t *out, ngx_autoscale_err_t *err);
 
-void ngx_autoscale_set_err(ngx_autoscale_err_t *err, int status,
+void ngx_autoscale_route_set_err(ngx_autoscale_err_t *err, int status,
     const char *code, const char *fmt, ...)
 #ifdef __GNUC__
     __attribute__ ((format (printf, 4, 5)))

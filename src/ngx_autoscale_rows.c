@@ -640,7 +640,7 @@ ngx_autoscale_rows_refresh(ngx_shm_zone_t *shm_zone, const char *p,
 
         len = p - id;
 
-        if (*p != ' ' || !ngx_autoscale_valid_id(id, len)) {
+        if (*p != ' ' || !ngx_autoscale_route_valid_id(id, len)) {
             ngx_log_error(NGX_LOG_ALERT, log, 0,
                           "autoscale: unexpected cluster list from the "
                           "database");

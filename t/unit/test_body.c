@@ -1680,7 +1680,7 @@ check_utf8(unsigned char *buf, size_t len)
 {
     int  got, want;
 
-    got = ngx_autoscale_valid_utf8((const char *) buf, len);
+    got = ngx_autoscale_body_valid_utf8((const char *) buf, len);
     want = ref_utf8(buf, len);
 
     if (got != want) {
@@ -1766,7 +1766,7 @@ expect_utf8(const char *s, size_t len, int valid)
     char  *buf;
 
     buf = exact(s, len);
-    rc = ngx_autoscale_valid_utf8(buf, len);
+    rc = ngx_autoscale_body_valid_utf8(buf, len);
     free(buf);
 
     assert_int_equal(rc, valid);
@@ -1778,7 +1778,7 @@ test_utf8_cases(void **state)
 {
     (void) state;
 
-    assert_int_equal(ngx_autoscale_valid_utf8(NULL, 0), 1);
+    assert_int_equal(ngx_autoscale_body_valid_utf8(NULL, 0), 1);
     expect_utf8("", 0, 1);
     expect_utf8("plain ascii", 11, 1);
     expect_utf8("\0\x01\x7f", 3, 1);
@@ -1813,7 +1813,7 @@ expect_semver(const char *s, int valid)
 {
     int  rc;
 
-    rc = ngx_autoscale_valid_semver(s);
+    rc = ngx_autoscale_body_valid_semver(s);
 
     if (rc != valid) {
         fail_msg("valid_semver(\"%s\") is %d", s, rc);

@@ -517,7 +517,7 @@ expect_rfc3339(const char *pg, const char *expected)
     out = malloc(size);
     assert_non_null(out);
 
-    rc = ngx_autoscale_rfc3339(pg, out, size);
+    rc = ngx_autoscale_json_rfc3339(pg, out, size);
     assert_int_equal(rc, 0);
     assert_string_equal(out, expected);
 
@@ -533,7 +533,7 @@ expect_rfc3339_fail_size(const char *pg, size_t size)
 
     memset(out, '#', sizeof(out));
 
-    assert_int_equal(ngx_autoscale_rfc3339(pg, out, size), -1);
+    assert_int_equal(ngx_autoscale_json_rfc3339(pg, out, size), -1);
 
     /* nothing written */
     for (i = 0; i < sizeof(out); i++) {
@@ -579,7 +579,7 @@ test_rfc3339_size(void **state)
 
     /* 19 bytes need 21: 'Z' and NUL */
     memset(out, '#', sizeof(out));
-    assert_int_equal(ngx_autoscale_rfc3339("2026-02-18 21:50:00", out, 21),
+    assert_int_equal(ngx_autoscale_json_rfc3339("2026-02-18 21:50:00", out, 21),
                      0);
     assert_string_equal(out, "2026-02-18T21:50:00Z");
     assert_int_equal(out[21], '#');
@@ -591,7 +591,7 @@ test_rfc3339_size(void **state)
 
     /* 26 bytes need 28 */
     memset(out, '#', sizeof(out));
-    assert_int_equal(ngx_autoscale_rfc3339("2026-02-18 21:50:00.123456",
+    assert_int_equal(ngx_autoscale_json_rfc3339("2026-02-18 21:50:00.123456",
                                            out, 28), 0);
     assert_string_equal(out, "2026-02-18T21:50:00.123456Z");
     assert_int_equal(out[28], '#');
@@ -600,7 +600,8 @@ test_rfc3339_size(void **state)
 
     /* "+00" is dropped before the size is counted */
     memset(out, '#', sizeof(out));
-    assert_int_equal(ngx_autoscale_rfc3339("2026-02-18 21:50:00+00", out, 21),
+    assert_int_equal(ngx_autoscale_json_rfc3339("2026-02-18 21:50:00+00", out,
+                                                21),
                      0);
     assert_string_equal(out, "2026-02-18T21:50:00Z");
     assert_int_equal(out[21], '#');

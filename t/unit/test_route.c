@@ -448,16 +448,16 @@ test_valid_agent_id(void **state)
 
     (void) state;
 
-    assert_true(ngx_autoscale_valid_agent_id("a", 1));
-    assert_true(ngx_autoscale_valid_agent_id("9.x-y_z", 7));
-    assert_false(ngx_autoscale_valid_agent_id("", 0));
-    assert_false(ngx_autoscale_valid_agent_id(".", 1));
-    assert_false(ngx_autoscale_valid_agent_id("_a", 2));
-    assert_false(ngx_autoscale_valid_agent_id("a/b", 3));
+    assert_true(ngx_autoscale_route_valid_agent_id("a", 1));
+    assert_true(ngx_autoscale_route_valid_agent_id("9.x-y_z", 7));
+    assert_false(ngx_autoscale_route_valid_agent_id("", 0));
+    assert_false(ngx_autoscale_route_valid_agent_id(".", 1));
+    assert_false(ngx_autoscale_route_valid_agent_id("_a", 2));
+    assert_false(ngx_autoscale_route_valid_agent_id("a/b", 3));
 
     memset(id, 'a', sizeof(id));
-    assert_true(ngx_autoscale_valid_agent_id(id, 100));
-    assert_false(ngx_autoscale_valid_agent_id(id, 101));
+    assert_true(ngx_autoscale_route_valid_agent_id(id, 100));
+    assert_false(ngx_autoscale_route_valid_agent_id(id, 101));
 }
 
 
@@ -650,32 +650,32 @@ test_valid_id(void **state)
 
     (void) state;
 
-    assert_int_equal(ngx_autoscale_valid_id("", 0), 0);
-    assert_int_equal(ngx_autoscale_valid_id("abc", 0), 0);
+    assert_int_equal(ngx_autoscale_route_valid_id("", 0), 0);
+    assert_int_equal(ngx_autoscale_route_valid_id("abc", 0), 0);
 
     for (c = 0; c < 256; c++) {
         one = (char) c;
         valid = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
                 || (c >= '0' && c <= '9') || c == '-' || c == '_';
-        assert_int_equal(ngx_autoscale_valid_id(&one, 1), valid);
+        assert_int_equal(ngx_autoscale_route_valid_id(&one, 1), valid);
     }
 
     /* the neighbours of each range, inside a longer id */
-    assert_int_equal(ngx_autoscale_valid_id("ab/", 3), 0);
-    assert_int_equal(ngx_autoscale_valid_id("ab:", 3), 0);
-    assert_int_equal(ngx_autoscale_valid_id("ab@", 3), 0);
-    assert_int_equal(ngx_autoscale_valid_id("ab[", 3), 0);
-    assert_int_equal(ngx_autoscale_valid_id("ab`", 3), 0);
-    assert_int_equal(ngx_autoscale_valid_id("ab{", 3), 0);
-    assert_int_equal(ngx_autoscale_valid_id("azAZ09-_", 8), 1);
+    assert_int_equal(ngx_autoscale_route_valid_id("ab/", 3), 0);
+    assert_int_equal(ngx_autoscale_route_valid_id("ab:", 3), 0);
+    assert_int_equal(ngx_autoscale_route_valid_id("ab@", 3), 0);
+    assert_int_equal(ngx_autoscale_route_valid_id("ab[", 3), 0);
+    assert_int_equal(ngx_autoscale_route_valid_id("ab`", 3), 0);
+    assert_int_equal(ngx_autoscale_route_valid_id("ab{", 3), 0);
+    assert_int_equal(ngx_autoscale_route_valid_id("azAZ09-_", 8), 1);
 
     /* only len bytes are looked at */
-    assert_int_equal(ngx_autoscale_valid_id("ab.", 2), 1);
+    assert_int_equal(ngx_autoscale_route_valid_id("ab.", 2), 1);
 
     buf = repeat("x", 101);
-    assert_int_equal(ngx_autoscale_valid_id(buf, 100), 1);
-    assert_int_equal(ngx_autoscale_valid_id(buf, 101), 0);
-    assert_int_equal(ngx_autoscale_valid_id(buf, 1), 1);
+    assert_int_equal(ngx_autoscale_route_valid_id(buf, 100), 1);
+    assert_int_equal(ngx_autoscale_route_valid_id(buf, 101), 0);
+    assert_int_equal(ngx_autoscale_route_valid_id(buf, 1), 1);
     free(buf);
 }
 
@@ -690,15 +690,15 @@ test_set_err(void **state)
     (void) state;
 
     err_init(&err);
-    ngx_autoscale_set_err(&err, 418, code, "x=%d y=%s z=%.*s", 5, "s", 2,
-                          "abc");
+    ngx_autoscale_route_set_err(&err, 418, code, "x=%d y=%s z=%.*s", 5, "s", 2,
+                                "abc");
     assert_int_equal(err.status, 418);
     assert_ptr_equal(err.code, code);
     assert_string_equal(err.text, "x=5 y=s z=ab");
 
     /* truncated to the buffer, still terminated */
     long_text = repeat("q", 1000);
-    ngx_autoscale_set_err(&err, 500, "Long", "%s", long_text);
+    ngx_autoscale_route_set_err(&err, 500, "Long", "%s", long_text);
     assert_int_equal(err.status, 500);
     assert_string_equal(err.code, "Long");
     assert_int_equal(strlen(err.text), NGX_AUTOSCALE_ERR_TEXT - 1);
@@ -719,7 +719,7 @@ parse_n(const char *args, size_t len, const ngx_autoscale_arg_spec_t *spec,
     memset(out, 0x5a, nspec * sizeof(ngx_autoscale_arg_t));
     err_init(err);
 
-    rc = ngx_autoscale_parse_args(buf, len, spec, nspec, out, err);
+    rc = ngx_autoscale_route_parse_args(buf, len, spec, nspec, out, err);
 
     free(buf);
 
@@ -848,8 +848,8 @@ test_args_empty(void **state)
     /* nginx has NULL data when there are no args */
     memset(out, 0x5a, sizeof(out));
     err_init(&err);
-    assert_int_equal(ngx_autoscale_parse_args(NULL, 0, list_spec, NLIST, out,
-                                              &err), 0);
+    assert_int_equal(ngx_autoscale_route_parse_args(NULL, 0, list_spec, NLIST,
+                                                    out, &err), 0);
     assert_int_equal(out[0].present, 0);
     assert_int_equal(out[3].present, 0);
     assert_err_untouched(&err);
@@ -1312,7 +1312,7 @@ expect_time_n(const char *s, size_t len, int valid)
     char  *buf;
 
     buf = exact(s, len);
-    rc = ngx_autoscale_valid_time(buf, len);
+    rc = ngx_autoscale_route_valid_time(buf, len);
     free(buf);
 
     if (rc != valid) {

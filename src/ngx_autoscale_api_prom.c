@@ -13,7 +13,10 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_autoscale_api.h"
+#include "ngx_autoscale.h"
+#include "ngx_autoscale_api_prom.h"
+#include "ngx_autoscale_api_query.h"
+#include "ngx_autoscale_api_reply.h"
 #include "ngx_autoscale_policy.h"
 #include "ngx_autoscale_shm.h"
 
@@ -96,27 +99,27 @@ typedef struct {
 } ngx_autoscale_prom_zone_t;
 
 
-static ngx_uint_t ngx_autoscale_prom_snapshot(ngx_shm_zone_t *shm_zone,
+static ngx_uint_t ngx_autoscale_api_prom_snapshot(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_prom_cluster_t *snap, ngx_uint_t size,
     ngx_autoscale_prom_zone_t *zone);
-static u_char *ngx_autoscale_prom_clusters(u_char *p,
+static u_char *ngx_autoscale_api_prom_clusters(u_char *p,
     ngx_autoscale_prom_cluster_t *snap, ngx_uint_t n);
-static u_char *ngx_autoscale_prom_gauge(u_char *p,
+static u_char *ngx_autoscale_api_prom_gauge(u_char *p,
     ngx_autoscale_prom_cluster_t *snap, ngx_uint_t n, ngx_uint_t family);
-static u_char *ngx_autoscale_prom_histogram(u_char *p,
+static u_char *ngx_autoscale_api_prom_histogram(u_char *p,
     ngx_autoscale_prom_cluster_t *snap, ngx_uint_t n);
-static u_char *ngx_autoscale_prom_module(u_char *p, ngx_shm_zone_t *shm_zone,
-    ngx_autoscale_prom_zone_t *zone);
-static u_char *ngx_autoscale_prom_one(u_char *p,
+static u_char *ngx_autoscale_api_prom_module(u_char *p,
+    ngx_shm_zone_t *shm_zone, ngx_autoscale_prom_zone_t *zone);
+static u_char *ngx_autoscale_api_prom_one(u_char *p,
     ngx_autoscale_prom_family_e f, uint64_t value);
-static u_char *ngx_autoscale_prom_head(u_char *p,
+static u_char *ngx_autoscale_api_prom_head(u_char *p,
     ngx_autoscale_prom_family_e f);
-static u_char *ngx_autoscale_prom_name(u_char *p,
+static u_char *ngx_autoscale_api_prom_name(u_char *p,
     ngx_autoscale_prom_family_e f, const char *suffix,
     ngx_autoscale_prom_cluster_t *c, const char *key, const char *value);
-static u_char *ngx_autoscale_prom_double(u_char *p, double v);
-static u_char *ngx_autoscale_prom_seconds(u_char *p, uint64_t ms);
-static size_t ngx_autoscale_prom_size(ngx_uint_t nclusters);
+static u_char *ngx_autoscale_api_prom_double(u_char *p, double v);
+static u_char *ngx_autoscale_api_prom_seconds(u_char *p, uint64_t ms);
+static size_t ngx_autoscale_api_prom_size(ngx_uint_t nclusters);
 
 
 static const ngx_autoscale_prom_family_t
@@ -197,7 +200,7 @@ static const char *const  ngx_autoscale_prom_classes[] = {
 
 
 ngx_int_t
-ngx_autoscale_api_prometheus(ngx_autoscale_api_ctx_t *ctx)
+ngx_autoscale_api_prom(ngx_autoscale_api_ctx_t *ctx)
 {
     size_t                           len;
     u_char                          *p;
@@ -214,10 +217,10 @@ ngx_autoscale_api_prometheus(ngx_autoscale_api_ctx_t *ctx)
     amcf = ngx_http_get_module_main_conf(r, ngx_http_autoscale_module);
 
     if (amcf->shm_zone == NULL || amcf->shm_zone->data == NULL) {
-        ngx_autoscale_set_err(&err, NGX_HTTP_SERVICE_UNAVAILABLE,
-                              "ZoneUnavailable",
-                              "the shared zone is not available");
-        return ngx_autoscale_api_error(r, &err);
+        ngx_autoscale_route_set_err(&err, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "ZoneUnavailable",
+                                    "the shared zone is not available");
+        return ngx_autoscale_api_reply_error(r, &err);
     }
 
     sh = amcf->shm_zone->data;
@@ -230,9 +233,9 @@ ngx_autoscale_api_prometheus(ngx_autoscale_api_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    n = ngx_autoscale_prom_snapshot(amcf->shm_zone, snap, size, &zone);
+    n = ngx_autoscale_api_prom_snapshot(amcf->shm_zone, snap, size, &zone);
 
-    len = ngx_autoscale_prom_size(n);
+    len = ngx_autoscale_api_prom_size(n);
 
     b = ngx_create_temp_buf(r->pool, len);
     if (b == NULL) {
@@ -241,20 +244,20 @@ ngx_autoscale_api_prometheus(ngx_autoscale_api_ctx_t *ctx)
 
     p = b->last;
 
-    p = ngx_autoscale_prom_head(p, NGX_AUTOSCALE_PROM_BUILD_INFO);
-    p = ngx_autoscale_prom_name(p, NGX_AUTOSCALE_PROM_BUILD_INFO, "", NULL,
-                                "version", NGX_AUTOSCALE_VERSION);
+    p = ngx_autoscale_api_prom_head(p, NGX_AUTOSCALE_PROM_BUILD_INFO);
+    p = ngx_autoscale_api_prom_name(p, NGX_AUTOSCALE_PROM_BUILD_INFO, "", NULL,
+                                    "version", NGX_AUTOSCALE_VERSION);
     *p++ = '1';
     *p++ = LF;
 
-    p = ngx_autoscale_prom_clusters(p, snap, n);
-    p = ngx_autoscale_prom_module(p, amcf->shm_zone, &zone);
+    p = ngx_autoscale_api_prom_clusters(p, snap, n);
+    p = ngx_autoscale_api_prom_module(p, amcf->shm_zone, &zone);
 
     b->last = p;
 
-    return ngx_autoscale_api_send_buf(r, NGX_HTTP_OK,
-                                      "text/plain; version=0.0.4; "
-                                      "charset=utf-8", b);
+    return ngx_autoscale_api_reply_send_buf(r, NGX_HTTP_OK,
+                                            "text/plain; version=0.0.4; "
+                                            "charset=utf-8", b);
 }
 
 
@@ -264,7 +267,7 @@ ngx_autoscale_api_prometheus(ngx_autoscale_api_ctx_t *ctx)
  * counters are read later, without the lock, as the collector does.
  */
 static ngx_uint_t
-ngx_autoscale_prom_snapshot(ngx_shm_zone_t *shm_zone,
+ngx_autoscale_api_prom_snapshot(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_prom_cluster_t *snap, ngx_uint_t size,
     ngx_autoscale_prom_zone_t *zone)
 {
@@ -317,7 +320,7 @@ ngx_autoscale_prom_snapshot(ngx_shm_zone_t *shm_zone,
 
 /* each family's HELP and TYPE once, then all its samples: promtool asks it */
 static u_char *
-ngx_autoscale_prom_clusters(u_char *p, ngx_autoscale_prom_cluster_t *snap,
+ngx_autoscale_api_prom_clusters(u_char *p, ngx_autoscale_prom_cluster_t *snap,
     ngx_uint_t n)
 {
     uint64_t                   started, finished;
@@ -328,25 +331,25 @@ ngx_autoscale_prom_clusters(u_char *p, ngx_autoscale_prom_cluster_t *snap,
         return p;
     }
 
-    p = ngx_autoscale_prom_head(p, NGX_AUTOSCALE_PROM_STARTED);
+    p = ngx_autoscale_api_prom_head(p, NGX_AUTOSCALE_PROM_STARTED);
 
     for (i = 0; i < n; i++) {
         t = &snap[i].cluster->traffic;
-        p = ngx_autoscale_prom_name(p, NGX_AUTOSCALE_PROM_STARTED, "",
-                                    &snap[i], NULL, NULL);
+        p = ngx_autoscale_api_prom_name(p, NGX_AUTOSCALE_PROM_STARTED, "",
+                                        &snap[i], NULL, NULL);
         p = ngx_sprintf(p, "%uL\n", (uint64_t) t->started);
     }
 
-    p = ngx_autoscale_prom_head(p, NGX_AUTOSCALE_PROM_FINISHED);
+    p = ngx_autoscale_api_prom_head(p, NGX_AUTOSCALE_PROM_FINISHED);
 
     for (i = 0; i < n; i++) {
         t = &snap[i].cluster->traffic;
-        p = ngx_autoscale_prom_name(p, NGX_AUTOSCALE_PROM_FINISHED, "",
-                                    &snap[i], NULL, NULL);
+        p = ngx_autoscale_api_prom_name(p, NGX_AUTOSCALE_PROM_FINISHED, "",
+                                        &snap[i], NULL, NULL);
         p = ngx_sprintf(p, "%uL\n", (uint64_t) t->finished);
     }
 
-    p = ngx_autoscale_prom_head(p, NGX_AUTOSCALE_PROM_IN_FLIGHT);
+    p = ngx_autoscale_api_prom_head(p, NGX_AUTOSCALE_PROM_IN_FLIGHT);
 
     for (i = 0; i < n; i++) {
         t = &snap[i].cluster->traffic;
@@ -359,43 +362,43 @@ ngx_autoscale_prom_clusters(u_char *p, ngx_autoscale_prom_cluster_t *snap,
         ngx_memory_barrier();
         started = t->started;
 
-        p = ngx_autoscale_prom_name(p, NGX_AUTOSCALE_PROM_IN_FLIGHT, "",
-                                    &snap[i], NULL, NULL);
+        p = ngx_autoscale_api_prom_name(p, NGX_AUTOSCALE_PROM_IN_FLIGHT, "",
+                                        &snap[i], NULL, NULL);
         p = ngx_sprintf(p, "%uL\n",
                         started > finished ? started - finished : 0);
     }
 
-    p = ngx_autoscale_prom_head(p, NGX_AUTOSCALE_PROM_RESPONSES);
+    p = ngx_autoscale_api_prom_head(p, NGX_AUTOSCALE_PROM_RESPONSES);
 
     for (i = 0; i < n; i++) {
         t = &snap[i].cluster->traffic;
 
         for (k = 0; k < sizeof(t->status) / sizeof(t->status[0]); k++) {
-            p = ngx_autoscale_prom_name(p, NGX_AUTOSCALE_PROM_RESPONSES, "",
-                                        &snap[i], "class",
-                                        ngx_autoscale_prom_classes[k]);
+            p = ngx_autoscale_api_prom_name(p, NGX_AUTOSCALE_PROM_RESPONSES, "",
+                                            &snap[i], "class",
+                                            ngx_autoscale_prom_classes[k]);
             p = ngx_sprintf(p, "%uL\n", (uint64_t) t->status[k]);
         }
     }
 
-    p = ngx_autoscale_prom_histogram(p, snap, n);
+    p = ngx_autoscale_api_prom_histogram(p, snap, n);
 
-    p = ngx_autoscale_prom_head(p, NGX_AUTOSCALE_PROM_AGENTS);
+    p = ngx_autoscale_api_prom_head(p, NGX_AUTOSCALE_PROM_AGENTS);
 
     for (i = 0; i < n; i++) {
         for (k = 0; k < NGX_AUTOSCALE_AGENT_NSTATUS; k++) {
-            p = ngx_autoscale_prom_name(p, NGX_AUTOSCALE_PROM_AGENTS, "",
-                                        &snap[i], "status",
-                                        ngx_autoscale_agent_statuses[k]);
+            p = ngx_autoscale_api_prom_name(p, NGX_AUTOSCALE_PROM_AGENTS, "",
+                                            &snap[i], "status",
+                                            ngx_autoscale_agent_statuses[k]);
             p = ngx_sprintf(p, "%ui\n", snap[i].agents[k]);
         }
     }
 
     /* the database's gauges: none until a collection has read them */
-    p = ngx_autoscale_prom_gauge(p, snap, n, NGX_AUTOSCALE_PROM_CURRENT);
-    p = ngx_autoscale_prom_gauge(p, snap, n, NGX_AUTOSCALE_PROM_TARGET);
-    p = ngx_autoscale_prom_gauge(p, snap, n, NGX_AUTOSCALE_PROM_LOAD);
-    p = ngx_autoscale_prom_gauge(p, snap, n, NGX_AUTOSCALE_PROM_HEALTH);
+    p = ngx_autoscale_api_prom_gauge(p, snap, n, NGX_AUTOSCALE_PROM_CURRENT);
+    p = ngx_autoscale_api_prom_gauge(p, snap, n, NGX_AUTOSCALE_PROM_TARGET);
+    p = ngx_autoscale_api_prom_gauge(p, snap, n, NGX_AUTOSCALE_PROM_LOAD);
+    p = ngx_autoscale_api_prom_gauge(p, snap, n, NGX_AUTOSCALE_PROM_HEALTH);
 
     return p;
 }
@@ -407,7 +410,7 @@ ngx_autoscale_prom_clusters(u_char *p, ngx_autoscale_prom_cluster_t *snap,
  * and a family of no samples has no header either.
  */
 static u_char *
-ngx_autoscale_prom_gauge(u_char *p, ngx_autoscale_prom_cluster_t *snap,
+ngx_autoscale_api_prom_gauge(u_char *p, ngx_autoscale_prom_cluster_t *snap,
     ngx_uint_t n, ngx_uint_t family)
 {
     double                         v;
@@ -443,10 +446,10 @@ ngx_autoscale_prom_gauge(u_char *p, ngx_autoscale_prom_cluster_t *snap,
         }
 
         if (shown++ == 0) {
-            p = ngx_autoscale_prom_head(p, family);
+            p = ngx_autoscale_api_prom_head(p, family);
         }
 
-        p = ngx_autoscale_prom_name(p, family, "", c, NULL, NULL);
+        p = ngx_autoscale_api_prom_name(p, family, "", c, NULL, NULL);
 
         if (family == NGX_AUTOSCALE_PROM_CURRENT
             || family == NGX_AUTOSCALE_PROM_TARGET)
@@ -454,7 +457,7 @@ ngx_autoscale_prom_gauge(u_char *p, ngx_autoscale_prom_cluster_t *snap,
             p = ngx_sprintf(p, "%i\n", (ngx_int_t) v);
 
         } else {
-            p = ngx_autoscale_prom_double(p, v);
+            p = ngx_autoscale_api_prom_double(p, v);
         }
     }
 
@@ -468,7 +471,7 @@ ngx_autoscale_prom_gauge(u_char *p, ngx_autoscale_prom_cluster_t *snap,
  * counted after them: the +Inf bucket and _count then always agree.
  */
 static u_char *
-ngx_autoscale_prom_histogram(u_char *p, ngx_autoscale_prom_cluster_t *snap,
+ngx_autoscale_api_prom_histogram(u_char *p, ngx_autoscale_prom_cluster_t *snap,
     ngx_uint_t n)
 {
     u_char                    *e;
@@ -497,7 +500,7 @@ ngx_autoscale_prom_histogram(u_char *p, ngx_autoscale_prom_cluster_t *snap,
 
     ngx_memcpy(le[k], "+Inf", sizeof("+Inf"));
 
-    p = ngx_autoscale_prom_head(p, NGX_AUTOSCALE_PROM_DURATION);
+    p = ngx_autoscale_api_prom_head(p, NGX_AUTOSCALE_PROM_DURATION);
 
     for (i = 0; i < n; i++) {
         t = &snap[i].cluster->traffic;
@@ -511,18 +514,18 @@ ngx_autoscale_prom_histogram(u_char *p, ngx_autoscale_prom_cluster_t *snap,
         for (k = 0; k < NGX_AUTOSCALE_BUCKETS; k++) {
             count += t->buckets[k];
 
-            p = ngx_autoscale_prom_name(p, NGX_AUTOSCALE_PROM_DURATION,
-                                        "_bucket", &snap[i], "le",
-                                        (char *) le[k]);
+            p = ngx_autoscale_api_prom_name(p, NGX_AUTOSCALE_PROM_DURATION,
+                                            "_bucket", &snap[i], "le",
+                                            (char *) le[k]);
             p = ngx_sprintf(p, "%uL\n", count);
         }
 
-        p = ngx_autoscale_prom_name(p, NGX_AUTOSCALE_PROM_DURATION, "_sum",
-                                    &snap[i], NULL, NULL);
-        p = ngx_autoscale_prom_seconds(p, ms);
+        p = ngx_autoscale_api_prom_name(p, NGX_AUTOSCALE_PROM_DURATION, "_sum",
+                                        &snap[i], NULL, NULL);
+        p = ngx_autoscale_api_prom_seconds(p, ms);
 
-        p = ngx_autoscale_prom_name(p, NGX_AUTOSCALE_PROM_DURATION, "_count",
-                                    &snap[i], NULL, NULL);
+        p = ngx_autoscale_api_prom_name(p, NGX_AUTOSCALE_PROM_DURATION,
+                                        "_count", &snap[i], NULL, NULL);
         p = ngx_sprintf(p, "%uL\n", count);
     }
 
@@ -531,7 +534,7 @@ ngx_autoscale_prom_histogram(u_char *p, ngx_autoscale_prom_cluster_t *snap,
 
 
 static u_char *
-ngx_autoscale_prom_module(u_char *p, ngx_shm_zone_t *shm_zone,
+ngx_autoscale_api_prom_module(u_char *p, ngx_shm_zone_t *shm_zone,
     ngx_autoscale_prom_zone_t *zone)
 {
     size_t                 size, avail;
@@ -540,47 +543,47 @@ ngx_autoscale_prom_module(u_char *p, ngx_shm_zone_t *shm_zone,
 
     sh = shm_zone->data;
 
-    p = ngx_autoscale_prom_one(p, NGX_AUTOSCALE_PROM_LEADER_CHANGES,
-                               sh->leader_changes);
+    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_LEADER_CHANGES,
+                                   sh->leader_changes);
 
-    p = ngx_autoscale_prom_head(p, NGX_AUTOSCALE_PROM_DECISIONS);
+    p = ngx_autoscale_api_prom_head(p, NGX_AUTOSCALE_PROM_DECISIONS);
 
     for (k = 0; k < NGX_AUTOSCALE_NACTIONS; k++) {
-        p = ngx_autoscale_prom_name(p, NGX_AUTOSCALE_PROM_DECISIONS, "", NULL,
-                                    "action",
-                                    ngx_autoscale_policy_action_name(
-                                        (ngx_autoscale_action_e) k));
+        p = ngx_autoscale_api_prom_name(p, NGX_AUTOSCALE_PROM_DECISIONS, "",
+                                        NULL, "action",
+                                        ngx_autoscale_policy_action_name(
+                                            (ngx_autoscale_action_e) k));
         p = ngx_sprintf(p, "%uL\n", (uint64_t) sh->decisions[k]);
     }
 
-    p = ngx_autoscale_prom_one(p, NGX_AUTOSCALE_PROM_DB_ERRORS,
-                               sh->db_errors);
-    p = ngx_autoscale_prom_one(p, NGX_AUTOSCALE_PROM_ROWS_WRITTEN,
-                               sh->rows_written);
-    p = ngx_autoscale_prom_one(p, NGX_AUTOSCALE_PROM_ROWS_DROPPED,
-                               sh->rows_dropped);
-    p = ngx_autoscale_prom_one(p, NGX_AUTOSCALE_PROM_ROWS_PENDING,
-                               zone->pending_rows);
-    p = ngx_autoscale_prom_one(p, NGX_AUTOSCALE_PROM_PENDING_BYTES,
-                               zone->pending_bytes);
-    p = ngx_autoscale_prom_one(p, NGX_AUTOSCALE_PROM_OBSERVE_UNKNOWN,
-                               sh->observe_unknown);
-    p = ngx_autoscale_prom_one(p, NGX_AUTOSCALE_PROM_ABANDONED,
-                               sh->abandoned);
-    p = ngx_autoscale_prom_one(p, NGX_AUTOSCALE_PROM_ZONE_FULL,
-                               sh->zone_full);
-    p = ngx_autoscale_prom_one(p, NGX_AUTOSCALE_PROM_ZONE_CLUSTERS,
-                               zone->nclusters);
-    p = ngx_autoscale_prom_one(p, NGX_AUTOSCALE_PROM_ZONE_AGENTS,
-                               zone->nagents);
+    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_DB_ERRORS,
+                                   sh->db_errors);
+    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_ROWS_WRITTEN,
+                                   sh->rows_written);
+    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_ROWS_DROPPED,
+                                   sh->rows_dropped);
+    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_ROWS_PENDING,
+                                   zone->pending_rows);
+    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_PENDING_BYTES,
+                                   zone->pending_bytes);
+    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_OBSERVE_UNKNOWN,
+                                   sh->observe_unknown);
+    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_ABANDONED,
+                                   sh->abandoned);
+    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_ZONE_FULL,
+                                   sh->zone_full);
+    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_ZONE_CLUSTERS,
+                                   zone->nclusters);
+    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_ZONE_AGENTS,
+                                   zone->nagents);
 
     /* the slab pool's header and page table count as used: never free */
     size = shm_zone->shm.size;
     avail = zone->pfree * ngx_pagesize;
 
-    p = ngx_autoscale_prom_one(p, NGX_AUTOSCALE_PROM_ZONE_SIZE, size);
-    p = ngx_autoscale_prom_one(p, NGX_AUTOSCALE_PROM_ZONE_USED,
-                               size > avail ? size - avail : 0);
+    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_ZONE_SIZE, size);
+    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_ZONE_USED,
+                                   size > avail ? size - avail : 0);
 
     return p;
 }
@@ -588,11 +591,11 @@ ngx_autoscale_prom_module(u_char *p, ngx_shm_zone_t *shm_zone,
 
 /* a family of one sample without labels */
 static u_char *
-ngx_autoscale_prom_one(u_char *p, ngx_autoscale_prom_family_e f,
+ngx_autoscale_api_prom_one(u_char *p, ngx_autoscale_prom_family_e f,
     uint64_t value)
 {
-    p = ngx_autoscale_prom_head(p, f);
-    p = ngx_autoscale_prom_name(p, f, "", NULL, NULL, NULL);
+    p = ngx_autoscale_api_prom_head(p, f);
+    p = ngx_autoscale_api_prom_name(p, f, "", NULL, NULL, NULL);
 
     return ngx_sprintf(p, "%uL\n", value);
 }
@@ -600,7 +603,7 @@ ngx_autoscale_prom_one(u_char *p, ngx_autoscale_prom_family_e f,
 
 /* the help texts hold no backslash nor newline: they need no escaping */
 static u_char *
-ngx_autoscale_prom_head(u_char *p, ngx_autoscale_prom_family_e f)
+ngx_autoscale_api_prom_head(u_char *p, ngx_autoscale_prom_family_e f)
 {
     const ngx_autoscale_prom_family_t  *fam;
 
@@ -617,7 +620,7 @@ ngx_autoscale_prom_head(u_char *p, ngx_autoscale_prom_family_e f)
  * and autoscale_observe take no other), and the other values are ours.
  */
 static u_char *
-ngx_autoscale_prom_name(u_char *p, ngx_autoscale_prom_family_e f,
+ngx_autoscale_api_prom_name(u_char *p, ngx_autoscale_prom_family_e f,
     const char *suffix, ngx_autoscale_prom_cluster_t *c, const char *key,
     const char *value)
 {
@@ -643,7 +646,7 @@ ngx_autoscale_prom_name(u_char *p, ngx_autoscale_prom_family_e f,
 
 
 static u_char *
-ngx_autoscale_prom_double(u_char *p, double v)
+ngx_autoscale_api_prom_double(u_char *p, double v)
 {
     return ngx_sprintf(p, "%.6f\n", v);
 }
@@ -651,7 +654,7 @@ ngx_autoscale_prom_double(u_char *p, double v)
 
 /* ms as seconds, exactly: 1234 is 1.234 */
 static u_char *
-ngx_autoscale_prom_seconds(u_char *p, uint64_t ms)
+ngx_autoscale_api_prom_seconds(u_char *p, uint64_t ms)
 {
     return ngx_sprintf(p, "%uL.%03uL\n", ms / 1000, ms % 1000);
 }
@@ -659,7 +662,7 @@ ngx_autoscale_prom_seconds(u_char *p, uint64_t ms)
 
 /* an upper bound of the body: every family's head, every sample line */
 static size_t
-ngx_autoscale_prom_size(ngx_uint_t nclusters)
+ngx_autoscale_api_prom_size(ngx_uint_t nclusters)
 {
     size_t      len;
     ngx_uint_t  i;
