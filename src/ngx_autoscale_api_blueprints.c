@@ -10,7 +10,6 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_autoscale_api.h"
 #include "ngx_autoscale_api_blueprints.h"
 #include "ngx_autoscale_api_query.h"
 #include "ngx_autoscale_api_reply.h"

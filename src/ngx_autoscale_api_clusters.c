@@ -13,7 +13,6 @@
 #include <ngx_http.h>
 
 #include "ngx_autoscale.h"
-#include "ngx_autoscale_api.h"
 #include "ngx_autoscale_api_clusters.h"
 #include "ngx_autoscale_api_query.h"
 #include "ngx_autoscale_api_reply.h"
