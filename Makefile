@@ -26,6 +26,8 @@ UNIT_TESTS  := $(BUILD)/unit/test_route $(BUILD)/unit/test_json \
 # what a unit needs besides its own source
 UNIT_DEPS_body := src/ngx_autoscale_route.c src/ngx_autoscale_json.c
 UNIT_DEPS_policy := src/ngx_autoscale_json.c src/ngx_autoscale_policy_vocab.c \
+                    src/ngx_autoscale_policy_threshold.c \
+                    src/ngx_autoscale_policy_target.c \
                     src/ngx_autoscale_policy_json.c \
                     src/ngx_autoscale_policy_key.c
 
@@ -47,6 +49,8 @@ FUZZ_DEPS_route :=
 FUZZ_DEPS_json  := src/ngx_autoscale_body.c src/ngx_autoscale_route.c
 FUZZ_DEPS_policy := src/ngx_autoscale_json.c \
                     src/ngx_autoscale_policy_vocab.c \
+                    src/ngx_autoscale_policy_threshold.c \
+                    src/ngx_autoscale_policy_target.c \
                     src/ngx_autoscale_policy_json.c \
                     src/ngx_autoscale_policy_key.c
 

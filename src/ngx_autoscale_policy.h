@@ -4,7 +4,9 @@
  *
  * The scaling decision: from a cluster, its latest metrics row and, for
  * target tracking, the rows of the stabilization window, what to do and
- * why (ngx_autoscale_policy.c); the explanation stored with it
+ * why (ngx_autoscale_policy.c, with its rules in
+ * ngx_autoscale_policy_threshold.c and ngx_autoscale_policy_target.c);
+ * the explanation stored with it
  * (ngx_autoscale_policy_json.c) and the key that tells whether a held
  * decision says anything new (ngx_autoscale_policy_key.c).  Plain C with no
  * nginx or libpq headers, so it is unit-tested on its own; the caller reads
@@ -129,7 +131,7 @@ typedef struct {
 
 void ngx_autoscale_policy_decide(const ngx_autoscale_policy_input_t *in,
     ngx_autoscale_decision_t *out);
-void ngx_autoscale_policy_seen(const ngx_autoscale_policy_input_t *in,
+void ngx_autoscale_policy_target_seen(const ngx_autoscale_policy_input_t *in,
     ngx_autoscale_policy_seen_t *seen);
 
 /*

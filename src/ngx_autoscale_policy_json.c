@@ -180,7 +180,7 @@ ngx_autoscale_policy_json_inputs(cJSON *obj,
 
     /* what the decision saw of the metric and of the window */
 
-    ngx_autoscale_policy_seen(in, &seen);
+    ngx_autoscale_policy_target_seen(in, &seen);
 
     if (ngx_autoscale_policy_json_number(obj, "value", seen.value,
                                          seen.has_value) != 0
