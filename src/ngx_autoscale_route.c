@@ -17,6 +17,10 @@ const char *const  ngx_autoscale_cluster_statuses[] = {
 };
 
 
+/* clusters/{id}/agents/{agent}/heartbeat is the longest path */
+#define NGX_AUTOSCALE_ROUTE_SEGMENTS  5
+
+
 static const struct {
     const char             *name;
     ngx_autoscale_route_e   route;
@@ -31,6 +35,10 @@ static const struct {
 };
 
 
+static size_t ngx_autoscale_route_split(const char *path, size_t len,
+    const char **seg, size_t *seglen);
+static int ngx_autoscale_route_match(const char **seg, const size_t *seglen,
+    size_t n, ngx_autoscale_route_t *rt);
 static int ngx_autoscale_route_segment_is(const char *s, size_t len,
     const char *word);
 static int ngx_autoscale_route_hex(int c);
@@ -105,23 +113,69 @@ int
 ngx_autoscale_route(const char *path, size_t len, ngx_autoscale_route_t *rt,
     ngx_autoscale_err_t *err)
 {
-    size_t       i, n, seglen[5];
-    const char  *end, *p, *seg[5];
+    size_t       n, seglen[NGX_AUTOSCALE_ROUTE_SEGMENTS];
+    const char  *seg[NGX_AUTOSCALE_ROUTE_SEGMENTS];
 
     memset(rt, 0, sizeof(ngx_autoscale_route_t));
+
+    n = ngx_autoscale_route_split(path, len, seg, seglen);
+
+    if (n == 0 || ngx_autoscale_route_match(seg, seglen, n, rt) != 0) {
+        memset(rt, 0, sizeof(ngx_autoscale_route_t));
+        ngx_autoscale_route_set_err(err, 404, "NotFound", "no such API path");
+        return -1;
+    }
+
+    if (rt->agent
+        && !ngx_autoscale_route_valid_agent_id(rt->agent, rt->agent_len))
+    {
+        memset(rt, 0, sizeof(ngx_autoscale_route_t));
+        ngx_autoscale_route_set_err(err, 400, "InvalidId",
+                                    "agent id must be 1 to %d letters, "
+                                    "digits, '.', '-' or '_', beginning "
+                                    "with a letter or digit",
+                                    NGX_AUTOSCALE_AGENT_ID_MAX);
+        return -1;
+    }
+
+    if (rt->id && !ngx_autoscale_route_valid_id(rt->id, rt->id_len)) {
+        ngx_autoscale_route_set_err(err, 400, "InvalidId",
+                                    "%s id must be 1 to %d letters, digits, "
+                                    "'-' or '_'",
+                                    rt->route == NGX_AUTOSCALE_ROUTE_BLUEPRINT
+                                    ? "blueprint" : "cluster",
+                                    NGX_AUTOSCALE_ID_MAX);
+        memset(rt, 0, sizeof(ngx_autoscale_route_t));
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * The path's segments, without a leading or a trailing slash (both name
+ * the same resource); 0 for an empty segment or too many of them.
+ */
+
+static size_t
+ngx_autoscale_route_split(const char *path, size_t len, const char **seg,
+    size_t *seglen)
+{
+    size_t       n;
+    const char  *end, *p;
 
     if (len && path[0] == '/') {
         path++;
         len--;
     }
 
-    /* a trailing slash names the same resource */
     if (len && path[len - 1] == '/') {
         len--;
     }
 
     if (len == 0) {
-        goto not_found;
+        return 0;
     }
 
     end = path + len;
@@ -129,8 +183,8 @@ ngx_autoscale_route(const char *path, size_t len, ngx_autoscale_route_t *rt,
     p = path;
 
     for ( ;; ) {
-        if (n == 5) {
-            goto not_found;
+        if (n == NGX_AUTOSCALE_ROUTE_SEGMENTS) {
+            return 0;
         }
 
         seg[n] = p;
@@ -140,17 +194,30 @@ ngx_autoscale_route(const char *path, size_t len, ngx_autoscale_route_t *rt,
         seglen[n] = p - seg[n];
 
         if (seglen[n] == 0) {
-            goto not_found;
+            return 0;
         }
 
         n++;
 
         if (p == end) {
-            break;
+            return n;
         }
 
         p++;
     }
+}
+
+
+/*
+ * The endpoint that n segments name, with its methods and where its ids
+ * stand (checked by the caller); -1 if none.
+ */
+
+static int
+ngx_autoscale_route_match(const char **seg, const size_t *seglen, size_t n,
+    ngx_autoscale_route_t *rt)
+{
+    size_t  i;
 
     if (n == 1
         && ngx_autoscale_route_segment_is(seg[0], seglen[0], "metrics"))
@@ -168,7 +235,7 @@ ngx_autoscale_route(const char *path, size_t len, ngx_autoscale_route_t *rt,
         }
 
         if (n != 2) {
-            goto not_found;
+            return -1;
         }
 
         rt->route = NGX_AUTOSCALE_ROUTE_BLUEPRINT;
@@ -177,28 +244,29 @@ ngx_autoscale_route(const char *path, size_t len, ngx_autoscale_route_t *rt,
     }
 
     if (!ngx_autoscale_route_segment_is(seg[0], seglen[0], "clusters")) {
-        goto not_found;
+        return -1;
     }
 
-    if (n == 1) {
+    switch (n) {
+
+    case 1:
         rt->route = NGX_AUTOSCALE_ROUTE_CLUSTERS;
         rt->methods = NGX_AUTOSCALE_READS | NGX_AUTOSCALE_POST;
         return 0;
-    }
 
-    if (n == 5) {
+    case 2:
+        rt->route = NGX_AUTOSCALE_ROUTE_CLUSTER;
+        rt->methods = NGX_AUTOSCALE_READS | NGX_AUTOSCALE_PUT
+                      | NGX_AUTOSCALE_DELETE;
+        goto id;
+
+    case 4:
+        return -1;
+
+    case 5:
         if (!ngx_autoscale_route_segment_is(seg[2], seglen[2], "agents")
             || !ngx_autoscale_route_segment_is(seg[4], seglen[4], "heartbeat"))
         {
-            goto not_found;
-        }
-
-        if (!ngx_autoscale_route_valid_agent_id(seg[3], seglen[3])) {
-            ngx_autoscale_route_set_err(err, 400, "InvalidId",
-                                        "agent id must be 1 to %d letters, "
-                                        "digits, '.', '-' or '_', beginning "
-                                        "with a letter or digit",
-                                        NGX_AUTOSCALE_AGENT_ID_MAX);
             return -1;
         }
 
@@ -209,22 +277,11 @@ ngx_autoscale_route(const char *path, size_t len, ngx_autoscale_route_t *rt,
         goto id;
     }
 
-    if (n == 4) {
-        goto not_found;
-    }
-
-    if (n == 2) {
-        rt->route = NGX_AUTOSCALE_ROUTE_CLUSTER;
-        rt->methods = NGX_AUTOSCALE_READS | NGX_AUTOSCALE_PUT
-                      | NGX_AUTOSCALE_DELETE;
-        goto id;
-    }
-
     for (i = 0; i < sizeof(ngx_autoscale_subroutes)
                     / sizeof(ngx_autoscale_subroutes[0]); i++)
     {
         if (ngx_autoscale_route_segment_is(seg[2], seglen[2],
-                                     ngx_autoscale_subroutes[i].name))
+                                           ngx_autoscale_subroutes[i].name))
         {
             rt->route = ngx_autoscale_subroutes[i].route;
             rt->methods = ngx_autoscale_subroutes[i].methods;
@@ -232,30 +289,14 @@ ngx_autoscale_route(const char *path, size_t len, ngx_autoscale_route_t *rt,
         }
     }
 
-    goto not_found;
+    return -1;
 
 id:
-
-    if (!ngx_autoscale_route_valid_id(seg[1], seglen[1])) {
-        ngx_autoscale_route_set_err(err, 400, "InvalidId",
-                                    "%s id must be 1 to %d letters, digits, "
-                                    "'-' or '_'",
-                                    rt->route == NGX_AUTOSCALE_ROUTE_BLUEPRINT
-                                    ? "blueprint" : "cluster",
-                                    NGX_AUTOSCALE_ID_MAX);
-        memset(rt, 0, sizeof(ngx_autoscale_route_t));
-        return -1;
-    }
 
     rt->id = seg[1];
     rt->id_len = seglen[1];
 
     return 0;
-
-not_found:
-
-    ngx_autoscale_route_set_err(err, 404, "NotFound", "no such API path");
-    return -1;
 }
 
 
