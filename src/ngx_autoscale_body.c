@@ -23,6 +23,15 @@ static int ngx_autoscale_body_depth(const cJSON *item);
 static int ngx_autoscale_body_field(const cJSON *item,
     const ngx_autoscale_field_t *f, ngx_autoscale_value_t *v,
     ngx_autoscale_err_t *err);
+static int ngx_autoscale_body_enum(const cJSON *item,
+    const ngx_autoscale_field_t *f, ngx_autoscale_value_t *v,
+    ngx_autoscale_err_t *err);
+static int ngx_autoscale_body_tags(const cJSON *item,
+    const ngx_autoscale_field_t *f, ngx_autoscale_value_t *v,
+    ngx_autoscale_err_t *err);
+static int ngx_autoscale_body_object(const cJSON *item,
+    const ngx_autoscale_field_t *f, ngx_autoscale_value_t *v,
+    ngx_autoscale_err_t *err);
 static const char *ngx_autoscale_body_chars_name(
     const ngx_autoscale_field_t *f);
 static int ngx_autoscale_body_string_ok(const char *s,
@@ -207,10 +216,7 @@ static int
 ngx_autoscale_body_field(const cJSON *item, const ngx_autoscale_field_t *f,
     ngx_autoscale_value_t *v, ngx_autoscale_err_t *err)
 {
-    char          buf[64];
-    cJSON        *copy;
-    size_t        i, count;
-    const cJSON  *tag;
+    char  buf[64];
 
     v->present = 1;
 
@@ -241,29 +247,9 @@ ngx_autoscale_body_field(const cJSON *item, const ngx_autoscale_field_t *f,
         break;
 
     case NGX_AUTOSCALE_FIELD_ENUM:
-        for (i = 0; cJSON_IsString(item) && f->choices[i]; i++) {
-            if (strcmp(item->valuestring, f->choices[i]) == 0) {
-                break;
-            }
-        }
-
-        if (!cJSON_IsString(item) || f->choices[i] == NULL) {
-            size_t  len;
-
-            len = 0;
-            buf[0] = '\0';
-            for (i = 0; f->choices[i] && len < sizeof(buf); i++) {
-                len += snprintf(buf + len, sizeof(buf) - len, "%s%s",
-                                i ? ", " : "", f->choices[i]);
-            }
-
-            ngx_autoscale_route_set_err(err, 400, "InvalidField",
-                                        "field '%s' must be one of: %s",
-                                        f->name, buf);
+        if (ngx_autoscale_body_enum(item, f, v, err) != 0) {
             return -1;
         }
-
-        v->text = ngx_autoscale_body_strdup(item->valuestring);
         break;
 
     case NGX_AUTOSCALE_FIELD_INT:
@@ -312,60 +298,15 @@ ngx_autoscale_body_field(const cJSON *item, const ngx_autoscale_field_t *f,
         break;
 
     case NGX_AUTOSCALE_FIELD_TAGS:
-        count = 0;
-        tag = NULL;
-
-        if (cJSON_IsArray(item)) {
-            for (tag = item->child; tag; tag = tag->next) {
-                if (!cJSON_IsString(tag)
-                    || tag->valuestring[0] == '\0'
-                    || ngx_autoscale_body_utf8_chars(tag->valuestring) > 64)
-                {
-                    break;
-                }
-                count++;
-            }
-        }
-
-        if (!cJSON_IsArray(item) || tag != NULL || count > f->max) {
-            ngx_autoscale_route_set_err(err, 400, "InvalidField",
-                                        "field '%s' must be an array of at "
-                                        "most %.0f strings of 1 to 64 "
-                                        "characters",
-                                        f->name, f->max);
+        if (ngx_autoscale_body_tags(item, f, v, err) != 0) {
             return -1;
         }
-
-        v->text = cJSON_PrintUnformatted(item);
         break;
 
     default: /* NGX_AUTOSCALE_FIELD_OBJECT */
-        if (!cJSON_IsObject(item)) {
-            ngx_autoscale_route_set_err(err, 400, "InvalidField",
-                                        "field '%s' must be a JSON object",
-                                        f->name);
+        if (ngx_autoscale_body_object(item, f, v, err) != 0) {
             return -1;
         }
-
-        if (!ngx_autoscale_body_finite(item)) {
-            ngx_autoscale_route_set_err(err, 400, "InvalidField",
-                                        "field '%s' holds a number out of "
-                                        "range", f->name);
-            return -1;
-        }
-
-        if (ngx_autoscale_body_depth(item) > NGX_AUTOSCALE_OBJECT_DEPTH) {
-            ngx_autoscale_route_set_err(err, 400, "InvalidField",
-                                        "field '%s' is nested deeper than %d "
-                                        "levels", f->name,
-                                        NGX_AUTOSCALE_OBJECT_DEPTH);
-            return -1;
-        }
-
-        /* printed from a copy whose numbers read back exactly */
-        copy = ngx_autoscale_json_exact(cJSON_Duplicate(item, 1));
-        v->text = copy ? cJSON_PrintUnformatted(copy) : NULL;
-        cJSON_Delete(copy);
         break;
     }
 
@@ -377,6 +318,113 @@ ngx_autoscale_body_field(const cJSON *item, const ngx_autoscale_field_t *f,
     return 0;
 }
 
+
+
+/* one of the field's choices; the error lists them */
+
+static int
+ngx_autoscale_body_enum(const cJSON *item, const ngx_autoscale_field_t *f,
+    ngx_autoscale_value_t *v, ngx_autoscale_err_t *err)
+{
+    char    buf[64];
+    size_t  i, len;
+
+    for (i = 0; cJSON_IsString(item) && f->choices[i]; i++) {
+        if (strcmp(item->valuestring, f->choices[i]) == 0) {
+            v->text = ngx_autoscale_body_strdup(item->valuestring);
+            return 0;
+        }
+    }
+
+    len = 0;
+    buf[0] = '\0';
+    for (i = 0; f->choices[i] && len < sizeof(buf); i++) {
+        len += snprintf(buf + len, sizeof(buf) - len, "%s%s",
+                        i ? ", " : "", f->choices[i]);
+    }
+
+    ngx_autoscale_route_set_err(err, 400, "InvalidField",
+                                "field '%s' must be one of: %s",
+                                f->name, buf);
+    return -1;
+}
+
+
+/* an array of at most f->max non-empty strings, stored as JSON */
+
+static int
+ngx_autoscale_body_tags(const cJSON *item, const ngx_autoscale_field_t *f,
+    ngx_autoscale_value_t *v, ngx_autoscale_err_t *err)
+{
+    size_t        count;
+    const cJSON  *tag;
+
+    count = 0;
+    tag = NULL;
+
+    if (cJSON_IsArray(item)) {
+        for (tag = item->child; tag; tag = tag->next) {
+            if (!cJSON_IsString(tag)
+                || tag->valuestring[0] == '\0'
+                || ngx_autoscale_body_utf8_chars(tag->valuestring) > 64)
+            {
+                break;
+            }
+            count++;
+        }
+    }
+
+    if (!cJSON_IsArray(item) || tag != NULL || count > f->max) {
+        ngx_autoscale_route_set_err(err, 400, "InvalidField",
+                                    "field '%s' must be an array of at "
+                                    "most %.0f strings of 1 to 64 "
+                                    "characters",
+                                    f->name, f->max);
+        return -1;
+    }
+
+    v->text = cJSON_PrintUnformatted(item);
+    return 0;
+}
+
+
+/* a JSON object of finite numbers, nested no deeper than the limit */
+
+static int
+ngx_autoscale_body_object(const cJSON *item, const ngx_autoscale_field_t *f,
+    ngx_autoscale_value_t *v, ngx_autoscale_err_t *err)
+{
+    cJSON  *copy;
+
+    if (!cJSON_IsObject(item)) {
+        ngx_autoscale_route_set_err(err, 400, "InvalidField",
+                                    "field '%s' must be a JSON object",
+                                    f->name);
+        return -1;
+    }
+
+    if (!ngx_autoscale_body_finite(item)) {
+        ngx_autoscale_route_set_err(err, 400, "InvalidField",
+                                    "field '%s' holds a number out of "
+                                    "range", f->name);
+        return -1;
+    }
+
+    if (ngx_autoscale_body_depth(item) > NGX_AUTOSCALE_OBJECT_DEPTH) {
+        ngx_autoscale_route_set_err(err, 400, "InvalidField",
+                                    "field '%s' is nested deeper than %d "
+                                    "levels", f->name,
+                                    NGX_AUTOSCALE_OBJECT_DEPTH);
+        return -1;
+    }
+
+    /* printed from a copy whose numbers read back exactly */
+    copy = ngx_autoscale_json_exact(cJSON_Duplicate(item, 1));
+    v->text = copy ? cJSON_PrintUnformatted(copy) : NULL;
+    cJSON_Delete(copy);
+
+    return 0;
+}
 
 /* what a string field's characters must be, for its error */
 static const char *
