@@ -11,6 +11,12 @@
 #include "ngx_autoscale_policy_rule.h"
 
 
+static void ngx_autoscale_policy_threshold_up(
+    const ngx_autoscale_policy_input_t *in, ngx_autoscale_decision_t *out);
+static void ngx_autoscale_policy_threshold_down(
+    const ngx_autoscale_policy_input_t *in, ngx_autoscale_decision_t *out);
+
+
 /*
  * The threshold rule: above either scale-up threshold, grow by
  * scale_up_factor; below both scale-down thresholds, shrink by
@@ -21,13 +27,6 @@ void
 ngx_autoscale_policy_threshold(const ngx_autoscale_policy_input_t *in,
     ngx_autoscale_decision_t *out)
 {
-    int     cur, min, proposal, to, up_queue, up_cpu, down_queue, down_cpu;
-    char    q[NGX_AUTOSCALE_POLICY_NUM_LEN], qt[NGX_AUTOSCALE_POLICY_NUM_LEN];
-    char    c[NGX_AUTOSCALE_POLICY_NUM_LEN], ct[NGX_AUTOSCALE_POLICY_NUM_LEN];
-    char    f[NGX_AUTOSCALE_POLICY_NUM_LEN];
-    char    trigger[NGX_AUTOSCALE_REASON_LEN];
-    char    note[NGX_AUTOSCALE_POLICY_NOTE_LEN];
-
     if (ngx_autoscale_policy_bad_metric(in->queue_length)) {
         (void) ngx_autoscale_policy_invalid(out, "queue_length",
                                             in->queue_length);
@@ -39,39 +38,74 @@ ngx_autoscale_policy_threshold(const ngx_autoscale_policy_input_t *in,
         return;
     }
 
+    if (in->queue_length > in->scale_up_queue
+        || in->cpu_usage > in->scale_up_cpu)
+    {
+        ngx_autoscale_policy_threshold_up(in, out);
+        return;
+    }
+
+    ngx_autoscale_policy_threshold_down(in, out);
+}
+
+
+/* above either scale-up threshold */
+
+static void
+ngx_autoscale_policy_threshold_up(const ngx_autoscale_policy_input_t *in,
+    ngx_autoscale_decision_t *out)
+{
+    int   up_queue, up_cpu, proposal;
+    char  q[NGX_AUTOSCALE_POLICY_NUM_LEN], qt[NGX_AUTOSCALE_POLICY_NUM_LEN];
+    char  c[NGX_AUTOSCALE_POLICY_NUM_LEN], ct[NGX_AUTOSCALE_POLICY_NUM_LEN];
+    char  trigger[NGX_AUTOSCALE_REASON_LEN];
+
+    ngx_autoscale_policy_num(q, in->queue_length);
+    ngx_autoscale_policy_num(c, in->cpu_usage);
+    ngx_autoscale_policy_num(qt, in->scale_up_queue);
+    ngx_autoscale_policy_num(ct, in->scale_up_cpu);
+
+    up_queue = in->queue_length > in->scale_up_queue;
+    up_cpu = in->cpu_usage > in->scale_up_cpu;
+
+    if (up_queue && up_cpu) {
+        snprintf(trigger, sizeof(trigger),
+                 "queue_length %s > %s and cpu_usage %s > %s", q, qt, c, ct);
+
+    } else if (up_queue) {
+        snprintf(trigger, sizeof(trigger), "queue_length %s > %s", q, qt);
+
+    } else {
+        snprintf(trigger, sizeof(trigger), "cpu_usage %s > %s", c, ct);
+    }
+
+    /* current x factor rounded down, plus one so that 1, 2, 3 grow */
+    proposal = ngx_autoscale_policy_floor(in->current_workers
+                                          * in->scale_up_factor);
+    proposal = proposal < INT_MAX ? proposal + 1 : INT_MAX;
+
+    ngx_autoscale_policy_up(in, out, trigger, proposal);
+}
+
+
+/* below both scale-down thresholds, or in between: hold */
+
+static void
+ngx_autoscale_policy_threshold_down(const ngx_autoscale_policy_input_t *in,
+    ngx_autoscale_decision_t *out)
+{
+    int   cur, min, proposal, to, down_queue, down_cpu;
+    char  q[NGX_AUTOSCALE_POLICY_NUM_LEN], qt[NGX_AUTOSCALE_POLICY_NUM_LEN];
+    char  c[NGX_AUTOSCALE_POLICY_NUM_LEN], ct[NGX_AUTOSCALE_POLICY_NUM_LEN];
+    char  f[NGX_AUTOSCALE_POLICY_NUM_LEN];
+    char  trigger[NGX_AUTOSCALE_REASON_LEN];
+    char  note[NGX_AUTOSCALE_POLICY_NOTE_LEN];
+
     cur = in->current_workers;
     min = in->min_workers;
 
     ngx_autoscale_policy_num(q, in->queue_length);
     ngx_autoscale_policy_num(c, in->cpu_usage);
-
-    up_queue = in->queue_length > in->scale_up_queue;
-    up_cpu = in->cpu_usage > in->scale_up_cpu;
-
-    if (up_queue || up_cpu) {
-        ngx_autoscale_policy_num(qt, in->scale_up_queue);
-        ngx_autoscale_policy_num(ct, in->scale_up_cpu);
-
-        if (up_queue && up_cpu) {
-            snprintf(trigger, sizeof(trigger),
-                     "queue_length %s > %s and cpu_usage %s > %s",
-                     q, qt, c, ct);
-
-        } else if (up_queue) {
-            snprintf(trigger, sizeof(trigger), "queue_length %s > %s", q, qt);
-
-        } else {
-            snprintf(trigger, sizeof(trigger), "cpu_usage %s > %s", c, ct);
-        }
-
-        /* current x factor rounded down, plus one so that 1, 2, 3 grow */
-        proposal = ngx_autoscale_policy_floor(cur * in->scale_up_factor);
-        proposal = proposal < INT_MAX ? proposal + 1 : INT_MAX;
-
-        ngx_autoscale_policy_up(in, out, trigger, proposal);
-        return;
-    }
-
     ngx_autoscale_policy_num(qt, in->scale_down_queue);
     ngx_autoscale_policy_num(ct, in->scale_down_cpu);
 
