@@ -53,8 +53,8 @@ trap 'rm -f "$tmp"' EXIT
     echo "/* each target walks the tables of one kind only */"
     echo "#pragma GCC diagnostic ignored \"-Wunused-const-variable\""
     echo
-    # the policy fields that clusters and blueprints share
-    awk '/^#define NGX_AUTOSCALE_POLICY_(FIELDS|PERCENT_MAX) / { on = 1 }
+    # the policy fields and columns that clusters and blueprints share
+    awk '/^#define NGX_AUTOSCALE_POLICY_(FIELDS|COLS|PERCENT_MAX) / { on = 1 }
          on { print; if ($0 !~ /\\$/) { on = 0; print "" } }' \
         "$src/ngx_autoscale_policy_vocab.h"
     extract "$src/ngx_autoscale_policy_vocab.c" vocab

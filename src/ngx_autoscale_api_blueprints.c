@@ -15,6 +15,7 @@
 #include "ngx_autoscale_api_reply.h"
 #include "ngx_autoscale_body.h"
 #include "ngx_autoscale_json.h"
+#include "ngx_autoscale_policy_vocab.h"
 #include "ngx_autoscale_route.h"
 #include "ngx_autoscale_sql_api.h"
 
@@ -31,21 +32,7 @@ static const ngx_autoscale_col_t  ngx_autoscale_blueprint_cols[] = {
     { "min_workers", NGX_AUTOSCALE_COL_INT },
     { "max_workers", NGX_AUTOSCALE_COL_INT },
     { "default_workers", NGX_AUTOSCALE_COL_INT },
-    { "policy", NGX_AUTOSCALE_COL_TEXT },
-    { "scale_up_queue", NGX_AUTOSCALE_COL_FLOAT },
-    { "scale_up_cpu", NGX_AUTOSCALE_COL_FLOAT },
-    { "scale_down_queue", NGX_AUTOSCALE_COL_FLOAT },
-    { "scale_down_cpu", NGX_AUTOSCALE_COL_FLOAT },
-    { "scale_up_factor", NGX_AUTOSCALE_COL_FLOAT },
-    { "scale_down_factor", NGX_AUTOSCALE_COL_FLOAT },
-    { "scale_up_cooldown", NGX_AUTOSCALE_COL_INT },
-    { "scale_down_cooldown", NGX_AUTOSCALE_COL_INT },
-    { "target_metric", NGX_AUTOSCALE_COL_TEXT },
-    { "target_value", NGX_AUTOSCALE_COL_FLOAT },
-    { "tolerance", NGX_AUTOSCALE_COL_FLOAT },
-    { "stabilization_window", NGX_AUTOSCALE_COL_INT },
-    { "actuation", NGX_AUTOSCALE_COL_TEXT },
-    { "worker_capacity", NGX_AUTOSCALE_COL_INT },
+    NGX_AUTOSCALE_POLICY_COLS,
     { "created_at", NGX_AUTOSCALE_COL_TIME },
     { "updated_at", NGX_AUTOSCALE_COL_TIME }
 };
@@ -181,25 +168,16 @@ ngx_autoscale_api_blueprints_get_done(ngx_autoscale_api_ctx_t *ctx,
 static ngx_int_t
 ngx_autoscale_api_blueprints_create(ngx_autoscale_api_ctx_t *ctx)
 {
-    ngx_int_t             rc;
-    ngx_str_t             params[NGX_AUTOSCALE_BLUEPRINT_CREATE_NFIELDS];
-    ngx_autoscale_err_t   err;
-    ngx_http_request_t   *r = ctx->request;
+    ngx_int_t  rc;
+    ngx_str_t  params[NGX_AUTOSCALE_BLUEPRINT_CREATE_NFIELDS];
 
-    if (r->args.len) {
-        return ngx_autoscale_api_reply_args_error(r);
-    }
-
-    rc = ngx_autoscale_api_query_fields(ctx,
-                                        ngx_autoscale_blueprint_create_fields,
-                                        NGX_AUTOSCALE_BLUEPRINT_CREATE_NFIELDS,
-                                        params, &err);
-    if (rc == NGX_DECLINED) {
-        return ngx_autoscale_api_reply_error(r, &err);
-    }
-
-    if (rc != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (ngx_autoscale_api_query_write_fields(ctx,
+                                       ngx_autoscale_blueprint_create_fields,
+                                       NGX_AUTOSCALE_BLUEPRINT_CREATE_NFIELDS,
+                                       params, &rc)
+        != NGX_OK)
+    {
+        return rc;
     }
 
     return ngx_autoscale_api_query_send(ctx, NGX_AUTOSCALE_SQL_BLUEPRINT_CREATE,

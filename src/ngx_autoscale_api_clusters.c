@@ -18,6 +18,7 @@
 #include "ngx_autoscale_api_reply.h"
 #include "ngx_autoscale_body.h"
 #include "ngx_autoscale_json.h"
+#include "ngx_autoscale_policy_vocab.h"
 #include "ngx_autoscale_route.h"
 #include "ngx_autoscale_shm.h"
 #include "ngx_autoscale_sql_api.h"
@@ -48,21 +49,7 @@ static const ngx_autoscale_col_t  ngx_autoscale_cluster_cols[] = {
     { "paused", NGX_AUTOSCALE_COL_BOOL },
     { "tags", NGX_AUTOSCALE_COL_JSON },
     { "config", NGX_AUTOSCALE_COL_JSON },
-    { "policy", NGX_AUTOSCALE_COL_TEXT },
-    { "scale_up_queue", NGX_AUTOSCALE_COL_FLOAT },
-    { "scale_up_cpu", NGX_AUTOSCALE_COL_FLOAT },
-    { "scale_down_queue", NGX_AUTOSCALE_COL_FLOAT },
-    { "scale_down_cpu", NGX_AUTOSCALE_COL_FLOAT },
-    { "scale_up_factor", NGX_AUTOSCALE_COL_FLOAT },
-    { "scale_down_factor", NGX_AUTOSCALE_COL_FLOAT },
-    { "scale_up_cooldown", NGX_AUTOSCALE_COL_INT },
-    { "scale_down_cooldown", NGX_AUTOSCALE_COL_INT },
-    { "target_metric", NGX_AUTOSCALE_COL_TEXT },
-    { "target_value", NGX_AUTOSCALE_COL_FLOAT },
-    { "tolerance", NGX_AUTOSCALE_COL_FLOAT },
-    { "stabilization_window", NGX_AUTOSCALE_COL_INT },
-    { "actuation", NGX_AUTOSCALE_COL_TEXT },
-    { "worker_capacity", NGX_AUTOSCALE_COL_INT },
+    NGX_AUTOSCALE_POLICY_COLS,
     { "last_decision", NGX_AUTOSCALE_COL_JSON },
     { "created_at", NGX_AUTOSCALE_COL_TIME },
     { "started_at", NGX_AUTOSCALE_COL_TIME },
@@ -284,27 +271,21 @@ ngx_autoscale_api_clusters_get_done(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
 static ngx_int_t
 ngx_autoscale_api_clusters_create(ngx_autoscale_api_ctx_t *ctx)
 {
-    ngx_int_t             rc;
-    ngx_str_t             params[NGX_AUTOSCALE_CLUSTER_CREATE_NFIELDS + 1];
-    ngx_autoscale_err_t   err;
-    ngx_http_request_t   *r = ctx->request;
+    ngx_int_t  rc;
+    ngx_str_t  params[NGX_AUTOSCALE_CLUSTER_CREATE_NFIELDS + 1];
 
-    if (r->args.len) {
-        return ngx_autoscale_api_reply_args_error(r);
-    }
-
-    rc = ngx_autoscale_api_query_fields(ctx,
+    if (ngx_autoscale_api_query_write_fields(ctx,
                                         ngx_autoscale_cluster_create_fields,
                                         NGX_AUTOSCALE_CLUSTER_CREATE_NFIELDS,
-                                        params, &err);
-    if (rc == NGX_DECLINED) {
-        return ngx_autoscale_api_reply_error(r, &err);
+                                        params, &rc)
+        != NGX_OK)
+    {
+        return rc;
     }
 
-    if (rc != NGX_OK
-        || ngx_autoscale_api_query_node(r,
+    if (ngx_autoscale_api_query_node(ctx->request,
                                 &params[NGX_AUTOSCALE_CLUSTER_CREATE_NFIELDS])
-           != NGX_OK)
+        != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -385,25 +366,16 @@ ngx_autoscale_api_clusters_create_done(ngx_autoscale_api_ctx_t *ctx,
 static ngx_int_t
 ngx_autoscale_api_clusters_update(ngx_autoscale_api_ctx_t *ctx)
 {
-    ngx_int_t             rc;
-    ngx_str_t             params[NGX_AUTOSCALE_CLUSTER_UPDATE_NFIELDS + 1];
-    ngx_autoscale_err_t   err;
-    ngx_http_request_t   *r = ctx->request;
+    ngx_int_t  rc;
+    ngx_str_t  params[NGX_AUTOSCALE_CLUSTER_UPDATE_NFIELDS + 1];
 
-    if (r->args.len) {
-        return ngx_autoscale_api_reply_args_error(r);
-    }
-
-    rc = ngx_autoscale_api_query_fields(ctx,
+    if (ngx_autoscale_api_query_write_fields(ctx,
                                         ngx_autoscale_cluster_update_fields,
                                         NGX_AUTOSCALE_CLUSTER_UPDATE_NFIELDS,
-                                        &params[1], &err);
-    if (rc == NGX_DECLINED) {
-        return ngx_autoscale_api_reply_error(r, &err);
-    }
-
-    if (rc != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+                                        &params[1], &rc)
+        != NGX_OK)
+    {
+        return rc;
     }
 
     params[0].data = (u_char *) ctx->route.id;
@@ -543,37 +515,31 @@ ngx_autoscale_api_clusters_delete_done(ngx_autoscale_api_ctx_t *ctx,
 static ngx_int_t
 ngx_autoscale_api_clusters_transition(ngx_autoscale_api_ctx_t *ctx)
 {
-    ngx_int_t             rc;
-    ngx_str_t             params[4], fields[2];
-    const char           *sql;
-    ngx_autoscale_err_t   err;
-    ngx_http_request_t   *r = ctx->request;
-
-    if (r->args.len) {
-        return ngx_autoscale_api_reply_args_error(r);
-    }
+    ngx_int_t    rc, read;
+    ngx_str_t    params[4], fields[2];
+    const char  *sql;
 
     if (ctx->route.route == NGX_AUTOSCALE_ROUTE_SCALE) {
-        rc = ngx_autoscale_api_query_fields(ctx,
-                                            ngx_autoscale_cluster_scale_fields,
-                                            2, fields, &err);
+        read = ngx_autoscale_api_query_write_fields(ctx,
+                                          ngx_autoscale_cluster_scale_fields,
+                                          2, fields, &rc);
         sql = NGX_AUTOSCALE_SQL_CLUSTER_SCALE;
 
     } else {
         ngx_str_set(&fields[0], "0");
-        rc = ngx_autoscale_api_query_fields(ctx,
-                                            ngx_autoscale_cluster_reason_fields,
-                                            1, &fields[1], &err);
+        read = ngx_autoscale_api_query_write_fields(ctx,
+                                          ngx_autoscale_cluster_reason_fields,
+                                          1, &fields[1], &rc);
         sql = (ctx->route.route == NGX_AUTOSCALE_ROUTE_HIBERNATE)
               ? NGX_AUTOSCALE_SQL_CLUSTER_HIBERNATE
               : NGX_AUTOSCALE_SQL_CLUSTER_REACTIVATE;
     }
 
-    if (rc == NGX_DECLINED) {
-        return ngx_autoscale_api_reply_error(r, &err);
+    if (read != NGX_OK) {
+        return rc;
     }
 
-    if (rc != NGX_OK || ngx_autoscale_api_query_node(r, &params[3]) != NGX_OK) {
+    if (ngx_autoscale_api_query_node(ctx->request, &params[3]) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

@@ -180,6 +180,39 @@ done:
 
 
 /*
+ * The fields of a write, which takes no query string: NGX_OK with params
+ * set, or NGX_DONE with what the handler returns in *rc, the refusal sent.
+ */
+ngx_int_t
+ngx_autoscale_api_query_write_fields(ngx_autoscale_api_ctx_t *ctx,
+    const ngx_autoscale_field_t *fields, size_t n, ngx_str_t *params,
+    ngx_int_t *rc)
+{
+    ngx_autoscale_err_t   err;
+    ngx_http_request_t   *r = ctx->request;
+
+    if (r->args.len) {
+        *rc = ngx_autoscale_api_reply_args_error(r);
+        return NGX_DONE;
+    }
+
+    switch (ngx_autoscale_api_query_fields(ctx, fields, n, params, &err)) {
+
+    case NGX_OK:
+        return NGX_OK;
+
+    case NGX_DECLINED:
+        *rc = ngx_autoscale_api_reply_error(r, &err);
+        return NGX_DONE;
+
+    default:
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_DONE;
+    }
+}
+
+
+/*
  * Which rule a refused write broke, from NGX_AUTOSCALE_CHECK_COLUMNS at
  * column first: NGX_DECLINED with err set, or NGX_OK if none.
  */

@@ -58,6 +58,11 @@ ngx_int_t ngx_autoscale_api_query_fields(ngx_autoscale_api_ctx_t *ctx,
     const ngx_autoscale_field_t *fields, size_t n, ngx_str_t *params,
     ngx_autoscale_err_t *err);
 
+/* the same for a write: a query string or a refused field is answered */
+ngx_int_t ngx_autoscale_api_query_write_fields(ngx_autoscale_api_ctx_t *ctx,
+    const ngx_autoscale_field_t *fields, size_t n, ngx_str_t *params,
+    ngx_int_t *rc);
+
 ngx_int_t ngx_autoscale_api_query_check_error(PGresult *res, int first,
     ngx_autoscale_err_t *err);
 void ngx_autoscale_api_query_bounds_error(PGresult *res, const char *name,

@@ -72,6 +72,27 @@ typedef enum {
 
 #define NGX_AUTOSCALE_POLICY_NFIELDS  15
 
+/*
+ * The policy columns as the API shows them (ngx_autoscale_col_t), in the
+ * order of NGX_AUTOSCALE_POLICY_COLUMNS.
+ */
+#define NGX_AUTOSCALE_POLICY_COLS                                             \
+    { "policy", NGX_AUTOSCALE_COL_TEXT },                                     \
+    { "scale_up_queue", NGX_AUTOSCALE_COL_FLOAT },                            \
+    { "scale_up_cpu", NGX_AUTOSCALE_COL_FLOAT },                              \
+    { "scale_down_queue", NGX_AUTOSCALE_COL_FLOAT },                          \
+    { "scale_down_cpu", NGX_AUTOSCALE_COL_FLOAT },                            \
+    { "scale_up_factor", NGX_AUTOSCALE_COL_FLOAT },                           \
+    { "scale_down_factor", NGX_AUTOSCALE_COL_FLOAT },                         \
+    { "scale_up_cooldown", NGX_AUTOSCALE_COL_INT },                           \
+    { "scale_down_cooldown", NGX_AUTOSCALE_COL_INT },                         \
+    { "target_metric", NGX_AUTOSCALE_COL_TEXT },                              \
+    { "target_value", NGX_AUTOSCALE_COL_FLOAT },                              \
+    { "tolerance", NGX_AUTOSCALE_COL_FLOAT },                                 \
+    { "stabilization_window", NGX_AUTOSCALE_COL_INT },                        \
+    { "actuation", NGX_AUTOSCALE_COL_TEXT },                                  \
+    { "worker_capacity", NGX_AUTOSCALE_COL_INT }
+
 #define NGX_AUTOSCALE_POLICY_COLUMNS                                          \
     "policy, scale_up_queue, scale_up_cpu, scale_down_queue, "                \
     "scale_down_cpu, scale_up_factor, scale_down_factor, "                    \
