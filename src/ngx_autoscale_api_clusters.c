@@ -144,6 +144,15 @@ static ngx_int_t ngx_autoscale_api_clusters_transition(
     ngx_autoscale_api_ctx_t *ctx);
 static ngx_int_t ngx_autoscale_api_clusters_transition_done(
     ngx_autoscale_api_ctx_t *ctx, PGresult *res);
+static ngx_uint_t ngx_autoscale_api_clusters_transition_refused(
+    ngx_autoscale_api_ctx_t *ctx, PGresult *res, ngx_autoscale_err_t *err);
+static const char *ngx_autoscale_api_clusters_transition_message(
+    ngx_autoscale_api_ctx_t *ctx, PGresult *res, int changed, u_char *buf,
+    size_t size);
+static cJSON *ngx_autoscale_api_clusters_transition_doc(PGresult *res,
+    int changed, const char *message, const char *action);
+static cJSON *ngx_autoscale_api_clusters_transition_event(PGresult *res,
+    const char *action);
 static cJSON *ngx_autoscale_api_clusters_row(PGresult *res, int first);
 static ngx_int_t ngx_autoscale_api_clusters_location(ngx_http_request_t *r,
     const char *id);
@@ -573,30 +582,52 @@ ngx_autoscale_api_clusters_transition_done(ngx_autoscale_api_ctx_t *ctx,
     PGresult *res)
 {
     int                   changed;
-    char                  message[128], at[48];
-    cJSON                *doc, *event, *cluster;
-    ngx_int_t             min, max, current, target, active;
-    const char           *status, *verb, *action;
-
-    verb = "changed";
+    char                  message[128];
+    cJSON                *doc;
+    const char           *action;
     ngx_autoscale_err_t   err;
-    ngx_http_request_t   *r = ctx->request;
 
     if (PQntuples(res) == 0) {
         return ngx_autoscale_api_reply_cluster_not_found(ctx->request,
                                                          &ctx->route);
     }
 
-    status = PQgetvalue(res, 0, NGX_AUTOSCALE_TRANSITION_COL_STATUS);
-    min = ngx_autoscale_api_query_int(res, 0,
-                                      NGX_AUTOSCALE_TRANSITION_COL_MIN_WORKERS);
-    max = ngx_autoscale_api_query_int(res, 0,
-                                      NGX_AUTOSCALE_TRANSITION_COL_MAX_WORKERS);
-    current = ngx_autoscale_api_query_int(res, 0,
-                                  NGX_AUTOSCALE_TRANSITION_COL_CURRENT_WORKERS);
-    target = ngx_autoscale_api_query_int(res, 0,
-                                  NGX_AUTOSCALE_TRANSITION_COL_TARGET_WORKERS);
     changed = !PQgetisnull(res, 0, NGX_AUTOSCALE_TRANSITION_COL_EVENT_ID);
+
+    if (!changed
+        && ngx_autoscale_api_clusters_transition_refused(ctx, res, &err))
+    {
+        return ngx_autoscale_api_reply_error(ctx->request, &err);
+    }
+
+    action = ngx_autoscale_api_clusters_transition_message(ctx, res, changed,
+                                                           (u_char *) message,
+                                                           sizeof(message));
+
+    doc = ngx_autoscale_api_clusters_transition_doc(res, changed, message,
+                                                    action);
+    if (doc == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_autoscale_api_reply_send(ctx->request, NGX_HTTP_OK, doc);
+}
+
+
+/*
+ * Why a transition that changed nothing was refused, in err; 0 if it was
+ * not: the cluster is in that state already.
+ */
+
+static ngx_uint_t
+ngx_autoscale_api_clusters_transition_refused(ngx_autoscale_api_ctx_t *ctx,
+    PGresult *res, ngx_autoscale_err_t *err)
+{
+    ngx_int_t    min, max;
+    ngx_uint_t   active;
+    const char  *status, *verb;
+
+    status = PQgetvalue(res, 0, NGX_AUTOSCALE_TRANSITION_COL_STATUS);
 
     active = ngx_strcmp(status, "active") == 0
              || ngx_strcmp(status, "scaling_up") == 0
@@ -605,95 +636,111 @@ ngx_autoscale_api_clusters_transition_done(ngx_autoscale_api_ctx_t *ctx,
     switch (ctx->route.route) {
 
     case NGX_AUTOSCALE_ROUTE_SCALE:
-        verb = "scaled";
-        action = "manual";
-
-        if (!changed && !active) {
-            goto not_active;
+        if (!active) {
+            verb = "scaled";
+            break;
         }
 
-        if (!changed && (ctx->target < min || ctx->target > max)) {
-            ngx_autoscale_route_set_err(&err, NGX_HTTP_BAD_REQUEST,
-                                        "InvalidField",
-                                        "target_workers (%d) must be between "
-                                        "min_workers (%d) and max_workers (%d)",
-                                        (int) ctx->target, (int) min,
-                                        (int) max);
-            return ngx_autoscale_api_reply_error(r, &err);
+        min = ngx_autoscale_api_query_int(res, 0,
+                                      NGX_AUTOSCALE_TRANSITION_COL_MIN_WORKERS);
+        max = ngx_autoscale_api_query_int(res, 0,
+                                      NGX_AUTOSCALE_TRANSITION_COL_MAX_WORKERS);
+
+        if (ctx->target >= min && ctx->target <= max) {
+            return 0;
         }
 
-        ngx_snprintf((u_char *) message, sizeof(message),
-                     changed ? "target set from %i to %i workers%Z"
-                             : "the target is %i workers already%Z",
-                     target, ctx->target);
-        break;
+        ngx_autoscale_route_set_err(err, NGX_HTTP_BAD_REQUEST, "InvalidField",
+                                    "target_workers (%d) must be between "
+                                    "min_workers (%d) and max_workers (%d)",
+                                    (int) ctx->target, (int) min, (int) max);
+        return 1;
 
     case NGX_AUTOSCALE_ROUTE_HIBERNATE:
-        verb = "hibernated";
-        action = "hibernate";
-
-        if (!changed && ngx_strcmp(status, "hibernated") != 0) {
-            goto not_active;
+        if (ngx_strcmp(status, "hibernated") == 0) {
+            return 0;
         }
 
-        ngx_snprintf((u_char *) message, sizeof(message), "%s%Z",
-                     changed ? "hibernated: the target is 0 workers"
-                             : "the cluster is hibernated already");
+        verb = "hibernated";
         break;
 
     default: /* NGX_AUTOSCALE_ROUTE_REACTIVATE */
-        action = "reactivate";
-
-        if (!changed && !active) {
-            ngx_autoscale_route_set_err(&err, NGX_HTTP_CONFLICT,
-                                        "ClusterNotHibernated",
-                                        "cluster '%.*s' is %s: only a "
-                                        "hibernated cluster can be reactivated",
-                                        (int) ctx->route.id_len, ctx->route.id,
-                                        status);
-            return ngx_autoscale_api_reply_error(r, &err);
+        if (active) {
+            return 0;
         }
 
-        ngx_snprintf((u_char *) message, sizeof(message),
-                     changed ? "reactivated: the target is %i workers%Z"
-                             : "the cluster is active already%Z", min);
-        break;
+        ngx_autoscale_route_set_err(err, NGX_HTTP_CONFLICT,
+                                    "ClusterNotHibernated",
+                                    "cluster '%.*s' is %s: only a "
+                                    "hibernated cluster can be reactivated",
+                                    (int) ctx->route.id_len, ctx->route.id,
+                                    status);
+        return 1;
     }
+
+    ngx_autoscale_route_set_err(err, NGX_HTTP_CONFLICT, "ClusterNotActive",
+                                "cluster '%.*s' is %s: only an active cluster "
+                                "can be %s", (int) ctx->route.id_len,
+                                ctx->route.id, status, verb);
+    return 1;
+}
+
+
+/* the reply's message into buf; returns the event's action */
+
+static const char *
+ngx_autoscale_api_clusters_transition_message(ngx_autoscale_api_ctx_t *ctx,
+    PGresult *res, int changed, u_char *buf, size_t size)
+{
+    ngx_int_t  n;
+
+    switch (ctx->route.route) {
+
+    case NGX_AUTOSCALE_ROUTE_SCALE:
+        n = ngx_autoscale_api_query_int(res, 0,
+                                   NGX_AUTOSCALE_TRANSITION_COL_TARGET_WORKERS);
+        ngx_snprintf(buf, size,
+                     changed ? "target set from %i to %i workers%Z"
+                             : "the target is %i workers already%Z",
+                     n, ctx->target);
+        return "manual";
+
+    case NGX_AUTOSCALE_ROUTE_HIBERNATE:
+        ngx_snprintf(buf, size, "%s%Z",
+                     changed ? "hibernated: the target is 0 workers"
+                             : "the cluster is hibernated already");
+        return "hibernate";
+
+    default: /* NGX_AUTOSCALE_ROUTE_REACTIVATE */
+        n = ngx_autoscale_api_query_int(res, 0,
+                                      NGX_AUTOSCALE_TRANSITION_COL_MIN_WORKERS);
+        ngx_snprintf(buf, size,
+                     changed ? "reactivated: the target is %i workers%Z"
+                             : "the cluster is active already%Z", n);
+        return "reactivate";
+    }
+}
+
+
+/* { "changed", "message", "event": the event or null, "cluster" } */
+
+static cJSON *
+ngx_autoscale_api_clusters_transition_doc(PGresult *res, int changed,
+    const char *message, const char *action)
+{
+    cJSON  *doc, *event, *cluster;
 
     doc = cJSON_CreateObject();
     cluster = ngx_autoscale_api_clusters_row(res,
                                         NGX_AUTOSCALE_TRANSITION_COL_CLUSTER);
-    event = changed ? cJSON_CreateObject() : cJSON_CreateNull();
+    event = changed ? ngx_autoscale_api_clusters_transition_event(res, action)
+                    : cJSON_CreateNull();
 
     if (doc == NULL || cluster == NULL || event == NULL
         || cJSON_AddBoolToObject(doc, "changed", changed) == NULL
-        || cJSON_AddStringToObject(doc, "message", message) == NULL)
+        || cJSON_AddStringToObject(doc, "message", message) == NULL
+        || !cJSON_AddItemToObject(doc, "event", event))
     {
-        goto failed;
-    }
-
-    if (changed
-        && (cJSON_AddNumberToObject(event, "id",
-                   ngx_autoscale_api_query_int(res, 0,
-                                       NGX_AUTOSCALE_TRANSITION_COL_EVENT_ID))
-               == NULL
-            || cJSON_AddStringToObject(event, "action", action) == NULL
-            || cJSON_AddNumberToObject(event, "from_workers", current) == NULL
-            || cJSON_AddNumberToObject(event, "to_workers",
-                   ngx_autoscale_api_query_int(res, 0,
-                                   NGX_AUTOSCALE_TRANSITION_COL_CLUSTER
-                                   + NGX_AUTOSCALE_CLUSTER_COL_TARGET_WORKERS))
-               == NULL
-            || ngx_autoscale_json_rfc3339(PQgetvalue(res, 0,
-                                       NGX_AUTOSCALE_TRANSITION_COL_EVENT_AT),
-                                          at, sizeof(at))
-               != 0
-            || cJSON_AddStringToObject(event, "at", at) == NULL))
-    {
-        goto failed;
-    }
-
-    if (!cJSON_AddItemToObject(doc, "event", event)) {
         goto failed;
     }
 
@@ -703,22 +750,55 @@ ngx_autoscale_api_clusters_transition_done(ngx_autoscale_api_ctx_t *ctx,
         goto failed;
     }
 
-    return ngx_autoscale_api_reply_send(r, NGX_HTTP_OK, doc);
+    return doc;
 
 failed:
 
     cJSON_Delete(doc);
     cJSON_Delete(event);
     cJSON_Delete(cluster);
-    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    return NULL;
+}
 
-not_active:
 
-    ngx_autoscale_route_set_err(&err, NGX_HTTP_CONFLICT, "ClusterNotActive",
-                                "cluster '%.*s' is %s: only an active cluster "
-                                "can be %s", (int) ctx->route.id_len,
-                                ctx->route.id, status, verb);
-    return ngx_autoscale_api_reply_error(r, &err);
+/* the event the transition wrote, as the events endpoint shows it */
+
+static cJSON *
+ngx_autoscale_api_clusters_transition_event(PGresult *res, const char *action)
+{
+    char    at[48];
+    cJSON  *event;
+
+    event = cJSON_CreateObject();
+    if (event == NULL) {
+        return NULL;
+    }
+
+    if (cJSON_AddNumberToObject(event, "id",
+               ngx_autoscale_api_query_int(res, 0,
+                                       NGX_AUTOSCALE_TRANSITION_COL_EVENT_ID))
+            == NULL
+        || cJSON_AddStringToObject(event, "action", action) == NULL
+        || cJSON_AddNumberToObject(event, "from_workers",
+               ngx_autoscale_api_query_int(res, 0,
+                                  NGX_AUTOSCALE_TRANSITION_COL_CURRENT_WORKERS))
+            == NULL
+        || cJSON_AddNumberToObject(event, "to_workers",
+               ngx_autoscale_api_query_int(res, 0,
+                                   NGX_AUTOSCALE_TRANSITION_COL_CLUSTER
+                                   + NGX_AUTOSCALE_CLUSTER_COL_TARGET_WORKERS))
+            == NULL
+        || ngx_autoscale_json_rfc3339(PQgetvalue(res, 0,
+                                       NGX_AUTOSCALE_TRANSITION_COL_EVENT_AT),
+                                      at, sizeof(at))
+            != 0
+        || cJSON_AddStringToObject(event, "at", at) == NULL)
+    {
+        cJSON_Delete(event);
+        return NULL;
+    }
+
+    return event;
 }
 
 
