@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "ngx_autoscale_route.h"
+#include "err_seed.h"
 
 
 /* a copy with no terminating NUL, so ASan sees any overread */
@@ -48,15 +49,6 @@ repeat(const char *unit, size_t times)
     p[n * times] = '\0';
 
     return p;
-}
-
-
-static inline void
-err_init(ngx_autoscale_err_t *err)
-{
-    memset(err, 0, sizeof(*err));
-    err->status = -7;
-    err->code = "untouched";
 }
 
 
