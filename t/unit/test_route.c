@@ -493,10 +493,11 @@ test_route_id_length(void **state)
 static void
 test_route_id_every_byte(void **state)
 {
-    int     c, valid;
-    char    path[] = "/clusters/aXb";
-    char    sub[] = "/clusters/aXb/events";
-    char    bp[] = "/blueprints/aXb";
+    int          c, valid, slash, status;
+    char         path[] = "/clusters/aXb";
+    char         sub[] = "/clusters/aXb/events";
+    char         bp[] = "/blueprints/aXb";
+    const char  *code;
 
     (void) state;
 
@@ -517,22 +518,18 @@ test_route_id_every_byte(void **state)
                            NGX_AUTOSCALE_ROUTE_BLUEPRINT,
                            NGX_AUTOSCALE_GET | NGX_AUTOSCALE_HEAD, 12, 3);
 
-        } else if (c == '/') {
-            /* "b" is no sub-resource; four segments; blueprint 3 */
-            expect_route_err_n(path, sizeof(path) - 1, 404, "NotFound",
-                               NOT_FOUND_TEXT);
-            expect_route_err_n(sub, sizeof(sub) - 1, 404, "NotFound",
-                               NOT_FOUND_TEXT);
-            expect_route_err_n(bp, sizeof(bp) - 1, 404, "NotFound",
-                               NOT_FOUND_TEXT);
-
         } else {
-            expect_route_err_n(path, sizeof(path) - 1, 400, "InvalidId",
-                               BAD_ID_TEXT);
-            expect_route_err_n(sub, sizeof(sub) - 1, 400, "InvalidId",
-                               BAD_ID_TEXT);
-            expect_route_err_n(bp, sizeof(bp) - 1, 400, "InvalidId",
-                               BAD_BP_ID_TEXT);
+            /* a '/': "b" is no sub-resource; four segments; blueprint 3 */
+            slash = (c == '/');
+            status = slash ? 404 : 400;
+            code = slash ? "NotFound" : "InvalidId";
+
+            expect_route_err_n(path, sizeof(path) - 1, status, code,
+                               slash ? NOT_FOUND_TEXT : BAD_ID_TEXT);
+            expect_route_err_n(sub, sizeof(sub) - 1, status, code,
+                               slash ? NOT_FOUND_TEXT : BAD_ID_TEXT);
+            expect_route_err_n(bp, sizeof(bp) - 1, status, code,
+                               slash ? NOT_FOUND_TEXT : BAD_BP_ID_TEXT);
         }
     }
 }
@@ -761,33 +758,29 @@ expect_list_ok_none(const char *args)
 }
 
 
+/* args that spec refuses, as a client error with text */
 static void
-expect_list_err(const char *args, const char *text)
+expect_args_err(const ngx_autoscale_arg_spec_t *spec, size_t nspec,
+    const char *args, const char *text)
 {
-    ngx_autoscale_arg_t   out[NLIST];
+    ngx_autoscale_arg_t   out[NLIST + NWIDE];
     ngx_autoscale_err_t   err;
 
-    assert_int_equal(parse_list(args, out, &err), -1);
+    assert_int_equal(parse_n(args, strlen(args), spec, nspec, out, &err), -1);
     assert_err(&err, 400, "InvalidQuery", text);
 }
 
+#define expect_list_err(args, text)                                           \
+    expect_args_err(list_spec, NLIST, args, text)
+#define expect_wide_err(args, text)                                           \
+    expect_args_err(wide_spec, NWIDE, args, text)
 
+
+/* args parse against list_spec, and only the one at idx is present */
 static void
-expect_wide_err(const char *args, const char *text)
-{
-    ngx_autoscale_arg_t   out[NWIDE];
-    ngx_autoscale_err_t   err;
-
-    assert_int_equal(parse_wide(args, out, &err), -1);
-    assert_err(&err, 400, "InvalidQuery", text);
-}
-
-
-static void
-expect_list_num(const char *args, size_t idx, long long num)
+parse_list_one(const char *args, size_t idx, ngx_autoscale_arg_t *out)
 {
     size_t                i;
-    ngx_autoscale_arg_t   out[NLIST];
     ngx_autoscale_err_t   err;
 
     assert_int_equal(parse_list(args, out, &err), 0);
@@ -796,7 +789,15 @@ expect_list_num(const char *args, size_t idx, long long num)
     for (i = 0; i < NLIST; i++) {
         assert_int_equal(out[i].present, i == idx);
     }
+}
 
+
+static void
+expect_list_num(const char *args, size_t idx, long long num)
+{
+    ngx_autoscale_arg_t  out[NLIST];
+
+    parse_list_one(args, idx, out);
     assert_true(out[idx].num == num);
 }
 
@@ -804,17 +805,9 @@ expect_list_num(const char *args, size_t idx, long long num)
 static void
 expect_list_str(const char *args, size_t idx, const char *str)
 {
-    size_t                i;
-    ngx_autoscale_arg_t   out[NLIST];
-    ngx_autoscale_err_t   err;
+    ngx_autoscale_arg_t  out[NLIST];
 
-    assert_int_equal(parse_list(args, out, &err), 0);
-    assert_err_untouched(&err);
-
-    for (i = 0; i < NLIST; i++) {
-        assert_int_equal(out[i].present, i == idx);
-    }
-
+    parse_list_one(args, idx, out);
     assert_string_equal(out[idx].str, str);
 }
 
@@ -944,7 +937,15 @@ test_args_int_malformed(void **state)
 static void
 test_args_int_overflow(void **state)
 {
-    char  *digits, args[256];
+    char                 *digits, args[256];
+    size_t                i;
+    ngx_autoscale_arg_t   out[NWIDE];
+    ngx_autoscale_err_t   err;
+
+    static const char *const  refused[] = {
+        "n=1000000000000000000", "n=9223372036854775807",
+        "n=0000000000000000001", "n=18446744073709551617", "n=-1"
+    };
 
     (void) state;
 
@@ -954,21 +955,12 @@ test_args_int_overflow(void **state)
     expect_wide_num("n=123456789012345678", 123456789012345678LL);
 
     /* 19 digits and more are refused, not wrapped */
-    expect_wide_err("n=1000000000000000000",
-                    "query parameter 'n' must be an integer from 0 to "
-                    "9223372036854775807");
-    expect_wide_err("n=9223372036854775807",
-                    "query parameter 'n' must be an integer from 0 to "
-                    "9223372036854775807");
-    expect_wide_err("n=0000000000000000001",
-                    "query parameter 'n' must be an integer from 0 to "
-                    "9223372036854775807");
-    expect_wide_err("n=18446744073709551617",
-                    "query parameter 'n' must be an integer from 0 to "
-                    "9223372036854775807");
-    expect_wide_err("n=-1",
-                    "query parameter 'n' must be an integer from 0 to "
-                    "9223372036854775807");
+    for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        assert_case_int(refused[i], parse_wide(refused[i], out, &err), -1);
+        assert_err(&err, 400, "InvalidQuery",
+                   "query parameter 'n' must be an integer from 0 to "
+                   "9223372036854775807");
+    }
 
     digits = repeat("9", 200);
     snprintf(args, sizeof(args), "page=%s", digits);
@@ -1092,6 +1084,22 @@ test_args_words(void **state)
 }
 
 
+/* args "id=%41%41..." with n times the encoded 'A' */
+static char *
+id_of(size_t n)
+{
+    char  *args, *val;
+
+    val = repeat("%41", n);
+    args = malloc(strlen(val) + 4);
+    assert_non_null(args);
+    sprintf(args, "id=%s", val);
+    free(val);
+
+    return args;
+}
+
+
 /* the value buffer holds 300 decoded bytes */
 static void
 test_args_long_values(void **state)
@@ -1104,27 +1112,17 @@ test_args_long_values(void **state)
     (void) state;
 
     /* 300 encoded bytes decode to a 100-long id */
-    val = repeat("%41", 100);
-    n = strlen(val) + 4;
-    args = malloc(n);
-    assert_non_null(args);
-    snprintf(args, n, "id=%s", val);
+    args = id_of(100);
     assert_int_equal(parse_wide(args, out, &err), 0);
     assert_int_equal(out[1].present, 1);
     assert_int_equal(strlen(out[1].str), 100);
     assert_int_equal(strspn(out[1].str, "A"), 100);
     free(args);
-    free(val);
 
-    val = repeat("%41", 101);
-    n = strlen(val) + 4;
-    args = malloc(n);
-    assert_non_null(args);
-    snprintf(args, n, "id=%s", val);
+    args = id_of(101);
     expect_wide_err(args, "query parameter 'id' must be 1 to 100 letters, "
                     "digits, '-' or '_'");
     free(args);
-    free(val);
 
     /* longer than the buffer: refused, for each kind */
     val = repeat("b", 5000);

@@ -1,8 +1,8 @@
 
 /*
  * What the unit tests share: copies of inputs that ASan watches, the
- * checks of a client error, and an allocator for cJSON that fails on
- * demand.  Included after <cmocka.h>.
+ * checks of a client error, checks that name a table's case, and an
+ * allocator for cJSON that fails on demand.  Included after <cmocka.h>.
  */
 
 
@@ -69,6 +69,43 @@ assert_err_untouched(const ngx_autoscale_err_t *err)
     assert_int_equal(err->status, -7);
     assert_string_equal(err->code, "untouched");
     assert_string_equal(err->text, "");
+}
+
+
+/*
+ * The checks of a table's loop: cmocka names only the line of the loop,
+ * so a failure first says which case of the table broke.
+ */
+
+#define assert_case_int(name, a, b)                                           \
+    unit_case_int(name, (LargestIntegralType) (a),                            \
+                  (LargestIntegralType) (b), __FILE__, __LINE__)
+
+#define assert_case_string(name, a, b)                                        \
+    unit_case_string(name, a, b, __FILE__, __LINE__)
+
+
+static inline void
+unit_case_int(const char *name, LargestIntegralType a, LargestIntegralType b,
+    const char *file, int line)
+{
+    if (a != b) {
+        print_error("case %s:\n", name);
+    }
+
+    _assert_int_equal(a, b, file, line);
+}
+
+
+static inline void
+unit_case_string(const char *name, const char *a, const char *b,
+    const char *file, int line)
+{
+    if (a == NULL || b == NULL || strcmp(a, b) != 0) {
+        print_error("case %s:\n", name);
+    }
+
+    _assert_string_equal(a, b, file, line);
 }
 
 
