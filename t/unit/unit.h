@@ -72,6 +72,9 @@ assert_err_untouched(const ngx_autoscale_err_t *err)
 }
 
 
+#define n_cases(cases)  (sizeof(cases) / sizeof((cases)[0]))
+
+
 /*
  * The checks of a table's loop: cmocka names only the line of the loop,
  * so a failure first says which case of the table broke.
