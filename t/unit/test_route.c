@@ -1302,21 +1302,8 @@ test_args_len(void **state)
 }
 
 
-/* valid_time on an exact copy, so ASan sees any overread */
-static void
-expect_time_n(const char *s, size_t len, int valid)
-{
-    int    rc;
-    char  *buf;
-
-    buf = exact(s, len);
-    rc = ngx_autoscale_route_valid_time(buf, len);
-    free(buf);
-
-    if (rc != valid) {
-        fail_msg("valid_time(\"%.*s\") is %d", (int) len, s, rc);
-    }
-}
+#define expect_time_n(s, len, valid)                                          \
+    expect_valid(ngx_autoscale_route_valid_time, "valid_time", s, len, valid)
 
 
 static void

@@ -32,6 +32,26 @@ exact(const char *s, size_t len)
 }
 
 
+/* valid(s, len) on an exact copy, so ASan sees any overread */
+static inline void
+expect_valid(int (*valid)(const char *s, size_t len), const char *name,
+    const char *s, size_t len, int want)
+{
+    int    rc;
+    char  *buf;
+
+    buf = exact(s, len);
+    rc = valid(buf, len);
+    free(buf);
+
+    if (rc != want) {
+        print_error("%s(\"%.*s\") is %d\n", name, (int) len, s, rc);
+    }
+
+    assert_int_equal(rc, want);
+}
+
+
 static inline char *
 repeat(const char *unit, size_t times)
 {
@@ -52,32 +72,12 @@ repeat(const char *unit, size_t times)
 }
 
 
-static inline void
-assert_err(const ngx_autoscale_err_t *err, int status, const char *code,
-    const char *text)
-{
-    assert_int_equal(err->status, status);
-    assert_non_null(err->code);
-    assert_string_equal(err->code, code);
-    assert_string_equal(err->text, text);
-}
-
-
-static inline void
-assert_err_untouched(const ngx_autoscale_err_t *err)
-{
-    assert_int_equal(err->status, -7);
-    assert_string_equal(err->code, "untouched");
-    assert_string_equal(err->text, "");
-}
-
-
 #define n_cases(cases)  (sizeof(cases) / sizeof((cases)[0]))
 
 
 /*
  * The checks of a table's loop: cmocka names only the line of the loop,
- * so a failure first says which case of the table broke.
+ * so a failure first says which case of the table broke (none if NULL).
  */
 
 #define assert_case_int(name, a, b)                                           \
@@ -87,12 +87,18 @@ assert_err_untouched(const ngx_autoscale_err_t *err)
 #define assert_case_string(name, a, b)                                        \
     unit_case_string(name, a, b, __FILE__, __LINE__)
 
+#define assert_err(err, status, code, text)                                   \
+    assert_case_err(NULL, err, status, code, text)
+
+#define assert_err_untouched(err)                                             \
+    assert_case_err_untouched(NULL, err)
+
 
 static inline void
 unit_case_int(const char *name, LargestIntegralType a, LargestIntegralType b,
     const char *file, int line)
 {
-    if (a != b) {
+    if (a != b && name) {
         print_error("case %s:\n", name);
     }
 
@@ -104,11 +110,31 @@ static inline void
 unit_case_string(const char *name, const char *a, const char *b,
     const char *file, int line)
 {
-    if (a == NULL || b == NULL || strcmp(a, b) != 0) {
+    if ((a == NULL || b == NULL || strcmp(a, b) != 0) && name) {
         print_error("case %s:\n", name);
     }
 
     _assert_string_equal(a, b, file, line);
+}
+
+
+static inline void
+assert_case_err(const char *name, const ngx_autoscale_err_t *err, int status,
+    const char *code, const char *text)
+{
+    assert_case_int(name, err->status, status);
+    assert_case_int(name, err->code != NULL, 1);
+    assert_case_string(name, err->code, code);
+    assert_case_string(name, err->text, text);
+}
+
+
+static inline void
+assert_case_err_untouched(const char *name, const ngx_autoscale_err_t *err)
+{
+    assert_case_int(name, err->status, -7);
+    assert_case_string(name, err->code, "untouched");
+    assert_case_string(name, err->text, "");
 }
 
 
