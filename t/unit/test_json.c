@@ -27,21 +27,6 @@
 #define T_JSON   NGX_AUTOSCALE_COL_JSON
 
 
-/* prints doc, frees it, returns the text to free */
-static char *
-print_and_free(cJSON *doc)
-{
-    char  *s;
-
-    assert_non_null(doc);
-    s = cJSON_PrintUnformatted(doc);
-    assert_non_null(s);
-    cJSON_Delete(doc);
-
-    return s;
-}
-
-
 /* doc printed into got and freed, so that a failing check leaks nothing */
 static void
 doc_text(cJSON *doc, char *got, size_t size)

@@ -229,7 +229,8 @@ static const window_case_t  windows[] = {
 
     /* -10 ms, and -1 in flight */
     { "a finish counted before its start",
-      { T0, 5, 5, 40000, 45000, 0, 0 }, { T1, 5, 6, 40000, 45000 + 10990, 0, 0 },
+      { T0, 5, 5, 40000, 45000, 0, 0 },
+      { T1, 5, 6, 40000, 45000 + 10990, 0, 0 },
       1, W_WINDOW, 1, 0, 1, 0, 0, 0, 0 },
 
     { "a finish before its start, near 2^64",

@@ -32,6 +32,21 @@ exact(const char *s, size_t len)
 }
 
 
+/* prints doc, frees it, returns the text to free */
+static inline char *
+print_and_free(cJSON *doc)
+{
+    char  *s;
+
+    assert_non_null(doc);
+    s = cJSON_PrintUnformatted(doc);
+    assert_non_null(s);
+    cJSON_Delete(doc);
+
+    return s;
+}
+
+
 /* valid(s, len) on an exact copy, so ASan sees any overread */
 static inline void
 expect_valid(int (*valid)(const char *s, size_t len), const char *name,
