@@ -1,8 +1,9 @@
 
 /*
- * What the unit tests share: copies of inputs that ASan watches, the
- * checks of a client error, checks that name a table's case, and an
- * allocator for cJSON that fails on demand.  Included after <cmocka.h>.
+ * What the unit tests share: copies of inputs that ASan watches, a
+ * printer of cJSON documents, the checks of a client error, checks that
+ * name a table's failing case, and an allocator for cJSON that fails on
+ * demand.  Included after <cmocka.h>.
  */
 
 
