@@ -106,7 +106,7 @@ $(BUILD)/fuzz/tables.h: fuzz/tables.sh $(FUZZ_TABLES)
 	mv -f $@.tmp $@
 
 $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(BUILD)/fuzz/tables.h \
-                      t/unit/policy_seed.h \
+                      $(wildcard t/unit/*.h) \
                       src/ngx_autoscale_%.c src/ngx_autoscale_%.h \
                       $$(FUZZ_DEPS_$$*)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< src/ngx_autoscale_$*.c \

@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "ngx_autoscale_route.h"
+#include "err_seed.h"
 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -63,15 +64,6 @@ fuzz_string(const void *s, size_t len)
     p[len] = '\0';
 
     return p;
-}
-
-
-static inline void
-fuzz_err_init(ngx_autoscale_err_t *err)
-{
-    memset(err, 0, sizeof(*err));
-    err->status = -7;
-    err->code = "untouched";
 }
 
 

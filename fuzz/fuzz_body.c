@@ -39,7 +39,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     buf = fuzz_exact(data + 1, size - 1);
 
-    fuzz_err_init(&err);
+    err_init(&err);
     root = ngx_autoscale_body_parse(buf, size - 1, &err);
     free(buf);
 
@@ -55,7 +55,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(values, 0x5a, n * sizeof(ngx_autoscale_value_t));
 
     /* a refused body is checked as none: the required fields are missed */
-    fuzz_err_init(&err);
+    err_init(&err);
     rc = ngx_autoscale_body_fields(root, fields, n, values, &err);
 
     if (rc == 0) {
@@ -100,7 +100,7 @@ fuzz_roundtrip(const cJSON *root)
 
     /* escapes grow a body: only what still fits must be accepted */
     if (strlen(text) <= NGX_AUTOSCALE_BODY_MAX) {
-        fuzz_err_init(&err);
+        err_init(&err);
         back = ngx_autoscale_body_parse(text, strlen(text), &err);
 
         if (back == NULL) {

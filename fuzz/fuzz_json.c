@@ -221,7 +221,7 @@ fuzz_strict_number(const char *value, double *number)
     fuzz_assert(doc != NULL);
     snprintf(doc, len + 1, "{\"v\":%s}", value);
 
-    fuzz_err_init(&err);
+    err_init(&err);
     root = ngx_autoscale_body_parse(doc, len, &err);
     free(doc);
 
@@ -280,7 +280,7 @@ fuzz_strict(const char *text)
         return;
     }
 
-    fuzz_err_init(&err);
+    err_init(&err);
     root = ngx_autoscale_body_parse(text, strlen(text), &err);
 
     if (root == NULL) {

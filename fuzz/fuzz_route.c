@@ -63,7 +63,7 @@ fuzz_path(const char *path, size_t len)
     ngx_autoscale_route_t  rt;
 
     memset(&rt, 0x5a, sizeof(rt));
-    fuzz_err_init(&err);
+    err_init(&err);
 
     rc = ngx_autoscale_route(path, len, &rt, &err);
 
@@ -119,7 +119,7 @@ fuzz_args(const char *args, size_t len, const ngx_autoscale_arg_spec_t *spec,
     out = malloc(n * sizeof(ngx_autoscale_arg_t));
     fuzz_assert(out != NULL);
     memset(out, 0x5a, n * sizeof(ngx_autoscale_arg_t));
-    fuzz_err_init(&err);
+    err_init(&err);
 
     rc = ngx_autoscale_route_parse_args(args, len, spec, n, out, &err);
 

@@ -88,9 +88,11 @@ decide(const ngx_autoscale_policy_input_t *in)
 }
 
 
+/* the decision on in; name, if any, is the case a failure is of */
 static void
-expect(const ngx_autoscale_policy_input_t *in, ngx_autoscale_action_e action,
-    int to, int proposal, unsigned constraints, const char *reason)
+expect_named(const char *name, const ngx_autoscale_policy_input_t *in,
+    ngx_autoscale_action_e action, int to, int proposal, unsigned constraints,
+    const char *reason)
 {
     ngx_autoscale_decision_t  d;
 
@@ -104,346 +106,265 @@ expect(const ngx_autoscale_policy_input_t *in, ngx_autoscale_action_e action,
                     d.proposal, d.constraints, d.reason);
     }
 
-    assert_int_equal(d.action, action);
-    assert_int_equal(d.from, in->current_workers);
-    assert_int_equal(d.to, to);
-    assert_int_equal(d.proposal, proposal);
-    assert_int_equal(d.constraints, constraints);
+    assert_case_int(name, d.action, action);
+    assert_case_int(name, d.from, in->current_workers);
+    assert_case_int(name, d.to, to);
+    assert_case_int(name, d.proposal, proposal);
+    assert_case_int(name, d.constraints, constraints);
 
     if (reason) {
-        assert_string_equal(d.reason, reason);
+        assert_case_string(name, d.reason, reason);
     }
 }
+
+#define expect(in, action, to, proposal, constraints, reason)                 \
+    expect_named(NULL, in, action, to, proposal, constraints, reason)
+
+
+/*
+ * A case of the decision: the input, named by its own text, and what the
+ * policy must decide on it.  The inputs replace fields of the example
+ * cluster with designated initializers, which gcc's -Woverride-init takes
+ * for a mistake.
+ */
+typedef struct {
+    const char                    *name;
+    ngx_autoscale_policy_input_t   in;
+    ngx_autoscale_action_e         action;
+    int                            to;
+    int                            proposal;
+    unsigned                       constraints;
+    const char                    *reason;     /* NULL: not checked */
+} decide_case_t;
+
+#pragma GCC diagnostic ignored "-Woverride-init"
+
+#define CASE(in, action, to, proposal, constraints, reason)                   \
+    { #in, in, action, to, proposal, constraints, reason }
+
+/* target tracking at 50 of one metric for a cluster of 1..20 workers */
+#define TARGET(current, metric, ...)                                          \
+    POLICY_SEED(current, 0, 0, .min_workers = 1, .policy = "target",          \
+                .target_metric = metric, .target_value = 50, __VA_ARGS__)
+
+#define TARGET_CPU(current, value, ...)                                       \
+    TARGET(current, "cpu_usage", .cpu_usage = (value), __VA_ARGS__)
+#define TARGET_LOAD(current, value, ...)                                      \
+    TARGET(current, "load_percentage", .load_percentage = (value),            \
+           __VA_ARGS__)
+#define TARGET_QUEUE(current, value, ...)                                     \
+    TARGET(current, "queue_per_worker", .queue_length = (value), __VA_ARGS__)
+
+
+typedef struct {
+    const decide_case_t           *cases;
+    size_t                         n;
+} decide_table_t;
+
+
+/* a test of one table, given as the test's state */
+static void
+test_decide_table(void **state)
+{
+    size_t                 i;
+    const decide_case_t   *c;
+    const decide_table_t  *t;
+
+    t = *state;
+
+    for (i = 0; i < t->n; i++) {
+        c = &t->cases[i];
+        expect_named(c->name, &c->in, c->action, c->to, c->proposal,
+                     c->constraints, c->reason);
+    }
+}
+
+#define DECIDE_TABLE(cases)                                                   \
+    { "test_" #cases, test_decide_table, NULL, NULL,                          \
+      &(decide_table_t) { cases, n_cases(cases) } }
 
 
 /* the table of AUTOSCALING_VERIFICATION.md */
 
-static void
-test_seed_up_queue(void **state)
-{
-    ngx_autoscale_policy_input_t  in;
-
-    (void) state;
-
-    in = threshold_input(6, 11, 10);
-    expect(&in, UP, 8, 8, 0,
-           "queue_length 11 > 10: scale up from 6 to 8 workers");
-
-    in = threshold_input(6, 15, 10);
-    expect(&in, UP, 8, 8, 0,
-           "queue_length 15 > 10: scale up from 6 to 8 workers");
+static const decide_case_t  seed_up_queue[] = {
+    CASE(POLICY_SEED(6, 11, 10), UP, 8, 8, 0,
+         "queue_length 11 > 10: scale up from 6 to 8 workers"),
+    CASE(POLICY_SEED(6, 15, 10), UP, 8, 8, 0,
+         "queue_length 15 > 10: scale up from 6 to 8 workers"),
 
     /* > is strict */
-    in = threshold_input(6, 10, 10);
-    expect(&in, HOLD, 6, 6, C_NO_TRIGGER,
-           "queue_length 10 >= 2: hold at 6 workers (no trigger)");
-
-    in = threshold_input(6, 10.5, 10);
-    expect(&in, UP, 8, 8, 0,
-           "queue_length 10.5 > 10: scale up from 6 to 8 workers");
-}
+    CASE(POLICY_SEED(6, 10, 10), HOLD, 6, 6, C_NO_TRIGGER,
+         "queue_length 10 >= 2: hold at 6 workers (no trigger)"),
+    CASE(POLICY_SEED(6, 10.5, 10), UP, 8, 8, 0,
+         "queue_length 10.5 > 10: scale up from 6 to 8 workers")
+};
 
 
-static void
-test_seed_up_cpu(void **state)
-{
-    ngx_autoscale_policy_input_t  in;
-
-    (void) state;
-
-    in = threshold_input(6, 0, 81);
-    expect(&in, UP, 8, 8, 0,
-           "cpu_usage 81 > 80: scale up from 6 to 8 workers");
-
-    in = threshold_input(6, 11, 80.5);
-    expect(&in, UP, 8, 8, 0,
-           "queue_length 11 > 10 and cpu_usage 80.5 > 80: "
-           "scale up from 6 to 8 workers");
-
-    in = threshold_input(6, 0, 80);
-    expect(&in, HOLD, 6, 6, C_NO_TRIGGER,
-           "cpu_usage 80 >= 20: hold at 6 workers (no trigger)");
-}
+static const decide_case_t  seed_up_cpu[] = {
+    CASE(POLICY_SEED(6, 0, 81), UP, 8, 8, 0,
+         "cpu_usage 81 > 80: scale up from 6 to 8 workers"),
+    CASE(POLICY_SEED(6, 11, 80.5), UP, 8, 8, 0,
+         "queue_length 11 > 10 and cpu_usage 80.5 > 80: "
+         "scale up from 6 to 8 workers"),
+    CASE(POLICY_SEED(6, 0, 80), HOLD, 6, 6, C_NO_TRIGGER,
+         "cpu_usage 80 >= 20: hold at 6 workers (no trigger)")
+};
 
 
-static void
-test_seed_hold(void **state)
-{
-    ngx_autoscale_policy_input_t  in;
-
-    (void) state;
-
-    in = threshold_input(8, 5, 50);
-    expect(&in, HOLD, 8, 8, C_NO_TRIGGER,
-           "queue_length 5 >= 2 and cpu_usage 50 >= 20: "
-           "hold at 8 workers (no trigger)");
-
-    in = threshold_input(8, 1, 25);
-    expect(&in, HOLD, 8, 8, C_NO_TRIGGER,
-           "cpu_usage 25 >= 20: hold at 8 workers (no trigger)");
-
-    in = threshold_input(8, 2, 10);
-    expect(&in, HOLD, 8, 8, C_NO_TRIGGER,
-           "queue_length 2 >= 2: hold at 8 workers (no trigger)");
-
-    in = threshold_input(8, 1, 20);
-    expect(&in, HOLD, 8, 8, C_NO_TRIGGER,
-           "cpu_usage 20 >= 20: hold at 8 workers (no trigger)");
-}
+static const decide_case_t  seed_hold[] = {
+    CASE(POLICY_SEED(8, 5, 50), HOLD, 8, 8, C_NO_TRIGGER,
+         "queue_length 5 >= 2 and cpu_usage 50 >= 20: "
+         "hold at 8 workers (no trigger)"),
+    CASE(POLICY_SEED(8, 1, 25), HOLD, 8, 8, C_NO_TRIGGER,
+         "cpu_usage 25 >= 20: hold at 8 workers (no trigger)"),
+    CASE(POLICY_SEED(8, 2, 10), HOLD, 8, 8, C_NO_TRIGGER,
+         "queue_length 2 >= 2: hold at 8 workers (no trigger)"),
+    CASE(POLICY_SEED(8, 1, 20), HOLD, 8, 8, C_NO_TRIGGER,
+         "cpu_usage 20 >= 20: hold at 8 workers (no trigger)")
+};
 
 
-static void
-test_seed_down(void **state)
-{
-    ngx_autoscale_policy_input_t  in;
-
-    (void) state;
-
-    in = threshold_input(8, 1, 19);
-    expect(&in, DOWN, 6, 6, 0,
-           "queue_length 1 < 2 and cpu_usage 19 < 20: "
-           "scale down from 8 to 6 workers");
-
-    in = threshold_input(8, 0, 0);
-    expect(&in, DOWN, 6, 6, 0, NULL);
-
-    in = threshold_input(10, 0, 0);
-    expect(&in, DOWN, 8, 8, 0, NULL);
-}
+static const decide_case_t  seed_down[] = {
+    CASE(POLICY_SEED(8, 1, 19), DOWN, 6, 6, 0,
+         "queue_length 1 < 2 and cpu_usage 19 < 20: "
+         "scale down from 8 to 6 workers"),
+    CASE(POLICY_SEED(8, 0, 0), DOWN, 6, 6, 0, NULL),
+    CASE(POLICY_SEED(10, 0, 0), DOWN, 8, 8, 0, NULL)
+};
 
 
-static void
-test_at_max(void **state)
-{
-    ngx_autoscale_policy_input_t  in;
-
-    (void) state;
-
-    in = threshold_input(20, 11, 10);
-    expect(&in, HOLD, 20, 25, C_AT_MAX,
-           "queue_length 11 > 10, but already at max_workers 20: "
-           "hold at 20 workers");
+static const decide_case_t  at_max[] = {
+    CASE(POLICY_SEED(20, 11, 10), HOLD, 20, 25, C_AT_MAX,
+         "queue_length 11 > 10, but already at max_workers 20: "
+         "hold at 20 workers"),
 
     /* at max, the cooldown is not what holds */
-    in.since_scaled = 10;
-    expect(&in, HOLD, 20, 25, C_AT_MAX, NULL);
-
-    in = threshold_input(18, 11, 10);
-    expect(&in, UP, 20, 22, C_CLAMP_MAX,
-           "queue_length 11 > 10: scale up from 18 to 20 workers "
-           "(22 capped at max_workers 20)");
-
-    in = threshold_input(16, 11, 10);
-    expect(&in, UP, 20, 20, 0, NULL);
+    CASE(POLICY_SEED(20, 11, 10, .since_scaled = 10), HOLD, 20, 25,
+         C_AT_MAX, NULL),
+    CASE(POLICY_SEED(18, 11, 10), UP, 20, 22, C_CLAMP_MAX,
+         "queue_length 11 > 10: scale up from 18 to 20 workers "
+         "(22 capped at max_workers 20)"),
+    CASE(POLICY_SEED(16, 11, 10), UP, 20, 20, 0, NULL),
 
     /* down from max is allowed */
-    in = threshold_input(20, 0, 0);
-    expect(&in, DOWN, 16, 16, 0, NULL);
-}
+    CASE(POLICY_SEED(20, 0, 0), DOWN, 16, 16, 0, NULL)
+};
 
 
-static void
-test_at_min(void **state)
-{
-    ngx_autoscale_policy_input_t  in;
-
-    (void) state;
-
-    in = threshold_input(3, 0, 0);
-    expect(&in, HOLD, 3, 2, C_AT_MIN,
-           "queue_length 0 < 2 and cpu_usage 0 < 20, but already at "
-           "min_workers 3: hold at 3 workers");
-
-    in.since_scaled = 10;
-    expect(&in, HOLD, 3, 2, C_AT_MIN, NULL);
-
-    in = threshold_input(4, 0, 0);
-    expect(&in, DOWN, 3, 3, 0, NULL);
-
-    in = threshold_input(10, 0, 0);
-    in.min_workers = 9;
-    expect(&in, DOWN, 9, 8, C_CLAMP_MIN,
-           "queue_length 0 < 2 and cpu_usage 0 < 20: scale down from 10 "
-           "to 9 workers (8 raised to min_workers 9)");
+static const decide_case_t  at_min[] = {
+    CASE(POLICY_SEED(3, 0, 0), HOLD, 3, 2, C_AT_MIN,
+         "queue_length 0 < 2 and cpu_usage 0 < 20, but already at "
+         "min_workers 3: hold at 3 workers"),
+    CASE(POLICY_SEED(3, 0, 0, .since_scaled = 10), HOLD, 3, 2, C_AT_MIN,
+         NULL),
+    CASE(POLICY_SEED(4, 0, 0), DOWN, 3, 3, 0, NULL),
+    CASE(POLICY_SEED(10, 0, 0, .min_workers = 9), DOWN, 9, 8, C_CLAMP_MIN,
+         "queue_length 0 < 2 and cpu_usage 0 < 20: scale down from 10 "
+         "to 9 workers (8 raised to min_workers 9)"),
 
     /* up from min is allowed */
-    in = threshold_input(3, 11, 0);
-    expect(&in, UP, 4, 4, 0, NULL);
-}
+    CASE(POLICY_SEED(3, 11, 0), UP, 4, 4, 0, NULL)
+};
 
 
-static void
-test_bounds(void **state)
-{
-    ngx_autoscale_policy_input_t  in;
-
-    (void) state;
-
-    in = threshold_input(1, 5, 50);
-    expect(&in, BOUNDS, 3, 3, C_CLAMP_MIN,
-           "current_workers 1 below min_workers 3: back to 3");
-
-    in = threshold_input(25, 5, 50);
-    expect(&in, BOUNDS, 20, 20, C_CLAMP_MAX,
-           "current_workers 25 above max_workers 20: back to 20");
+static const decide_case_t  bounds[] = {
+    CASE(POLICY_SEED(1, 5, 50), BOUNDS, 3, 3, C_CLAMP_MIN,
+         "current_workers 1 below min_workers 3: back to 3"),
+    CASE(POLICY_SEED(25, 5, 50), BOUNDS, 20, 20, C_CLAMP_MAX,
+         "current_workers 25 above max_workers 20: back to 20"),
 
     /* the metrics would scale the other way: the bound comes first */
-    in = threshold_input(25, 50, 100);
-    expect(&in, BOUNDS, 20, 20, C_CLAMP_MAX, NULL);
-
-    in = threshold_input(0, 0, 0);
-    expect(&in, BOUNDS, 3, 3, C_CLAMP_MIN, NULL);
+    CASE(POLICY_SEED(25, 50, 100), BOUNDS, 20, 20, C_CLAMP_MAX, NULL),
+    CASE(POLICY_SEED(0, 0, 0), BOUNDS, 3, 3, C_CLAMP_MIN, NULL),
 
     /* neither metrics nor cooldowns are needed */
-    in = threshold_input(1, 5, 50);
-    in.has_metrics = 0;
-    in.since_scaled = 1;
-    expect(&in, BOUNDS, 3, 3, C_CLAMP_MIN, NULL);
-
-    in = threshold_input(25, 0, 0);
-    in.metrics_age = 1000;
-    in.since_scaled = 0;
-    expect(&in, BOUNDS, 20, 20, C_CLAMP_MAX, NULL);
+    CASE(POLICY_SEED(1, 5, 50, .has_metrics = 0, .since_scaled = 1), BOUNDS,
+         3, 3, C_CLAMP_MIN, NULL),
+    CASE(POLICY_SEED(25, 0, 0, .metrics_age = 1000, .since_scaled = 0),
+         BOUNDS, 20, 20, C_CLAMP_MAX, NULL),
 
     /* a bad policy does not keep the bounds from holding */
-    in = threshold_input(25, 0, 0);
-    in.scale_up_factor = NAN;
-    expect(&in, BOUNDS, 20, 20, C_CLAMP_MAX, NULL);
+    CASE(POLICY_SEED(25, 0, 0, .scale_up_factor = NAN), BOUNDS, 20, 20,
+         C_CLAMP_MAX, NULL),
 
     /* but a paused or inactive cluster is left alone */
-    in = threshold_input(25, 0, 0);
-    in.paused = 1;
-    expect(&in, HOLD, 25, 25, C_PAUSED, NULL);
-
-    in = threshold_input(1, 0, 0);
-    in.status = "hibernated";
-    expect(&in, HOLD, 1, 1, C_NOT_ACTIVE, NULL);
-}
+    CASE(POLICY_SEED(25, 0, 0, .paused = 1), HOLD, 25, 25, C_PAUSED, NULL),
+    CASE(POLICY_SEED(1, 0, 0, .status = "hibernated"), HOLD, 1, 1,
+         C_NOT_ACTIVE, NULL)
+};
 
 
-static void
-test_cooldown_up(void **state)
-{
-    ngx_autoscale_policy_input_t  in;
-
-    (void) state;
-
-    in = threshold_input(6, 15, 10);
-
-    in.since_scaled = 299.999;
-    expect(&in, HOLD, 6, 8, C_COOL_UP,
-           "queue_length 15 > 10, but in cooldown: scaled 299.999 s ago, "
-           "scale_up_cooldown is 300 s: hold at 6 workers");
-
-    in.since_scaled = 120;
-    expect(&in, HOLD, 6, 8, C_COOL_UP,
-           "queue_length 15 > 10, but in cooldown: scaled 120 s ago, "
-           "scale_up_cooldown is 300 s: hold at 6 workers");
-
-    in.since_scaled = 0;
-    expect(&in, HOLD, 6, 8, C_COOL_UP, NULL);
-
-    in.since_scaled = 300;
-    expect(&in, UP, 8, 8, 0, NULL);
-
-    in.since_scaled = 300.001;
-    expect(&in, UP, 8, 8, 0, NULL);
+static const decide_case_t  cooldown_up[] = {
+    CASE(POLICY_SEED(6, 15, 10, .since_scaled = 299.999), HOLD, 6, 8,
+         C_COOL_UP,
+         "queue_length 15 > 10, but in cooldown: scaled 299.999 s ago, "
+         "scale_up_cooldown is 300 s: hold at 6 workers"),
+    CASE(POLICY_SEED(6, 15, 10, .since_scaled = 120), HOLD, 6, 8, C_COOL_UP,
+         "queue_length 15 > 10, but in cooldown: scaled 120 s ago, "
+         "scale_up_cooldown is 300 s: hold at 6 workers"),
+    CASE(POLICY_SEED(6, 15, 10, .since_scaled = 0), HOLD, 6, 8, C_COOL_UP,
+         NULL),
+    CASE(POLICY_SEED(6, 15, 10, .since_scaled = 300), UP, 8, 8, 0, NULL),
+    CASE(POLICY_SEED(6, 15, 10, .since_scaled = 300.001),
+         UP, 8, 8, 0, NULL),
 
     /* the down cooldown does not hold up */
-    in.since_scaled = 120;
-    in.scale_up_cooldown = 60;
-    in.scale_down_cooldown = 600;
-    expect(&in, UP, 8, 8, 0, NULL);
-
-    in.scale_up_cooldown = 0;
-    in.since_scaled = 0;
-    expect(&in, UP, 8, 8, 0, NULL);
+    CASE(POLICY_SEED(6, 15, 10, .since_scaled = 120,
+             .scale_up_cooldown = 60, .scale_down_cooldown = 600), UP, 8, 8,
+         0, NULL),
+    CASE(POLICY_SEED(6, 15, 10, .scale_down_cooldown = 600,
+             .scale_up_cooldown = 0, .since_scaled = 0), UP, 8, 8, 0, NULL),
 
     /* clamped and in cooldown: both said */
-    in = threshold_input(18, 15, 10);
-    in.since_scaled = 100;
-    expect(&in, HOLD, 18, 22, C_CLAMP_MAX | C_COOL_UP, NULL);
-}
+    CASE(POLICY_SEED(18, 15, 10, .since_scaled = 100), HOLD, 18, 22,
+         C_CLAMP_MAX | C_COOL_UP, NULL)
+};
 
 
-static void
-test_cooldown_down(void **state)
-{
-    ngx_autoscale_policy_input_t  in;
-
-    (void) state;
-
-    in = threshold_input(8, 1, 10);
-
-    in.since_scaled = 120;
-    expect(&in, HOLD, 8, 6, C_COOL_DOWN,
-           "queue_length 1 < 2 and cpu_usage 10 < 20, but in cooldown: "
-           "scaled 120 s ago, scale_down_cooldown is 300 s: "
-           "hold at 8 workers");
-
-    in.since_scaled = 299.999;
-    expect(&in, HOLD, 8, 6, C_COOL_DOWN, NULL);
-
-    in.since_scaled = 300;
-    expect(&in, DOWN, 6, 6, 0, NULL);
-
-    in.since_scaled = 300.001;
-    expect(&in, DOWN, 6, 6, 0, NULL);
+static const decide_case_t  cooldown_down[] = {
+    CASE(POLICY_SEED(8, 1, 10, .since_scaled = 120), HOLD, 8, 6,
+         C_COOL_DOWN,
+         "queue_length 1 < 2 and cpu_usage 10 < 20, but in cooldown: "
+         "scaled 120 s ago, scale_down_cooldown is 300 s: "
+         "hold at 8 workers"),
+    CASE(POLICY_SEED(8, 1, 10, .since_scaled = 299.999), HOLD, 8, 6,
+         C_COOL_DOWN, NULL),
+    CASE(POLICY_SEED(8, 1, 10, .since_scaled = 300), DOWN, 6, 6, 0, NULL),
+    CASE(POLICY_SEED(8, 1, 10, .since_scaled = 300.001), DOWN, 6, 6, 0,
+         NULL),
 
     /* each direction its own */
-    in.since_scaled = 120;
-    in.scale_up_cooldown = 600;
-    in.scale_down_cooldown = 60;
-    expect(&in, DOWN, 6, 6, 0, NULL);
+    CASE(POLICY_SEED(8, 1, 10, .since_scaled = 120,
+             .scale_up_cooldown = 600, .scale_down_cooldown = 60), DOWN, 6,
+         6, 0, NULL),
+    CASE(POLICY_SEED(8, 1, 10, .since_scaled = 120,
+             .scale_up_cooldown = 600, .scale_down_cooldown = 120.5), HOLD,
+         8, 6, C_COOL_DOWN,
+         "queue_length 1 < 2 and cpu_usage 10 < 20, but in cooldown: "
+         "scaled 120 s ago, scale_down_cooldown is 120.5 s: "
+         "hold at 8 workers")
+};
 
-    in.scale_down_cooldown = 120.5;
-    expect(&in, HOLD, 8, 6, C_COOL_DOWN,
-           "queue_length 1 < 2 and cpu_usage 10 < 20, but in cooldown: "
-           "scaled 120 s ago, scale_down_cooldown is 120.5 s: "
-           "hold at 8 workers");
-}
 
-
-static void
-test_never_scaled(void **state)
-{
-    ngx_autoscale_policy_input_t  in;
-
-    (void) state;
-
-    in = threshold_input(6, 15, 10);
-    in.since_scaled = -1;
-    expect(&in, UP, 8, 8, 0, NULL);
-
-    in = threshold_input(8, 0, 0);
-    in.since_scaled = -0.001;
-    expect(&in, DOWN, 6, 6, 0, NULL);
-
-    in.since_scaled = -INFINITY;
-    expect(&in, DOWN, 6, 6, 0, NULL);
+static const decide_case_t  never_scaled[] = {
+    CASE(POLICY_SEED(6, 15, 10, .since_scaled = -1), UP, 8, 8, 0, NULL),
+    CASE(POLICY_SEED(8, 0, 0, .since_scaled = -0.001), DOWN, 6, 6, 0, NULL),
+    CASE(POLICY_SEED(8, 0, 0, .since_scaled = -INFINITY), DOWN, 6, 6, 0,
+         NULL),
 
     /* long ago */
-    in.since_scaled = INFINITY;
-    expect(&in, DOWN, 6, 6, 0, NULL);
-}
+    CASE(POLICY_SEED(8, 0, 0, .since_scaled = INFINITY), DOWN, 6, 6, 0,
+         NULL)
+};
 
 
-static void
-test_paused(void **state)
-{
-    ngx_autoscale_policy_input_t  in;
-
-    (void) state;
-
-    in = threshold_input(6, 15, 90);
-    in.paused = 1;
-    expect(&in, HOLD, 6, 6, C_PAUSED, "cluster is paused: hold");
-
-    in = threshold_input(8, 0, 0);
-    in.paused = 1;
-    in.has_metrics = 0;
-    expect(&in, HOLD, 8, 8, C_PAUSED, "cluster is paused: hold");
-}
+static const decide_case_t  paused[] = {
+    CASE(POLICY_SEED(6, 15, 90, .paused = 1), HOLD, 6, 6, C_PAUSED,
+         "cluster is paused: hold"),
+    CASE(POLICY_SEED(8, 0, 0, .paused = 1, .has_metrics = 0), HOLD, 8, 8,
+         C_PAUSED,
+         "cluster is paused: hold")
+};
 
 
 static void
@@ -479,65 +400,35 @@ test_not_active(void **state)
 }
 
 
-static void
-test_no_metrics(void **state)
-{
-    ngx_autoscale_policy_input_t  in;
-
-    (void) state;
-
-    in = threshold_input(8, 0, 0);
-    in.has_metrics = 0;
-    expect(&in, HOLD, 8, 8, C_NO_METRICS, "no metrics yet: hold");
-
-    in = threshold_input(6, 15, 90);
-    in.has_metrics = 0;
-    expect(&in, HOLD, 6, 6, C_NO_METRICS, "no metrics yet: hold");
+static const decide_case_t  no_metrics[] = {
+    CASE(POLICY_SEED(8, 0, 0, .has_metrics = 0), HOLD, 8, 8, C_NO_METRICS,
+         "no metrics yet: hold"),
+    CASE(POLICY_SEED(6, 15, 90, .has_metrics = 0), HOLD, 6, 6, C_NO_METRICS,
+         "no metrics yet: hold"),
 
     /* the values of no row are not looked at */
-    in.queue_length = NAN;
-    in.metrics_age = NAN;
-    expect(&in, HOLD, 6, 6, C_NO_METRICS, NULL);
-}
+    CASE(POLICY_SEED(6, 15, 90, .has_metrics = 0, .queue_length = NAN,
+             .metrics_age = NAN), HOLD, 6, 6, C_NO_METRICS, NULL)
+};
 
 
-static void
-test_stale_metrics(void **state)
-{
-    ngx_autoscale_policy_input_t  in;
-
-    (void) state;
-
-    in = threshold_input(8, 0, 0);
-
-    in.metrics_age = 60;
-    expect(&in, DOWN, 6, 6, 0, NULL);
-
-    in.metrics_age = 60.001;
-    expect(&in, HOLD, 8, 8, C_STALE,
-           "metrics are 60.001 s old (older than 60 s): hold");
-
-    in.metrics_age = 75;
-    expect(&in, HOLD, 8, 8, C_STALE,
-           "metrics are 75 s old (older than 60 s): hold");
-
-    in = threshold_input(6, 15, 90);
-
-    in.metrics_age = 0;
-    expect(&in, UP, 8, 8, 0, NULL);
-
-    in.metrics_age = 60.001;
-    expect(&in, HOLD, 6, 6, C_STALE, NULL);
-
-    in.metrics_age = INFINITY;
-    expect(&in, HOLD, 6, 6, C_STALE,
-           "metrics are Infinity s old (older than 60 s): hold");
+static const decide_case_t  stale_metrics[] = {
+    CASE(POLICY_SEED(8, 0, 0, .metrics_age = 60), DOWN, 6, 6, 0, NULL),
+    CASE(POLICY_SEED(8, 0, 0, .metrics_age = 60.001), HOLD, 8, 8, C_STALE,
+         "metrics are 60.001 s old (older than 60 s): hold"),
+    CASE(POLICY_SEED(8, 0, 0, .metrics_age = 75), HOLD, 8, 8, C_STALE,
+         "metrics are 75 s old (older than 60 s): hold"),
+    CASE(POLICY_SEED(6, 15, 90, .metrics_age = 0), UP, 8, 8, 0, NULL),
+    CASE(POLICY_SEED(6, 15, 90, .metrics_age = 60.001), HOLD, 6, 6, C_STALE,
+         NULL),
+    CASE(POLICY_SEED(6, 15, 90, .metrics_age = INFINITY), HOLD, 6, 6,
+         C_STALE,
+         "metrics are Infinity s old (older than 60 s): hold"),
 
     /* stale is checked before the cooldown */
-    in.metrics_age = 61;
-    in.since_scaled = 10;
-    expect(&in, HOLD, 6, 6, C_STALE, NULL);
-}
+    CASE(POLICY_SEED(6, 15, 90, .metrics_age = 61, .since_scaled = 10),
+         HOLD, 6, 6, C_STALE, NULL)
+};
 
 
 typedef struct {
@@ -661,197 +552,115 @@ test_rounding_sweep(void **state)
 }
 
 
-static void
-test_down_factor_one(void **state)
-{
-    ngx_autoscale_policy_input_t  in;
-
-    (void) state;
-
-    in = threshold_input(8, 0, 0);
-    in.scale_down_factor = 1;
-    expect(&in, HOLD, 8, 8, C_NO_TRIGGER,
-           "queue_length 0 < 2 and cpu_usage 0 < 20, but scale_down_factor "
-           "1 keeps 8 workers: hold");
-
-    in.scale_down_factor = 0;
-    expect(&in, DOWN, 3, 0, C_CLAMP_MIN,
-           "queue_length 0 < 2 and cpu_usage 0 < 20: scale down from 8 "
-           "to 3 workers (0 raised to min_workers 3)");
-}
+static const decide_case_t  down_factor_one[] = {
+    CASE(POLICY_SEED(8, 0, 0, .scale_down_factor = 1), HOLD, 8, 8,
+         C_NO_TRIGGER,
+         "queue_length 0 < 2 and cpu_usage 0 < 20, but scale_down_factor "
+         "1 keeps 8 workers: hold"),
+    CASE(POLICY_SEED(8, 0, 0, .scale_down_factor = 0), DOWN, 3, 0,
+         C_CLAMP_MIN,
+         "queue_length 0 < 2 and cpu_usage 0 < 20: scale down from 8 "
+         "to 3 workers (0 raised to min_workers 3)")
+};
 
 
-static void
-test_target_tolerance(void **state)
-{
-    ngx_autoscale_policy_input_t  in;
-
-    (void) state;
-
-    in = target_input(10, "cpu_usage", 54);
-    expect(&in, HOLD, 10, 10, C_TOLERANCE,
-           "cpu_usage 54 within tolerance 0.1 of target_value 50: "
-           "hold at 10 workers");
+static const decide_case_t  target_tolerance[] = {
+    CASE(TARGET_CPU(10, 54), HOLD, 10, 10, C_TOLERANCE,
+         "cpu_usage 54 within tolerance 0.1 of target_value 50: "
+         "hold at 10 workers"),
 
     /* 55 / 50 - 1 is 0.10000000000000009 in binary: still the edge */
-    in = target_input(10, "cpu_usage", 55);
-    expect(&in, HOLD, 10, 10, C_TOLERANCE, NULL);
-
-    in = target_input(10, "cpu_usage", 45);
-    expect(&in, HOLD, 10, 10, C_TOLERANCE, NULL);
-
-    in = target_input(10, "cpu_usage", 55.001);
-    expect(&in, UP, 12, 12, 0,
-           "cpu_usage 55.001 vs target_value 50: "
-           "scale up from 10 to 12 workers");
-
-    in = target_input(10, "cpu_usage", 44.999);
-    expect(&in, DOWN, 9, 9, 0,
-           "cpu_usage 44.999 vs target_value 50: "
-           "scale down from 10 to 9 workers");
+    CASE(TARGET_CPU(10, 55), HOLD, 10, 10, C_TOLERANCE, NULL),
+    CASE(TARGET_CPU(10, 45), HOLD, 10, 10, C_TOLERANCE, NULL),
+    CASE(TARGET_CPU(10, 55.001), UP, 12, 12, 0,
+         "cpu_usage 55.001 vs target_value 50: "
+         "scale up from 10 to 12 workers"),
+    CASE(TARGET_CPU(10, 44.999), DOWN, 9, 9, 0,
+         "cpu_usage 44.999 vs target_value 50: "
+         "scale down from 10 to 9 workers"),
 
     /* 2.2 per worker against 2 */
-    in = target_input(10, "queue_per_worker", 22);
-    in.target_value = 2;
-    expect(&in, HOLD, 10, 10, C_TOLERANCE,
-           "queue_per_worker 2.2 within tolerance 0.1 of target_value 2: "
-           "hold at 10 workers");
-
-    in.queue_length = 22.01;
-    expect(&in, UP, 12, 12, 0, NULL);
+    CASE(TARGET_QUEUE(10, 22, .target_value = 2), HOLD, 10, 10, C_TOLERANCE,
+         "queue_per_worker 2.2 within tolerance 0.1 of target_value 2: "
+         "hold at 10 workers"),
+    CASE(TARGET_QUEUE(10, 22, .target_value = 2, .queue_length = 22.01), UP,
+         12, 12, 0, NULL),
 
     /* no tolerance: only the exact value holds */
-    in = target_input(10, "cpu_usage", 50);
-    in.tolerance = 0;
-    expect(&in, HOLD, 10, 10, C_TOLERANCE, NULL);
-
-    in.cpu_usage = 51;
-    expect(&in, UP, 11, 11, 0, NULL);
-}
+    CASE(TARGET_CPU(10, 50, .tolerance = 0), HOLD, 10, 10, C_TOLERANCE,
+         NULL),
+    CASE(TARGET_CPU(10, 50, .tolerance = 0, .cpu_usage = 51), UP, 11, 11, 0,
+         NULL)
+};
 
 
-static void
-test_target_metrics(void **state)
-{
-    ngx_autoscale_policy_input_t  in;
-
-    (void) state;
-
-    in = target_input(10, "cpu_usage", 80);
-    expect(&in, UP, 16, 16, 0,
-           "cpu_usage 80 vs target_value 50: scale up from 10 to 16 workers");
+static const decide_case_t  target_metrics[] = {
+    CASE(TARGET_CPU(10, 80), UP, 16, 16, 0,
+         "cpu_usage 80 vs target_value 50: scale up from 10 to 16 workers"),
 
     /* the other columns are not this policy's */
-    in.queue_length = 1000;
-    in.load_percentage = NAN;
-    expect(&in, UP, 16, 16, 0, NULL);
-
-    in = target_input(10, "load_percentage", 25);
-    in.cpu_usage = 100;
-    expect(&in, DOWN, 5, 5, 0,
-           "load_percentage 25 vs target_value 50: "
-           "scale down from 10 to 5 workers");
+    CASE(TARGET_CPU(10, 80, .queue_length = 1000, .load_percentage = NAN),
+         UP, 16, 16, 0, NULL),
+    CASE(TARGET_LOAD(10, 25, .cpu_usage = 100), DOWN, 5, 5, 0,
+         "load_percentage 25 vs target_value 50: "
+         "scale down from 10 to 5 workers"),
 
     /* 40 in the queue of 10 workers: 4 each, 2 wanted */
-    in = target_input(10, "queue_per_worker", 40);
-    in.target_value = 2;
-    expect(&in, UP, 20, 20, 0,
-           "queue_per_worker 4 vs target_value 2: "
-           "scale up from 10 to 20 workers");
-
-    in.queue_length = 5;
-    expect(&in, DOWN, 3, 3, 0,
-           "queue_per_worker 0.5 vs target_value 2: "
-           "scale down from 10 to 3 workers");
+    CASE(TARGET_QUEUE(10, 40, .target_value = 2), UP, 20, 20, 0,
+         "queue_per_worker 4 vs target_value 2: "
+         "scale up from 10 to 20 workers"),
+    CASE(TARGET_QUEUE(10, 40, .target_value = 2, .queue_length = 5), DOWN,
+         3, 3, 0,
+         "queue_per_worker 0.5 vs target_value 2: "
+         "scale down from 10 to 3 workers"),
 
     /* 25 * 19.6 / 70 is 7.000000000000001 in binary */
-    in = target_input(25, "load_percentage", 19.6);
-    in.target_value = 70;
-    in.max_workers = 30;
-    expect(&in, DOWN, 7, 7, 0, NULL);
+    CASE(TARGET_LOAD(25, 19.6, .target_value = 70, .max_workers = 30), DOWN,
+         7, 7, 0, NULL),
 
     /* near the target, a worker more would be too many */
-    in = target_input(1, "cpu_usage", 40);
-    in.target_value = 60;
-    expect(&in, HOLD, 1, 1, C_NO_TRIGGER,
-           "cpu_usage 40 vs target_value 60 asks for 1 worker: "
-           "hold at 1 worker (no trigger)");
-}
+    CASE(TARGET_CPU(1, 40, .target_value = 60), HOLD, 1, 1, C_NO_TRIGGER,
+         "cpu_usage 40 vs target_value 60 asks for 1 worker: "
+         "hold at 1 worker (no trigger)")
+};
 
 
-static void
-test_target_bounds(void **state)
-{
-    ngx_autoscale_policy_input_t  in;
-
-    (void) state;
-
-    in = target_input(15, "cpu_usage", 100);
-    expect(&in, UP, 20, 30, C_CLAMP_MAX,
-           "cpu_usage 100 vs target_value 50: scale up from 15 to 20 "
-           "workers (30 capped at max_workers 20)");
-
-    in.current_workers = 20;
-    expect(&in, HOLD, 20, 40, C_AT_MAX,
-           "cpu_usage 100 vs target_value 50, but already at max_workers "
-           "20: hold at 20 workers");
-
-    in = target_input(10, "cpu_usage", 0);
-    in.min_workers = 3;
-    expect(&in, DOWN, 3, 0, C_CLAMP_MIN,
-           "cpu_usage 0 vs target_value 50: scale down from 10 to 3 "
-           "workers (0 raised to min_workers 3)");
-
-    in.current_workers = 3;
-    expect(&in, HOLD, 3, 0, C_AT_MIN,
-           "cpu_usage 0 vs target_value 50, but already at min_workers 3: "
-           "hold at 3 workers");
+static const decide_case_t  target_bounds[] = {
+    CASE(TARGET_CPU(15, 100), UP, 20, 30, C_CLAMP_MAX,
+         "cpu_usage 100 vs target_value 50: scale up from 15 to 20 "
+         "workers (30 capped at max_workers 20)"),
+    CASE(TARGET_CPU(15, 100, .current_workers = 20), HOLD, 20, 40, C_AT_MAX,
+         "cpu_usage 100 vs target_value 50, but already at max_workers "
+         "20: hold at 20 workers"),
+    CASE(TARGET_CPU(10, 0, .min_workers = 3), DOWN, 3, 0, C_CLAMP_MIN,
+         "cpu_usage 0 vs target_value 50: scale down from 10 to 3 "
+         "workers (0 raised to min_workers 3)"),
+    CASE(TARGET_CPU(10, 0, .min_workers = 3, .current_workers = 3), HOLD, 3,
+         0, C_AT_MIN,
+         "cpu_usage 0 vs target_value 50, but already at min_workers 3: "
+         "hold at 3 workers"),
 
     /* from zero, any load needs a worker */
-    in = target_input(0, "cpu_usage", 10);
-    in.min_workers = 0;
-    expect(&in, UP, 1, 1, 0,
-           "cpu_usage 10 vs target_value 50: scale up from 0 to 1 worker");
-
-    in = target_input(0, "queue_per_worker", 5);
-    in.min_workers = 0;
-    in.target_value = 2;
-    expect(&in, UP, 3, 3, 0, NULL);
-
-    in = target_input(0, "cpu_usage", 0);
-    in.min_workers = 0;
-    expect(&in, HOLD, 0, 0, C_NO_TRIGGER, NULL);
-
-    in = target_input(1, "cpu_usage", 0);
-    in.min_workers = 0;
-    expect(&in, DOWN, 0, 0, 0,
-           "cpu_usage 0 vs target_value 50: scale down from 1 to 0 workers");
-}
+    CASE(TARGET_CPU(0, 10, .min_workers = 0), UP, 1, 1, 0,
+         "cpu_usage 10 vs target_value 50: scale up from 0 to 1 worker"),
+    CASE(TARGET_QUEUE(0, 5, .min_workers = 0, .target_value = 2), UP, 3, 3,
+         0, NULL),
+    CASE(TARGET_CPU(0, 0, .min_workers = 0),
+         HOLD, 0, 0, C_NO_TRIGGER, NULL),
+    CASE(TARGET_CPU(1, 0, .min_workers = 0), DOWN, 0, 0, 0,
+         "cpu_usage 0 vs target_value 50: scale down from 1 to 0 workers")
+};
 
 
-static void
-test_target_cooldown(void **state)
-{
-    ngx_autoscale_policy_input_t  in;
-
-    (void) state;
-
-    in = target_input(10, "cpu_usage", 80);
-    in.since_scaled = 100;
-    expect(&in, HOLD, 10, 16, C_COOL_UP,
-           "cpu_usage 80 vs target_value 50, but in cooldown: scaled 100 s "
-           "ago, scale_up_cooldown is 300 s: hold at 10 workers");
-
-    in.since_scaled = 300;
-    expect(&in, UP, 16, 16, 0, NULL);
-
-    in = target_input(10, "cpu_usage", 25);
-    in.since_scaled = 299.5;
-    expect(&in, HOLD, 10, 5, C_COOL_DOWN, NULL);
-
-    in.since_scaled = 300;
-    expect(&in, DOWN, 5, 5, 0, NULL);
-}
+static const decide_case_t  target_cooldown[] = {
+    CASE(TARGET_CPU(10, 80, .since_scaled = 100), HOLD, 10, 16, C_COOL_UP,
+         "cpu_usage 80 vs target_value 50, but in cooldown: scaled 100 s "
+         "ago, scale_up_cooldown is 300 s: hold at 10 workers"),
+    CASE(TARGET_CPU(10, 80, .since_scaled = 300), UP, 16, 16, 0, NULL),
+    CASE(TARGET_CPU(10, 25, .since_scaled = 299.5), HOLD, 10, 5,
+         C_COOL_DOWN, NULL),
+    CASE(TARGET_CPU(10, 25, .since_scaled = 300), DOWN, 5, 5, 0, NULL)
+};
 
 
 static void
@@ -966,193 +775,114 @@ test_target_stabilization(void **state)
 }
 
 
-static void
-test_invalid(void **state)
-{
-    ngx_autoscale_policy_input_t  in;
-
-    (void) state;
-
-    in = threshold_input(6, NAN, 10);
-    expect(&in, HOLD, 6, 6, C_INVALID, "invalid queue_length NaN: hold");
-
-    in = threshold_input(6, 15, NAN);
-    expect(&in, HOLD, 6, 6, C_INVALID, "invalid cpu_usage NaN: hold");
-
-    in = threshold_input(6, -1, 10);
-    expect(&in, HOLD, 6, 6, C_INVALID, "invalid queue_length -1: hold");
-
-    in = threshold_input(6, 0, -0.5);
-    expect(&in, HOLD, 6, 6, C_INVALID, "invalid cpu_usage -0.5: hold");
-
-    in = threshold_input(6, INFINITY, 10);
-    expect(&in, HOLD, 6, 6, C_INVALID,
-           "invalid queue_length Infinity: hold");
-
-    in = threshold_input(6, 15, 10);
-    in.min_workers = 5;
-    in.max_workers = 3;
-    expect(&in, HOLD, 6, 6, C_INVALID,
-           "min_workers 5 above max_workers 3: hold");
-
-    in = threshold_input(6, 15, 10);
-    in.min_workers = -1;
-    expect(&in, HOLD, 6, 6, C_INVALID, "invalid min_workers -1: hold");
-
-    in = threshold_input(-2, 15, 10);
-    expect(&in, HOLD, -2, -2, C_INVALID,
-           "invalid current_workers -2: hold");
-
-    in = threshold_input(6, 15, 10);
-    in.metrics_age = NAN;
-    expect(&in, HOLD, 6, 6, C_INVALID, "invalid metrics_age NaN: hold");
-
-    in.metrics_age = -5;
-    expect(&in, HOLD, 6, 6, C_INVALID, "invalid metrics_age -5: hold");
-
-    in = threshold_input(6, 15, 10);
-    in.max_age = 0;
-    expect(&in, HOLD, 6, 6, C_INVALID, "invalid max_age 0: hold");
-
-    in = threshold_input(6, 15, 10);
-    in.since_scaled = NAN;
-    expect(&in, HOLD, 6, 6, C_INVALID, "invalid since_scaled NaN: hold");
-
-    in = threshold_input(6, 15, 10);
-    in.scale_up_cooldown = -1;
-    expect(&in, HOLD, 6, 6, C_INVALID, "invalid scale_up_cooldown -1: hold");
-
-    in = threshold_input(6, 15, 10);
-    in.scale_down_cooldown = NAN;
-    expect(&in, HOLD, 6, 6, C_INVALID, NULL);
-
-    in = threshold_input(6, 15, 10);
-    in.scale_up_queue = NAN;
-    expect(&in, HOLD, 6, 6, C_INVALID, "invalid scale_up_queue NaN: hold");
-
-    in = threshold_input(6, 15, 10);
-    in.scale_down_cpu = INFINITY;
-    expect(&in, HOLD, 6, 6, C_INVALID, NULL);
-
-    in = threshold_input(6, 15, 10);
-    in.scale_up_factor = 0.9;
-    expect(&in, HOLD, 6, 6, C_INVALID, "invalid scale_up_factor 0.9: hold");
-
-    in.scale_up_factor = INFINITY;
-    expect(&in, HOLD, 6, 6, C_INVALID, NULL);
-
-    in = threshold_input(8, 0, 0);
-    in.scale_down_factor = 1.5;
-    expect(&in, HOLD, 8, 8, C_INVALID,
-           "invalid scale_down_factor 1.5: hold");
-
-    in.scale_down_factor = NAN;
-    expect(&in, HOLD, 8, 8, C_INVALID, NULL);
-
-    in = threshold_input(6, 15, 10);
-    in.policy = "magic";
-    expect(&in, HOLD, 6, 6, C_INVALID, "unknown policy 'magic': hold");
+static const decide_case_t  invalid[] = {
+    CASE(POLICY_SEED(6, NAN, 10), HOLD, 6, 6, C_INVALID,
+         "invalid queue_length NaN: hold"),
+    CASE(POLICY_SEED(6, 15, NAN), HOLD, 6, 6, C_INVALID,
+         "invalid cpu_usage NaN: hold"),
+    CASE(POLICY_SEED(6, -1, 10), HOLD, 6, 6, C_INVALID,
+         "invalid queue_length -1: hold"),
+    CASE(POLICY_SEED(6, 0, -0.5), HOLD, 6, 6, C_INVALID,
+         "invalid cpu_usage -0.5: hold"),
+    CASE(POLICY_SEED(6, INFINITY, 10), HOLD, 6, 6, C_INVALID,
+         "invalid queue_length Infinity: hold"),
+    CASE(POLICY_SEED(6, 15, 10, .min_workers = 5, .max_workers = 3), HOLD,
+         6, 6, C_INVALID,
+         "min_workers 5 above max_workers 3: hold"),
+    CASE(POLICY_SEED(6, 15, 10, .min_workers = -1), HOLD, 6, 6, C_INVALID,
+         "invalid min_workers -1: hold"),
+    CASE(POLICY_SEED(-2, 15, 10), HOLD, -2, -2, C_INVALID,
+         "invalid current_workers -2: hold"),
+    CASE(POLICY_SEED(6, 15, 10, .metrics_age = NAN), HOLD, 6, 6, C_INVALID,
+         "invalid metrics_age NaN: hold"),
+    CASE(POLICY_SEED(6, 15, 10, .metrics_age = -5), HOLD, 6, 6, C_INVALID,
+         "invalid metrics_age -5: hold"),
+    CASE(POLICY_SEED(6, 15, 10, .max_age = 0), HOLD, 6, 6, C_INVALID,
+         "invalid max_age 0: hold"),
+    CASE(POLICY_SEED(6, 15, 10, .since_scaled = NAN), HOLD, 6, 6, C_INVALID,
+         "invalid since_scaled NaN: hold"),
+    CASE(POLICY_SEED(6, 15, 10, .scale_up_cooldown = -1), HOLD, 6, 6,
+         C_INVALID,
+         "invalid scale_up_cooldown -1: hold"),
+    CASE(POLICY_SEED(6, 15, 10, .scale_down_cooldown = NAN), HOLD, 6, 6,
+         C_INVALID, NULL),
+    CASE(POLICY_SEED(6, 15, 10, .scale_up_queue = NAN), HOLD, 6, 6,
+         C_INVALID,
+         "invalid scale_up_queue NaN: hold"),
+    CASE(POLICY_SEED(6, 15, 10, .scale_down_cpu = INFINITY), HOLD, 6, 6,
+         C_INVALID, NULL),
+    CASE(POLICY_SEED(6, 15, 10, .scale_up_factor = 0.9), HOLD, 6, 6,
+         C_INVALID,
+         "invalid scale_up_factor 0.9: hold"),
+    CASE(POLICY_SEED(6, 15, 10, .scale_up_factor = INFINITY), HOLD, 6, 6,
+         C_INVALID, NULL),
+    CASE(POLICY_SEED(8, 0, 0, .scale_down_factor = 1.5), HOLD, 8, 8,
+         C_INVALID,
+         "invalid scale_down_factor 1.5: hold"),
+    CASE(POLICY_SEED(8, 0, 0, .scale_down_factor = NAN), HOLD, 8, 8,
+         C_INVALID, NULL),
+    CASE(POLICY_SEED(6, 15, 10, .policy = "magic"), HOLD, 6, 6, C_INVALID,
+         "unknown policy 'magic': hold"),
 
     /* NULL is the column's default */
-    in.policy = NULL;
-    expect(&in, UP, 8, 8, 0, NULL);
+    CASE(POLICY_SEED(6, 15, 10, .policy = NULL), UP, 8, 8, 0, NULL),
 
     /* invalid config is said before missing metrics */
-    in = threshold_input(6, 15, 10);
-    in.scale_up_factor = NAN;
-    in.has_metrics = 0;
-    expect(&in, HOLD, 6, 6, C_INVALID, NULL);
+    CASE(POLICY_SEED(6, 15, 10, .scale_up_factor = NAN, .has_metrics = 0),
+         HOLD, 6, 6, C_INVALID, NULL),
 
     /* a huge factor or size does not overflow */
-    in = threshold_input(6, 15, 10);
-    in.scale_up_factor = 1e300;
-    in.max_workers = 2147483647;
-    expect(&in, UP, 2147483647, 2147483647, 0, NULL);
-
-    in = threshold_input(2147483647, 15, 10);
-    in.max_workers = 2147483647;
-    expect(&in, HOLD, 2147483647, 2147483647, C_AT_MAX, NULL);
-}
+    CASE(POLICY_SEED(6, 15, 10, .scale_up_factor = 1e300,
+             .max_workers = 2147483647), UP, 2147483647, 2147483647, 0,
+         NULL),
+    CASE(POLICY_SEED(2147483647, 15, 10, .max_workers = 2147483647), HOLD,
+         2147483647, 2147483647, C_AT_MAX, NULL)
+};
 
 
-static void
-test_target_invalid(void **state)
-{
-    ngx_autoscale_policy_input_t  in;
-
-    (void) state;
-
-    in = target_input(10, "cpu_usage", NAN);
-    expect(&in, HOLD, 10, 10, C_INVALID, "invalid cpu_usage NaN: hold");
-
-    in = target_input(10, "load_percentage", -3);
-    expect(&in, HOLD, 10, 10, C_INVALID,
-           "invalid load_percentage -3: hold");
-
-    in = target_input(10, "queue_per_worker", NAN);
-    expect(&in, HOLD, 10, 10, C_INVALID, "invalid queue_length NaN: hold");
-
-    in = target_input(10, "cpu_usage", 80);
-    in.target_value = 0;
-    expect(&in, HOLD, 10, 10, C_INVALID, "invalid target_value 0: hold");
-
-    in.target_value = -50;
-    expect(&in, HOLD, 10, 10, C_INVALID, "invalid target_value -50: hold");
-
-    in.target_value = NAN;
-    expect(&in, HOLD, 10, 10, C_INVALID, NULL);
-
-    in.target_value = INFINITY;
-    expect(&in, HOLD, 10, 10, C_INVALID, NULL);
-
-    in = target_input(10, "cpu_usage", 80);
-    in.tolerance = NAN;
-    expect(&in, HOLD, 10, 10, C_INVALID, "invalid tolerance NaN: hold");
-
-    in.tolerance = -0.1;
-    expect(&in, HOLD, 10, 10, C_INVALID, NULL);
-
-    in = target_input(10, "cpu_usage", 80);
-    in.stabilization_window = NAN;
-    expect(&in, HOLD, 10, 10, C_INVALID,
-           "invalid stabilization_window NaN: hold");
-
-    in = target_input(10, "cpu_usage", 80);
-    in.target_metric = "memory_usage";
-    expect(&in, HOLD, 10, 10, C_INVALID,
-           "unknown target_metric 'memory_usage': hold");
-
-    in.target_metric = NULL;
-    expect(&in, HOLD, 10, 10, C_INVALID,
-           "unknown target_metric '(none)': hold");
+static const decide_case_t  target_invalid[] = {
+    CASE(TARGET_CPU(10, NAN), HOLD, 10, 10, C_INVALID,
+         "invalid cpu_usage NaN: hold"),
+    CASE(TARGET_LOAD(10, -3), HOLD, 10, 10, C_INVALID,
+         "invalid load_percentage -3: hold"),
+    CASE(TARGET_QUEUE(10, NAN), HOLD, 10, 10, C_INVALID,
+         "invalid queue_length NaN: hold"),
+    CASE(TARGET_CPU(10, 80, .target_value = 0), HOLD, 10, 10, C_INVALID,
+         "invalid target_value 0: hold"),
+    CASE(TARGET_CPU(10, 80, .target_value = -50), HOLD, 10, 10, C_INVALID,
+         "invalid target_value -50: hold"),
+    CASE(TARGET_CPU(10, 80, .target_value = NAN), HOLD, 10, 10, C_INVALID,
+         NULL),
+    CASE(TARGET_CPU(10, 80, .target_value = INFINITY), HOLD, 10, 10,
+         C_INVALID, NULL),
+    CASE(TARGET_CPU(10, 80, .tolerance = NAN), HOLD, 10, 10, C_INVALID,
+         "invalid tolerance NaN: hold"),
+    CASE(TARGET_CPU(10, 80, .tolerance = -0.1), HOLD, 10, 10, C_INVALID,
+         NULL),
+    CASE(TARGET_CPU(10, 80, .stabilization_window = NAN), HOLD, 10, 10,
+         C_INVALID,
+         "invalid stabilization_window NaN: hold"),
+    CASE(TARGET_CPU(10, 80, .target_metric = "memory_usage"), HOLD, 10, 10,
+         C_INVALID,
+         "unknown target_metric 'memory_usage': hold"),
+    CASE(TARGET_CPU(10, 80, .target_metric = NULL), HOLD, 10, 10, C_INVALID,
+         "unknown target_metric '(none)': hold"),
 
     /* the threshold columns are not target tracking's */
-    in = target_input(10, "cpu_usage", 80);
-    in.scale_up_factor = NAN;
-    in.scale_up_queue = NAN;
-    expect(&in, UP, 16, 16, 0, NULL);
+    CASE(TARGET_CPU(10, 80, .scale_up_factor = NAN, .scale_up_queue = NAN),
+         UP, 16, 16, 0, NULL),
 
     /* a tiny target and a huge value do not overflow */
-    in = target_input(10, "cpu_usage", 1e300);
-    in.target_value = 1e-300;
-    expect(&in, UP, 20, 2147483647, C_CLAMP_MAX, NULL);
-}
+    CASE(TARGET_CPU(10, 1e300, .target_value = 1e-300), UP, 20, 2147483647,
+         C_CLAMP_MAX, NULL)
+};
 
 
 static char *
 json_text(const ngx_autoscale_policy_input_t *in,
     const ngx_autoscale_decision_t *d)
 {
-    char   *s;
-    cJSON  *doc;
-
-    doc = ngx_autoscale_policy_json(in, d);
-    assert_non_null(doc);
-    s = cJSON_PrintUnformatted(doc);
-    cJSON_Delete(doc);
-    assert_non_null(s);
-
-    return s;
+    return print_and_free(ngx_autoscale_policy_json(in, d));
 }
 
 
@@ -1613,30 +1343,30 @@ int
 main(void)
 {
     const struct CMUnitTest  tests[] = {
-        cmocka_unit_test(test_seed_up_queue),
-        cmocka_unit_test(test_seed_up_cpu),
-        cmocka_unit_test(test_seed_hold),
-        cmocka_unit_test(test_seed_down),
-        cmocka_unit_test(test_at_max),
-        cmocka_unit_test(test_at_min),
-        cmocka_unit_test(test_bounds),
-        cmocka_unit_test(test_cooldown_up),
-        cmocka_unit_test(test_cooldown_down),
-        cmocka_unit_test(test_never_scaled),
-        cmocka_unit_test(test_paused),
+        DECIDE_TABLE(seed_up_queue),
+        DECIDE_TABLE(seed_up_cpu),
+        DECIDE_TABLE(seed_hold),
+        DECIDE_TABLE(seed_down),
+        DECIDE_TABLE(at_max),
+        DECIDE_TABLE(at_min),
+        DECIDE_TABLE(bounds),
+        DECIDE_TABLE(cooldown_up),
+        DECIDE_TABLE(cooldown_down),
+        DECIDE_TABLE(never_scaled),
+        DECIDE_TABLE(paused),
         cmocka_unit_test(test_not_active),
-        cmocka_unit_test(test_no_metrics),
-        cmocka_unit_test(test_stale_metrics),
+        DECIDE_TABLE(no_metrics),
+        DECIDE_TABLE(stale_metrics),
         cmocka_unit_test(test_rounding_small),
         cmocka_unit_test(test_rounding_sweep),
-        cmocka_unit_test(test_down_factor_one),
-        cmocka_unit_test(test_target_tolerance),
-        cmocka_unit_test(test_target_metrics),
-        cmocka_unit_test(test_target_bounds),
-        cmocka_unit_test(test_target_cooldown),
+        DECIDE_TABLE(down_factor_one),
+        DECIDE_TABLE(target_tolerance),
+        DECIDE_TABLE(target_metrics),
+        DECIDE_TABLE(target_bounds),
+        DECIDE_TABLE(target_cooldown),
         cmocka_unit_test(test_target_stabilization),
-        cmocka_unit_test(test_invalid),
-        cmocka_unit_test(test_target_invalid),
+        DECIDE_TABLE(invalid),
+        DECIDE_TABLE(target_invalid),
         cmocka_unit_test(test_json_up),
         cmocka_unit_test(test_json_hold),
         cmocka_unit_test(test_json_target),

@@ -493,10 +493,11 @@ test_route_id_length(void **state)
 static void
 test_route_id_every_byte(void **state)
 {
-    int     c, valid;
-    char    path[] = "/clusters/aXb";
-    char    sub[] = "/clusters/aXb/events";
-    char    bp[] = "/blueprints/aXb";
+    int          c, valid, slash, status;
+    char         path[] = "/clusters/aXb";
+    char         sub[] = "/clusters/aXb/events";
+    char         bp[] = "/blueprints/aXb";
+    const char  *code;
 
     (void) state;
 
@@ -517,22 +518,18 @@ test_route_id_every_byte(void **state)
                            NGX_AUTOSCALE_ROUTE_BLUEPRINT,
                            NGX_AUTOSCALE_GET | NGX_AUTOSCALE_HEAD, 12, 3);
 
-        } else if (c == '/') {
-            /* "b" is no sub-resource; four segments; blueprint 3 */
-            expect_route_err_n(path, sizeof(path) - 1, 404, "NotFound",
-                               NOT_FOUND_TEXT);
-            expect_route_err_n(sub, sizeof(sub) - 1, 404, "NotFound",
-                               NOT_FOUND_TEXT);
-            expect_route_err_n(bp, sizeof(bp) - 1, 404, "NotFound",
-                               NOT_FOUND_TEXT);
-
         } else {
-            expect_route_err_n(path, sizeof(path) - 1, 400, "InvalidId",
-                               BAD_ID_TEXT);
-            expect_route_err_n(sub, sizeof(sub) - 1, 400, "InvalidId",
-                               BAD_ID_TEXT);
-            expect_route_err_n(bp, sizeof(bp) - 1, 400, "InvalidId",
-                               BAD_BP_ID_TEXT);
+            /* a '/': "b" is no sub-resource; four segments; blueprint 3 */
+            slash = (c == '/');
+            status = slash ? 404 : 400;
+            code = slash ? "NotFound" : "InvalidId";
+
+            expect_route_err_n(path, sizeof(path) - 1, status, code,
+                               slash ? NOT_FOUND_TEXT : BAD_ID_TEXT);
+            expect_route_err_n(sub, sizeof(sub) - 1, status, code,
+                               slash ? NOT_FOUND_TEXT : BAD_ID_TEXT);
+            expect_route_err_n(bp, sizeof(bp) - 1, status, code,
+                               slash ? NOT_FOUND_TEXT : BAD_BP_ID_TEXT);
         }
     }
 }
@@ -761,33 +758,47 @@ expect_list_ok_none(const char *args)
 }
 
 
+/* args that spec refuses, as a client error with text */
 static void
-expect_list_err(const char *args, const char *text)
+expect_args_err(const ngx_autoscale_arg_spec_t *spec, size_t nspec,
+    const char *args, const char *text)
 {
-    ngx_autoscale_arg_t   out[NLIST];
+    ngx_autoscale_arg_t   out[NLIST + NWIDE];
     ngx_autoscale_err_t   err;
 
-    assert_int_equal(parse_list(args, out, &err), -1);
+    assert_int_equal(parse_n(args, strlen(args), spec, nspec, out, &err), -1);
     assert_err(&err, 400, "InvalidQuery", text);
 }
 
+#define expect_list_err(args, text)                                           \
+    expect_args_err(list_spec, NLIST, args, text)
+
+
+/* args that list_spec refuses, and the text it says */
+typedef struct {
+    const char  *args;
+    const char  *text;
+} args_case_t;
+
 
 static void
-expect_wide_err(const char *args, const char *text)
+expect_list_errs(const args_case_t *cases, size_t n)
 {
-    ngx_autoscale_arg_t   out[NWIDE];
-    ngx_autoscale_err_t   err;
+    size_t  i;
 
-    assert_int_equal(parse_wide(args, out, &err), -1);
-    assert_err(&err, 400, "InvalidQuery", text);
+    for (i = 0; i < n; i++) {
+        expect_list_err(cases[i].args, cases[i].text);
+    }
 }
+#define expect_wide_err(args, text)                                           \
+    expect_args_err(wide_spec, NWIDE, args, text)
 
 
+/* args parse against list_spec, and only the one at idx is present */
 static void
-expect_list_num(const char *args, size_t idx, long long num)
+parse_list_one(const char *args, size_t idx, ngx_autoscale_arg_t *out)
 {
     size_t                i;
-    ngx_autoscale_arg_t   out[NLIST];
     ngx_autoscale_err_t   err;
 
     assert_int_equal(parse_list(args, out, &err), 0);
@@ -796,7 +807,15 @@ expect_list_num(const char *args, size_t idx, long long num)
     for (i = 0; i < NLIST; i++) {
         assert_int_equal(out[i].present, i == idx);
     }
+}
 
+
+static void
+expect_list_num(const char *args, size_t idx, long long num)
+{
+    ngx_autoscale_arg_t  out[NLIST];
+
+    parse_list_one(args, idx, out);
     assert_true(out[idx].num == num);
 }
 
@@ -804,17 +823,9 @@ expect_list_num(const char *args, size_t idx, long long num)
 static void
 expect_list_str(const char *args, size_t idx, const char *str)
 {
-    size_t                i;
-    ngx_autoscale_arg_t   out[NLIST];
-    ngx_autoscale_err_t   err;
+    ngx_autoscale_arg_t  out[NLIST];
 
-    assert_int_equal(parse_list(args, out, &err), 0);
-    assert_err_untouched(&err);
-
-    for (i = 0; i < NLIST; i++) {
-        assert_int_equal(out[i].present, i == idx);
-    }
-
+    parse_list_one(args, idx, out);
     assert_string_equal(out[idx].str, str);
 }
 
@@ -912,39 +923,56 @@ test_args_int_bounds(void **state)
 static void
 test_args_int_malformed(void **state)
 {
+    static const args_case_t  cases[] = {
+        { "page", PAGE_TEXT },
+        { "page=", PAGE_TEXT },
+        { "page=+5", PAGE_TEXT },
+        { "page=%2B5", PAGE_TEXT },
+        { "page=-5", PAGE_TEXT },
+        { "page=-0", PAGE_TEXT },
+        { "page=%2D1", PAGE_TEXT },
+        { "page=5+", PAGE_TEXT },
+        { "page=%205", PAGE_TEXT },
+        { "page=5a", PAGE_TEXT },
+        { "page=a5", PAGE_TEXT },
+        { "page=0x10", PAGE_TEXT },
+        { "page=1e3", PAGE_TEXT },
+        { "page=1.0", PAGE_TEXT },
+        { "page=1,2", PAGE_TEXT },
+        { "page=5=6", PAGE_TEXT },
+        { "page=5%00", PAGE_TEXT },
+        { "page=%", PAGE_TEXT },
+        { "page=%3", PAGE_TEXT },
+        { "page=%3g", PAGE_TEXT },
+        { "page=%g3", PAGE_TEXT },
+        { "page=1%", PAGE_TEXT },
+        { "page=1%3", PAGE_TEXT },
+        { "page=\xd9\xa1", PAGE_TEXT }
+    };
+
     (void) state;
 
-    expect_list_err("page", PAGE_TEXT);
-    expect_list_err("page=", PAGE_TEXT);
-    expect_list_err("page=+5", PAGE_TEXT);
-    expect_list_err("page=%2B5", PAGE_TEXT);
-    expect_list_err("page=-5", PAGE_TEXT);
-    expect_list_err("page=-0", PAGE_TEXT);
-    expect_list_err("page=%2D1", PAGE_TEXT);
-    expect_list_err("page=5+", PAGE_TEXT);
-    expect_list_err("page=%205", PAGE_TEXT);
-    expect_list_err("page=5a", PAGE_TEXT);
-    expect_list_err("page=a5", PAGE_TEXT);
-    expect_list_err("page=0x10", PAGE_TEXT);
-    expect_list_err("page=1e3", PAGE_TEXT);
-    expect_list_err("page=1.0", PAGE_TEXT);
-    expect_list_err("page=1,2", PAGE_TEXT);
-    expect_list_err("page=5=6", PAGE_TEXT);
-    expect_list_err("page=5%00", PAGE_TEXT);
-    expect_list_err("page=%", PAGE_TEXT);
-    expect_list_err("page=%3", PAGE_TEXT);
-    expect_list_err("page=%3g", PAGE_TEXT);
-    expect_list_err("page=%g3", PAGE_TEXT);
-    expect_list_err("page=1%", PAGE_TEXT);
-    expect_list_err("page=1%3", PAGE_TEXT);
-    expect_list_err("page=\xd9\xa1", PAGE_TEXT);
+    expect_list_errs(cases, n_cases(cases));
 }
 
 
 static void
 test_args_int_overflow(void **state)
 {
-    char  *digits, args[256];
+    char                 *digits, args[256];
+    size_t                i;
+    ngx_autoscale_arg_t   out[NWIDE];
+    ngx_autoscale_err_t   err;
+
+    static const char *const  refused[] = {
+        "n=1000000000000000000", "n=9223372036854775807",
+        "n=0000000000000000001", "n=18446744073709551617", "n=-1"
+    };
+
+    static const args_case_t  cases[] = {
+        /* 18 digits, just over the page bound */
+        { "page=999999999999999999", PAGE_TEXT }
+    };
 
     (void) state;
 
@@ -954,29 +982,19 @@ test_args_int_overflow(void **state)
     expect_wide_num("n=123456789012345678", 123456789012345678LL);
 
     /* 19 digits and more are refused, not wrapped */
-    expect_wide_err("n=1000000000000000000",
-                    "query parameter 'n' must be an integer from 0 to "
-                    "9223372036854775807");
-    expect_wide_err("n=9223372036854775807",
-                    "query parameter 'n' must be an integer from 0 to "
-                    "9223372036854775807");
-    expect_wide_err("n=0000000000000000001",
-                    "query parameter 'n' must be an integer from 0 to "
-                    "9223372036854775807");
-    expect_wide_err("n=18446744073709551617",
-                    "query parameter 'n' must be an integer from 0 to "
-                    "9223372036854775807");
-    expect_wide_err("n=-1",
-                    "query parameter 'n' must be an integer from 0 to "
-                    "9223372036854775807");
+    for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        assert_case_int(refused[i], parse_wide(refused[i], out, &err), -1);
+        assert_err(&err, 400, "InvalidQuery",
+                   "query parameter 'n' must be an integer from 0 to "
+                   "9223372036854775807");
+    }
 
     digits = repeat("9", 200);
     snprintf(args, sizeof(args), "page=%s", digits);
     expect_list_err(args, PAGE_TEXT);
     free(digits);
 
-    /* 18 digits, just over the page bound */
-    expect_list_err("page=999999999999999999", PAGE_TEXT);
+    expect_list_errs(cases, n_cases(cases));
 }
 
 
@@ -985,6 +1003,22 @@ test_args_choices(void **state)
 {
     size_t  i;
     char    args[64];
+
+    static const args_case_t  cases[] = {
+        { "status", STATUS_TEXT },
+        { "status=", STATUS_TEXT },
+        { "status=ACTIVE", STATUS_TEXT },
+        { "status=activ", STATUS_TEXT },
+        { "status=actives", STATUS_TEXT },
+        { "status=active+", STATUS_TEXT },
+        { "status=+active", STATUS_TEXT },
+        { "status=active%00", STATUS_TEXT },
+        { "status=scaling+up", STATUS_TEXT },
+        { "status=%zz", STATUS_TEXT },
+        { "status=activ%", STATUS_TEXT },
+        { "status=activ%6", STATUS_TEXT },
+        { "status=unknown", STATUS_TEXT }
+    };
 
     (void) state;
 
@@ -1001,19 +1035,7 @@ test_args_choices(void **state)
     expect_list_str("status=scaling%5Fup", A_STATUS, "scaling_up");
     expect_list_str("status=scaling%5fup", A_STATUS, "scaling_up");
 
-    expect_list_err("status", STATUS_TEXT);
-    expect_list_err("status=", STATUS_TEXT);
-    expect_list_err("status=ACTIVE", STATUS_TEXT);
-    expect_list_err("status=activ", STATUS_TEXT);
-    expect_list_err("status=actives", STATUS_TEXT);
-    expect_list_err("status=active+", STATUS_TEXT);
-    expect_list_err("status=+active", STATUS_TEXT);
-    expect_list_err("status=active%00", STATUS_TEXT);
-    expect_list_err("status=scaling+up", STATUS_TEXT);
-    expect_list_err("status=%zz", STATUS_TEXT);
-    expect_list_err("status=activ%", STATUS_TEXT);
-    expect_list_err("status=activ%6", STATUS_TEXT);
-    expect_list_err("status=unknown", STATUS_TEXT);
+    expect_list_errs(cases, n_cases(cases));
 }
 
 
@@ -1054,6 +1076,26 @@ test_args_words(void **state)
 {
     char  *word, args[512];
 
+    static const args_case_t  cases[] = {
+        { "type", TYPE_TEXT },
+        { "type=", TYPE_TEXT },
+        { "type=a.b", TYPE_TEXT },
+        { "type=a%2Fb", TYPE_TEXT },
+        { "type=..%2Fx", TYPE_TEXT },
+        { "type=a+b", TYPE_TEXT },
+        { "type=a%20b", TYPE_TEXT },
+        { "type=a%26b", TYPE_TEXT },
+        { "type=a%3Db", TYPE_TEXT },
+        { "type=%00", TYPE_TEXT },
+        { "type=a%00b", TYPE_TEXT },
+        { "type=%C3%A9", TYPE_TEXT },
+        { "type=a'b", TYPE_TEXT },
+        { "type=a=b", TYPE_TEXT },
+        { "type=ab%", TYPE_TEXT },
+        { "type=ab%4", TYPE_TEXT },
+        { "type=ab%4x", TYPE_TEXT }
+    };
+
     (void) state;
 
     expect_list_str("type=web", A_TYPE, "web");
@@ -1072,23 +1114,23 @@ test_args_words(void **state)
     expect_list_err(args, TYPE_TEXT);
     free(word);
 
-    expect_list_err("type", TYPE_TEXT);
-    expect_list_err("type=", TYPE_TEXT);
-    expect_list_err("type=a.b", TYPE_TEXT);
-    expect_list_err("type=a%2Fb", TYPE_TEXT);
-    expect_list_err("type=..%2Fx", TYPE_TEXT);
-    expect_list_err("type=a+b", TYPE_TEXT);
-    expect_list_err("type=a%20b", TYPE_TEXT);
-    expect_list_err("type=a%26b", TYPE_TEXT);
-    expect_list_err("type=a%3Db", TYPE_TEXT);
-    expect_list_err("type=%00", TYPE_TEXT);
-    expect_list_err("type=a%00b", TYPE_TEXT);
-    expect_list_err("type=%C3%A9", TYPE_TEXT);
-    expect_list_err("type=a'b", TYPE_TEXT);
-    expect_list_err("type=a=b", TYPE_TEXT);
-    expect_list_err("type=ab%", TYPE_TEXT);
-    expect_list_err("type=ab%4", TYPE_TEXT);
-    expect_list_err("type=ab%4x", TYPE_TEXT);
+    expect_list_errs(cases, n_cases(cases));
+}
+
+
+/* args "id=%41%41..." with n times the encoded 'A' */
+static char *
+id_of(size_t n)
+{
+    char  *args, *val;
+
+    val = repeat("%41", n);
+    args = malloc(strlen(val) + 4);
+    assert_non_null(args);
+    sprintf(args, "id=%s", val);
+    free(val);
+
+    return args;
 }
 
 
@@ -1104,27 +1146,17 @@ test_args_long_values(void **state)
     (void) state;
 
     /* 300 encoded bytes decode to a 100-long id */
-    val = repeat("%41", 100);
-    n = strlen(val) + 4;
-    args = malloc(n);
-    assert_non_null(args);
-    snprintf(args, n, "id=%s", val);
+    args = id_of(100);
     assert_int_equal(parse_wide(args, out, &err), 0);
     assert_int_equal(out[1].present, 1);
     assert_int_equal(strlen(out[1].str), 100);
     assert_int_equal(strspn(out[1].str, "A"), 100);
     free(args);
-    free(val);
 
-    val = repeat("%41", 101);
-    n = strlen(val) + 4;
-    args = malloc(n);
-    assert_non_null(args);
-    snprintf(args, n, "id=%s", val);
+    args = id_of(101);
     expect_wide_err(args, "query parameter 'id' must be 1 to 100 letters, "
                     "digits, '-' or '_'");
     free(args);
-    free(val);
 
     /* longer than the buffer: refused, for each kind */
     val = repeat("b", 5000);
@@ -1159,6 +1191,18 @@ test_args_long_values(void **state)
 static void
 test_args_keys(void **state)
 {
+    static const args_case_t  cases[] = {
+        /* a well-formed unknown name is echoed */
+        { "foo=1", UNKNOWN_TEXT " 'foo'" },
+        { "foo", UNKNOWN_TEXT " 'foo'" },
+        { "PAGE=1", UNKNOWN_TEXT " 'PAGE'" },
+        { "pages=1", UNKNOWN_TEXT " 'pages'" },
+        { "pag=1", UNKNOWN_TEXT " 'pag'" },
+        { "f%6Fo=1", UNKNOWN_TEXT " 'foo'" },
+        { "page=1&limit=2", UNKNOWN_TEXT " 'limit'" },
+        { "a-b_C9=1", UNKNOWN_TEXT " 'a-b_C9'" }
+    };
+
     (void) state;
 
     expect_list_num("pa%67e=3", A_PAGE, 3);
@@ -1166,15 +1210,7 @@ test_args_keys(void **state)
     expect_list_num("page%5Fsize=4", A_PAGE_SIZE, 4);
     expect_list_num("page%5fsize=4", A_PAGE_SIZE, 4);
 
-    /* a well-formed unknown name is echoed */
-    expect_list_err("foo=1", UNKNOWN_TEXT " 'foo'");
-    expect_list_err("foo", UNKNOWN_TEXT " 'foo'");
-    expect_list_err("PAGE=1", UNKNOWN_TEXT " 'PAGE'");
-    expect_list_err("pages=1", UNKNOWN_TEXT " 'pages'");
-    expect_list_err("pag=1", UNKNOWN_TEXT " 'pag'");
-    expect_list_err("f%6Fo=1", UNKNOWN_TEXT " 'foo'");
-    expect_list_err("page=1&limit=2", UNKNOWN_TEXT " 'limit'");
-    expect_list_err("a-b_C9=1", UNKNOWN_TEXT " 'a-b_C9'");
+    expect_list_errs(cases, n_cases(cases));
 }
 
 
@@ -1184,30 +1220,34 @@ test_args_odd_keys(void **state)
 {
     char  *name, args[2048];
 
+    static const args_case_t  cases[] = {
+        { "=1", UNKNOWN_TEXT },
+        { "=", UNKNOWN_TEXT },
+        { "==", UNKNOWN_TEXT },
+        { "a'b=1", UNKNOWN_TEXT },
+        { "a%27b=1", UNKNOWN_TEXT },
+        { "%3Cscript%3E=1", UNKNOWN_TEXT },
+        { "<script>=1", UNKNOWN_TEXT },
+        { "a+b=1", UNKNOWN_TEXT },
+        { "a%20b=1", UNKNOWN_TEXT },
+        { "a%22b=1", UNKNOWN_TEXT },
+        { "a%0Ab=1", UNKNOWN_TEXT },
+        { "page%00=1", UNKNOWN_TEXT },
+        { "%00=1", UNKNOWN_TEXT },
+        { "%=1", UNKNOWN_TEXT },
+        { "%zz=1", UNKNOWN_TEXT },
+        { "pag%=1", UNKNOWN_TEXT },
+        { "pag%6=1", UNKNOWN_TEXT },
+        { "%25s%25s%25n=1", UNKNOWN_TEXT },
+        { "%s%n=1", UNKNOWN_TEXT },
+        { "\xc3\xa9=1", UNKNOWN_TEXT },
+        { "page.=1", UNKNOWN_TEXT },
+        { " page=1", UNKNOWN_TEXT }
+    };
+
     (void) state;
 
-    expect_list_err("=1", UNKNOWN_TEXT);
-    expect_list_err("=", UNKNOWN_TEXT);
-    expect_list_err("==", UNKNOWN_TEXT);
-    expect_list_err("a'b=1", UNKNOWN_TEXT);
-    expect_list_err("a%27b=1", UNKNOWN_TEXT);
-    expect_list_err("%3Cscript%3E=1", UNKNOWN_TEXT);
-    expect_list_err("<script>=1", UNKNOWN_TEXT);
-    expect_list_err("a+b=1", UNKNOWN_TEXT);
-    expect_list_err("a%20b=1", UNKNOWN_TEXT);
-    expect_list_err("a%22b=1", UNKNOWN_TEXT);
-    expect_list_err("a%0Ab=1", UNKNOWN_TEXT);
-    expect_list_err("page%00=1", UNKNOWN_TEXT);
-    expect_list_err("%00=1", UNKNOWN_TEXT);
-    expect_list_err("%=1", UNKNOWN_TEXT);
-    expect_list_err("%zz=1", UNKNOWN_TEXT);
-    expect_list_err("pag%=1", UNKNOWN_TEXT);
-    expect_list_err("pag%6=1", UNKNOWN_TEXT);
-    expect_list_err("%25s%25s%25n=1", UNKNOWN_TEXT);
-    expect_list_err("%s%n=1", UNKNOWN_TEXT);
-    expect_list_err("\xc3\xa9=1", UNKNOWN_TEXT);
-    expect_list_err("page.=1", UNKNOWN_TEXT);
-    expect_list_err(" page=1", UNKNOWN_TEXT);
+    expect_list_errs(cases, n_cases(cases));
 
     /* 32 decoded bytes fit the name buffer, 33 do not */
     name = repeat("k", 32);
@@ -1235,24 +1275,22 @@ test_args_odd_keys(void **state)
 static void
 test_args_duplicates(void **state)
 {
+    static const args_case_t  cases[] = {
+        { "page=1&page=2", "query parameter 'page' is given twice" },
+        { "page=1&page=1", "query parameter 'page' is given twice" },
+        { "page=1&pa%67e=2", "query parameter 'page' is given twice" },
+        { "page=1&page", "query parameter 'page' is given twice" },
+        { "page=1&page=bad", "query parameter 'page' is given twice" },
+        { "status=active&type=x&status=active",
+          "query parameter 'status' is given twice" },
+        { "type=a&&type=b", "query parameter 'type' is given twice" },
+        { "page_size=5&page=1&page_size=5",
+          "query parameter 'page_size' is given twice" }
+    };
+
     (void) state;
 
-    expect_list_err("page=1&page=2",
-                    "query parameter 'page' is given twice");
-    expect_list_err("page=1&page=1",
-                    "query parameter 'page' is given twice");
-    expect_list_err("page=1&pa%67e=2",
-                    "query parameter 'page' is given twice");
-    expect_list_err("page=1&page",
-                    "query parameter 'page' is given twice");
-    expect_list_err("page=1&page=bad",
-                    "query parameter 'page' is given twice");
-    expect_list_err("status=active&type=x&status=active",
-                    "query parameter 'status' is given twice");
-    expect_list_err("type=a&&type=b",
-                    "query parameter 'type' is given twice");
-    expect_list_err("page_size=5&page=1&page_size=5",
-                    "query parameter 'page_size' is given twice");
+    expect_list_errs(cases, n_cases(cases));
 }
 
 
@@ -1260,12 +1298,16 @@ test_args_duplicates(void **state)
 static void
 test_args_first_error(void **state)
 {
+    static const args_case_t  cases[] = {
+        { "page=0&foo=1", PAGE_TEXT },
+        { "foo=1&page=0", UNKNOWN_TEXT " 'foo'" },
+        { "page=1&page_size=0&page=2", PAGE_SIZE_TEXT },
+        { "type=ok&status=bad&x%00=1", STATUS_TEXT }
+    };
+
     (void) state;
 
-    expect_list_err("page=0&foo=1", PAGE_TEXT);
-    expect_list_err("foo=1&page=0", UNKNOWN_TEXT " 'foo'");
-    expect_list_err("page=1&page_size=0&page=2", PAGE_SIZE_TEXT);
-    expect_list_err("type=ok&status=bad&x%00=1", STATUS_TEXT);
+    expect_list_errs(cases, n_cases(cases));
 }
 
 
@@ -1304,21 +1346,8 @@ test_args_len(void **state)
 }
 
 
-/* valid_time on an exact copy, so ASan sees any overread */
-static void
-expect_time_n(const char *s, size_t len, int valid)
-{
-    int    rc;
-    char  *buf;
-
-    buf = exact(s, len);
-    rc = ngx_autoscale_route_valid_time(buf, len);
-    free(buf);
-
-    if (rc != valid) {
-        fail_msg("valid_time(\"%.*s\") is %d", (int) len, s, rc);
-    }
-}
+#define expect_time_n(s, len, valid)                                          \
+    expect_valid(ngx_autoscale_route_valid_time, "valid_time", s, len, valid)
 
 
 static void
@@ -1328,28 +1357,50 @@ expect_time(const char *s, int valid)
 }
 
 
+/* a time as a query gives it, and whether it is valid */
+typedef struct {
+    const char  *s;
+    int          valid;
+} time_case_t;
+
+
+static void
+expect_times(const time_case_t *cases, size_t n)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        expect_time(cases[i].s, cases[i].valid);
+    }
+}
+
+
 static void
 test_time_valid(void **state)
 {
+    static const time_case_t  cases[] = {
+        { "2026-02-18T21:50:00Z", 1 },
+        { "2026-02-18t21:50:00Z", 1 },
+        { "2026-02-18 21:50:00Z", 1 },
+        { "2026-02-18T21:50:00z", 1 },
+        { "2026-02-18T21:50:00.5Z", 1 },
+        { "2026-02-18T21:50:00.000000Z", 1 },
+        { "2026-02-18T21:50:00.123456789Z", 1 },
+        { "2026-02-18T21:50:00+05:30", 1 },
+        { "2026-02-18T21:50:00-08:00", 1 },
+        { "2026-02-18T21:50:00+00:00", 1 },
+        { "2026-02-18T21:50:00-00:00", 1 },
+        { "2026-02-18T21:50:00+23:59", 1 },
+        { "2026-02-18T21:50:00.1-23:59", 1 },
+        { "0001-01-01T00:00:00Z", 1 },
+        { "9999-12-31T23:59:59.999999999+23:59", 1 },
+        { "2026-01-31T00:00:00Z", 1 },
+        { "2026-12-31T00:00:00Z", 1 }
+    };
+
     (void) state;
 
-    expect_time("2026-02-18T21:50:00Z", 1);
-    expect_time("2026-02-18t21:50:00Z", 1);
-    expect_time("2026-02-18 21:50:00Z", 1);
-    expect_time("2026-02-18T21:50:00z", 1);
-    expect_time("2026-02-18T21:50:00.5Z", 1);
-    expect_time("2026-02-18T21:50:00.000000Z", 1);
-    expect_time("2026-02-18T21:50:00.123456789Z", 1);
-    expect_time("2026-02-18T21:50:00+05:30", 1);
-    expect_time("2026-02-18T21:50:00-08:00", 1);
-    expect_time("2026-02-18T21:50:00+00:00", 1);
-    expect_time("2026-02-18T21:50:00-00:00", 1);
-    expect_time("2026-02-18T21:50:00+23:59", 1);
-    expect_time("2026-02-18T21:50:00.1-23:59", 1);
-    expect_time("0001-01-01T00:00:00Z", 1);
-    expect_time("9999-12-31T23:59:59.999999999+23:59", 1);
-    expect_time("2026-01-31T00:00:00Z", 1);
-    expect_time("2026-12-31T00:00:00Z", 1);
+    expect_times(cases, n_cases(cases));
 }
 
 
@@ -1358,76 +1409,81 @@ test_time_invalid(void **state)
 {
     char  *s;
 
+    static const time_case_t  cases[] = {
+        /* too short, too long */
+        { "", 0 },
+        { "2026-02-18", 0 },
+        { "2026-02-18T21:50:00", 0 },
+        { "2026-02-18T21:50Z", 0 },
+        { "2026-02-18T21:50:00.5", 0 },
+        { "2026-02-18T21:50:00.1234567890Z", 0 },
+        { "2026-02-18T21:50:00.123456789012345678901Z", 0 },
+
+        /* out of range */
+        { "0000-01-01T00:00:00Z", 0 },
+        { "2026-00-18T21:50:00Z", 0 },
+        { "2026-13-18T21:50:00Z", 0 },
+        { "2026-02-00T21:50:00Z", 0 },
+        { "2026-01-32T21:50:00Z", 0 },
+        { "2026-02-18T24:00:00Z", 0 },
+        { "2026-02-18T21:60:00Z", 0 },
+        { "2026-02-18T21:50:60Z", 0 },
+        { "2026-02-18T21:50:00+24:00", 0 },
+        { "2026-02-18T21:50:00+05:60", 0 },
+        { "2026-02-18T99:99:99Z", 0 },
+
+        /* zone */
+        { "2026-02-18T21:50:00ZZ", 0 },
+        { "2026-02-18T21:50:00Z ", 0 },
+        { "2026-02-18T21:50:00 Z", 0 },
+        { "2026-02-18T21:50:00UTC", 0 },
+        { "2026-02-18T21:50:00+0530", 0 },
+        { "2026-02-18T21:50:00+05", 0 },
+        { "2026-02-18T21:50:00+5:30", 0 },
+        { "2026-02-18T21:50:00+05:3", 0 },
+        { "2026-02-18T21:50:00+05:300", 0 },
+        { "2026-02-18T21:50:00+05-30", 0 },
+        { "2026-02-18T21:50:00 05:30", 0 },
+        { "2026-02-18T21:50:00*05:30", 0 },
+        { "2026-02-18T21:50:00+05:30Z", 0 },
+        { "2026-02-18T21:50:00Z+05:30", 0 },
+        { "2026-02-18T21:50:00+aa:30", 0 },
+        { "2026-02-18T21:50:00+05:a0", 0 },
+
+        /* fraction */
+        { "2026-02-18T21:50:00.Z", 0 },
+        { "2026-02-18T21:50:00.+05:30", 0 },
+        { "2026-02-18T21:50:00,5Z", 0 },
+        { "2026-02-18T21:50:00.5.5Z", 0 },
+        { "2026-02-18T21:50:00.5aZ", 0 },
+        { "2026-02-18T21:50:00..5Z", 0 },
+
+        /* shape */
+        { "2026-02-18X21:50:00Z", 0 },
+        { "2026-02-18_21:50:00Z", 0 },
+        { "2026-02-18T21:50:00.5T", 0 },
+        { "2026/02/18T21:50:00Z", 0 },
+        { "2026-2-18T21:50:00.5Z", 0 },
+        { "26-02-18T21:50:00.5Z", 0 },
+        { "-2026-02-18T21:50:00Z", 0 },
+        { "+2026-02-18T21:50:00Z", 0 },
+        { " 2026-02-18T21:50:00Z", 0 },
+        { "20260-02-18T21:50:00Z", 0 },
+        { "2026-02-18T21:50:0.5Z", 0 },
+        { "2026-02-18T1:50:00.5Z", 0 },
+        { "2026-+2-18T21:50:00Z", 0 },
+        { "2026--2-18T21:50:00Z", 0 },
+        { "2026-02-18T21:50:00\0Z", 0 },
+        { "\xd9\xa2\xd9\xa0\xd9\xa2\xd9\xa6-02-18T21:50:00Z", 0 }
+    };
+
     (void) state;
 
-    /* too short, too long */
-    expect_time("", 0);
-    expect_time("2026-02-18", 0);
-    expect_time("2026-02-18T21:50:00", 0);
-    expect_time("2026-02-18T21:50Z", 0);
-    expect_time("2026-02-18T21:50:00.5", 0);
-    expect_time("2026-02-18T21:50:00.1234567890Z", 0);
-    expect_time("2026-02-18T21:50:00.123456789012345678901Z", 0);
+    expect_times(cases, n_cases(cases));
 
-    /* out of range */
-    expect_time("0000-01-01T00:00:00Z", 0);
-    expect_time("2026-00-18T21:50:00Z", 0);
-    expect_time("2026-13-18T21:50:00Z", 0);
-    expect_time("2026-02-00T21:50:00Z", 0);
-    expect_time("2026-01-32T21:50:00Z", 0);
-    expect_time("2026-02-18T24:00:00Z", 0);
-    expect_time("2026-02-18T21:60:00Z", 0);
-    expect_time("2026-02-18T21:50:60Z", 0);
-    expect_time("2026-02-18T21:50:00+24:00", 0);
-    expect_time("2026-02-18T21:50:00+05:60", 0);
-    expect_time("2026-02-18T99:99:99Z", 0);
-
-    /* zone */
-    expect_time("2026-02-18T21:50:00ZZ", 0);
-    expect_time("2026-02-18T21:50:00Z ", 0);
-    expect_time("2026-02-18T21:50:00 Z", 0);
-    expect_time("2026-02-18T21:50:00UTC", 0);
-    expect_time("2026-02-18T21:50:00+0530", 0);
-    expect_time("2026-02-18T21:50:00+05", 0);
-    expect_time("2026-02-18T21:50:00+5:30", 0);
-    expect_time("2026-02-18T21:50:00+05:3", 0);
-    expect_time("2026-02-18T21:50:00+05:300", 0);
-    expect_time("2026-02-18T21:50:00+05-30", 0);
-    expect_time("2026-02-18T21:50:00 05:30", 0);
-    expect_time("2026-02-18T21:50:00*05:30", 0);
-    expect_time("2026-02-18T21:50:00+05:30Z", 0);
-    expect_time("2026-02-18T21:50:00Z+05:30", 0);
-    expect_time("2026-02-18T21:50:00+aa:30", 0);
-    expect_time("2026-02-18T21:50:00+05:a0", 0);
-
-    /* fraction */
-    expect_time("2026-02-18T21:50:00.Z", 0);
-    expect_time("2026-02-18T21:50:00.+05:30", 0);
-    expect_time("2026-02-18T21:50:00,5Z", 0);
-    expect_time("2026-02-18T21:50:00.5.5Z", 0);
-    expect_time("2026-02-18T21:50:00.5aZ", 0);
-    expect_time("2026-02-18T21:50:00..5Z", 0);
-
-    /* shape */
-    expect_time("2026-02-18X21:50:00Z", 0);
-    expect_time("2026-02-18_21:50:00Z", 0);
-    expect_time("2026-02-18T21:50:00.5T", 0);
-    expect_time("2026/02/18T21:50:00Z", 0);
-    expect_time("2026-2-18T21:50:00.5Z", 0);
-    expect_time("26-02-18T21:50:00.5Z", 0);
-    expect_time("-2026-02-18T21:50:00Z", 0);
-    expect_time("+2026-02-18T21:50:00Z", 0);
-    expect_time(" 2026-02-18T21:50:00Z", 0);
-    expect_time("20260-02-18T21:50:00Z", 0);
-    expect_time("2026-02-18T21:50:0.5Z", 0);
-    expect_time("2026-02-18T1:50:00.5Z", 0);
-    expect_time("2026-+2-18T21:50:00Z", 0);
-    expect_time("2026--2-18T21:50:00Z", 0);
-    expect_time("2026-02-18T21:50:00\0Z", 0);
     expect_time_n("2026-02-18T21:50:00\0", 20, 0);
     expect_time_n("2026-02-18T21:50:00Z\0", 21, 0);
     expect_time_n("2026-02\0018T21:50:00Z", 20, 0);
-    expect_time("\xd9\xa2\xd9\xa0\xd9\xa2\xd9\xa6-02-18T21:50:00Z", 0);
 
     /* very long: no overread */
     s = repeat("2", 5000);
@@ -1466,6 +1522,18 @@ test_time_calendar(void **state)
     static const int  years[] = { 2023, 2024, 1900, 2000, 2100, 2400, 1,
                                   4, 9999, 1600 };
 
+    static const time_case_t  cases[] = {
+        { "2024-02-29T00:00:00Z", 1 },
+        { "2000-02-29T00:00:00Z", 1 },
+        { "1900-02-29T00:00:00Z", 0 },
+        { "2023-02-29T00:00:00Z", 0 },
+        { "2026-04-31T00:00:00Z", 0 },
+        { "2026-06-31T00:00:00Z", 0 },
+        { "2026-09-31T00:00:00Z", 0 },
+        { "2026-11-31T00:00:00Z", 0 },
+        { "2026-08-31T00:00:00Z", 1 }
+    };
+
     (void) state;
 
     for (i = 0; i < sizeof(years) / sizeof(years[0]); i++) {
@@ -1483,15 +1551,7 @@ test_time_calendar(void **state)
     assert_int_equal(days_in(2024, 2), 29);
     assert_int_equal(days_in(1900, 2), 28);
     assert_int_equal(days_in(2000, 2), 29);
-    expect_time("2024-02-29T00:00:00Z", 1);
-    expect_time("2000-02-29T00:00:00Z", 1);
-    expect_time("1900-02-29T00:00:00Z", 0);
-    expect_time("2023-02-29T00:00:00Z", 0);
-    expect_time("2026-04-31T00:00:00Z", 0);
-    expect_time("2026-06-31T00:00:00Z", 0);
-    expect_time("2026-09-31T00:00:00Z", 0);
-    expect_time("2026-11-31T00:00:00Z", 0);
-    expect_time("2026-08-31T00:00:00Z", 1);
+    expect_times(cases, n_cases(cases));
 }
 
 

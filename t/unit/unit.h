@@ -1,7 +1,8 @@
 
 /*
- * What the unit tests share: copies of inputs that ASan watches, the
- * checks of a client error, and an allocator for cJSON that fails on
+ * What the unit tests share: copies of inputs that ASan watches, a
+ * printer of cJSON documents, the checks of a client error, checks that
+ * name a table's failing case, and an allocator for cJSON that fails on
  * demand.  Included after <cmocka.h>.
  */
 
@@ -15,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "ngx_autoscale_route.h"
+#include "err_seed.h"
 
 
 /* a copy with no terminating NUL, so ASan sees any overread */
@@ -28,6 +30,41 @@ exact(const char *s, size_t len)
     memcpy(p, s, len);
 
     return p;
+}
+
+
+/* prints doc, frees it, returns the text to free */
+static inline char *
+print_and_free(cJSON *doc)
+{
+    char  *s;
+
+    assert_non_null(doc);
+    s = cJSON_PrintUnformatted(doc);
+    assert_non_null(s);
+    cJSON_Delete(doc);
+
+    return s;
+}
+
+
+/* valid(s, len) on an exact copy, so ASan sees any overread */
+static inline void
+expect_valid(int (*valid)(const char *s, size_t len), const char *name,
+    const char *s, size_t len, int want)
+{
+    int    rc;
+    char  *buf;
+
+    buf = exact(s, len);
+    rc = valid(buf, len);
+    free(buf);
+
+    if (rc != want) {
+        print_error("%s(\"%.*s\") is %d\n", name, (int) len, s, rc);
+    }
+
+    assert_int_equal(rc, want);
 }
 
 
@@ -51,32 +88,69 @@ repeat(const char *unit, size_t times)
 }
 
 
+#define n_cases(cases)  (sizeof(cases) / sizeof((cases)[0]))
+
+
+/*
+ * The checks of a table's loop: cmocka names only the line of the loop,
+ * so a failure first says which case of the table broke (none if NULL).
+ */
+
+#define assert_case_int(name, a, b)                                           \
+    unit_case_int(name, (LargestIntegralType) (a),                            \
+                  (LargestIntegralType) (b), __FILE__, __LINE__)
+
+#define assert_case_string(name, a, b)                                        \
+    unit_case_string(name, a, b, __FILE__, __LINE__)
+
+#define assert_err(err, status, code, text)                                   \
+    assert_case_err(NULL, err, status, code, text)
+
+#define assert_err_untouched(err)                                             \
+    assert_case_err_untouched(NULL, err)
+
+
 static inline void
-err_init(ngx_autoscale_err_t *err)
+unit_case_int(const char *name, LargestIntegralType a, LargestIntegralType b,
+    const char *file, int line)
 {
-    memset(err, 0, sizeof(*err));
-    err->status = -7;
-    err->code = "untouched";
+    if (a != b && name) {
+        print_error("case %s:\n", name);
+    }
+
+    _assert_int_equal(a, b, file, line);
 }
 
 
 static inline void
-assert_err(const ngx_autoscale_err_t *err, int status, const char *code,
-    const char *text)
+unit_case_string(const char *name, const char *a, const char *b,
+    const char *file, int line)
 {
-    assert_int_equal(err->status, status);
-    assert_non_null(err->code);
-    assert_string_equal(err->code, code);
-    assert_string_equal(err->text, text);
+    if ((a == NULL || b == NULL || strcmp(a, b) != 0) && name) {
+        print_error("case %s:\n", name);
+    }
+
+    _assert_string_equal(a, b, file, line);
 }
 
 
 static inline void
-assert_err_untouched(const ngx_autoscale_err_t *err)
+assert_case_err(const char *name, const ngx_autoscale_err_t *err, int status,
+    const char *code, const char *text)
 {
-    assert_int_equal(err->status, -7);
-    assert_string_equal(err->code, "untouched");
-    assert_string_equal(err->text, "");
+    assert_case_int(name, err->status, status);
+    assert_case_int(name, err->code != NULL, 1);
+    assert_case_string(name, err->code, code);
+    assert_case_string(name, err->text, text);
+}
+
+
+static inline void
+assert_case_err_untouched(const char *name, const ngx_autoscale_err_t *err)
+{
+    assert_case_int(name, err->status, -7);
+    assert_case_string(name, err->code, "untouched");
+    assert_case_string(name, err->text, "");
 }
 
 
