@@ -33,7 +33,9 @@ static const ngx_autoscale_col_t  ngx_autoscale_agent_cols[] = {
     { "tasks_failed", NGX_AUTOSCALE_COL_INT },
     { "last_heartbeat", NGX_AUTOSCALE_COL_TIME },
     { "spawned_at", NGX_AUTOSCALE_COL_TIME },
-    { "last_active", NGX_AUTOSCALE_COL_TIME }
+    { "last_active", NGX_AUTOSCALE_COL_TIME },
+    { "address", NGX_AUTOSCALE_COL_TEXT },
+    { "weight", NGX_AUTOSCALE_COL_INT }
 };
 
 static const ngx_autoscale_col_t  ngx_autoscale_metric_cols[] = {

@@ -16,6 +16,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+#include "ngx_autoscale_addr.h"
 #include "ngx_autoscale_atomic.h"
 #include "ngx_autoscale_limits.h"
 #include "ngx_autoscale_window.h"
@@ -91,6 +92,13 @@ typedef struct {
     ngx_uint_t                 dead;          /* the refresh it left at */
     ngx_uint_t                 held;          /* in a ledger at refresh */
 
+    /*
+     * its agents, for the balancer: changed with the mutex and this lock
+     * taken for writing, read with only the lock taken for reading
+     */
+    ngx_queue_t                agent_queue;
+    ngx_atomic_t               agents_lock;
+
     /* as the last collection found it in the database */
     ngx_uint_t                 seen;          /* that collection; 0: never */
     ngx_int_t                  current_workers;     /* -1: not known */
@@ -133,12 +141,15 @@ typedef struct {
     double                     queue_length;
     int64_t                    tasks_completed;     /* -1: not sent */
     int64_t                    tasks_failed;
+    ngx_autoscale_addr_t       addr;          /* socklen 0: none sent */
+    ngx_uint_t                 weight;        /* 1 .. 100 */
 } ngx_autoscale_report_t;
 
 
 typedef struct {
     ngx_rbtree_node_t          node;          /* key: crc32 of both ids */
     ngx_queue_t                queue;
+    ngx_queue_t                cluster_queue; /* in cluster->agent_queue */
     ngx_autoscale_cluster_t   *cluster;
     ngx_autoscale_report_t     report;
     ngx_autoscale_agent_status_e  status;     /* reported, or lost */
@@ -151,6 +162,7 @@ typedef struct {
     ngx_msec_t                 heartbeat_ms;  /* its milliseconds */
     ngx_msec_t                 seen;          /* monotonic clock */
     ngx_uint_t                 lost_windows;  /* collections since lost */
+    time_t                     started;       /* its first heartbeat */
 
     unsigned                   dirty:1;       /* its row is not written */
     u_char                     len;
@@ -295,6 +307,10 @@ void ngx_autoscale_shm_reclaim(ngx_shm_zone_t *shm_zone,
 ngx_int_t ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_cluster_t *cluster, const u_char *agent_id, size_t len,
     const ngx_autoscale_report_t *report);
+
+/* with the mutex held: the agent leaves the zone */
+void ngx_autoscale_shm_forget(ngx_shm_zone_t *shm_zone,
+    ngx_autoscale_agent_t *agent);
 
 void ngx_autoscale_shm_full(ngx_shm_zone_t *shm_zone, const char *what);
 

@@ -461,7 +461,7 @@ typedef enum {
     "SELECT (SELECT count(*) FROM clusters WHERE id = $1), "                  \
     "  a.agent_id, a.role, a.status, a.health_score, a.cpu_usage, "           \
     "  a.memory_usage, a.queue_length, a.tasks_completed, a.tasks_failed, "   \
-    "  a.last_heartbeat, a.spawned_at, a.last_active "                        \
+    "  a.last_heartbeat, a.spawned_at, a.last_active, a.address, a.weight "   \
     "FROM (SELECT 1) one "                                                    \
     "LEFT JOIN cluster_agents a ON a.cluster_id = $1 "                        \
     "ORDER BY a.agent_id"

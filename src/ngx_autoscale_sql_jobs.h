@@ -193,16 +193,17 @@ typedef enum {
         "FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS x(e, n) "    \
         "WHERE x.n BETWEEN $7::int AND $8::int) END) AS g(cluster text, "     \
         "agent text, status text, done bigint, fail bigint, hb timestamptz, " \
-        "cpu float8, mem float8, queue float8)), "                            \
+        "cpu float8, mem float8, queue float8, addr text, weight int)), "     \
                                                                               \
     "ag AS (INSERT INTO cluster_agents AS a (cluster_id, agent_id, status, "  \
         "health_score, cpu_usage, memory_usage, queue_length, "               \
         "tasks_completed, tasks_failed, last_heartbeat, last_active, "        \
-        "stopped_at) "                                                        \
+        "stopped_at, address, weight) "                                       \
         "SELECT g.cluster, g.agent, g.status, "                               \
         "CASE WHEN g.status IN ('failed', 'lost') THEN 0 ELSE 1 END, "        \
         "g.cpu, g.mem, g.queue, g.done, g.fail, "                             \
-        "g.hb, g.hb, CASE WHEN g.status = 'stopped' THEN g.hb END "           \
+        "g.hb, g.hb, CASE WHEN g.status = 'stopped' THEN g.hb END, "          \
+        "g.addr, g.weight "                                                   \
         "FROM lk, g "                                                         \
         "WHERE lk.held AND EXISTS (SELECT 1 "                                 \
         "FROM clusters c WHERE c.id = g.cluster "                             \
@@ -215,6 +216,7 @@ typedef enum {
         "tasks_completed = excluded.tasks_completed, "                        \
         "tasks_failed = excluded.tasks_failed, "                              \
         "last_heartbeat = excluded.last_heartbeat, "                          \
+        "address = excluded.address, weight = excluded.weight, "              \
         "last_active = CASE WHEN excluded.status IN ('active', 'busy') "      \
         "THEN excluded.last_heartbeat ELSE a.last_active END, "               \
         "stopped_at = CASE WHEN excluded.status = 'stopped' "                 \
