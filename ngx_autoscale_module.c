@@ -20,6 +20,7 @@
 #include "ngx_autoscale_pg.h"
 #include "ngx_autoscale_route.h"
 #include "ngx_autoscale_shm.h"
+#include "ngx_autoscale_upstream.h"
 
 
 typedef struct {
@@ -175,6 +176,13 @@ static ngx_command_t  ngx_http_autoscale_commands[] = {
       0,
       NULL },
 
+    { ngx_string("autoscale_upstream"),
+      NGX_HTTP_UPS_CONF|NGX_CONF_1MORE,
+      ngx_autoscale_upstream_directive,
+      0,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -288,6 +296,13 @@ ngx_http_autoscale_init_main_conf(ngx_conf_t *cf, void *conf)
     if (amcf->observe_locations && amcf->pg->conninfo.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"autoscale_observe\" needs "
+                           "\"autoscale_postgres\" in the http block");
+        return NGX_CONF_ERROR;
+    }
+
+    if (amcf->upstreams && amcf->pg->conninfo.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"autoscale_upstream\" needs "
                            "\"autoscale_postgres\" in the http block");
         return NGX_CONF_ERROR;
     }

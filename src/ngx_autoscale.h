@@ -45,6 +45,7 @@ typedef struct {
     ngx_uint_t                       api_locations;
     ngx_uint_t                       observe_locations;
     ngx_array_t                      observe_ids; /* of ngx_str_t: fixed ids */
+    ngx_uint_t                       upstreams;   /* autoscale_upstream */
 
     struct ngx_autoscale_pg_pool_s  *pool;       /* this worker's */
 } ngx_http_autoscale_main_conf_t;

@@ -265,8 +265,9 @@ ngx_autoscale_rows_agents(ngx_shm_zone_t *shm_zone,
             } else if (++agent->lost_windows > NGX_AUTOSCALE_FORGET_AFTER
                        && !agent->dirty && !sh->agents_resend)
             {
-                ngx_autoscale_shm_forget(shm_zone, agent);
-                continue;
+                if (ngx_autoscale_shm_forget(shm_zone, agent) == NGX_OK) {
+                    continue;
+                }
             }
         }
 

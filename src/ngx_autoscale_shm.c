@@ -335,6 +335,10 @@ ngx_autoscale_shm_find_locked(ngx_shm_zone_t *shm_zone, const u_char *id,
         cluster->observed = 1;
         break;
 
+    case NGX_AUTOSCALE_KEEP:
+        cluster->fixed = 1;
+        break;
+
     case NGX_AUTOSCALE_EXISTS:
         if (!cluster->exists) {
             /* workers' "no such cluster" answers are stale now */
@@ -506,8 +510,7 @@ ngx_autoscale_shm_room(ngx_shm_zone_t *shm_zone)
 
 
 /* a full zone is counted every time and logged once */
-/* with the mutex held: the agent leaves the zone */
-void
+ngx_int_t
 ngx_autoscale_shm_forget(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_agent_t *agent)
 {
@@ -517,17 +520,26 @@ ngx_autoscale_shm_forget(ngx_shm_zone_t *shm_zone,
     sh = shm_zone->data;
     cluster = agent->cluster;
 
+    /* the balancer counts a request in flight under the read lock */
+    ngx_rwlock_wlock(&cluster->agents_lock);
+
+    if (agent->inflight) {
+        ngx_rwlock_unlock(&cluster->agents_lock);
+        return NGX_DECLINED;
+    }
+
+    ngx_queue_remove(&agent->cluster_queue);
+    ngx_rwlock_unlock(&cluster->agents_lock);
+
     cluster->agents[agent->status]--;
     sh->nagents--;
 
     ngx_rbtree_delete(&sh->agents, &agent->node);
     ngx_queue_remove(&agent->queue);
 
-    ngx_rwlock_wlock(&cluster->agents_lock);
-    ngx_queue_remove(&agent->cluster_queue);
-    ngx_rwlock_unlock(&cluster->agents_lock);
-
     ngx_slab_free_locked((ngx_slab_pool_t *) shm_zone->shm.addr, agent);
+
+    return NGX_OK;
 }
 
 
@@ -691,7 +703,11 @@ ngx_autoscale_shm_reclaim(ngx_shm_zone_t *shm_zone, ngx_uint_t *unlinked,
                 continue;
             }
 
-            ngx_autoscale_shm_forget(shm_zone, agent);
+            /*
+             * never in flight: a balancer's cluster is kept, and only a
+             * cluster's own agents are its peers
+             */
+            (void) ngx_autoscale_shm_forget(shm_zone, agent);
         }
     }
 

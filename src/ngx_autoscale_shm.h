@@ -98,6 +98,7 @@ typedef struct {
      */
     ngx_queue_t                agent_queue;
     ngx_atomic_t               agents_lock;
+    ngx_atomic_t               vtime;         /* the balancer's clock */
 
     /* as the last collection found it in the database */
     ngx_uint_t                 seen;          /* that collection; 0: never */
@@ -163,6 +164,15 @@ typedef struct {
     ngx_msec_t                 seen;          /* monotonic clock */
     ngx_uint_t                 lost_windows;  /* collections since lost */
     time_t                     started;       /* its first heartbeat */
+
+    /* the balancer's, shared by every worker (see ngx_autoscale_upstream.c) */
+    ngx_atomic_t               inflight;      /* sent it, not finished */
+    ngx_atomic_t               requests;      /* sent it, ever */
+    ngx_atomic_t               vtime;         /* its turn comes at */
+    ngx_atomic_t               fails;         /* in a row, as max_fails */
+    time_t                     accessed;      /* its last failure */
+    time_t                     checked;       /* its fail_timeout began */
+    u_char                     draining;      /* takes nothing new */
 
     unsigned                   dirty:1;       /* its row is not written */
     u_char                     len;
@@ -255,6 +265,8 @@ typedef enum {
                                          never reclaimed */
     NGX_AUTOSCALE_EXISTS,             /* the same; the database, or the
                                          API, says it exists */
+    NGX_AUTOSCALE_KEEP,               /* made when missing, never
+                                         reclaimed: a balancer's cluster */
     NGX_AUTOSCALE_GONE                /* they say it is gone (no node made) */
 } ngx_autoscale_find_e;
 
@@ -308,9 +320,17 @@ ngx_int_t ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_cluster_t *cluster, const u_char *agent_id, size_t len,
     const ngx_autoscale_report_t *report);
 
-/* with the mutex held: the agent leaves the zone */
-void ngx_autoscale_shm_forget(ngx_shm_zone_t *shm_zone,
+/*
+ * With the mutex held: the agent leaves the zone; NGX_DECLINED while the
+ * balancer has requests in flight on it (their ends still count on it)
+ */
+ngx_int_t ngx_autoscale_shm_forget(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_agent_t *agent);
+
+/* whether the balancer may send the agent a new request */
+#define ngx_autoscale_shm_agent_serving(agent)                                \
+    ((agent)->status <= NGX_AUTOSCALE_AGENT_BUSY                              \
+     && (agent)->report.addr.socklen && !(agent)->draining)
 
 void ngx_autoscale_shm_full(ngx_shm_zone_t *shm_zone, const char *what);
 
