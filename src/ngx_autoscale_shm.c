@@ -511,6 +511,39 @@ ngx_autoscale_shm_room(ngx_shm_zone_t *shm_zone)
 
 /* a full zone is counted every time and logged once */
 ngx_int_t
+ngx_autoscale_shm_agent_live(ngx_autoscale_cluster_t *cluster,
+    const u_char *agent_id, size_t len, ngx_autoscale_agent_live_t *live)
+{
+    ngx_int_t               rc;
+    ngx_queue_t            *q;
+    ngx_autoscale_agent_t  *agent;
+
+    rc = NGX_DECLINED;
+
+    ngx_rwlock_rlock(&cluster->agents_lock);
+
+    for (q = ngx_queue_head(&cluster->agent_queue);
+         q != ngx_queue_sentinel(&cluster->agent_queue);
+         q = ngx_queue_next(q))
+    {
+        agent = ngx_queue_data(q, ngx_autoscale_agent_t, cluster_queue);
+
+        if (agent->len == len && ngx_memcmp(agent->id, agent_id, len) == 0) {
+            live->inflight = agent->inflight;
+            live->requests = agent->requests;
+            live->draining = agent->draining;
+            rc = NGX_OK;
+            break;
+        }
+    }
+
+    ngx_rwlock_unlock(&cluster->agents_lock);
+
+    return rc;
+}
+
+
+ngx_int_t
 ngx_autoscale_shm_forget(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_agent_t *agent)
 {

@@ -327,6 +327,17 @@ ngx_int_t ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
 ngx_int_t ngx_autoscale_shm_forget(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_agent_t *agent);
 
+/* what the balancer counts for one agent, as GET .../agents shows it */
+typedef struct {
+    ngx_atomic_uint_t          inflight;
+    ngx_atomic_uint_t          requests;
+    ngx_uint_t                 draining;
+} ngx_autoscale_agent_live_t;
+
+/* NGX_DECLINED: the zone does not hold the agent */
+ngx_int_t ngx_autoscale_shm_agent_live(ngx_autoscale_cluster_t *cluster,
+    const u_char *agent_id, size_t len, ngx_autoscale_agent_live_t *live);
+
 /* whether the balancer may send the agent a new request */
 #define ngx_autoscale_shm_agent_serving(agent)                                \
     ((agent)->status <= NGX_AUTOSCALE_AGENT_BUSY                              \

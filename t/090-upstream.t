@@ -10,6 +10,7 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use Time::HiRes qw(sleep time);
+use JSON::PP ();
 use Autoscale::Test;
 use Autoscale::Agent;
 
@@ -118,6 +119,20 @@ my $r = Autoscale::Agent::load(url => "$base/a/x", clients => 4, each => 100);
 is($r->{fail}, 0, 'up-a, 400 requests: none failed') or diag $r->{statuses};
 my @even = grep { abs($r->{$_} - 200) > 20 } qw(a1 a2);
 is("@even", '', "a1 $r->{a1}, a2 $r->{a2}: each within 10 % of even");
+
+# the balancer's counts, per agent, in GET .../agents
+my ($listing, %listed);
+wait_until(10, sub {
+    $listing = (http_request(GET => "$api/clusters/up-a/agents"))[2];
+    %listed = map { $_->{agent_id} => $_ }
+        @{ (eval { JSON::PP::decode_json($listing) } // {})->{agents} // [] };
+    $listed{a1} && $listed{a2};
+});
+is(join(' ', map { "$_:" . ($listed{$_}{in_flight} // '-') . '/'
+                   . ($listed{$_}{requests} // '-') } qw(a1 a2)),
+   "a1:0/$r->{a1} a2:0/$r->{a2}",
+   'GET agents: none in flight, and the requests each answered')
+    or diag $listing;
 
 # a third agent: traffic at its first heartbeat, no reload
 my $pid = nginx_pid('upstream');
