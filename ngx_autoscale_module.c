@@ -253,7 +253,10 @@ ngx_http_autoscale_create_main_conf(ngx_conf_t *cf)
     }
 
     if (ngx_array_init(&amcf->observe_ids, cf->pool, 4, sizeof(ngx_str_t))
-        != NGX_OK)
+        != NGX_OK
+        || ngx_array_init(&amcf->upstream_confs, cf->pool, 4,
+                          sizeof(void *))
+           != NGX_OK)
     {
         return NULL;
     }
@@ -641,6 +644,12 @@ ngx_http_autoscale_postconfiguration(ngx_conf_t *cf)
 
     if (amcf->api_locations
         && ngx_autoscale_api_filter_init(cf) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (amcf->upstream_holds
+        && ngx_autoscale_upstream_init_hold(cf) != NGX_OK)
     {
         return NGX_ERROR;
     }

@@ -100,6 +100,11 @@ typedef struct {
     ngx_atomic_t               agents_lock;
     ngx_atomic_t               vtime;         /* the balancer's clock */
 
+    /* scale from zero: requests the balancer holds, and its call */
+    ngx_atomic_t               holding;
+    ngx_atomic_t               wake;          /* 1: for the leader */
+    ngx_atomic_t               waking;        /* 1: until an agent serves */
+
     /* as the last collection found it in the database */
     ngx_uint_t                 seen;          /* that collection; 0: never */
     ngx_int_t                  current_workers;     /* -1: not known */
@@ -244,6 +249,9 @@ typedef struct {
     ngx_atomic_t               rows_written;
     ngx_atomic_t               rows_dropped;
     ngx_atomic_t               decisions[NGX_AUTOSCALE_NACTIONS];
+
+    /* clusters whose wake was set: the leader looks when this moves */
+    ngx_atomic_t               wakes;
 } ngx_autoscale_shm_t;
 
 

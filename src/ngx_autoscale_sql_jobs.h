@@ -447,4 +447,51 @@ typedef enum {
     "WHERE c.id = d.id AND " NGX_AUTOSCALE_SQL_HOLDS_LOCK
 
 
+/*
+ * Scale from zero: a request arrived for each cluster of $1 (a text[])
+ * while none of its agents served.  Each that is still active, unpaused
+ * and at a target of 0 goes to 1 at once, cooldown or not, with its event
+ * and NOTIFY as any change; $2 this node, $3 the decision's inputs.
+ */
+#define NGX_AUTOSCALE_SQL_WAKE                                                \
+    "WITH cur AS (SELECT c.id, c.actuation, c.current_workers "               \
+        "FROM clusters c "                                                    \
+        "WHERE c.id = ANY($1::text[]) AND c.status = 'active' "               \
+        "AND NOT c.paused AND c.target_workers = 0 AND c.max_workers >= 1 "   \
+        "ORDER BY c.id "                                                      \
+        "FOR UPDATE OF c), "                                                  \
+                                                                              \
+    "upd AS (UPDATE clusters u SET target_workers = 1, "                      \
+        "current_workers = CASE WHEN cur.actuation = 'immediate' THEN 1 "     \
+        "ELSE u.current_workers END, "                                        \
+        "status = CASE WHEN cur.actuation = 'immediate' "                     \
+        "OR cur.current_workers = 1 THEN 'active' ELSE 'scaling_up' END, "    \
+        "last_scaled_at = now(), last_decision = $3::jsonb, "                 \
+        "decision_key = NULL, updated_at = now() "                            \
+        "FROM cur "                                                           \
+        "WHERE u.id = cur.id AND " NGX_AUTOSCALE_SQL_HOLDS_LOCK " "           \
+        "RETURNING u.id, u.status, u.current_workers, u.target_workers, "     \
+        "cur.current_workers AS f), "                                         \
+                                                                              \
+    "ev AS (INSERT INTO scaling_events (cluster_id, action, from_workers, "   \
+        "to_workers, reason, inputs, dry_run, node) "                         \
+        "SELECT id, 'scale_up', f, 1, $3::jsonb ->> 'reason', $3::jsonb, "    \
+        "false, $2 FROM upd "                                                 \
+        "RETURNING id, cluster_id) "                                          \
+                                                                              \
+    "SELECT (SELECT count(*) FROM upd), "                                     \
+        "(SELECT count(pg_notify('autoscale', json_build_object('event', "    \
+        "'scale_up', 'cluster_id', upd.id, 'event_id', ev.id, "               \
+        "'from_workers', upd.f, 'to_workers', 1, 'status', upd.status, "      \
+        "'current_workers', upd.current_workers, "                            \
+        "'target_workers', upd.target_workers, "                              \
+        "'reason', $3::jsonb ->> 'reason')::text)) "                          \
+        "FROM upd JOIN ev ON ev.cluster_id = upd.id)"
+
+typedef enum {
+    NGX_AUTOSCALE_WAKE_CHANGED = 0,       /* clusters woken */
+    NGX_AUTOSCALE_WAKE_NOTIFIED
+} ngx_autoscale_sql_wake_col_e;
+
+
 #endif /* _NGX_AUTOSCALE_SQL_JOBS_H_INCLUDED_ */
