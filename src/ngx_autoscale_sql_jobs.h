@@ -15,6 +15,9 @@
 #define _NGX_AUTOSCALE_SQL_JOBS_H_INCLUDED_
 
 
+#include "ngx_autoscale_sql_notify.h"
+
+
 #define NGX_AUTOSCALE_SQL_LOCK_KEY   "1313294401"    /* "NGXA" */
 
 /* where sums that could pass a bigint stop */
@@ -185,7 +188,7 @@ typedef enum {
         "format('reported workers reached %s of the target %s within "        \
         "the cooldown', u.current_workers, u.target_workers), $4 "            \
         "FROM upd u WHERE u.timed_out "                                       \
-        "RETURNING id, cluster_id, to_workers, reason), "                     \
+        "RETURNING id, cluster_id, from_workers, to_workers, reason), "       \
                                                                               \
     "g AS (SELECT * "                                                         \
         "FROM jsonb_to_recordset(CASE WHEN $7::int IS NULL "                  \
@@ -252,10 +255,12 @@ typedef enum {
         "(SELECT count(*) FROM ag), "                                         \
         "(SELECT count(*) FROM del) "                                         \
         "+ (SELECT count(*) FROM dev) + (SELECT count(*) FROM dag), "         \
-        "(SELECT count(pg_notify('autoscale', json_build_object('event', "    \
-        "'timeout', 'cluster_id', e.cluster_id, 'event_id', e.id, "           \
-        "'current_workers', e.to_workers, 'status', 'active', 'reason', "     \
-        "e.reason)::text)) FROM ev e), "                                      \
+        "(SELECT count("                                                      \
+        NGX_AUTOSCALE_SQL_NOTIFY("'timeout'", "e.cluster_id", "e.id",         \
+                                 "e.from_workers", "e.to_workers",            \
+                                 "'active'", "e.to_workers",                  \
+                                 "u.target_workers", "e.reason", "NULL")      \
+        ") FROM ev e JOIN upd u ON u.id = e.cluster_id), "                    \
         "(SELECT string_agg(concat_ws(' ', c.id, "                            \
         "coalesce(u.current_workers, c.current_workers), "                    \
         "coalesce(u.target_workers, c.target_workers), "                      \
@@ -399,11 +404,11 @@ typedef enum {
         "RETURNING id, cluster_id) "                                          \
                                                                               \
     "SELECT (SELECT count(*) FROM upd), "                                     \
-        "(SELECT count(pg_notify('autoscale', json_build_object('event', "    \
-        "upd.a, 'cluster_id', upd.id, 'event_id', ev.id, "                    \
-        "'from_workers', upd.f, 'to_workers', upd.t, 'status', upd.status, "  \
-        "'current_workers', upd.current_workers, "                            \
-        "'target_workers', upd.target_workers, 'reason', upd.r)::text)) "     \
+        "(SELECT count("                                                      \
+        NGX_AUTOSCALE_SQL_NOTIFY("upd.a", "upd.id", "ev.id", "upd.f",         \
+                                 "upd.t", "upd.status",                       \
+                                 "upd.current_workers", "upd.target_workers", \
+                                 "upd.r", "upd.dec -> 'drain'") ") "          \
         "FROM upd JOIN ev ON ev.cluster_id = upd.id)"
 
 typedef enum {
@@ -480,12 +485,11 @@ typedef enum {
         "RETURNING id, cluster_id) "                                          \
                                                                               \
     "SELECT (SELECT count(*) FROM upd), "                                     \
-        "(SELECT count(pg_notify('autoscale', json_build_object('event', "    \
-        "'scale_up', 'cluster_id', upd.id, 'event_id', ev.id, "               \
-        "'from_workers', upd.f, 'to_workers', 1, 'status', upd.status, "      \
-        "'current_workers', upd.current_workers, "                            \
-        "'target_workers', upd.target_workers, "                              \
-        "'reason', $3::jsonb ->> 'reason')::text)) "                          \
+        "(SELECT count("                                                      \
+        NGX_AUTOSCALE_SQL_NOTIFY("'scale_up'", "upd.id", "ev.id", "upd.f",    \
+                                 "1", "upd.status", "upd.current_workers",    \
+                                 "upd.target_workers",                        \
+                                 "$3::jsonb ->> 'reason'", "NULL") ") "       \
         "FROM upd JOIN ev ON ev.cluster_id = upd.id)"
 
 typedef enum {
