@@ -22,7 +22,7 @@ UNIT_CFLAGS := -std=c99 -Wall -Wextra -Werror -g -O1 -Isrc \
                -fsanitize=address,undefined -fno-omit-frame-pointer
 UNIT_TESTS  := $(BUILD)/unit/test_route $(BUILD)/unit/test_json \
                $(BUILD)/unit/test_body $(BUILD)/unit/test_policy \
-               $(BUILD)/unit/test_window
+               $(BUILD)/unit/test_window $(BUILD)/unit/test_addr
 # what a unit needs besides its own source
 UNIT_DEPS_body := src/ngx_autoscale_route.c src/ngx_autoscale_json.c
 UNIT_DEPS_policy := src/ngx_autoscale_json.c src/ngx_autoscale_policy_vocab.c \

@@ -20,6 +20,7 @@
 #include "ngx_autoscale_pg.h"
 #include "ngx_autoscale_route.h"
 #include "ngx_autoscale_shm.h"
+#include "ngx_autoscale_upstream.h"
 
 
 typedef struct {
@@ -175,6 +176,13 @@ static ngx_command_t  ngx_http_autoscale_commands[] = {
       0,
       NULL },
 
+    { ngx_string("autoscale_upstream"),
+      NGX_HTTP_UPS_CONF|NGX_CONF_1MORE,
+      ngx_autoscale_upstream_directive,
+      0,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -245,7 +253,10 @@ ngx_http_autoscale_create_main_conf(ngx_conf_t *cf)
     }
 
     if (ngx_array_init(&amcf->observe_ids, cf->pool, 4, sizeof(ngx_str_t))
-        != NGX_OK)
+        != NGX_OK
+        || ngx_array_init(&amcf->upstream_confs, cf->pool, 4,
+                          sizeof(void *))
+           != NGX_OK)
     {
         return NULL;
     }
@@ -288,6 +299,13 @@ ngx_http_autoscale_init_main_conf(ngx_conf_t *cf, void *conf)
     if (amcf->observe_locations && amcf->pg->conninfo.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"autoscale_observe\" needs "
+                           "\"autoscale_postgres\" in the http block");
+        return NGX_CONF_ERROR;
+    }
+
+    if (amcf->upstreams && amcf->pg->conninfo.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"autoscale_upstream\" needs "
                            "\"autoscale_postgres\" in the http block");
         return NGX_CONF_ERROR;
     }
@@ -626,6 +644,12 @@ ngx_http_autoscale_postconfiguration(ngx_conf_t *cf)
 
     if (amcf->api_locations
         && ngx_autoscale_api_filter_init(cf) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (amcf->upstream_holds
+        && ngx_autoscale_upstream_init_hold(cf) != NGX_OK)
     {
         return NGX_ERROR;
     }

@@ -9,7 +9,7 @@
 -- add a block like the 0001 one below, and raise latest_version.
 
 \set ON_ERROR_STOP 1
-\set latest_version 2
+\set latest_version 3
 
 BEGIN;
 
@@ -36,6 +36,12 @@ SELECT NOT EXISTS (SELECT 1 FROM schema_version WHERE version = 1) AS need_0001 
 SELECT NOT EXISTS (SELECT 1 FROM schema_version WHERE version = 2) AS need_0002 \gset
 \if :need_0002
 \ir migrations/0002_upkeep.sql
+\endif
+
+-- 0003: agents' addresses and weights, for autoscale_upstream
+SELECT NOT EXISTS (SELECT 1 FROM schema_version WHERE version = 3) AS need_0003 \gset
+\if :need_0003
+\ir migrations/0003_balancer.sql
 \endif
 
 -- a database written by newer code than these files: leave it alone, but say so

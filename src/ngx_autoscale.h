@@ -45,6 +45,9 @@ typedef struct {
     ngx_uint_t                       api_locations;
     ngx_uint_t                       observe_locations;
     ngx_array_t                      observe_ids; /* of ngx_str_t: fixed ids */
+    ngx_uint_t                       upstreams;   /* autoscale_upstream */
+    ngx_uint_t                       upstream_holds;  /* of them, holding */
+    ngx_array_t                      upstream_confs;  /* of their confs */
 
     struct ngx_autoscale_pg_pool_s  *pool;       /* this worker's */
 } ngx_http_autoscale_main_conf_t;
@@ -58,6 +61,8 @@ typedef struct {
     ngx_str_t                  observe_id;  /* a fixed one; else a variable */
     void                      *observe_cluster;   /* its node, once found */
     ngx_msec_t                 observe_retry;     /* no room: not before */
+    void                      *upstream;   /* autoscale_upstream proxied to */
+    ngx_uint_t                 upstream_known;    /* this worker looked */
 } ngx_http_autoscale_loc_conf_t;
 
 

@@ -561,10 +561,15 @@ ngx_autoscale_api_header_filter(ngx_http_request_t *r)
 static ngx_int_t
 ngx_autoscale_api_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
-    ngx_chain_t               out, *cl;
-    ngx_autoscale_api_ctx_t  *ctx;
+    ngx_chain_t                     out, *cl;
+    ngx_autoscale_api_ctx_t        *ctx;
+    ngx_http_autoscale_loc_conf_t  *alcf;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_autoscale_module);
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_autoscale_module);
+
+    /* elsewhere the module's ctx is another's (a held request's) */
+    ctx = alcf->api ? ngx_http_get_module_ctx(r, ngx_http_autoscale_module)
+                    : NULL;
 
     if (ctx == NULL || ctx->nginx_error == NULL || in == NULL) {
         return ngx_autoscale_api_next_body(r, in);

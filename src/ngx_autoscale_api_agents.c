@@ -15,6 +15,7 @@
 #include <ngx_http.h>
 
 #include "ngx_autoscale.h"
+#include "ngx_autoscale_addr.h"
 #include "ngx_autoscale_api_agents.h"
 #include "ngx_autoscale_api_query.h"
 #include "ngx_autoscale_api_reply.h"
@@ -75,7 +76,10 @@ static const ngx_autoscale_field_t  ngx_autoscale_heartbeat_fields[] = {
     { "tasks_completed", NGX_AUTOSCALE_FIELD_INT, 0, 9007199254740991.0, 0,
       NULL, 0, 0 },
     { "tasks_failed", NGX_AUTOSCALE_FIELD_INT, 0, 9007199254740991.0, 0,
-      NULL, 0, 0 }
+      NULL, 0, 0 },
+    /* parsed strictly below: a literal, so nothing is looked up */
+    { "address", NGX_AUTOSCALE_FIELD_STRING, 1, 47, 0, NULL, 0, 1 },
+    { "weight", NGX_AUTOSCALE_FIELD_INT, 1, 100, 0, NULL, 0, 0 }
 };
 
 #define NGX_AUTOSCALE_HEARTBEAT_NFIELDS                                       \
@@ -88,6 +92,7 @@ ngx_autoscale_api_agents_heartbeat(ngx_autoscale_api_ctx_t *ctx)
 {
     size_t                           i;
     ngx_str_t                        id;
+    const char                      *why;
     ngx_http_request_t              *r = ctx->request;
     ngx_autoscale_err_t              err;
     ngx_autoscale_value_t            values[NGX_AUTOSCALE_HEARTBEAT_NFIELDS];
@@ -107,7 +112,7 @@ ngx_autoscale_api_agents_heartbeat(ngx_autoscale_api_ctx_t *ctx)
         return ngx_autoscale_api_reply_error(r, &err);
     }
 
-    hb = ngx_palloc(r->pool, sizeof(ngx_autoscale_heartbeat_t));
+    hb = ngx_pcalloc(r->pool, sizeof(ngx_autoscale_heartbeat_t));
     if (hb == NULL) {
         ngx_autoscale_body_free(values, NGX_AUTOSCALE_HEARTBEAT_NFIELDS);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -131,6 +136,21 @@ ngx_autoscale_api_agents_heartbeat(ngx_autoscale_api_ctx_t *ctx)
                               ? (int64_t) values[4].number : -1;
     report->tasks_failed = values[5].present
                            ? (int64_t) values[5].number : -1;
+    report->weight = values[7].present ? (ngx_uint_t) values[7].number : 1;
+
+    if (values[6].text
+        && ngx_autoscale_addr_parse(values[6].text,
+                                    ngx_strlen(values[6].text),
+                                    &report->addr, &why)
+           != 0)
+    {
+        ngx_autoscale_route_set_err(&err, NGX_HTTP_BAD_REQUEST,
+                                    "InvalidField",
+                                    "field 'address' must be \"ip:port\" "
+                                    "or \"[ipv6]:port\": %s", why);
+        ngx_autoscale_body_free(values, NGX_AUTOSCALE_HEARTBEAT_NFIELDS);
+        return ngx_autoscale_api_reply_error(r, &err);
+    }
 
     ngx_autoscale_body_free(values, NGX_AUTOSCALE_HEARTBEAT_NFIELDS);
 

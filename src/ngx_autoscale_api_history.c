@@ -11,11 +11,13 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "ngx_autoscale.h"
 #include "ngx_autoscale_api_history.h"
 #include "ngx_autoscale_api_query.h"
 #include "ngx_autoscale_api_reply.h"
 #include "ngx_autoscale_json.h"
 #include "ngx_autoscale_route.h"
+#include "ngx_autoscale_shm.h"
 #include "ngx_autoscale_sql_api.h"
 
 
@@ -33,7 +35,9 @@ static const ngx_autoscale_col_t  ngx_autoscale_agent_cols[] = {
     { "tasks_failed", NGX_AUTOSCALE_COL_INT },
     { "last_heartbeat", NGX_AUTOSCALE_COL_TIME },
     { "spawned_at", NGX_AUTOSCALE_COL_TIME },
-    { "last_active", NGX_AUTOSCALE_COL_TIME }
+    { "last_active", NGX_AUTOSCALE_COL_TIME },
+    { "address", NGX_AUTOSCALE_COL_TEXT },
+    { "weight", NGX_AUTOSCALE_COL_INT }
 };
 
 static const ngx_autoscale_col_t  ngx_autoscale_metric_cols[] = {
@@ -77,6 +81,8 @@ static const ngx_autoscale_arg_spec_t  ngx_autoscale_history_args[] = {
 };
 
 
+static ngx_int_t ngx_autoscale_api_history_live(ngx_http_request_t *r,
+    ngx_autoscale_route_t *route, cJSON *list);
 static ngx_int_t ngx_autoscale_api_history_done(ngx_autoscale_api_ctx_t *ctx,
     PGresult *res);
 
@@ -178,6 +184,14 @@ ngx_autoscale_api_history_done(ngx_autoscale_api_ctx_t *ctx,
     list = ngx_autoscale_api_query_rows(res, NGX_AUTOSCALE_HISTORY_COL_ROW,
                                         cols, ncols);
 
+    if (list && ctx->route.route == NGX_AUTOSCALE_ROUTE_CLUSTER_AGENTS
+        && ngx_autoscale_api_history_live(ctx->request, &ctx->route, list)
+           != NGX_OK)
+    {
+        cJSON_Delete(list);
+        list = NULL;
+    }
+
     if (doc == NULL || list == NULL
         || cJSON_AddStringToObject(doc, "cluster_id", id) == NULL
         || !cJSON_AddItemToObject(doc, key, list))
@@ -188,4 +202,50 @@ ngx_autoscale_api_history_done(ngx_autoscale_api_ctx_t *ctx,
     }
 
     return ngx_autoscale_api_reply_send(ctx->request, NGX_HTTP_OK, doc);
+}
+
+
+/*
+ * The balancer's live counts join each agent's row: in flight now and
+ * sent so far by this nginx, and whether it drains
+ */
+static ngx_int_t
+ngx_autoscale_api_history_live(ngx_http_request_t *r,
+    ngx_autoscale_route_t *route, cJSON *list)
+{
+    cJSON                           *item, *agent_id;
+    ngx_autoscale_cluster_t         *cluster;
+    ngx_autoscale_agent_live_t       live;
+    ngx_http_autoscale_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_autoscale_module);
+
+    cluster = ngx_autoscale_shm_find(amcf->shm_zone, (u_char *) route->id,
+                                     route->id_len, NGX_AUTOSCALE_FIND,
+                                     NULL);
+
+    cJSON_ArrayForEach(item, list) {
+        agent_id = cJSON_GetObjectItemCaseSensitive(item, "agent_id");
+
+        ngx_memzero(&live, sizeof(ngx_autoscale_agent_live_t));
+
+        if (cluster && cJSON_IsString(agent_id)) {
+            (void) ngx_autoscale_shm_agent_live(cluster,
+                                           (u_char *) agent_id->valuestring,
+                                           ngx_strlen(agent_id->valuestring),
+                                           &live);
+        }
+
+        if (cJSON_AddNumberToObject(item, "in_flight",
+                                    (double) live.inflight) == NULL
+            || cJSON_AddNumberToObject(item, "requests",
+                                       (double) live.requests) == NULL
+            || cJSON_AddBoolToObject(item, "draining", live.draining != 0)
+               == NULL)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
 }

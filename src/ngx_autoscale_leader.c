@@ -19,6 +19,7 @@
 #include "ngx_autoscale_scaler.h"
 #include "ngx_autoscale_shm.h"
 #include "ngx_autoscale_sql_jobs.h"
+#include "ngx_autoscale_waker.h"
 
 
 #define NGX_AUTOSCALE_LEASE_TICK     1000    /* ms: renew, or try to take */
@@ -93,6 +94,13 @@ ngx_autoscale_leader_init(ngx_cycle_t *cycle,
         return NGX_ERROR;
     }
 
+    /* held requests wake their clusters: a decision, like the scaler's */
+    if (amcf->scaler && !amcf->dry_run && amcf->upstreams
+        && ngx_autoscale_waker_init(cycle, ld) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     ngx_autoscale_leader = ld;
 
     return NGX_OK;
@@ -111,6 +119,7 @@ ngx_autoscale_leader_exit(ngx_cycle_t *cycle)
     ngx_autoscale_leader_resign(ld, "the worker exits", 0);
 
     ngx_autoscale_scaler_exit();
+    ngx_autoscale_waker_exit();
     ngx_autoscale_pg_pool_destroy(ld->pool);
     ngx_autoscale_collector_exit();
 

@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "ngx_autoscale_rows.h"
+#include "ngx_autoscale_addr.h"
 #include "ngx_autoscale_limits.h"
 #include "ngx_autoscale_route.h"
 #include "ngx_autoscale_shm.h"
@@ -54,8 +55,8 @@ static u_char *ngx_autoscale_rows_time(u_char *p, time_t sec,
     (512 + 20 * NGX_INT64_LEN + NGX_AUTOSCALE_ID_MAX)
 
 #define NGX_AUTOSCALE_AGENT_LEN                                               \
-    (256 + 8 * NGX_INT64_LEN + NGX_AUTOSCALE_ID_MAX                           \
-     + NGX_AUTOSCALE_AGENT_ID_MAX)
+    (256 + 9 * NGX_INT64_LEN + NGX_AUTOSCALE_ID_MAX                           \
+     + NGX_AUTOSCALE_AGENT_ID_MAX + NGX_AUTOSCALE_ADDR_MAX)
 
 
 ngx_int_t
@@ -230,13 +231,11 @@ ngx_autoscale_rows_agents(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_record_t *recs, ngx_msec_t now, ngx_msec_t interval)
 {
     ngx_queue_t              *q, *next;
-    ngx_slab_pool_t          *shpool;
     ngx_autoscale_shm_t      *sh;
     ngx_autoscale_agent_t    *agent;
     ngx_autoscale_record_t   *rec;
     ngx_autoscale_cluster_t  *cluster;
 
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
     sh = shm_zone->data;
 
     for (q = ngx_queue_head(&sh->agent_list);
@@ -258,19 +257,17 @@ ngx_autoscale_rows_agents(ngx_shm_zone_t *shm_zone,
             {
                 cluster->agents[agent->status]--;
                 cluster->agents[NGX_AUTOSCALE_AGENT_LOST]++;
+                ngx_rwlock_wlock(&cluster->agents_lock);
                 agent->status = NGX_AUTOSCALE_AGENT_LOST;
+                ngx_rwlock_unlock(&cluster->agents_lock);
                 agent->dirty = 1;
 
             } else if (++agent->lost_windows > NGX_AUTOSCALE_FORGET_AFTER
                        && !agent->dirty && !sh->agents_resend)
             {
-                cluster->agents[agent->status]--;
-                sh->nagents--;
-
-                ngx_rbtree_delete(&sh->agents, &agent->node);
-                ngx_queue_remove(&agent->queue);
-                ngx_slab_free_locked(shpool, agent);
-                continue;
+                if (ngx_autoscale_shm_forget(shm_zone, agent) == NGX_OK) {
+                    continue;
+                }
             }
         }
 
@@ -515,12 +512,25 @@ ngx_autoscale_rows_params(ngx_shm_zone_t *shm_zone,
         }
 
         p = ngx_sprintf(p, "{\"cluster\":\"%*s\",\"agent\":\"%*s\","
-                        "\"status\":\"%s\",\"done\":%L,\"fail\":%L,\"hb\":\"",
+                        "\"status\":\"%s\",\"done\":%L,\"fail\":%L,"
+                        "\"weight\":%ui,\"addr\":",
                         (size_t) agent->cluster->len, agent->cluster->id,
                         (size_t) agent->len, agent->id,
                         ngx_autoscale_agent_statuses[agent->status],
                         ngx_max(agent->report.tasks_completed, 0),
-                        ngx_max(agent->report.tasks_failed, 0));
+                        ngx_max(agent->report.tasks_failed, 0),
+                        agent->report.weight);
+
+        /* a parsed literal: nothing in it needs escaping */
+        if (agent->report.addr.socklen) {
+            p = ngx_sprintf(p, "\"%*s\"", (size_t) agent->report.addr.len,
+                            agent->report.addr.text);
+
+        } else {
+            p = ngx_cpymem(p, "null", 4);
+        }
+
+        p = ngx_cpymem(p, ",\"hb\":\"", 7);
 
         p = ngx_autoscale_rows_time(p, agent->heartbeat,
                                     agent->heartbeat_ms);

@@ -273,6 +273,7 @@ ngx_autoscale_shm_cluster_locked(ngx_shm_zone_t *shm_zone, const u_char *id,
 
     /* its first window begins now */
     cluster->mark.at = ngx_current_msec;
+    ngx_queue_init(&cluster->agent_queue);
 
     ngx_rbtree_insert(&sh->clusters, &cluster->node);
     ngx_queue_insert_tail(&sh->cluster_list, &cluster->queue);
@@ -332,6 +333,10 @@ ngx_autoscale_shm_find_locked(ngx_shm_zone_t *shm_zone, const u_char *id,
     case NGX_AUTOSCALE_FIXED:
         cluster->fixed = 1;
         cluster->observed = 1;
+        break;
+
+    case NGX_AUTOSCALE_KEEP:
+        cluster->fixed = 1;
         break;
 
     case NGX_AUTOSCALE_EXISTS:
@@ -400,6 +405,7 @@ ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
         agent->cluster = cluster;
         agent->len = (u_char) len;
         ngx_memcpy(agent->id, agent_id, len);
+        agent->started = ngx_time();
 
         /* its totals so far are its baseline, not this window's work */
         agent->report.tasks_completed = report->tasks_completed;
@@ -410,6 +416,10 @@ ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
         ngx_queue_insert_tail(&sh->agent_list, &agent->queue);
         sh->nagents++;
         cluster->agents[agent->status]++;
+
+        ngx_rwlock_wlock(&cluster->agents_lock);
+        ngx_queue_insert_tail(&cluster->agent_queue, &agent->cluster_queue);
+        ngx_rwlock_unlock(&cluster->agents_lock);
 
         ngx_log_debug5(NGX_LOG_DEBUG_HTTP, shm_zone->shm.log, 0,
                        "autoscale zone: node %p made for agent \"%*s\" "
@@ -430,8 +440,11 @@ ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
     cluster->agents[agent->status]--;
     cluster->agents[report->status]++;
 
+    /* the balancer reads an agent's address and status under this lock */
+    ngx_rwlock_wlock(&cluster->agents_lock);
     agent->report = *report;
     agent->status = report->status;
+    ngx_rwlock_unlock(&cluster->agents_lock);
     agent->lost_windows = 0;
     agent->dirty = 1;
 
@@ -497,6 +510,72 @@ ngx_autoscale_shm_room(ngx_shm_zone_t *shm_zone)
 
 
 /* a full zone is counted every time and logged once */
+ngx_int_t
+ngx_autoscale_shm_agent_live(ngx_autoscale_cluster_t *cluster,
+    const u_char *agent_id, size_t len, ngx_autoscale_agent_live_t *live)
+{
+    ngx_int_t               rc;
+    ngx_queue_t            *q;
+    ngx_autoscale_agent_t  *agent;
+
+    rc = NGX_DECLINED;
+
+    ngx_rwlock_rlock(&cluster->agents_lock);
+
+    for (q = ngx_queue_head(&cluster->agent_queue);
+         q != ngx_queue_sentinel(&cluster->agent_queue);
+         q = ngx_queue_next(q))
+    {
+        agent = ngx_queue_data(q, ngx_autoscale_agent_t, cluster_queue);
+
+        if (agent->len == len && ngx_memcmp(agent->id, agent_id, len) == 0) {
+            live->inflight = agent->inflight;
+            live->requests = agent->requests;
+            live->draining = agent->draining;
+            rc = NGX_OK;
+            break;
+        }
+    }
+
+    ngx_rwlock_unlock(&cluster->agents_lock);
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_autoscale_shm_forget(ngx_shm_zone_t *shm_zone,
+    ngx_autoscale_agent_t *agent)
+{
+    ngx_autoscale_shm_t      *sh;
+    ngx_autoscale_cluster_t  *cluster;
+
+    sh = shm_zone->data;
+    cluster = agent->cluster;
+
+    /* the balancer counts a request in flight under the read lock */
+    ngx_rwlock_wlock(&cluster->agents_lock);
+
+    if (agent->inflight) {
+        ngx_rwlock_unlock(&cluster->agents_lock);
+        return NGX_DECLINED;
+    }
+
+    ngx_queue_remove(&agent->cluster_queue);
+    ngx_rwlock_unlock(&cluster->agents_lock);
+
+    cluster->agents[agent->status]--;
+    sh->nagents--;
+
+    ngx_rbtree_delete(&sh->agents, &agent->node);
+    ngx_queue_remove(&agent->queue);
+
+    ngx_slab_free_locked((ngx_slab_pool_t *) shm_zone->shm.addr, agent);
+
+    return NGX_OK;
+}
+
+
 void
 ngx_autoscale_shm_full(ngx_shm_zone_t *shm_zone, const char *what)
 {
@@ -657,11 +736,11 @@ ngx_autoscale_shm_reclaim(ngx_shm_zone_t *shm_zone, ngx_uint_t *unlinked,
                 continue;
             }
 
-            sh->nagents--;
-            ngx_rbtree_delete(&sh->agents, &agent->node);
-            ngx_queue_remove(&agent->queue);
-            ngx_slab_free_locked((ngx_slab_pool_t *) shm_zone->shm.addr,
-                                 agent);
+            /*
+             * never in flight: a balancer's cluster is kept, and only a
+             * cluster's own agents are its peers
+             */
+            (void) ngx_autoscale_shm_forget(shm_zone, agent);
         }
     }
 

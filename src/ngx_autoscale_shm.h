@@ -16,6 +16,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+#include "ngx_autoscale_addr.h"
 #include "ngx_autoscale_atomic.h"
 #include "ngx_autoscale_limits.h"
 #include "ngx_autoscale_window.h"
@@ -91,6 +92,19 @@ typedef struct {
     ngx_uint_t                 dead;          /* the refresh it left at */
     ngx_uint_t                 held;          /* in a ledger at refresh */
 
+    /*
+     * its agents, for the balancer: changed with the mutex and this lock
+     * taken for writing, read with only the lock taken for reading
+     */
+    ngx_queue_t                agent_queue;
+    ngx_atomic_t               agents_lock;
+    ngx_atomic_t               vtime;         /* the balancer's clock */
+
+    /* scale from zero: requests the balancer holds, and its call */
+    ngx_atomic_t               holding;
+    ngx_atomic_t               wake;          /* 1: for the leader */
+    ngx_atomic_t               waking;        /* 1: until an agent serves */
+
     /* as the last collection found it in the database */
     ngx_uint_t                 seen;          /* that collection; 0: never */
     ngx_int_t                  current_workers;     /* -1: not known */
@@ -133,12 +147,15 @@ typedef struct {
     double                     queue_length;
     int64_t                    tasks_completed;     /* -1: not sent */
     int64_t                    tasks_failed;
+    ngx_autoscale_addr_t       addr;          /* socklen 0: none sent */
+    ngx_uint_t                 weight;        /* 1 .. 100 */
 } ngx_autoscale_report_t;
 
 
 typedef struct {
     ngx_rbtree_node_t          node;          /* key: crc32 of both ids */
     ngx_queue_t                queue;
+    ngx_queue_t                cluster_queue; /* in cluster->agent_queue */
     ngx_autoscale_cluster_t   *cluster;
     ngx_autoscale_report_t     report;
     ngx_autoscale_agent_status_e  status;     /* reported, or lost */
@@ -151,6 +168,16 @@ typedef struct {
     ngx_msec_t                 heartbeat_ms;  /* its milliseconds */
     ngx_msec_t                 seen;          /* monotonic clock */
     ngx_uint_t                 lost_windows;  /* collections since lost */
+    time_t                     started;       /* its first heartbeat */
+
+    /* the balancer's, shared by every worker (see ngx_autoscale_upstream.c) */
+    ngx_atomic_t               inflight;      /* sent it, not finished */
+    ngx_atomic_t               requests;      /* sent it, ever */
+    ngx_atomic_t               vtime;         /* its turn comes at */
+    ngx_atomic_t               fails;         /* in a row, as max_fails */
+    time_t                     accessed;      /* its last failure */
+    time_t                     checked;       /* its fail_timeout began */
+    u_char                     draining;      /* takes nothing new */
 
     unsigned                   dirty:1;       /* its row is not written */
     u_char                     len;
@@ -222,6 +249,9 @@ typedef struct {
     ngx_atomic_t               rows_written;
     ngx_atomic_t               rows_dropped;
     ngx_atomic_t               decisions[NGX_AUTOSCALE_NACTIONS];
+
+    /* clusters whose wake was set: the leader looks when this moves */
+    ngx_atomic_t               wakes;
 } ngx_autoscale_shm_t;
 
 
@@ -243,6 +273,8 @@ typedef enum {
                                          never reclaimed */
     NGX_AUTOSCALE_EXISTS,             /* the same; the database, or the
                                          API, says it exists */
+    NGX_AUTOSCALE_KEEP,               /* made when missing, never
+                                         reclaimed: a balancer's cluster */
     NGX_AUTOSCALE_GONE                /* they say it is gone (no node made) */
 } ngx_autoscale_find_e;
 
@@ -295,6 +327,29 @@ void ngx_autoscale_shm_reclaim(ngx_shm_zone_t *shm_zone,
 ngx_int_t ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_cluster_t *cluster, const u_char *agent_id, size_t len,
     const ngx_autoscale_report_t *report);
+
+/*
+ * With the mutex held: the agent leaves the zone; NGX_DECLINED while the
+ * balancer has requests in flight on it (their ends still count on it)
+ */
+ngx_int_t ngx_autoscale_shm_forget(ngx_shm_zone_t *shm_zone,
+    ngx_autoscale_agent_t *agent);
+
+/* what the balancer counts for one agent, as GET .../agents shows it */
+typedef struct {
+    ngx_atomic_uint_t          inflight;
+    ngx_atomic_uint_t          requests;
+    ngx_uint_t                 draining;
+} ngx_autoscale_agent_live_t;
+
+/* NGX_DECLINED: the zone does not hold the agent */
+ngx_int_t ngx_autoscale_shm_agent_live(ngx_autoscale_cluster_t *cluster,
+    const u_char *agent_id, size_t len, ngx_autoscale_agent_live_t *live);
+
+/* whether the balancer may send the agent a new request */
+#define ngx_autoscale_shm_agent_serving(agent)                                \
+    ((agent)->status <= NGX_AUTOSCALE_AGENT_BUSY                              \
+     && (agent)->report.addr.socklen && !(agent)->draining)
 
 void ngx_autoscale_shm_full(ngx_shm_zone_t *shm_zone, const char *what);
 

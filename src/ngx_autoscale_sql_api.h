@@ -17,6 +17,7 @@
 
 
 #include "ngx_autoscale_policy_vocab.h"
+#include "ngx_autoscale_sql_notify.h"
 
 
 /*
@@ -192,15 +193,17 @@ typedef enum {
     "    to_workers, reason, node) "                                          \
     "  SELECT id, 'create', 0, target_workers, "                              \
     "    'created from blueprint ' || blueprint_id, $25 "                     \
-    "  FROM ins) "                                                            \
+    "  FROM ins "                                                             \
+    "  RETURNING id, reason) "                                                \
     "SELECT (SELECT count(*) FROM b), "                                       \
     NGX_AUTOSCALE_CHECK_COLUMNS("v") ", "                                     \
     "  v.name, v.target_workers, "                                            \
-    "  (SELECT pg_notify('autoscale', json_build_object('event', 'create', "  \
-    "      'cluster_id', id, 'status', status, "                              \
-    "      'current_workers', current_workers, "                              \
-    "      'target_workers', target_workers)::text) "                         \
-    "   FROM ins), "                                                          \
+    "  (SELECT "                                                              \
+    NGX_AUTOSCALE_SQL_NOTIFY("'create'", "ins.id", "ev.id", "0",              \
+                             "ins.target_workers", "ins.status",              \
+                             "ins.current_workers", "ins.target_workers",     \
+                             "ev.reason", "NULL") " "                         \
+    "   FROM ins, ev), "                                                      \
     NGX_AUTOSCALE_CLUSTER_SELECT " "                                          \
     "FROM (SELECT 1) one "                                                    \
     "LEFT JOIN v ON true "                                                    \
@@ -282,12 +285,10 @@ typedef enum {
     NGX_AUTOSCALE_CHECK_COLUMNS("v") ", "                                     \
     "  v.current_workers, v.target_workers, "                                 \
     NGX_AUTOSCALE_CLUSTER_SELECT ", "                                         \
-    "  (SELECT pg_notify('autoscale', json_build_object('event', 'update', "  \
-    "      'cluster_id', id, 'status', status, "                              \
-    "      'current_workers', current_workers, "                              \
-    "      'target_workers', target_workers, "                                \
-    "      'min_workers', min_workers, 'max_workers', max_workers, "          \
-    "      'paused', paused)::text) "                                         \
+    "  (SELECT "                                                              \
+    NGX_AUTOSCALE_SQL_NOTIFY("'update'", "upd.id", "NULL", "NULL", "NULL",    \
+                             "upd.status", "upd.current_workers",             \
+                             "upd.target_workers", "NULL", "NULL") " "        \
     "   FROM upd) "                                                           \
     "FROM v "                                                                 \
     "LEFT JOIN upd c ON true"
@@ -321,13 +322,15 @@ typedef enum {
     "  INSERT INTO scaling_events (cluster_id, action, from_workers, "        \
     "    to_workers, reason, node) "                                          \
     "  SELECT id, 'destroy', from_workers, 0, 'deleted through the API', $2 " \
-    "  FROM upd) "                                                            \
+    "  FROM upd "                                                             \
+    "  RETURNING id, reason) "                                                \
     "SELECT (SELECT count(*) FROM cur), "                                     \
-    "  (SELECT pg_notify('autoscale', json_build_object('event', 'destroy', " \
-    "      'cluster_id', id, 'status', status, "                              \
-    "      'current_workers', current_workers, "                              \
-    "      'target_workers', target_workers)::text) "                         \
-    "   FROM upd)"
+    "  (SELECT "                                                              \
+    NGX_AUTOSCALE_SQL_NOTIFY("'destroy'", "upd.id", "ev.id",                  \
+                             "upd.from_workers", "0", "upd.status",           \
+                             "upd.current_workers", "upd.target_workers",     \
+                             "ev.reason", "NULL") " "                         \
+    "   FROM upd, ev)"
 
 typedef enum {
     NGX_AUTOSCALE_CLUSTER_DELETE_COL_FOUND = 0,
@@ -354,13 +357,11 @@ typedef enum {
     "  RETURNING id, at) "                                                    \
     "SELECT cur.status, cur.min_workers, cur.max_workers, "                   \
     "  cur.current_workers, cur.target_workers, ev.id, ev.at, "               \
-    "  (SELECT pg_notify('autoscale', json_build_object( "                    \
-    "      'event', '" action "', "                                           \
-    "      'cluster_id', upd.id, 'event_id', ev.id, "                         \
-    "      'from_workers', cur.current_workers, "                             \
-    "      'to_workers', upd.target_workers, 'status', upd.status, "          \
-    "      'current_workers', upd.current_workers, "                          \
-    "      'target_workers', upd.target_workers, 'reason', $3::text)::text) " \
+    "  (SELECT "                                                              \
+    NGX_AUTOSCALE_SQL_NOTIFY("'" action "'", "upd.id", "ev.id",               \
+                             "cur.current_workers", "upd.target_workers",     \
+                             "upd.status", "upd.current_workers",             \
+                             "upd.target_workers", "$3::text", "NULL") " "    \
     "   FROM upd, ev), "                                                      \
     NGX_AUTOSCALE_CLUSTER_SELECT " "                                          \
     "FROM cur "                                                               \
@@ -461,7 +462,7 @@ typedef enum {
     "SELECT (SELECT count(*) FROM clusters WHERE id = $1), "                  \
     "  a.agent_id, a.role, a.status, a.health_score, a.cpu_usage, "           \
     "  a.memory_usage, a.queue_length, a.tasks_completed, a.tasks_failed, "   \
-    "  a.last_heartbeat, a.spawned_at, a.last_active "                        \
+    "  a.last_heartbeat, a.spawned_at, a.last_active, a.address, a.weight "   \
     "FROM (SELECT 1) one "                                                    \
     "LEFT JOIN cluster_agents a ON a.cluster_id = $1 "                        \
     "ORDER BY a.agent_id"

@@ -15,6 +15,9 @@
 #define _NGX_AUTOSCALE_SQL_JOBS_H_INCLUDED_
 
 
+#include "ngx_autoscale_sql_notify.h"
+
+
 #define NGX_AUTOSCALE_SQL_LOCK_KEY   "1313294401"    /* "NGXA" */
 
 /* where sums that could pass a bigint stop */
@@ -185,7 +188,7 @@ typedef enum {
         "format('reported workers reached %s of the target %s within "        \
         "the cooldown', u.current_workers, u.target_workers), $4 "            \
         "FROM upd u WHERE u.timed_out "                                       \
-        "RETURNING id, cluster_id, to_workers, reason), "                     \
+        "RETURNING id, cluster_id, from_workers, to_workers, reason), "       \
                                                                               \
     "g AS (SELECT * "                                                         \
         "FROM jsonb_to_recordset(CASE WHEN $7::int IS NULL "                  \
@@ -193,16 +196,17 @@ typedef enum {
         "FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS x(e, n) "    \
         "WHERE x.n BETWEEN $7::int AND $8::int) END) AS g(cluster text, "     \
         "agent text, status text, done bigint, fail bigint, hb timestamptz, " \
-        "cpu float8, mem float8, queue float8)), "                            \
+        "cpu float8, mem float8, queue float8, addr text, weight int)), "     \
                                                                               \
     "ag AS (INSERT INTO cluster_agents AS a (cluster_id, agent_id, status, "  \
         "health_score, cpu_usage, memory_usage, queue_length, "               \
         "tasks_completed, tasks_failed, last_heartbeat, last_active, "        \
-        "stopped_at) "                                                        \
+        "stopped_at, address, weight) "                                       \
         "SELECT g.cluster, g.agent, g.status, "                               \
         "CASE WHEN g.status IN ('failed', 'lost') THEN 0 ELSE 1 END, "        \
         "g.cpu, g.mem, g.queue, g.done, g.fail, "                             \
-        "g.hb, g.hb, CASE WHEN g.status = 'stopped' THEN g.hb END "           \
+        "g.hb, g.hb, CASE WHEN g.status = 'stopped' THEN g.hb END, "          \
+        "g.addr, g.weight "                                                   \
         "FROM lk, g "                                                         \
         "WHERE lk.held AND EXISTS (SELECT 1 "                                 \
         "FROM clusters c WHERE c.id = g.cluster "                             \
@@ -215,6 +219,7 @@ typedef enum {
         "tasks_completed = excluded.tasks_completed, "                        \
         "tasks_failed = excluded.tasks_failed, "                              \
         "last_heartbeat = excluded.last_heartbeat, "                          \
+        "address = excluded.address, weight = excluded.weight, "              \
         "last_active = CASE WHEN excluded.status IN ('active', 'busy') "      \
         "THEN excluded.last_heartbeat ELSE a.last_active END, "               \
         "stopped_at = CASE WHEN excluded.status = 'stopped' "                 \
@@ -250,10 +255,12 @@ typedef enum {
         "(SELECT count(*) FROM ag), "                                         \
         "(SELECT count(*) FROM del) "                                         \
         "+ (SELECT count(*) FROM dev) + (SELECT count(*) FROM dag), "         \
-        "(SELECT count(pg_notify('autoscale', json_build_object('event', "    \
-        "'timeout', 'cluster_id', e.cluster_id, 'event_id', e.id, "           \
-        "'current_workers', e.to_workers, 'status', 'active', 'reason', "     \
-        "e.reason)::text)) FROM ev e), "                                      \
+        "(SELECT count("                                                      \
+        NGX_AUTOSCALE_SQL_NOTIFY("'timeout'", "e.cluster_id", "e.id",         \
+                                 "e.from_workers", "e.to_workers",            \
+                                 "'active'", "e.to_workers",                  \
+                                 "u.target_workers", "e.reason", "NULL")      \
+        ") FROM ev e JOIN upd u ON u.id = e.cluster_id), "                    \
         "(SELECT string_agg(concat_ws(' ', c.id, "                            \
         "coalesce(u.current_workers, c.current_workers), "                    \
         "coalesce(u.target_workers, c.target_workers), "                      \
@@ -397,11 +404,11 @@ typedef enum {
         "RETURNING id, cluster_id) "                                          \
                                                                               \
     "SELECT (SELECT count(*) FROM upd), "                                     \
-        "(SELECT count(pg_notify('autoscale', json_build_object('event', "    \
-        "upd.a, 'cluster_id', upd.id, 'event_id', ev.id, "                    \
-        "'from_workers', upd.f, 'to_workers', upd.t, 'status', upd.status, "  \
-        "'current_workers', upd.current_workers, "                            \
-        "'target_workers', upd.target_workers, 'reason', upd.r)::text)) "     \
+        "(SELECT count("                                                      \
+        NGX_AUTOSCALE_SQL_NOTIFY("upd.a", "upd.id", "ev.id", "upd.f",         \
+                                 "upd.t", "upd.status",                       \
+                                 "upd.current_workers", "upd.target_workers", \
+                                 "upd.r", "upd.dec -> 'drain'") ") "          \
         "FROM upd JOIN ev ON ev.cluster_id = upd.id)"
 
 typedef enum {
@@ -443,6 +450,52 @@ typedef enum {
     "UPDATE clusters c SET last_decision = d.d, decision_key = d.k "          \
     "FROM jsonb_to_recordset($1::jsonb) AS d(id text, d jsonb, k bigint) "    \
     "WHERE c.id = d.id AND " NGX_AUTOSCALE_SQL_HOLDS_LOCK
+
+
+/*
+ * Scale from zero: a request arrived for each cluster of $1 (a text[])
+ * while none of its agents served.  Each that is still active, unpaused
+ * and at a target of 0 goes to 1 at once, cooldown or not, with its event
+ * and NOTIFY as any change; $2 this node, $3 the decision's inputs.
+ */
+#define NGX_AUTOSCALE_SQL_WAKE                                                \
+    "WITH cur AS (SELECT c.id, c.actuation, c.current_workers "               \
+        "FROM clusters c "                                                    \
+        "WHERE c.id = ANY($1::text[]) AND c.status = 'active' "               \
+        "AND NOT c.paused AND c.target_workers = 0 AND c.max_workers >= 1 "   \
+        "ORDER BY c.id "                                                      \
+        "FOR UPDATE OF c), "                                                  \
+                                                                              \
+    "upd AS (UPDATE clusters u SET target_workers = 1, "                      \
+        "current_workers = CASE WHEN cur.actuation = 'immediate' THEN 1 "     \
+        "ELSE u.current_workers END, "                                        \
+        "status = CASE WHEN cur.actuation = 'immediate' "                     \
+        "OR cur.current_workers = 1 THEN 'active' ELSE 'scaling_up' END, "    \
+        "last_scaled_at = now(), last_decision = $3::jsonb, "                 \
+        "decision_key = NULL, updated_at = now() "                            \
+        "FROM cur "                                                           \
+        "WHERE u.id = cur.id AND " NGX_AUTOSCALE_SQL_HOLDS_LOCK " "           \
+        "RETURNING u.id, u.status, u.current_workers, u.target_workers, "     \
+        "cur.current_workers AS f), "                                         \
+                                                                              \
+    "ev AS (INSERT INTO scaling_events (cluster_id, action, from_workers, "   \
+        "to_workers, reason, inputs, dry_run, node) "                         \
+        "SELECT id, 'scale_up', f, 1, $3::jsonb ->> 'reason', $3::jsonb, "    \
+        "false, $2 FROM upd "                                                 \
+        "RETURNING id, cluster_id) "                                          \
+                                                                              \
+    "SELECT (SELECT count(*) FROM upd), "                                     \
+        "(SELECT count("                                                      \
+        NGX_AUTOSCALE_SQL_NOTIFY("'scale_up'", "upd.id", "ev.id", "upd.f",    \
+                                 "1", "upd.status", "upd.current_workers",    \
+                                 "upd.target_workers",                        \
+                                 "$3::jsonb ->> 'reason'", "NULL") ") "       \
+        "FROM upd JOIN ev ON ev.cluster_id = upd.id)"
+
+typedef enum {
+    NGX_AUTOSCALE_WAKE_CHANGED = 0,       /* clusters woken */
+    NGX_AUTOSCALE_WAKE_NOTIFIED
+} ngx_autoscale_sql_wake_col_e;
 
 
 #endif /* _NGX_AUTOSCALE_SQL_JOBS_H_INCLUDED_ */

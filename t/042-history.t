@@ -306,7 +306,7 @@ GET /api/clusters/hist-1/agents
 --- response_headers
 Content-Type: application/json
 --- response_body
-{"cluster_id":"hist-1","agents":[{"agent_id":"agent-a","role":"worker","status":"active","health_score":1,"cpu_usage":null,"memory_usage":null,"queue_length":null,"tasks_completed":0,"tasks_failed":0,"last_heartbeat":null,"spawned_at":"2024-02-02T00:00:00Z","last_active":null},{"agent_id":"agent-b","role":"supervisor","status":"busy","health_score":0.75,"cpu_usage":55.5,"memory_usage":40,"queue_length":3,"tasks_completed":100,"tasks_failed":2,"last_heartbeat":"2024-02-29T12:00:00.5Z","spawned_at":"2024-02-01T00:00:00Z","last_active":"2024-02-29T12:00:00Z"},{"agent_id":"agent-c","role":"worker","status":"stopped","health_score":0,"cpu_usage":12,"memory_usage":8,"queue_length":0,"tasks_completed":9007199254740993,"tasks_failed":7,"last_heartbeat":"2024-02-03T01:00:00Z","spawned_at":"2024-02-03T00:00:00Z","last_active":"2024-02-03T01:00:00Z"}]}
+{"cluster_id":"hist-1","agents":[{"agent_id":"agent-a","role":"worker","status":"active","health_score":1,"cpu_usage":null,"memory_usage":null,"queue_length":null,"tasks_completed":0,"tasks_failed":0,"last_heartbeat":null,"spawned_at":"2024-02-02T00:00:00Z","last_active":null,"address":null,"weight":1,"in_flight":0,"requests":0,"draining":false},{"agent_id":"agent-b","role":"supervisor","status":"busy","health_score":0.75,"cpu_usage":55.5,"memory_usage":40,"queue_length":3,"tasks_completed":100,"tasks_failed":2,"last_heartbeat":"2024-02-29T12:00:00.5Z","spawned_at":"2024-02-01T00:00:00Z","last_active":"2024-02-29T12:00:00Z","address":null,"weight":1,"in_flight":0,"requests":0,"draining":false},{"agent_id":"agent-c","role":"worker","status":"stopped","health_score":0,"cpu_usage":12,"memory_usage":8,"queue_length":0,"tasks_completed":9007199254740993,"tasks_failed":7,"last_heartbeat":"2024-02-03T01:00:00Z","spawned_at":"2024-02-03T00:00:00Z","last_active":"2024-02-03T01:00:00Z","address":null,"weight":1,"in_flight":0,"requests":0,"draining":false}]}
 
 
 
@@ -317,7 +317,7 @@ Content-Type: application/json
 [200, 200]
 --- response_body eval
 [qq{{"cluster_id":"hist-empty","agents":[]}\n},
- qq{{"cluster_id":"hist-other","agents":[{"agent_id":"agent-z","role":"worker","status":"active","health_score":1,"cpu_usage":null,"memory_usage":null,"queue_length":null,"tasks_completed":0,"tasks_failed":0,"last_heartbeat":null,"spawned_at":"2024-02-01T00:00:00Z","last_active":null}]}\n}]
+ qq{{"cluster_id":"hist-other","agents":[{"agent_id":"agent-z","role":"worker","status":"active","health_score":1,"cpu_usage":null,"memory_usage":null,"queue_length":null,"tasks_completed":0,"tasks_failed":0,"last_heartbeat":null,"spawned_at":"2024-02-01T00:00:00Z","last_active":null,"address":null,"weight":1,"in_flight":0,"requests":0,"draining":false}]}\n}]
 
 
 

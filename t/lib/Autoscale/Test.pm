@@ -23,6 +23,7 @@ use Time::HiRes qw(sleep time);
 use Exporter 'import';
 our @EXPORT = qw(pg_sql pg_load pg_stop pg_start pg_conninfo
                  nginx_conf nginx_start nginx_stop nginx_reload nginx_test
+                 nginx_pid
                  nginx_error_log http_request free_port repo_root
                  wait_until pump_start child_started stop_child
                  children_stop no_duplicates listen_start listen_stop

@@ -1,0 +1,12 @@
+-- Fixture for t/081-agent-address.t: clusters whose agents report where
+-- they serve.
+BEGIN;
+TRUNCATE scaling_events, cluster_metrics, cluster_agents, clusters,
+         cluster_blueprints RESTART IDENTITY;
+
+INSERT INTO clusters (id, name, status, min_workers, max_workers,
+                      current_workers, target_workers)
+VALUES
+  ('addr-ok', 'Agents with addresses', 'active', 1, 20, 3, 3),
+  ('addr-bad', 'Hostile addresses', 'active', 1, 20, 1, 1);
+COMMIT;
