@@ -356,7 +356,20 @@ ngx_http_autoscale_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_autoscale_loc_conf_t  *prev = parent;
     ngx_http_autoscale_loc_conf_t  *conf = child;
 
-    /* the API is served only where it is named: the handler is not merged */
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    /*
+     * The API is served only where it is named, not in nested locations;
+     * a limit_except block is the same location, for the other methods.
+     */
+    if (clcf->lmt_excpt && conf->api == NGX_CONF_UNSET && prev->api == 1) {
+        conf->api = 1;
+        conf->prefix = prev->prefix;
+        clcf->handler = ngx_autoscale_api_handler;
+    }
+
     ngx_conf_merge_value(conf->api, 0, 0);
     ngx_conf_merge_uint_value(conf->write, prev->write,
                               NGX_AUTOSCALE_WRITE_OFF);

@@ -24,6 +24,14 @@ my $conf = nginx_conf(workers => 2, main => '', http => <<"HTTP");
         location /agents/ { autoscale_api write=agents; }
         location /admin/ { autoscale_api write=on; }
         location /ro/ { autoscale_api; }
+        location /beats/ {
+            autoscale_api write=agents;
+            limit_except POST { deny all; }
+        }
+        location /beats-local/ {
+            autoscale_api write=agents;
+            limit_except POST { allow 127.0.0.1; deny all; }
+        }
     }
 HTTP
 
@@ -118,6 +126,20 @@ for my $path ('clusters/ag-one', 'clusters/ag-beat/agents', 'clusters',
 }
 ($st, undef, $body) = api(agents => GET => 'metrics');
 is($st, 200, 'GET metrics at write=agents: 200');
+
+# heartbeats alone: nginx's limit_except keeps reads out too
+($st, undef, $body) = api(beats => POST => $heartbeat,
+                          { status => 'idle', address => '127.0.0.1:9' });
+is($st, 200, 'heartbeat under limit_except POST: 200') or diag $body;
+($st, undef, $body) = api(beats => GET => 'clusters/ag-one');
+is("$st " . (error_of($body)->{code} // '-'), '403 Forbidden',
+   'GET under limit_except POST: 403 JSON') or diag $body;
+($st, undef, $body) = api('beats-local' => GET => 'clusters/ag-one');
+is($st, 200, 'GET under limit_except POST, allowed: the API answers')
+    or diag $body;
+($st, undef, $body) = api('beats-local' => DELETE => 'clusters/ag-one');
+is("$st " . (error_of($body)->{code} // '-'), '405 MethodDisabled',
+   'DELETE under limit_except POST, allowed: still write=agents');
 
 # every other write: 405 JSON, nothing changed, nothing notified
 my %is_write = map { ("$_->[0] $_->[1]" => $_) } @writes;
