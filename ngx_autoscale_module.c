@@ -75,6 +75,13 @@ static ngx_http_autoscale_time_bounds_t  ngx_http_autoscale_retention_bounds =
 static ngx_http_autoscale_num_bounds_t  ngx_http_autoscale_pool_bounds =
     { 1, 64 };
 
+static ngx_conf_enum_t  ngx_http_autoscale_api_writes[] = {
+    { ngx_string("write=off"), NGX_AUTOSCALE_WRITE_OFF },
+    { ngx_string("write=agents"), NGX_AUTOSCALE_WRITE_AGENTS },
+    { ngx_string("write=on"), NGX_AUTOSCALE_WRITE_ON },
+    { ngx_null_string, 0 }
+};
+
 
 static ngx_command_t  ngx_http_autoscale_commands[] = {
 
@@ -340,7 +347,7 @@ ngx_http_autoscale_create_loc_conf(ngx_conf_t *cf)
      */
 
     alcf->api = NGX_CONF_UNSET;
-    alcf->write = NGX_CONF_UNSET;
+    alcf->write = NGX_CONF_UNSET_UINT;
 
     return alcf;
 }
@@ -352,9 +359,23 @@ ngx_http_autoscale_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_autoscale_loc_conf_t  *prev = parent;
     ngx_http_autoscale_loc_conf_t  *conf = child;
 
-    /* the API is served only where it is named: the handler is not merged */
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    /*
+     * The API is served only where it is named, not in nested locations;
+     * a limit_except block is the same location, for the other methods.
+     */
+    if (clcf->lmt_excpt && conf->api == NGX_CONF_UNSET && prev->api == 1) {
+        conf->api = 1;
+        conf->prefix = prev->prefix;
+        clcf->handler = ngx_autoscale_api_handler;
+    }
+
     ngx_conf_merge_value(conf->api, 0, 0);
-    ngx_conf_merge_value(conf->write, prev->write, 0);
+    ngx_conf_merge_uint_value(conf->write, prev->write,
+                              NGX_AUTOSCALE_WRITE_OFF);
 
     if (conf->observe == NULL) {
         conf->observe = prev->observe;
@@ -522,6 +543,7 @@ ngx_http_autoscale_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_autoscale_loc_conf_t  *alcf = conf;
 
     ngx_str_t                       *value;
+    ngx_conf_enum_t                 *w;
     ngx_http_core_loc_conf_t        *clcf;
     ngx_http_autoscale_main_conf_t  *amcf;
 
@@ -530,19 +552,26 @@ ngx_http_autoscale_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     value = cf->args->elts;
-    alcf->write = 0;
+    alcf->write = NGX_AUTOSCALE_WRITE_OFF;
 
     if (cf->args->nelts == 2) {
-        if (ngx_strcmp(value[1].data, "write=on") == 0) {
-            alcf->write = 1;
+        for (w = ngx_http_autoscale_api_writes; w->name.len; w++) {
+            if (w->name.len == value[1].len
+                && ngx_strcmp(w->name.data, value[1].data) == 0)
+            {
+                break;
+            }
+        }
 
-        } else if (ngx_strcmp(value[1].data, "write=off") != 0) {
+        if (w->name.len == 0) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "invalid value \"%V\" in \"autoscale_api\": "
-                               "\"write=on\" or \"write=off\" is expected",
-                               &value[1]);
+                               "\"write=on\", \"write=agents\" or "
+                               "\"write=off\" is expected", &value[1]);
             return NGX_CONF_ERROR;
         }
+
+        alcf->write = w->value;
     }
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);

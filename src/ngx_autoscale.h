@@ -19,6 +19,12 @@
 #define NGX_AUTOSCALE_VERSION  "0.1.0"
 
 
+/* what an API location lets write: autoscale_api write=off|agents|on */
+#define NGX_AUTOSCALE_WRITE_OFF     0
+#define NGX_AUTOSCALE_WRITE_AGENTS  1      /* heartbeats only */
+#define NGX_AUTOSCALE_WRITE_ON      2
+
+
 /*
  * The database layer's conf and pool, opaque here: the parts that include
  * this header, the data-plane hook among them, do not see that layer.
@@ -55,7 +61,7 @@ typedef struct {
 
 typedef struct {
     ngx_flag_t                 api;
-    ngx_flag_t                 write;
+    ngx_uint_t                 write;       /* NGX_AUTOSCALE_WRITE_* */
     ngx_str_t                  prefix;
     ngx_http_complex_value_t  *observe;
     ngx_str_t                  observe_id;  /* a fixed one; else a variable */

@@ -36,6 +36,8 @@ static ngx_int_t ngx_autoscale_api_read_body(ngx_http_request_t *r,
     ngx_autoscale_api_ctx_t *ctx, ngx_autoscale_err_t *err);
 static ngx_int_t ngx_autoscale_api_json_type(ngx_http_request_t *r);
 static unsigned ngx_autoscale_api_method(ngx_http_request_t *r);
+static const char *ngx_autoscale_api_write_refused(
+    ngx_http_autoscale_loc_conf_t *alcf, ngx_autoscale_route_t *rt);
 static void ngx_autoscale_api_allow(ngx_http_request_t *r, unsigned methods);
 static ngx_int_t ngx_autoscale_api_refuse(ngx_http_request_t *r,
     ngx_autoscale_err_t *err);
@@ -80,6 +82,7 @@ ngx_autoscale_api_handler(ngx_http_request_t *r)
     unsigned                        method;
     ngx_int_t                       rc;
     ngx_str_t                       path;
+    const char                     *refused;
     ngx_pool_cleanup_t             *cln;
     ngx_autoscale_err_t             err;
     ngx_autoscale_api_ctx_t        *ctx;
@@ -138,12 +141,13 @@ ngx_autoscale_api_handler(ngx_http_request_t *r)
         return ngx_autoscale_api_refuse(r, &err);
     }
 
-    if ((method & NGX_AUTOSCALE_WRITES) && !alcf->write) {
+    refused = (method & NGX_AUTOSCALE_WRITES)
+              ? ngx_autoscale_api_write_refused(alcf, &ctx->route) : NULL;
+
+    if (refused) {
         ngx_autoscale_api_allow(r, ctx->route.methods & NGX_AUTOSCALE_READS);
         ngx_autoscale_route_set_err(&err, NGX_HTTP_NOT_ALLOWED,
-                                    "MethodDisabled",
-                                    "writes are disabled here: \"autoscale_api "
-                                    "write=on\" enables them");
+                                    "MethodDisabled", "%s", refused);
         return ngx_autoscale_api_refuse(r, &err);
     }
 
@@ -423,6 +427,35 @@ ngx_autoscale_api_method(ngx_http_request_t *r)
         return NGX_AUTOSCALE_DELETE;
     default:
         return 0;
+    }
+}
+
+
+/*
+ * NULL when this location takes a write to this route, else the reason:
+ * "write=agents" lets agents report and keeps every other change of the
+ * registry for the operators' location.
+ */
+static const char *
+ngx_autoscale_api_write_refused(ngx_http_autoscale_loc_conf_t *alcf,
+    ngx_autoscale_route_t *rt)
+{
+    switch (alcf->write) {
+
+    case NGX_AUTOSCALE_WRITE_ON:
+        return NULL;
+
+    case NGX_AUTOSCALE_WRITE_AGENTS:
+        if (rt->route == NGX_AUTOSCALE_ROUTE_HEARTBEAT) {
+            return NULL;
+        }
+
+        return "only agent heartbeats are allowed here: the location has "
+               "\"autoscale_api write=agents\"";
+
+    default:
+        return "writes are disabled here: \"autoscale_api write=on\" "
+               "enables them";
     }
 }
 

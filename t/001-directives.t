@@ -105,9 +105,11 @@ rejects('autoscale_postgres twice',
         conf(http => "$ok_http $ok_http"),
         qr/"autoscale_postgres" directive is duplicate/);
 
-rejects('autoscale_api write=maybe',
-        conf(location => 'autoscale_api write=maybe;'),
-        qr/invalid value "write=maybe" in "autoscale_api": "write=on" or "write=off" is expected/);
+for my $v ('write=maybe', 'write=agent', 'write=Agents', 'agents') {
+    rejects("autoscale_api $v",
+            conf(location => "autoscale_api $v;"),
+            qr/invalid value "\Q$v\E" in "autoscale_api": "write=on", "write=agents" or "write=off" is expected/);
+}
 
 rejects('autoscale_api in a regex location',
         conf(server => 'location ~ ^/api { autoscale_api; }'),
@@ -150,8 +152,10 @@ autoscale_postgres "$pg";
     autoscale_agents_retention 12h;
 HTTP
 
-accepts('autoscale_api write=on and autoscale_observe by id and variable',
+accepts('autoscale_api write=on and write=agents, autoscale_observe by id '
+        . 'and variable',
         conf(server => 'location /api/ { autoscale_api write=on; } '
+                       . 'location /ag/ { autoscale_api write=agents; } '
                        . 'location /a { autoscale_observe cluster-1; } '
                        . 'location /b { autoscale_observe $arg_c; }'));
 
