@@ -38,6 +38,10 @@
  */
 #define NGX_AUTOSCALE_COLLECTOR_PART         5000
 
+/* the result's columns that count: rows written to timeouts */
+#define NGX_AUTOSCALE_COLLECTOR_NCOUNTS                                       \
+    (NGX_AUTOSCALE_COLLECT_TIMEOUTS + 1)
+
 
 typedef struct {
     ngx_autoscale_leader_t          *leader;
@@ -54,7 +58,8 @@ typedef struct {
                                                            row */
     ngx_uint_t                       split_depth;  /* 0: sent whole */
     ngx_uint_t                       split[NGX_AUTOSCALE_COLLECTOR_DEPTH][2];
-    ngx_uint_t                       split_written;
+    /* what its parts wrote and pruned, by the result's column */
+    ngx_uint_t                       counts[NGX_AUTOSCALE_COLLECTOR_NCOUNTS];
     ngx_autoscale_window_rows_t      window;     /* its rows, formatted a
                                                     slice at a time */
     PGresult                        *refresh;    /* the clusters, learnt a
@@ -239,7 +244,7 @@ ngx_autoscale_collector_send(ngx_autoscale_collector_t *cl)
     cl->collecting = 1;
     cl->collect_started = ngx_current_msec;
     cl->split_depth = 0;
-    cl->split_written = 0;
+    ngx_memzero(cl->counts, sizeof(cl->counts));
 
     if (cl->col.nrows + cl->col.nagents > NGX_AUTOSCALE_COLLECTOR_PART) {
         /* sent a part at a time, as a split is */
@@ -316,8 +321,8 @@ ngx_autoscale_collector_send_range(ngx_autoscale_collector_t *cl)
     arg->data = num[6];
     arg->len = ngx_sprintf(num[6], "%T", cl->amcf->agents_retention) - num[6];
 
-    /* what the database says of the clusters: after the last part */
-    arg = &params[NGX_AUTOSCALE_COLLECT_ARG_CLUSTERS];
+    /* the last part prunes, and brings what the database says of clusters */
+    arg = &params[NGX_AUTOSCALE_COLLECT_ARG_LAST];
     arg->data = (u_char *) (cl->split_depth > 1 ? "f" : "t");
     arg->len = 1;
 
@@ -346,7 +351,8 @@ ngx_autoscale_collector_done(void *data, ngx_int_t status, PGresult *res)
 {
     ngx_autoscale_collector_t  *cl = data;
 
-    ngx_uint_t            written;
+    ngx_int_t             n;
+    ngx_uint_t            i, written;
     ngx_shm_zone_t       *zone = cl->amcf->shm_zone;
     ngx_autoscale_shm_t  *sh = zone->data;
 
@@ -380,13 +386,18 @@ ngx_autoscale_collector_done(void *data, ngx_int_t status, PGresult *res)
         goto failed;
     }
 
-    written = ngx_atoi((u_char *) PQgetvalue(res, 0,
-                                             NGX_AUTOSCALE_COLLECT_ROWS),
-                       PQgetlength(res, 0, NGX_AUTOSCALE_COLLECT_ROWS));
+    written = cl->counts[NGX_AUTOSCALE_COLLECT_ROWS];
 
-    (void) ngx_atomic_fetch_add(&sh->rows_written, written);
+    for (i = NGX_AUTOSCALE_COLLECT_ROWS; i < NGX_AUTOSCALE_COLLECTOR_NCOUNTS;
+         i++)
+    {
+        n = ngx_atoi((u_char *) PQgetvalue(res, 0, i), PQgetlength(res, 0, i));
+        cl->counts[i] += ngx_max(n, 0);
+    }
 
-    cl->split_written += written;
+    (void) ngx_atomic_fetch_add(&sh->rows_written,
+                                cl->counts[NGX_AUTOSCALE_COLLECT_ROWS]
+                                - written);
 
     if (cl->split_depth) {
         /* this part is written: on to the next */
@@ -398,11 +409,11 @@ ngx_autoscale_collector_done(void *data, ngx_int_t status, PGresult *res)
 
     ngx_log_error(NGX_LOG_INFO, cl->log, 0,
                   "autoscale: collection: %ui rows written of %ui sent, "
-                  "%s agents written, %s pruned, %s timeouts, %M ms",
-                  cl->split_written, cl->col.nrows,
-                  PQgetvalue(res, 0, NGX_AUTOSCALE_COLLECT_AGENTS),
-                  PQgetvalue(res, 0, NGX_AUTOSCALE_COLLECT_PRUNED),
-                  PQgetvalue(res, 0, NGX_AUTOSCALE_COLLECT_TIMEOUTS),
+                  "%ui agents written, %ui pruned, %ui timeouts, %M ms",
+                  cl->counts[NGX_AUTOSCALE_COLLECT_ROWS], cl->col.nrows,
+                  cl->counts[NGX_AUTOSCALE_COLLECT_AGENTS],
+                  cl->counts[NGX_AUTOSCALE_COLLECT_PRUNED],
+                  cl->counts[NGX_AUTOSCALE_COLLECT_TIMEOUTS],
                   ngx_current_msec - cl->collect_started);
 
     ngx_autoscale_rows_written(zone, &cl->col);
