@@ -58,6 +58,8 @@ typedef struct {
                                                            row */
     ngx_uint_t                       split_depth;  /* 0: sent whole */
     ngx_uint_t                       split[NGX_AUTOSCALE_COLLECTOR_DEPTH][2];
+    cJSON                           *parsed[2];  /* its rows and agents,
+                                                    once one is dropped */
     /* what its parts wrote and pruned, by the result's column */
     ngx_uint_t                       counts[NGX_AUTOSCALE_COLLECTOR_NCOUNTS];
     ngx_autoscale_window_rows_t      window;     /* its rows, formatted a
@@ -83,6 +85,7 @@ static ngx_uint_t ngx_autoscale_collector_split(ngx_autoscale_collector_t *cl,
 static void ngx_autoscale_collector_drop(ngx_autoscale_collector_t *cl,
     ngx_uint_t item, PGresult *res);
 static void ngx_autoscale_collector_refresh(ngx_event_t *ev);
+static void ngx_autoscale_collector_free(ngx_autoscale_collector_t *cl);
 
 
 static const char  ngx_autoscale_collector_sql[] = NGX_AUTOSCALE_SQL_COLLECT;
@@ -130,7 +133,7 @@ ngx_autoscale_collector_exit(void)
         return;
     }
 
-    ngx_autoscale_rows_free(&cl->col);
+    ngx_autoscale_collector_free(cl);
     ngx_autoscale_rows_discard(&cl->window);
 
     if (cl->refresh) {
@@ -340,7 +343,7 @@ ngx_autoscale_collector_send_range(ngx_autoscale_collector_t *cl)
         == NULL)
     {
         ngx_autoscale_rows_failed(zone);
-        ngx_autoscale_rows_free(&cl->col);
+        ngx_autoscale_collector_free(cl);
         cl->collecting = 0;
     }
 }
@@ -417,7 +420,7 @@ ngx_autoscale_collector_done(void *data, ngx_int_t status, PGresult *res)
                   ngx_current_msec - cl->collect_started);
 
     ngx_autoscale_rows_written(zone, &cl->col);
-    ngx_autoscale_rows_free(&cl->col);
+    ngx_autoscale_collector_free(cl);
     cl->collect_failures = cl->splitting ? NGX_AUTOSCALE_COLLECTOR_TRIES - 1
                                          : 0;
     cl->splitting = 0;
@@ -433,7 +436,7 @@ ngx_autoscale_collector_done(void *data, ngx_int_t status, PGresult *res)
 written:
 
     ngx_autoscale_rows_written(zone, &cl->col);
-    ngx_autoscale_rows_free(&cl->col);
+    ngx_autoscale_collector_free(cl);
     cl->collect_failures = NGX_AUTOSCALE_COLLECTOR_TRIES - 1;
     cl->splitting = 0;
     cl->collecting = 0;
@@ -443,7 +446,7 @@ written:
 failed:
 
     ngx_autoscale_rows_failed(zone);
-    ngx_autoscale_rows_free(&cl->col);
+    ngx_autoscale_collector_free(cl);
     cl->split_depth = 0;
     cl->splitting = 0;
     cl->collecting = 0;
@@ -467,7 +470,7 @@ ngx_autoscale_collector_split(ngx_autoscale_collector_t *cl, PGresult *res)
             ngx_autoscale_leader_job_failed(cl->leader, "collection",
                                             NGX_AUTOSCALE_PG_SQL_ERROR, res);
             ngx_autoscale_rows_failed(cl->amcf->shm_zone);
-            ngx_autoscale_rows_free(&cl->col);
+            ngx_autoscale_collector_free(cl);
             cl->collecting = 0;
             return 0;
         }
@@ -522,15 +525,21 @@ static void
 ngx_autoscale_collector_drop(ngx_autoscale_collector_t *cl, ngx_uint_t item,
     PGresult *res)
 {
-    cJSON       *doc, *one, *a, *b;
+    cJSON       *one, *a, *b;
     ngx_str_t   *list;
     ngx_uint_t   row;
 
     row = (item < cl->col.nrows);
     list = row ? &cl->col.rows : &cl->col.agents;
 
-    doc = cJSON_ParseWithLength((char *) list->data, list->len);
-    one = cJSON_GetArrayItem(doc, row ? item : item - cl->col.nrows);
+    /* parsed at the first item dropped, and kept for the others */
+    if (cl->parsed[row] == NULL) {
+        cl->parsed[row] = cJSON_ParseWithLength((char *) list->data,
+                                                list->len);
+    }
+
+    one = cJSON_GetArrayItem(cl->parsed[row],
+                             row ? item : item - cl->col.nrows);
     a = cJSON_GetObjectItemCaseSensitive(one, row ? "id" : "cluster");
     b = cJSON_GetObjectItemCaseSensitive(one, row ? "ts" : "agent");
 
@@ -546,8 +555,6 @@ ngx_autoscale_collector_drop(ngx_autoscale_collector_t *cl, ngx_uint_t item,
                   row ? "at" : "from",
                   cJSON_IsString(b) ? b->valuestring : "?",
                   PQresultErrorMessage(res));
-
-    cJSON_Delete(doc);
 }
 
 
@@ -568,4 +575,18 @@ ngx_autoscale_collector_refresh(ngx_event_t *ev)
     PQclear(cl->refresh);
     cl->refresh = NULL;
     cl->collecting = 0;
+}
+
+
+static void
+ngx_autoscale_collector_free(ngx_autoscale_collector_t *cl)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < 2; i++) {
+        cJSON_Delete(cl->parsed[i]);
+        cl->parsed[i] = NULL;
+    }
+
+    ngx_autoscale_rows_free(&cl->col);
 }
