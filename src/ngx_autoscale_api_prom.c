@@ -104,6 +104,8 @@ static ngx_uint_t ngx_autoscale_api_prom_snapshot(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_prom_zone_t *zone);
 static u_char *ngx_autoscale_api_prom_clusters(u_char *p,
     ngx_autoscale_prom_cluster_t *snap, ngx_uint_t n);
+static u_char *ngx_autoscale_api_prom_requests(u_char *p,
+    ngx_autoscale_prom_cluster_t *snap, ngx_uint_t n, ngx_uint_t family);
 static u_char *ngx_autoscale_api_prom_gauge(u_char *p,
     ngx_autoscale_prom_cluster_t *snap, ngx_uint_t n, ngx_uint_t family);
 static u_char *ngx_autoscale_api_prom_histogram(u_char *p,
@@ -323,7 +325,6 @@ static u_char *
 ngx_autoscale_api_prom_clusters(u_char *p, ngx_autoscale_prom_cluster_t *snap,
     ngx_uint_t n)
 {
-    uint64_t                   started, finished;
     ngx_uint_t                 i, k;
     ngx_autoscale_traffic_t   *t;
 
@@ -331,42 +332,12 @@ ngx_autoscale_api_prom_clusters(u_char *p, ngx_autoscale_prom_cluster_t *snap,
         return p;
     }
 
-    p = ngx_autoscale_api_prom_head(p, NGX_AUTOSCALE_PROM_STARTED);
-
-    for (i = 0; i < n; i++) {
-        t = &snap[i].cluster->traffic;
-        p = ngx_autoscale_api_prom_name(p, NGX_AUTOSCALE_PROM_STARTED, "",
-                                        &snap[i], NULL, NULL);
-        p = ngx_sprintf(p, "%uL\n", (uint64_t) t->started);
-    }
-
-    p = ngx_autoscale_api_prom_head(p, NGX_AUTOSCALE_PROM_FINISHED);
-
-    for (i = 0; i < n; i++) {
-        t = &snap[i].cluster->traffic;
-        p = ngx_autoscale_api_prom_name(p, NGX_AUTOSCALE_PROM_FINISHED, "",
-                                        &snap[i], NULL, NULL);
-        p = ngx_sprintf(p, "%uL\n", (uint64_t) t->finished);
-    }
-
-    p = ngx_autoscale_api_prom_head(p, NGX_AUTOSCALE_PROM_IN_FLIGHT);
-
-    for (i = 0; i < n; i++) {
-        t = &snap[i].cluster->traffic;
-
-        /*
-         * finished before started: a request's start is counted before its
-         * end, so in flight never reads below 0; clamped all the same
-         */
-        finished = t->finished;
-        ngx_memory_barrier();
-        started = t->started;
-
-        p = ngx_autoscale_api_prom_name(p, NGX_AUTOSCALE_PROM_IN_FLIGHT, "",
-                                        &snap[i], NULL, NULL);
-        p = ngx_sprintf(p, "%uL\n",
-                        started > finished ? started - finished : 0);
-    }
+    p = ngx_autoscale_api_prom_requests(p, snap, n,
+                                        NGX_AUTOSCALE_PROM_STARTED);
+    p = ngx_autoscale_api_prom_requests(p, snap, n,
+                                        NGX_AUTOSCALE_PROM_FINISHED);
+    p = ngx_autoscale_api_prom_requests(p, snap, n,
+                                        NGX_AUTOSCALE_PROM_IN_FLIGHT);
 
     p = ngx_autoscale_api_prom_head(p, NGX_AUTOSCALE_PROM_RESPONSES);
 
@@ -399,6 +370,51 @@ ngx_autoscale_api_prom_clusters(u_char *p, ngx_autoscale_prom_cluster_t *snap,
     p = ngx_autoscale_api_prom_gauge(p, snap, n, NGX_AUTOSCALE_PROM_TARGET);
     p = ngx_autoscale_api_prom_gauge(p, snap, n, NGX_AUTOSCALE_PROM_LOAD);
     p = ngx_autoscale_api_prom_gauge(p, snap, n, NGX_AUTOSCALE_PROM_HEALTH);
+
+    return p;
+}
+
+
+/* one of the request counts, read from the atomic counters without a lock */
+static u_char *
+ngx_autoscale_api_prom_requests(u_char *p, ngx_autoscale_prom_cluster_t *snap,
+    ngx_uint_t n, ngx_uint_t family)
+{
+    uint64_t                   v, started, finished;
+    ngx_uint_t                 i;
+    ngx_autoscale_traffic_t   *t;
+
+    p = ngx_autoscale_api_prom_head(p, family);
+
+    for (i = 0; i < n; i++) {
+        t = &snap[i].cluster->traffic;
+
+        switch (family) {
+
+        case NGX_AUTOSCALE_PROM_STARTED:
+            v = t->started;
+            break;
+
+        case NGX_AUTOSCALE_PROM_FINISHED:
+            v = t->finished;
+            break;
+
+        default: /* NGX_AUTOSCALE_PROM_IN_FLIGHT */
+
+            /*
+             * finished before started: a request's start is counted before
+             * its end, so in flight never reads below 0; clamped all the same
+             */
+            finished = t->finished;
+            ngx_memory_barrier();
+            started = t->started;
+
+            v = started > finished ? started - finished : 0;
+        }
+
+        p = ngx_autoscale_api_prom_name(p, family, "", &snap[i], NULL, NULL);
+        p = ngx_sprintf(p, "%uL\n", v);
+    }
 
     return p;
 }
