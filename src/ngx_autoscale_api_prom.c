@@ -283,7 +283,7 @@ ngx_autoscale_api_prom_snapshot(ngx_shm_zone_t *shm_zone,
     sh = shm_zone->data;
     n = 0;
 
-    ngx_shmtx_lock(&shpool->mutex);
+    ngx_autoscale_shm_lock(shm_zone);
 
     for (q = ngx_queue_head(&sh->cluster_list);
          q != ngx_queue_sentinel(&sh->cluster_list) && n < size;
@@ -314,7 +314,7 @@ ngx_autoscale_api_prom_snapshot(ngx_shm_zone_t *shm_zone,
     zone->nagents = sh->nagents;
     zone->pfree = shpool->pfree;
 
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_autoscale_shm_unlock(shm_zone);
 
     return n;
 }

@@ -66,12 +66,10 @@ ngx_autoscale_rows_window(ngx_shm_zone_t *shm_zone, ngx_msec_t interval,
     ngx_msec_t                now;
     ngx_time_t               *tp;
     ngx_queue_t              *q;
-    ngx_slab_pool_t          *shpool;
     ngx_autoscale_shm_t      *sh;
     ngx_autoscale_record_t   *recs;
     ngx_autoscale_cluster_t  *cluster;
 
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
     sh = shm_zone->data;
 
     ngx_memzero(rows, sizeof(ngx_autoscale_window_rows_t));
@@ -84,7 +82,7 @@ ngx_autoscale_rows_window(ngx_shm_zone_t *shm_zone, ngx_msec_t interval,
         return NGX_ERROR;
     }
 
-    ngx_shmtx_lock(&shpool->mutex);
+    ngx_autoscale_shm_lock(shm_zone);
 
     now = ngx_current_msec;
     tp = ngx_timeofday();
@@ -112,7 +110,7 @@ ngx_autoscale_rows_window(ngx_shm_zone_t *shm_zone, ngx_msec_t interval,
 
     ngx_autoscale_rows_agents(shm_zone, recs, now, interval);
 
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_autoscale_shm_unlock(shm_zone);
 
     (void) ngx_autoscale_rows_time(rows->ts, tp->sec, tp->msec);
 
@@ -379,7 +377,7 @@ ngx_autoscale_rows_queue(ngx_shm_zone_t *shm_zone, u_char *text,
     dropped = 0;
     refused = 0;
 
-    ngx_shmtx_lock(&shpool->mutex);
+    ngx_autoscale_shm_lock(shm_zone);
 
     for ( ;; ) {
         batch = NULL;
@@ -424,7 +422,7 @@ ngx_autoscale_rows_queue(ngx_shm_zone_t *shm_zone, u_char *text,
         dropped += rows;
     }
 
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_autoscale_shm_unlock(shm_zone);
 
     if (refused) {
         ngx_autoscale_shm_full(shm_zone, "a window's metrics rows");
@@ -451,17 +449,15 @@ ngx_autoscale_rows_params(ngx_shm_zone_t *shm_zone,
     u_char                 *p;
     size_t                  size;
     ngx_queue_t            *q;
-    ngx_slab_pool_t        *shpool;
     ngx_autoscale_shm_t    *sh;
     ngx_autoscale_agent_t  *agent;
     ngx_autoscale_batch_t  *batch;
 
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
     sh = shm_zone->data;
 
     ngx_memzero(col, sizeof(ngx_autoscale_collection_t));
 
-    ngx_shmtx_lock(&shpool->mutex);
+    ngx_autoscale_shm_lock(shm_zone);
 
     /* the batches, a comma between each two, and the brackets */
     col->rows.data = ngx_alloc(sh->pending_bytes + sh->pending_rows + 2, log);
@@ -469,7 +465,7 @@ ngx_autoscale_rows_params(ngx_shm_zone_t *shm_zone,
     col->agents.data = ngx_alloc(size, log);
 
     if (col->rows.data == NULL || col->agents.data == NULL) {
-        ngx_shmtx_unlock(&shpool->mutex);
+        ngx_autoscale_shm_unlock(shm_zone);
         ngx_autoscale_rows_free(col);
         return NGX_ERROR;
     }
@@ -539,7 +535,7 @@ ngx_autoscale_rows_params(ngx_shm_zone_t *shm_zone,
 
     sh->agents_resend = 0;
 
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_autoscale_shm_unlock(shm_zone);
 
     *p++ = ']';
     col->agents.len = p - col->agents.data;
@@ -575,7 +571,7 @@ ngx_autoscale_rows_written(ngx_shm_zone_t *shm_zone,
     shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
     sh = shm_zone->data;
 
-    ngx_shmtx_lock(&shpool->mutex);
+    ngx_autoscale_shm_lock(shm_zone);
 
     /* by sequence: a batch another leader wrote meanwhile is gone already */
     while (!ngx_queue_empty(&sh->pending)) {
@@ -594,7 +590,7 @@ ngx_autoscale_rows_written(ngx_shm_zone_t *shm_zone,
 
     sh->collections++;
 
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_autoscale_shm_unlock(shm_zone);
 }
 
 
@@ -623,11 +619,9 @@ ngx_autoscale_rows_refresh(ngx_shm_zone_t *shm_zone, const char *p,
     ngx_uint_t                seen, n, reusable;
     const char               *id;
     ngx_queue_t              *q;
-    ngx_slab_pool_t          *shpool;
     ngx_autoscale_shm_t      *sh;
     ngx_autoscale_cluster_t  *cluster;
 
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
     sh = shm_zone->data;
 
     seen = sh->collections;
@@ -647,7 +641,7 @@ ngx_autoscale_rows_refresh(ngx_shm_zone_t *shm_zone, const char *p,
             return NULL;
         }
 
-        ngx_shmtx_lock(&shpool->mutex);
+        ngx_autoscale_shm_lock(shm_zone);
 
         cluster = ngx_autoscale_shm_find_locked(shm_zone, (u_char *) id,
                                                 len, NGX_AUTOSCALE_EXISTS);
@@ -662,7 +656,7 @@ ngx_autoscale_rows_refresh(ngx_shm_zone_t *shm_zone, const char *p,
             end = (char *) p;
         }
 
-        ngx_shmtx_unlock(&shpool->mutex);
+        ngx_autoscale_shm_unlock(shm_zone);
 
         p = end;
         while (*p && *p != ',') {
@@ -679,7 +673,7 @@ ngx_autoscale_rows_refresh(ngx_shm_zone_t *shm_zone, const char *p,
     }
 
     /* gone from the list: destroyed, or deleted */
-    ngx_shmtx_lock(&shpool->mutex);
+    ngx_autoscale_shm_lock(shm_zone);
 
     for (q = ngx_queue_head(&sh->cluster_list);
          q != ngx_queue_sentinel(&sh->cluster_list);
@@ -695,7 +689,7 @@ ngx_autoscale_rows_refresh(ngx_shm_zone_t *shm_zone, const char *p,
     /* their nodes go, once long enough gone: room for new clusters */
     ngx_autoscale_shm_reclaim(shm_zone, &n, &reusable);
 
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_autoscale_shm_unlock(shm_zone);
 
     if (n || reusable) {
         ngx_log_error(NGX_LOG_INFO, log, 0,

@@ -125,14 +125,12 @@ ngx_autoscale_shm_lease(ngx_shm_zone_t *shm_zone, ngx_msec_t period,
     ngx_pid_t *previous)
 {
     ngx_pid_t              holder;
-    ngx_slab_pool_t       *shpool;
     ngx_autoscale_shm_t   *sh;
     ngx_autoscale_lease_e  rc;
 
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
     sh = shm_zone->data;
 
-    ngx_shmtx_lock(&shpool->mutex);
+    ngx_autoscale_shm_lock(shm_zone);
 
     holder = sh->leader;
     *previous = holder;
@@ -150,7 +148,7 @@ ngx_autoscale_shm_lease(ngx_shm_zone_t *shm_zone, ngx_msec_t period,
         rc = NGX_AUTOSCALE_LEASE_GONE;
 
     } else {
-        ngx_shmtx_unlock(&shpool->mutex);
+        ngx_autoscale_shm_unlock(shm_zone);
         return NGX_AUTOSCALE_LEASE_NONE;
     }
 
@@ -161,7 +159,7 @@ ngx_autoscale_shm_lease(ngx_shm_zone_t *shm_zone, ngx_msec_t period,
 
     sh->lease_until = ngx_current_msec + period;
 
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_autoscale_shm_unlock(shm_zone);
 
     return rc;
 }
@@ -170,19 +168,17 @@ ngx_autoscale_shm_lease(ngx_shm_zone_t *shm_zone, ngx_msec_t period,
 void
 ngx_autoscale_shm_release(ngx_shm_zone_t *shm_zone)
 {
-    ngx_slab_pool_t      *shpool;
     ngx_autoscale_shm_t  *sh;
 
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
     sh = shm_zone->data;
 
-    ngx_shmtx_lock(&shpool->mutex);
+    ngx_autoscale_shm_lock(shm_zone);
 
     if (sh->leader == ngx_pid) {
         sh->leader = 0;
     }
 
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_autoscale_shm_unlock(shm_zone);
 }
 
 
@@ -291,12 +287,9 @@ ngx_autoscale_cluster_t *
 ngx_autoscale_shm_find(ngx_shm_zone_t *shm_zone, const u_char *id,
     size_t len, ngx_autoscale_find_e how, ngx_atomic_uint_t *gen)
 {
-    ngx_slab_pool_t          *shpool;
     ngx_autoscale_cluster_t  *cluster;
 
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    ngx_shmtx_lock(&shpool->mutex);
+    ngx_autoscale_shm_lock(shm_zone);
 
     cluster = ngx_autoscale_shm_find_locked(shm_zone, id, len, how);
 
@@ -305,7 +298,7 @@ ngx_autoscale_shm_find(ngx_shm_zone_t *shm_zone, const u_char *id,
         *gen = cluster->gen;
     }
 
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_autoscale_shm_unlock(shm_zone);
 
     return cluster;
 }
@@ -376,11 +369,11 @@ ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
     ngx_crc32_update(&hash, (u_char *) agent_id, len);
     ngx_crc32_final(hash);
 
-    ngx_shmtx_lock(&shpool->mutex);
+    ngx_autoscale_shm_lock(shm_zone);
 
     /* gen 0: reclaimed since the caller found it */
     if (!cluster->exists || cluster->gen == 0) {
-        ngx_shmtx_unlock(&shpool->mutex);
+        ngx_autoscale_shm_unlock(shm_zone);
         return NGX_DECLINED;
     }
 
@@ -391,7 +384,7 @@ ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
                 ? ngx_slab_calloc_locked(shpool, sizeof(ngx_autoscale_agent_t))
                 : NULL;
         if (agent == NULL) {
-            ngx_shmtx_unlock(&shpool->mutex);
+            ngx_autoscale_shm_unlock(shm_zone);
             ngx_autoscale_shm_full(shm_zone, "an agent");
             return NGX_BUSY;
         }
@@ -440,7 +433,7 @@ ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
     agent->heartbeat_ms = tp->msec;
     agent->seen = ngx_current_msec;
 
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_autoscale_shm_unlock(shm_zone);
 
     return NGX_OK;
 }
