@@ -554,7 +554,8 @@ ngx_autoscale_api_prom_module(u_char *p, ngx_shm_zone_t *shm_zone,
     ngx_autoscale_prom_zone_t *zone)
 {
     size_t                 size, avail;
-    ngx_uint_t             k;
+    uint64_t               v[NGX_AUTOSCALE_PROM_NFAMILIES];
+    ngx_uint_t             k, f;
     ngx_autoscale_shm_t   *sh;
 
     sh = shm_zone->data;
@@ -572,34 +573,29 @@ ngx_autoscale_api_prom_module(u_char *p, ngx_shm_zone_t *shm_zone,
         p = ngx_sprintf(p, "%uL\n", (uint64_t) sh->decisions[k]);
     }
 
-    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_DB_ERRORS,
-                                   sh->db_errors);
-    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_ROWS_WRITTEN,
-                                   sh->rows_written);
-    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_ROWS_DROPPED,
-                                   sh->rows_dropped);
-    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_ROWS_PENDING,
-                                   zone->pending_rows);
-    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_PENDING_BYTES,
-                                   zone->pending_bytes);
-    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_OBSERVE_UNKNOWN,
-                                   sh->observe_unknown);
-    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_ABANDONED,
-                                   sh->abandoned);
-    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_ZONE_FULL,
-                                   sh->zone_full);
-    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_ZONE_CLUSTERS,
-                                   zone->nclusters);
-    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_ZONE_AGENTS,
-                                   zone->nagents);
-
     /* the slab pool's header and page table count as used: never free */
     size = shm_zone->shm.size;
     avail = zone->pfree * ngx_pagesize;
 
-    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_ZONE_SIZE, size);
-    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_ZONE_USED,
-                                   size > avail ? size - avail : 0);
+    /* the families of one sample, in the order of the enum */
+    v[NGX_AUTOSCALE_PROM_DB_ERRORS] = sh->db_errors;
+    v[NGX_AUTOSCALE_PROM_ROWS_WRITTEN] = sh->rows_written;
+    v[NGX_AUTOSCALE_PROM_ROWS_DROPPED] = sh->rows_dropped;
+    v[NGX_AUTOSCALE_PROM_ROWS_PENDING] = zone->pending_rows;
+    v[NGX_AUTOSCALE_PROM_PENDING_BYTES] = zone->pending_bytes;
+    v[NGX_AUTOSCALE_PROM_OBSERVE_UNKNOWN] = sh->observe_unknown;
+    v[NGX_AUTOSCALE_PROM_ABANDONED] = sh->abandoned;
+    v[NGX_AUTOSCALE_PROM_ZONE_FULL] = sh->zone_full;
+    v[NGX_AUTOSCALE_PROM_ZONE_CLUSTERS] = zone->nclusters;
+    v[NGX_AUTOSCALE_PROM_ZONE_AGENTS] = zone->nagents;
+    v[NGX_AUTOSCALE_PROM_ZONE_SIZE] = size;
+    v[NGX_AUTOSCALE_PROM_ZONE_USED] = size > avail ? size - avail : 0;
+
+    for (f = NGX_AUTOSCALE_PROM_DB_ERRORS; f < NGX_AUTOSCALE_PROM_NFAMILIES;
+         f++)
+    {
+        p = ngx_autoscale_api_prom_one(p, f, v[f]);
+    }
 
     return p;
 }
