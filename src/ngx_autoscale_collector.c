@@ -108,15 +108,12 @@ ngx_autoscale_collector_init(ngx_cycle_t *cycle, ngx_autoscale_leader_t *ld)
     cl->log = ld->log;
 
     ngx_autoscale_leader_event(ld, &cl->collect_ev,
-                               ngx_autoscale_collector_handler, cl);
+                               ngx_autoscale_collector_handler, cl,
+                               cl->amcf->collect_interval);
     ngx_autoscale_leader_event(ld, &cl->format_ev,
-                               ngx_autoscale_collector_format, cl);
+                               ngx_autoscale_collector_format, cl, 0);
     ngx_autoscale_leader_event(ld, &cl->refresh_ev,
-                               ngx_autoscale_collector_refresh, cl);
-
-    /* a random first delay, so that the workers do not fire together */
-    ngx_add_timer(&cl->collect_ev,
-                  1 + ngx_random() % cl->amcf->collect_interval);
+                               ngx_autoscale_collector_refresh, cl, 0);
 
     ngx_autoscale_collector = cl;
 
