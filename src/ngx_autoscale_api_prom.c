@@ -106,6 +106,8 @@ static u_char *ngx_autoscale_api_prom_clusters(u_char *p,
     ngx_autoscale_prom_cluster_t *snap, ngx_uint_t n);
 static u_char *ngx_autoscale_api_prom_requests(u_char *p,
     ngx_autoscale_prom_cluster_t *snap, ngx_uint_t n, ngx_uint_t family);
+static uint64_t ngx_autoscale_api_prom_count(ngx_autoscale_traffic_t *t,
+    ngx_uint_t family);
 static u_char *ngx_autoscale_api_prom_gauge(u_char *p,
     ngx_autoscale_prom_cluster_t *snap, ngx_uint_t n, ngx_uint_t family);
 static u_char *ngx_autoscale_api_prom_histogram(u_char *p,
@@ -375,48 +377,51 @@ ngx_autoscale_api_prom_clusters(u_char *p, ngx_autoscale_prom_cluster_t *snap,
 }
 
 
-/* one of the request counts, read from the atomic counters without a lock */
+/* a family of request counts, read from the atomic counters without a lock */
 static u_char *
 ngx_autoscale_api_prom_requests(u_char *p, ngx_autoscale_prom_cluster_t *snap,
     ngx_uint_t n, ngx_uint_t family)
 {
-    uint64_t                   v, started, finished;
-    ngx_uint_t                 i;
-    ngx_autoscale_traffic_t   *t;
+    ngx_uint_t  i;
 
     p = ngx_autoscale_api_prom_head(p, family);
 
     for (i = 0; i < n; i++) {
-        t = &snap[i].cluster->traffic;
-
-        switch (family) {
-
-        case NGX_AUTOSCALE_PROM_STARTED:
-            v = t->started;
-            break;
-
-        case NGX_AUTOSCALE_PROM_FINISHED:
-            v = t->finished;
-            break;
-
-        default: /* NGX_AUTOSCALE_PROM_IN_FLIGHT */
-
-            /*
-             * finished before started: a request's start is counted before
-             * its end, so in flight never reads below 0; clamped all the same
-             */
-            finished = t->finished;
-            ngx_memory_barrier();
-            started = t->started;
-
-            v = started > finished ? started - finished : 0;
-        }
-
         p = ngx_autoscale_api_prom_name(p, family, "", &snap[i], NULL, NULL);
-        p = ngx_sprintf(p, "%uL\n", v);
+        p = ngx_sprintf(p, "%uL\n",
+                        ngx_autoscale_api_prom_count(&snap[i].cluster->traffic,
+                                                     family));
     }
 
     return p;
+}
+
+
+static uint64_t
+ngx_autoscale_api_prom_count(ngx_autoscale_traffic_t *t, ngx_uint_t family)
+{
+    uint64_t  started, finished;
+
+    switch (family) {
+
+    case NGX_AUTOSCALE_PROM_STARTED:
+        return t->started;
+
+    case NGX_AUTOSCALE_PROM_FINISHED:
+        return t->finished;
+
+    default: /* NGX_AUTOSCALE_PROM_IN_FLIGHT */
+
+        /*
+         * finished before started: a request's start is counted before its
+         * end, so in flight never reads below 0; clamped all the same
+         */
+        finished = t->finished;
+        ngx_memory_barrier();
+        started = t->started;
+
+        return started > finished ? started - finished : 0;
+    }
 }
 
 
