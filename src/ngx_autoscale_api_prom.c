@@ -95,7 +95,7 @@ typedef struct {
     size_t                     pending_bytes;
     ngx_uint_t                 nclusters;
     ngx_uint_t                 nagents;
-    ngx_uint_t                 pfree;
+    size_t                     free_bytes;
 } ngx_autoscale_prom_zone_t;
 
 
@@ -277,11 +277,9 @@ ngx_autoscale_api_prom_snapshot(ngx_shm_zone_t *shm_zone,
 {
     ngx_uint_t                 n;
     ngx_queue_t               *q;
-    ngx_slab_pool_t           *shpool;
     ngx_autoscale_shm_t       *sh;
     ngx_autoscale_cluster_t   *cluster;
 
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
     sh = shm_zone->data;
     n = 0;
 
@@ -314,7 +312,7 @@ ngx_autoscale_api_prom_snapshot(ngx_shm_zone_t *shm_zone,
     zone->pending_bytes = sh->pending_bytes;
     zone->nclusters = sh->nclusters;
     zone->nagents = sh->nagents;
-    zone->pfree = shpool->pfree;
+    zone->free_bytes = ngx_autoscale_shm_free_bytes(shm_zone);
 
     ngx_autoscale_shm_unlock(shm_zone);
 
@@ -580,7 +578,7 @@ ngx_autoscale_api_prom_module(u_char *p, ngx_shm_zone_t *shm_zone,
 
     /* the slab pool's header and page table count as used: never free */
     size = shm_zone->shm.size;
-    avail = zone->pfree * ngx_pagesize;
+    avail = zone->free_bytes;
 
     /* the families of one sample, in the order of the enum */
     v[NGX_AUTOSCALE_PROM_DB_ERRORS] = sh->db_errors;

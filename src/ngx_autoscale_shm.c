@@ -483,9 +483,7 @@ ngx_autoscale_shm_agent(ngx_shm_zone_t *shm_zone,
 static ngx_uint_t
 ngx_autoscale_shm_room(ngx_shm_zone_t *shm_zone)
 {
-    ngx_slab_pool_t  *shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    return shpool->pfree * ngx_pagesize > shm_zone->shm.size / 4;
+    return ngx_autoscale_shm_free_bytes(shm_zone) > shm_zone->shm.size / 4;
 }
 
 

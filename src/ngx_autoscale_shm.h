@@ -322,6 +322,14 @@ ngx_autoscale_shm_cluster_agents(ngx_autoscale_cluster_t *cluster)
 }
 
 
+/* bytes in the zone's free pages; with the mutex held, an exact figure */
+static ngx_inline size_t
+ngx_autoscale_shm_free_bytes(ngx_shm_zone_t *shm_zone)
+{
+    return ((ngx_slab_pool_t *) shm_zone->shm.addr)->pfree * ngx_pagesize;
+}
+
+
 /*
  * The zone's mutex, held for what the zone's structures say is written
  * under it; every worker of every generation takes the same one.
