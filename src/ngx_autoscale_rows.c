@@ -45,6 +45,8 @@ static u_char *ngx_autoscale_rows_number(u_char *p, const char *name,
     double sum, ngx_uint_t n);
 static ngx_int_t ngx_autoscale_rows_queue(ngx_shm_zone_t *shm_zone,
     u_char *text, size_t len, ngx_uint_t rows, ngx_log_t *log);
+static void ngx_autoscale_rows_unqueue(ngx_shm_zone_t *shm_zone,
+    ngx_autoscale_batch_t *batch);
 static u_char *ngx_autoscale_rows_time(u_char *p, time_t sec,
     ngx_msec_t msec);
 
@@ -400,12 +402,8 @@ ngx_autoscale_rows_queue(ngx_shm_zone_t *shm_zone, u_char *text,
         q = ngx_queue_head(&sh->pending);
         old = ngx_queue_data(q, ngx_autoscale_batch_t, queue);
 
-        ngx_queue_remove(q);
-        sh->pending_rows -= old->rows;
-        sh->pending_bytes -= old->len;
         dropped += old->rows;
-
-        ngx_slab_free_locked(shpool, old);
+        ngx_autoscale_rows_unqueue(shm_zone, old);
     }
 
     if (batch) {
@@ -564,11 +562,9 @@ ngx_autoscale_rows_written(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_collection_t *col)
 {
     ngx_queue_t            *q;
-    ngx_slab_pool_t        *shpool;
     ngx_autoscale_shm_t    *sh;
     ngx_autoscale_batch_t  *batch;
 
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
     sh = shm_zone->data;
 
     ngx_autoscale_shm_lock(shm_zone);
@@ -582,10 +578,7 @@ ngx_autoscale_rows_written(ngx_shm_zone_t *shm_zone,
             break;
         }
 
-        ngx_queue_remove(q);
-        sh->pending_rows -= batch->rows;
-        sh->pending_bytes -= batch->len;
-        ngx_slab_free_locked(shpool, batch);
+        ngx_autoscale_rows_unqueue(shm_zone, batch);
     }
 
     sh->collections++;
@@ -699,6 +692,21 @@ ngx_autoscale_rows_refresh(ngx_shm_zone_t *shm_zone, const char *p,
     }
 
     return NULL;
+}
+
+
+/* a batch leaves the queue, written or dropped; the zone is locked */
+static void
+ngx_autoscale_rows_unqueue(ngx_shm_zone_t *shm_zone,
+    ngx_autoscale_batch_t *batch)
+{
+    ngx_autoscale_shm_t  *sh = shm_zone->data;
+
+    ngx_queue_remove(&batch->queue);
+    sh->pending_rows -= batch->rows;
+    sh->pending_bytes -= batch->len;
+
+    ngx_slab_free_locked((ngx_slab_pool_t *) shm_zone->shm.addr, batch);
 }
 
 
