@@ -230,13 +230,11 @@ ngx_autoscale_rows_agents(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_record_t *recs, ngx_msec_t now, ngx_msec_t interval)
 {
     ngx_queue_t              *q, *next;
-    ngx_slab_pool_t          *shpool;
     ngx_autoscale_shm_t      *sh;
     ngx_autoscale_agent_t    *agent;
     ngx_autoscale_record_t   *rec;
     ngx_autoscale_cluster_t  *cluster;
 
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
     sh = shm_zone->data;
 
     for (q = ngx_queue_head(&sh->agent_list);
@@ -264,12 +262,7 @@ ngx_autoscale_rows_agents(ngx_shm_zone_t *shm_zone,
             } else if (++agent->lost_windows > NGX_AUTOSCALE_FORGET_AFTER
                        && !agent->dirty && !sh->agents_resend)
             {
-                cluster->agents[agent->status]--;
-                sh->nagents--;
-
-                ngx_rbtree_delete(&sh->agents, &agent->node);
-                ngx_queue_remove(&agent->queue);
-                ngx_slab_free_locked(shpool, agent);
+                ngx_autoscale_shm_agent_free_locked(shm_zone, agent);
                 continue;
             }
         }

@@ -439,6 +439,21 @@ ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
 }
 
 
+void
+ngx_autoscale_shm_agent_free_locked(ngx_shm_zone_t *shm_zone,
+    ngx_autoscale_agent_t *agent)
+{
+    ngx_autoscale_shm_t  *sh = shm_zone->data;
+
+    agent->cluster->agents[agent->status]--;
+    sh->nagents--;
+
+    ngx_rbtree_delete(&sh->agents, &agent->node);
+    ngx_queue_remove(&agent->queue);
+    ngx_slab_free_locked((ngx_slab_pool_t *) shm_zone->shm.addr, agent);
+}
+
+
 static ngx_autoscale_agent_t *
 ngx_autoscale_shm_agent(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_cluster_t *cluster, const u_char *id, size_t len,
@@ -648,11 +663,7 @@ ngx_autoscale_shm_reclaim(ngx_shm_zone_t *shm_zone, ngx_uint_t *unlinked,
                 continue;
             }
 
-            sh->nagents--;
-            ngx_rbtree_delete(&sh->agents, &agent->node);
-            ngx_queue_remove(&agent->queue);
-            ngx_slab_free_locked((ngx_slab_pool_t *) shm_zone->shm.addr,
-                                 agent);
+            ngx_autoscale_shm_agent_free_locked(shm_zone, agent);
         }
     }
 

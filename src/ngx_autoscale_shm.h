@@ -296,6 +296,10 @@ ngx_int_t ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_cluster_t *cluster, const u_char *agent_id, size_t len,
     const ngx_autoscale_report_t *report);
 
+/* the agent leaves the zone, its cluster's count with it; mutex held */
+void ngx_autoscale_shm_agent_free_locked(ngx_shm_zone_t *shm_zone,
+    ngx_autoscale_agent_t *agent);
+
 void ngx_autoscale_shm_full(ngx_shm_zone_t *shm_zone, const char *what);
 
 /*
