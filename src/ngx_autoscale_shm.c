@@ -28,7 +28,8 @@ static ngx_int_t ngx_autoscale_shm_agent_node_cmp(ngx_rbtree_node_t *a,
     ngx_rbtree_node_t *b);
 static ngx_int_t ngx_autoscale_shm_agent_cmp(ngx_autoscale_agent_t *a,
     ngx_autoscale_cluster_t *cluster, const u_char *id, size_t len);
-static ngx_uint_t ngx_autoscale_shm_room(ngx_shm_zone_t *shm_zone);
+static void *ngx_autoscale_shm_node_alloc(ngx_shm_zone_t *shm_zone,
+    size_t size);
 static ngx_autoscale_agent_t *ngx_autoscale_shm_agent(
     ngx_shm_zone_t *shm_zone, ngx_autoscale_cluster_t *cluster,
     const u_char *id, size_t len, uint32_t hash);
@@ -200,12 +201,10 @@ ngx_autoscale_shm_cluster_locked(ngx_shm_zone_t *shm_zone, const u_char *id,
 {
     uint32_t                  hash;
     ngx_int_t                 rc;
-    ngx_slab_pool_t          *shpool;
     ngx_rbtree_node_t        *node, *sentinel;
     ngx_autoscale_shm_t      *sh;
     ngx_autoscale_cluster_t  *cluster;
 
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
     sh = shm_zone->data;
 
     hash = ngx_crc32_short((u_char *) id, len);
@@ -248,10 +247,8 @@ ngx_autoscale_shm_cluster_locked(ngx_shm_zone_t *shm_zone, const u_char *id,
         ngx_memzero(cluster, sizeof(ngx_autoscale_cluster_t));
 
     } else {
-        cluster = ngx_autoscale_shm_room(shm_zone)
-                  ? ngx_slab_calloc_locked(shpool,
-                                           sizeof(ngx_autoscale_cluster_t))
-                  : NULL;
+        cluster = ngx_autoscale_shm_node_alloc(shm_zone,
+                                               sizeof(ngx_autoscale_cluster_t));
         if (cluster == NULL) {
             ngx_autoscale_shm_full(shm_zone, "a cluster");
             return NULL;
@@ -356,11 +353,9 @@ ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
 {
     uint32_t                hash;
     ngx_time_t             *tp;
-    ngx_slab_pool_t        *shpool;
     ngx_autoscale_shm_t    *sh;
     ngx_autoscale_agent_t  *agent;
 
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
     sh = shm_zone->data;
 
     ngx_crc32_init(hash);
@@ -380,9 +375,8 @@ ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
     agent = ngx_autoscale_shm_agent(shm_zone, cluster, agent_id, len, hash);
 
     if (agent == NULL) {
-        agent = ngx_autoscale_shm_room(shm_zone)
-                ? ngx_slab_calloc_locked(shpool, sizeof(ngx_autoscale_agent_t))
-                : NULL;
+        agent = ngx_autoscale_shm_node_alloc(shm_zone,
+                                             sizeof(ngx_autoscale_agent_t));
         if (agent == NULL) {
             ngx_autoscale_shm_unlock(shm_zone);
             ngx_autoscale_shm_full(shm_zone, "an agent");
@@ -492,13 +486,19 @@ ngx_autoscale_shm_agent(ngx_shm_zone_t *shm_zone,
 
 
 /*
- * Clusters and agents leave a quarter of the zone free: the rows that wait
- * for the database go there, so a zone full of nodes still collects.
+ * A zeroed node for a cluster or an agent, with the mutex held.  Nodes
+ * leave a quarter of the zone free: the rows that wait for the database
+ * go there, so a zone full of nodes still collects.
  */
-static ngx_uint_t
-ngx_autoscale_shm_room(ngx_shm_zone_t *shm_zone)
+static void *
+ngx_autoscale_shm_node_alloc(ngx_shm_zone_t *shm_zone, size_t size)
 {
-    return ngx_autoscale_shm_free_bytes(shm_zone) > shm_zone->shm.size / 4;
+    if (ngx_autoscale_shm_free_bytes(shm_zone) <= shm_zone->shm.size / 4) {
+        return NULL;
+    }
+
+    return ngx_slab_calloc_locked((ngx_slab_pool_t *) shm_zone->shm.addr,
+                                  size);
 }
 
 
