@@ -95,7 +95,7 @@ typedef struct {
     size_t                     pending_bytes;
     ngx_uint_t                 nclusters;
     ngx_uint_t                 nagents;
-    ngx_uint_t                 pfree;
+    size_t                     free_bytes;
 } ngx_autoscale_prom_zone_t;
 
 
@@ -104,6 +104,10 @@ static ngx_uint_t ngx_autoscale_api_prom_snapshot(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_prom_zone_t *zone);
 static u_char *ngx_autoscale_api_prom_clusters(u_char *p,
     ngx_autoscale_prom_cluster_t *snap, ngx_uint_t n);
+static u_char *ngx_autoscale_api_prom_requests(u_char *p,
+    ngx_autoscale_prom_cluster_t *snap, ngx_uint_t n, ngx_uint_t family);
+static uint64_t ngx_autoscale_api_prom_count(ngx_autoscale_traffic_t *t,
+    ngx_uint_t family);
 static u_char *ngx_autoscale_api_prom_gauge(u_char *p,
     ngx_autoscale_prom_cluster_t *snap, ngx_uint_t n, ngx_uint_t family);
 static u_char *ngx_autoscale_api_prom_histogram(u_char *p,
@@ -273,15 +277,13 @@ ngx_autoscale_api_prom_snapshot(ngx_shm_zone_t *shm_zone,
 {
     ngx_uint_t                 n;
     ngx_queue_t               *q;
-    ngx_slab_pool_t           *shpool;
     ngx_autoscale_shm_t       *sh;
     ngx_autoscale_cluster_t   *cluster;
 
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
     sh = shm_zone->data;
     n = 0;
 
-    ngx_shmtx_lock(&shpool->mutex);
+    ngx_autoscale_shm_lock(shm_zone);
 
     for (q = ngx_queue_head(&sh->cluster_list);
          q != ngx_queue_sentinel(&sh->cluster_list) && n < size;
@@ -310,9 +312,9 @@ ngx_autoscale_api_prom_snapshot(ngx_shm_zone_t *shm_zone,
     zone->pending_bytes = sh->pending_bytes;
     zone->nclusters = sh->nclusters;
     zone->nagents = sh->nagents;
-    zone->pfree = shpool->pfree;
+    zone->free_bytes = ngx_autoscale_shm_free_bytes(shm_zone);
 
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_autoscale_shm_unlock(shm_zone);
 
     return n;
 }
@@ -323,7 +325,6 @@ static u_char *
 ngx_autoscale_api_prom_clusters(u_char *p, ngx_autoscale_prom_cluster_t *snap,
     ngx_uint_t n)
 {
-    uint64_t                   started, finished;
     ngx_uint_t                 i, k;
     ngx_autoscale_traffic_t   *t;
 
@@ -331,42 +332,12 @@ ngx_autoscale_api_prom_clusters(u_char *p, ngx_autoscale_prom_cluster_t *snap,
         return p;
     }
 
-    p = ngx_autoscale_api_prom_head(p, NGX_AUTOSCALE_PROM_STARTED);
-
-    for (i = 0; i < n; i++) {
-        t = &snap[i].cluster->traffic;
-        p = ngx_autoscale_api_prom_name(p, NGX_AUTOSCALE_PROM_STARTED, "",
-                                        &snap[i], NULL, NULL);
-        p = ngx_sprintf(p, "%uL\n", (uint64_t) t->started);
-    }
-
-    p = ngx_autoscale_api_prom_head(p, NGX_AUTOSCALE_PROM_FINISHED);
-
-    for (i = 0; i < n; i++) {
-        t = &snap[i].cluster->traffic;
-        p = ngx_autoscale_api_prom_name(p, NGX_AUTOSCALE_PROM_FINISHED, "",
-                                        &snap[i], NULL, NULL);
-        p = ngx_sprintf(p, "%uL\n", (uint64_t) t->finished);
-    }
-
-    p = ngx_autoscale_api_prom_head(p, NGX_AUTOSCALE_PROM_IN_FLIGHT);
-
-    for (i = 0; i < n; i++) {
-        t = &snap[i].cluster->traffic;
-
-        /*
-         * finished before started: a request's start is counted before its
-         * end, so in flight never reads below 0; clamped all the same
-         */
-        finished = t->finished;
-        ngx_memory_barrier();
-        started = t->started;
-
-        p = ngx_autoscale_api_prom_name(p, NGX_AUTOSCALE_PROM_IN_FLIGHT, "",
-                                        &snap[i], NULL, NULL);
-        p = ngx_sprintf(p, "%uL\n",
-                        started > finished ? started - finished : 0);
-    }
+    p = ngx_autoscale_api_prom_requests(p, snap, n,
+                                        NGX_AUTOSCALE_PROM_STARTED);
+    p = ngx_autoscale_api_prom_requests(p, snap, n,
+                                        NGX_AUTOSCALE_PROM_FINISHED);
+    p = ngx_autoscale_api_prom_requests(p, snap, n,
+                                        NGX_AUTOSCALE_PROM_IN_FLIGHT);
 
     p = ngx_autoscale_api_prom_head(p, NGX_AUTOSCALE_PROM_RESPONSES);
 
@@ -401,6 +372,54 @@ ngx_autoscale_api_prom_clusters(u_char *p, ngx_autoscale_prom_cluster_t *snap,
     p = ngx_autoscale_api_prom_gauge(p, snap, n, NGX_AUTOSCALE_PROM_HEALTH);
 
     return p;
+}
+
+
+/* a family of request counts, read from the atomic counters without a lock */
+static u_char *
+ngx_autoscale_api_prom_requests(u_char *p, ngx_autoscale_prom_cluster_t *snap,
+    ngx_uint_t n, ngx_uint_t family)
+{
+    ngx_uint_t  i;
+
+    p = ngx_autoscale_api_prom_head(p, family);
+
+    for (i = 0; i < n; i++) {
+        p = ngx_autoscale_api_prom_name(p, family, "", &snap[i], NULL, NULL);
+        p = ngx_sprintf(p, "%uL\n",
+                        ngx_autoscale_api_prom_count(&snap[i].cluster->traffic,
+                                                     family));
+    }
+
+    return p;
+}
+
+
+static uint64_t
+ngx_autoscale_api_prom_count(ngx_autoscale_traffic_t *t, ngx_uint_t family)
+{
+    uint64_t  started, finished;
+
+    switch (family) {
+
+    case NGX_AUTOSCALE_PROM_STARTED:
+        return t->started;
+
+    case NGX_AUTOSCALE_PROM_FINISHED:
+        return t->finished;
+
+    default: /* NGX_AUTOSCALE_PROM_IN_FLIGHT */
+
+        /*
+         * finished before started: a request's start is counted before its
+         * end, so in flight never reads below 0; clamped all the same
+         */
+        finished = t->finished;
+        ngx_memory_barrier();
+        started = t->started;
+
+        return started > finished ? started - finished : 0;
+    }
 }
 
 
@@ -538,7 +557,8 @@ ngx_autoscale_api_prom_module(u_char *p, ngx_shm_zone_t *shm_zone,
     ngx_autoscale_prom_zone_t *zone)
 {
     size_t                 size, avail;
-    ngx_uint_t             k;
+    uint64_t               v[NGX_AUTOSCALE_PROM_NFAMILIES];
+    ngx_uint_t             k, f;
     ngx_autoscale_shm_t   *sh;
 
     sh = shm_zone->data;
@@ -556,34 +576,29 @@ ngx_autoscale_api_prom_module(u_char *p, ngx_shm_zone_t *shm_zone,
         p = ngx_sprintf(p, "%uL\n", (uint64_t) sh->decisions[k]);
     }
 
-    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_DB_ERRORS,
-                                   sh->db_errors);
-    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_ROWS_WRITTEN,
-                                   sh->rows_written);
-    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_ROWS_DROPPED,
-                                   sh->rows_dropped);
-    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_ROWS_PENDING,
-                                   zone->pending_rows);
-    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_PENDING_BYTES,
-                                   zone->pending_bytes);
-    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_OBSERVE_UNKNOWN,
-                                   sh->observe_unknown);
-    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_ABANDONED,
-                                   sh->abandoned);
-    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_ZONE_FULL,
-                                   sh->zone_full);
-    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_ZONE_CLUSTERS,
-                                   zone->nclusters);
-    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_ZONE_AGENTS,
-                                   zone->nagents);
-
     /* the slab pool's header and page table count as used: never free */
     size = shm_zone->shm.size;
-    avail = zone->pfree * ngx_pagesize;
+    avail = zone->free_bytes;
 
-    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_ZONE_SIZE, size);
-    p = ngx_autoscale_api_prom_one(p, NGX_AUTOSCALE_PROM_ZONE_USED,
-                                   size > avail ? size - avail : 0);
+    /* the families of one sample, in the order of the enum */
+    v[NGX_AUTOSCALE_PROM_DB_ERRORS] = sh->db_errors;
+    v[NGX_AUTOSCALE_PROM_ROWS_WRITTEN] = sh->rows_written;
+    v[NGX_AUTOSCALE_PROM_ROWS_DROPPED] = sh->rows_dropped;
+    v[NGX_AUTOSCALE_PROM_ROWS_PENDING] = zone->pending_rows;
+    v[NGX_AUTOSCALE_PROM_PENDING_BYTES] = zone->pending_bytes;
+    v[NGX_AUTOSCALE_PROM_OBSERVE_UNKNOWN] = sh->observe_unknown;
+    v[NGX_AUTOSCALE_PROM_ABANDONED] = sh->abandoned;
+    v[NGX_AUTOSCALE_PROM_ZONE_FULL] = sh->zone_full;
+    v[NGX_AUTOSCALE_PROM_ZONE_CLUSTERS] = zone->nclusters;
+    v[NGX_AUTOSCALE_PROM_ZONE_AGENTS] = zone->nagents;
+    v[NGX_AUTOSCALE_PROM_ZONE_SIZE] = size;
+    v[NGX_AUTOSCALE_PROM_ZONE_USED] = size > avail ? size - avail : 0;
+
+    for (f = NGX_AUTOSCALE_PROM_DB_ERRORS; f < NGX_AUTOSCALE_PROM_NFAMILIES;
+         f++)
+    {
+        p = ngx_autoscale_api_prom_one(p, f, v[f]);
+    }
 
     return p;
 }

@@ -38,6 +38,10 @@
  */
 #define NGX_AUTOSCALE_COLLECTOR_PART         5000
 
+/* the result's columns that count: rows written to timeouts */
+#define NGX_AUTOSCALE_COLLECTOR_NCOUNTS                                       \
+    (NGX_AUTOSCALE_COLLECT_TIMEOUTS + 1)
+
 
 typedef struct {
     ngx_autoscale_leader_t          *leader;
@@ -54,7 +58,10 @@ typedef struct {
                                                            row */
     ngx_uint_t                       split_depth;  /* 0: sent whole */
     ngx_uint_t                       split[NGX_AUTOSCALE_COLLECTOR_DEPTH][2];
-    ngx_uint_t                       split_written;
+    cJSON                           *parsed[2];  /* its rows and agents,
+                                                    once one is dropped */
+    /* what its parts wrote and pruned, by the result's column */
+    ngx_uint_t                       counts[NGX_AUTOSCALE_COLLECTOR_NCOUNTS];
     ngx_autoscale_window_rows_t      window;     /* its rows, formatted a
                                                     slice at a time */
     PGresult                        *refresh;    /* the clusters, learnt a
@@ -78,6 +85,7 @@ static ngx_uint_t ngx_autoscale_collector_split(ngx_autoscale_collector_t *cl,
 static void ngx_autoscale_collector_drop(ngx_autoscale_collector_t *cl,
     ngx_uint_t item, PGresult *res);
 static void ngx_autoscale_collector_refresh(ngx_event_t *ev);
+static void ngx_autoscale_collector_free(ngx_autoscale_collector_t *cl);
 
 
 static const char  ngx_autoscale_collector_sql[] = NGX_AUTOSCALE_SQL_COLLECT;
@@ -100,15 +108,12 @@ ngx_autoscale_collector_init(ngx_cycle_t *cycle, ngx_autoscale_leader_t *ld)
     cl->log = ld->log;
 
     ngx_autoscale_leader_event(ld, &cl->collect_ev,
-                               ngx_autoscale_collector_handler, cl);
+                               ngx_autoscale_collector_handler, cl,
+                               cl->amcf->collect_interval);
     ngx_autoscale_leader_event(ld, &cl->format_ev,
-                               ngx_autoscale_collector_format, cl);
+                               ngx_autoscale_collector_format, cl, 0);
     ngx_autoscale_leader_event(ld, &cl->refresh_ev,
-                               ngx_autoscale_collector_refresh, cl);
-
-    /* a random first delay, so that the workers do not fire together */
-    ngx_add_timer(&cl->collect_ev,
-                  1 + ngx_random() % cl->amcf->collect_interval);
+                               ngx_autoscale_collector_refresh, cl, 0);
 
     ngx_autoscale_collector = cl;
 
@@ -125,7 +130,7 @@ ngx_autoscale_collector_exit(void)
         return;
     }
 
-    ngx_autoscale_rows_free(&cl->col);
+    ngx_autoscale_collector_free(cl);
     ngx_autoscale_rows_discard(&cl->window);
 
     if (cl->refresh) {
@@ -239,7 +244,7 @@ ngx_autoscale_collector_send(ngx_autoscale_collector_t *cl)
     cl->collecting = 1;
     cl->collect_started = ngx_current_msec;
     cl->split_depth = 0;
-    cl->split_written = 0;
+    ngx_memzero(cl->counts, sizeof(cl->counts));
 
     if (cl->col.nrows + cl->col.nagents > NGX_AUTOSCALE_COLLECTOR_PART) {
         /* sent a part at a time, as a split is */
@@ -316,8 +321,8 @@ ngx_autoscale_collector_send_range(ngx_autoscale_collector_t *cl)
     arg->data = num[6];
     arg->len = ngx_sprintf(num[6], "%T", cl->amcf->agents_retention) - num[6];
 
-    /* what the database says of the clusters: after the last part */
-    arg = &params[NGX_AUTOSCALE_COLLECT_ARG_CLUSTERS];
+    /* the last part prunes, and brings what the database says of clusters */
+    arg = &params[NGX_AUTOSCALE_COLLECT_ARG_LAST];
     arg->data = (u_char *) (cl->split_depth > 1 ? "f" : "t");
     arg->len = 1;
 
@@ -335,7 +340,7 @@ ngx_autoscale_collector_send_range(ngx_autoscale_collector_t *cl)
         == NULL)
     {
         ngx_autoscale_rows_failed(zone);
-        ngx_autoscale_rows_free(&cl->col);
+        ngx_autoscale_collector_free(cl);
         cl->collecting = 0;
     }
 }
@@ -346,7 +351,8 @@ ngx_autoscale_collector_done(void *data, ngx_int_t status, PGresult *res)
 {
     ngx_autoscale_collector_t  *cl = data;
 
-    ngx_uint_t            written;
+    ngx_int_t             n;
+    ngx_uint_t            i, written;
     ngx_shm_zone_t       *zone = cl->amcf->shm_zone;
     ngx_autoscale_shm_t  *sh = zone->data;
 
@@ -380,13 +386,18 @@ ngx_autoscale_collector_done(void *data, ngx_int_t status, PGresult *res)
         goto failed;
     }
 
-    written = ngx_atoi((u_char *) PQgetvalue(res, 0,
-                                             NGX_AUTOSCALE_COLLECT_ROWS),
-                       PQgetlength(res, 0, NGX_AUTOSCALE_COLLECT_ROWS));
+    written = cl->counts[NGX_AUTOSCALE_COLLECT_ROWS];
 
-    (void) ngx_atomic_fetch_add(&sh->rows_written, written);
+    for (i = NGX_AUTOSCALE_COLLECT_ROWS; i < NGX_AUTOSCALE_COLLECTOR_NCOUNTS;
+         i++)
+    {
+        n = ngx_atoi((u_char *) PQgetvalue(res, 0, i), PQgetlength(res, 0, i));
+        cl->counts[i] += ngx_max(n, 0);
+    }
 
-    cl->split_written += written;
+    (void) ngx_atomic_fetch_add(&sh->rows_written,
+                                cl->counts[NGX_AUTOSCALE_COLLECT_ROWS]
+                                - written);
 
     if (cl->split_depth) {
         /* this part is written: on to the next */
@@ -398,15 +409,15 @@ ngx_autoscale_collector_done(void *data, ngx_int_t status, PGresult *res)
 
     ngx_log_error(NGX_LOG_INFO, cl->log, 0,
                   "autoscale: collection: %ui rows written of %ui sent, "
-                  "%s agents written, %s pruned, %s timeouts, %M ms",
-                  cl->split_written, cl->col.nrows,
-                  PQgetvalue(res, 0, NGX_AUTOSCALE_COLLECT_AGENTS),
-                  PQgetvalue(res, 0, NGX_AUTOSCALE_COLLECT_PRUNED),
-                  PQgetvalue(res, 0, NGX_AUTOSCALE_COLLECT_TIMEOUTS),
+                  "%ui agents written, %ui pruned, %ui timeouts, %M ms",
+                  cl->counts[NGX_AUTOSCALE_COLLECT_ROWS], cl->col.nrows,
+                  cl->counts[NGX_AUTOSCALE_COLLECT_AGENTS],
+                  cl->counts[NGX_AUTOSCALE_COLLECT_PRUNED],
+                  cl->counts[NGX_AUTOSCALE_COLLECT_TIMEOUTS],
                   ngx_current_msec - cl->collect_started);
 
     ngx_autoscale_rows_written(zone, &cl->col);
-    ngx_autoscale_rows_free(&cl->col);
+    ngx_autoscale_collector_free(cl);
     cl->collect_failures = cl->splitting ? NGX_AUTOSCALE_COLLECTOR_TRIES - 1
                                          : 0;
     cl->splitting = 0;
@@ -422,7 +433,7 @@ ngx_autoscale_collector_done(void *data, ngx_int_t status, PGresult *res)
 written:
 
     ngx_autoscale_rows_written(zone, &cl->col);
-    ngx_autoscale_rows_free(&cl->col);
+    ngx_autoscale_collector_free(cl);
     cl->collect_failures = NGX_AUTOSCALE_COLLECTOR_TRIES - 1;
     cl->splitting = 0;
     cl->collecting = 0;
@@ -432,7 +443,7 @@ written:
 failed:
 
     ngx_autoscale_rows_failed(zone);
-    ngx_autoscale_rows_free(&cl->col);
+    ngx_autoscale_collector_free(cl);
     cl->split_depth = 0;
     cl->splitting = 0;
     cl->collecting = 0;
@@ -456,7 +467,7 @@ ngx_autoscale_collector_split(ngx_autoscale_collector_t *cl, PGresult *res)
             ngx_autoscale_leader_job_failed(cl->leader, "collection",
                                             NGX_AUTOSCALE_PG_SQL_ERROR, res);
             ngx_autoscale_rows_failed(cl->amcf->shm_zone);
-            ngx_autoscale_rows_free(&cl->col);
+            ngx_autoscale_collector_free(cl);
             cl->collecting = 0;
             return 0;
         }
@@ -511,15 +522,21 @@ static void
 ngx_autoscale_collector_drop(ngx_autoscale_collector_t *cl, ngx_uint_t item,
     PGresult *res)
 {
-    cJSON       *doc, *one, *a, *b;
+    cJSON       *one, *a, *b;
     ngx_str_t   *list;
     ngx_uint_t   row;
 
     row = (item < cl->col.nrows);
     list = row ? &cl->col.rows : &cl->col.agents;
 
-    doc = cJSON_ParseWithLength((char *) list->data, list->len);
-    one = cJSON_GetArrayItem(doc, row ? item : item - cl->col.nrows);
+    /* parsed at the first item dropped, and kept for the others */
+    if (cl->parsed[row] == NULL) {
+        cl->parsed[row] = cJSON_ParseWithLength((char *) list->data,
+                                                list->len);
+    }
+
+    one = cJSON_GetArrayItem(cl->parsed[row],
+                             row ? item : item - cl->col.nrows);
     a = cJSON_GetObjectItemCaseSensitive(one, row ? "id" : "cluster");
     b = cJSON_GetObjectItemCaseSensitive(one, row ? "ts" : "agent");
 
@@ -535,8 +552,6 @@ ngx_autoscale_collector_drop(ngx_autoscale_collector_t *cl, ngx_uint_t item,
                   row ? "at" : "from",
                   cJSON_IsString(b) ? b->valuestring : "?",
                   PQresultErrorMessage(res));
-
-    cJSON_Delete(doc);
 }
 
 
@@ -557,4 +572,18 @@ ngx_autoscale_collector_refresh(ngx_event_t *ev)
     PQclear(cl->refresh);
     cl->refresh = NULL;
     cl->collecting = 0;
+}
+
+
+static void
+ngx_autoscale_collector_free(ngx_autoscale_collector_t *cl)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < 2; i++) {
+        cJSON_Delete(cl->parsed[i]);
+        cl->parsed[i] = NULL;
+    }
+
+    ngx_autoscale_rows_free(&cl->col);
 }

@@ -79,11 +79,8 @@ ngx_autoscale_leader_init(ngx_cycle_t *cycle,
                    - ld->node.data - 1;
 
     ngx_autoscale_leader_event(ld, &ld->lease_ev,
-                               ngx_autoscale_leader_lease_handler, ld);
-
-    /* random first delays, so that the workers do not fire together */
-    ngx_add_timer(&ld->lease_ev,
-                  1 + ngx_random() % NGX_AUTOSCALE_LEASE_TICK);
+                               ngx_autoscale_leader_lease_handler, ld,
+                               NGX_AUTOSCALE_LEASE_TICK);
 
     if (amcf->collector && ngx_autoscale_collector_init(cycle, ld) != NGX_OK)
     {
@@ -129,12 +126,16 @@ ngx_autoscale_leader_exit(ngx_cycle_t *cycle)
 
 void
 ngx_autoscale_leader_event(ngx_autoscale_leader_t *ld, ngx_event_t *ev,
-    ngx_event_handler_pt handler, void *data)
+    ngx_event_handler_pt handler, void *data, ngx_msec_t first)
 {
     ev->handler = handler;
     ev->data = data;
     ev->log = ld->log;
     ev->cancelable = 1;
+
+    if (first) {
+        ngx_add_timer(ev, 1 + ngx_random() % first);
+    }
 }
 
 

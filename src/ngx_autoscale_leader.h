@@ -45,9 +45,13 @@ ngx_int_t ngx_autoscale_leader_init(ngx_cycle_t *cycle,
     ngx_http_autoscale_main_conf_t *amcf);
 void ngx_autoscale_leader_exit(ngx_cycle_t *cycle);
 
-/* a job's timer or posted event: cancelable, so none keeps an exiting worker */
+/*
+ * A job's timer or posted event: cancelable, so none keeps an exiting
+ * worker.  With first not 0, its first timer fires at a random point of
+ * that interval, so that the workers do not fire together.
+ */
 void ngx_autoscale_leader_event(ngx_autoscale_leader_t *ld, ngx_event_t *ev,
-    ngx_event_handler_pt handler, void *data);
+    ngx_event_handler_pt handler, void *data, ngx_msec_t first);
 
 /* the lease and the lock are held on the current session: a job may run */
 ngx_uint_t ngx_autoscale_leader_ready(ngx_autoscale_leader_t *ld);

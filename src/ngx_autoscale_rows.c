@@ -46,6 +46,8 @@ static u_char *ngx_autoscale_rows_number(u_char *p, const char *name,
     double sum, ngx_uint_t n);
 static ngx_int_t ngx_autoscale_rows_queue(ngx_shm_zone_t *shm_zone,
     u_char *text, size_t len, ngx_uint_t rows, ngx_log_t *log);
+static void ngx_autoscale_rows_unqueue(ngx_shm_zone_t *shm_zone,
+    ngx_autoscale_batch_t *batch);
 static u_char *ngx_autoscale_rows_time(u_char *p, time_t sec,
     ngx_msec_t msec);
 
@@ -67,12 +69,10 @@ ngx_autoscale_rows_window(ngx_shm_zone_t *shm_zone, ngx_msec_t interval,
     ngx_msec_t                now;
     ngx_time_t               *tp;
     ngx_queue_t              *q;
-    ngx_slab_pool_t          *shpool;
     ngx_autoscale_shm_t      *sh;
     ngx_autoscale_record_t   *recs;
     ngx_autoscale_cluster_t  *cluster;
 
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
     sh = shm_zone->data;
 
     ngx_memzero(rows, sizeof(ngx_autoscale_window_rows_t));
@@ -85,7 +85,7 @@ ngx_autoscale_rows_window(ngx_shm_zone_t *shm_zone, ngx_msec_t interval,
         return NGX_ERROR;
     }
 
-    ngx_shmtx_lock(&shpool->mutex);
+    ngx_autoscale_shm_lock(shm_zone);
 
     now = ngx_current_msec;
     tp = ngx_timeofday();
@@ -113,7 +113,7 @@ ngx_autoscale_rows_window(ngx_shm_zone_t *shm_zone, ngx_msec_t interval,
 
     ngx_autoscale_rows_agents(shm_zone, recs, now, interval);
 
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_autoscale_shm_unlock(shm_zone);
 
     (void) ngx_autoscale_rows_time(rows->ts, tp->sec, tp->msec);
 
@@ -376,7 +376,7 @@ ngx_autoscale_rows_queue(ngx_shm_zone_t *shm_zone, u_char *text,
     dropped = 0;
     refused = 0;
 
-    ngx_shmtx_lock(&shpool->mutex);
+    ngx_autoscale_shm_lock(shm_zone);
 
     for ( ;; ) {
         batch = NULL;
@@ -399,12 +399,8 @@ ngx_autoscale_rows_queue(ngx_shm_zone_t *shm_zone, u_char *text,
         q = ngx_queue_head(&sh->pending);
         old = ngx_queue_data(q, ngx_autoscale_batch_t, queue);
 
-        ngx_queue_remove(q);
-        sh->pending_rows -= old->rows;
-        sh->pending_bytes -= old->len;
         dropped += old->rows;
-
-        ngx_slab_free_locked(shpool, old);
+        ngx_autoscale_rows_unqueue(shm_zone, old);
     }
 
     if (batch) {
@@ -421,7 +417,7 @@ ngx_autoscale_rows_queue(ngx_shm_zone_t *shm_zone, u_char *text,
         dropped += rows;
     }
 
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_autoscale_shm_unlock(shm_zone);
 
     if (refused) {
         ngx_autoscale_shm_full(shm_zone, "a window's metrics rows");
@@ -448,17 +444,15 @@ ngx_autoscale_rows_params(ngx_shm_zone_t *shm_zone,
     u_char                 *p;
     size_t                  size;
     ngx_queue_t            *q;
-    ngx_slab_pool_t        *shpool;
     ngx_autoscale_shm_t    *sh;
     ngx_autoscale_agent_t  *agent;
     ngx_autoscale_batch_t  *batch;
 
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
     sh = shm_zone->data;
 
     ngx_memzero(col, sizeof(ngx_autoscale_collection_t));
 
-    ngx_shmtx_lock(&shpool->mutex);
+    ngx_autoscale_shm_lock(shm_zone);
 
     /* the batches, a comma between each two, and the brackets */
     col->rows.data = ngx_alloc(sh->pending_bytes + sh->pending_rows + 2, log);
@@ -466,7 +460,7 @@ ngx_autoscale_rows_params(ngx_shm_zone_t *shm_zone,
     col->agents.data = ngx_alloc(size, log);
 
     if (col->rows.data == NULL || col->agents.data == NULL) {
-        ngx_shmtx_unlock(&shpool->mutex);
+        ngx_autoscale_shm_unlock(shm_zone);
         ngx_autoscale_rows_free(col);
         return NGX_ERROR;
     }
@@ -549,7 +543,7 @@ ngx_autoscale_rows_params(ngx_shm_zone_t *shm_zone,
 
     sh->agents_resend = 0;
 
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_autoscale_shm_unlock(shm_zone);
 
     *p++ = ']';
     col->agents.len = p - col->agents.data;
@@ -578,14 +572,12 @@ ngx_autoscale_rows_written(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_collection_t *col)
 {
     ngx_queue_t            *q;
-    ngx_slab_pool_t        *shpool;
     ngx_autoscale_shm_t    *sh;
     ngx_autoscale_batch_t  *batch;
 
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
     sh = shm_zone->data;
 
-    ngx_shmtx_lock(&shpool->mutex);
+    ngx_autoscale_shm_lock(shm_zone);
 
     /* by sequence: a batch another leader wrote meanwhile is gone already */
     while (!ngx_queue_empty(&sh->pending)) {
@@ -596,15 +588,12 @@ ngx_autoscale_rows_written(ngx_shm_zone_t *shm_zone,
             break;
         }
 
-        ngx_queue_remove(q);
-        sh->pending_rows -= batch->rows;
-        sh->pending_bytes -= batch->len;
-        ngx_slab_free_locked(shpool, batch);
+        ngx_autoscale_rows_unqueue(shm_zone, batch);
     }
 
     sh->collections++;
 
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_autoscale_shm_unlock(shm_zone);
 }
 
 
@@ -633,11 +622,9 @@ ngx_autoscale_rows_refresh(ngx_shm_zone_t *shm_zone, const char *p,
     ngx_uint_t                seen, n, reusable;
     const char               *id;
     ngx_queue_t              *q;
-    ngx_slab_pool_t          *shpool;
     ngx_autoscale_shm_t      *sh;
     ngx_autoscale_cluster_t  *cluster;
 
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
     sh = shm_zone->data;
 
     seen = sh->collections;
@@ -657,7 +644,7 @@ ngx_autoscale_rows_refresh(ngx_shm_zone_t *shm_zone, const char *p,
             return NULL;
         }
 
-        ngx_shmtx_lock(&shpool->mutex);
+        ngx_autoscale_shm_lock(shm_zone);
 
         cluster = ngx_autoscale_shm_find_locked(shm_zone, (u_char *) id,
                                                 len, NGX_AUTOSCALE_EXISTS);
@@ -672,7 +659,7 @@ ngx_autoscale_rows_refresh(ngx_shm_zone_t *shm_zone, const char *p,
             end = (char *) p;
         }
 
-        ngx_shmtx_unlock(&shpool->mutex);
+        ngx_autoscale_shm_unlock(shm_zone);
 
         p = end;
         while (*p && *p != ',') {
@@ -689,7 +676,7 @@ ngx_autoscale_rows_refresh(ngx_shm_zone_t *shm_zone, const char *p,
     }
 
     /* gone from the list: destroyed, or deleted */
-    ngx_shmtx_lock(&shpool->mutex);
+    ngx_autoscale_shm_lock(shm_zone);
 
     for (q = ngx_queue_head(&sh->cluster_list);
          q != ngx_queue_sentinel(&sh->cluster_list);
@@ -705,7 +692,7 @@ ngx_autoscale_rows_refresh(ngx_shm_zone_t *shm_zone, const char *p,
     /* their nodes go, once long enough gone: room for new clusters */
     ngx_autoscale_shm_reclaim(shm_zone, &n, &reusable);
 
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_autoscale_shm_unlock(shm_zone);
 
     if (n || reusable) {
         ngx_log_error(NGX_LOG_INFO, log, 0,
@@ -715,6 +702,21 @@ ngx_autoscale_rows_refresh(ngx_shm_zone_t *shm_zone, const char *p,
     }
 
     return NULL;
+}
+
+
+/* a batch leaves the queue, written or dropped; the zone is locked */
+static void
+ngx_autoscale_rows_unqueue(ngx_shm_zone_t *shm_zone,
+    ngx_autoscale_batch_t *batch)
+{
+    ngx_autoscale_shm_t  *sh = shm_zone->data;
+
+    ngx_queue_remove(&batch->queue);
+    sh->pending_rows -= batch->rows;
+    sh->pending_bytes -= batch->len;
+
+    ngx_slab_free_locked((ngx_slab_pool_t *) shm_zone->shm.addr, batch);
 }
 
 

@@ -136,13 +136,10 @@ ngx_autoscale_scaler_init(ngx_cycle_t *cycle, ngx_autoscale_leader_t *ld)
                                        : ngx_autoscale_scaler_sql_change;
 
     ngx_autoscale_leader_event(ld, &sc->check_ev,
-                               ngx_autoscale_scaler_handler, sc);
+                               ngx_autoscale_scaler_handler, sc,
+                               sc->amcf->check_interval);
     ngx_autoscale_leader_event(ld, &sc->slice_ev,
-                               ngx_autoscale_scaler_slice, sc);
-
-    /* a random first delay, so that the workers do not fire together */
-    ngx_add_timer(&sc->check_ev,
-                  1 + ngx_random() % sc->amcf->check_interval);
+                               ngx_autoscale_scaler_slice, sc, 0);
 
     ngx_autoscale_scaler = sc;
 

@@ -28,7 +28,8 @@ static ngx_int_t ngx_autoscale_shm_agent_node_cmp(ngx_rbtree_node_t *a,
     ngx_rbtree_node_t *b);
 static ngx_int_t ngx_autoscale_shm_agent_cmp(ngx_autoscale_agent_t *a,
     ngx_autoscale_cluster_t *cluster, const u_char *id, size_t len);
-static ngx_uint_t ngx_autoscale_shm_room(ngx_shm_zone_t *shm_zone);
+static void *ngx_autoscale_shm_node_alloc(ngx_shm_zone_t *shm_zone,
+    size_t size);
 static ngx_autoscale_agent_t *ngx_autoscale_shm_agent(
     ngx_shm_zone_t *shm_zone, ngx_autoscale_cluster_t *cluster,
     const u_char *id, size_t len, uint32_t hash);
@@ -125,14 +126,12 @@ ngx_autoscale_shm_lease(ngx_shm_zone_t *shm_zone, ngx_msec_t period,
     ngx_pid_t *previous)
 {
     ngx_pid_t              holder;
-    ngx_slab_pool_t       *shpool;
     ngx_autoscale_shm_t   *sh;
     ngx_autoscale_lease_e  rc;
 
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
     sh = shm_zone->data;
 
-    ngx_shmtx_lock(&shpool->mutex);
+    ngx_autoscale_shm_lock(shm_zone);
 
     holder = sh->leader;
     *previous = holder;
@@ -150,7 +149,7 @@ ngx_autoscale_shm_lease(ngx_shm_zone_t *shm_zone, ngx_msec_t period,
         rc = NGX_AUTOSCALE_LEASE_GONE;
 
     } else {
-        ngx_shmtx_unlock(&shpool->mutex);
+        ngx_autoscale_shm_unlock(shm_zone);
         return NGX_AUTOSCALE_LEASE_NONE;
     }
 
@@ -161,7 +160,7 @@ ngx_autoscale_shm_lease(ngx_shm_zone_t *shm_zone, ngx_msec_t period,
 
     sh->lease_until = ngx_current_msec + period;
 
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_autoscale_shm_unlock(shm_zone);
 
     return rc;
 }
@@ -170,19 +169,17 @@ ngx_autoscale_shm_lease(ngx_shm_zone_t *shm_zone, ngx_msec_t period,
 void
 ngx_autoscale_shm_release(ngx_shm_zone_t *shm_zone)
 {
-    ngx_slab_pool_t      *shpool;
     ngx_autoscale_shm_t  *sh;
 
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
     sh = shm_zone->data;
 
-    ngx_shmtx_lock(&shpool->mutex);
+    ngx_autoscale_shm_lock(shm_zone);
 
     if (sh->leader == ngx_pid) {
         sh->leader = 0;
     }
 
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_autoscale_shm_unlock(shm_zone);
 }
 
 
@@ -204,12 +201,10 @@ ngx_autoscale_shm_cluster_locked(ngx_shm_zone_t *shm_zone, const u_char *id,
 {
     uint32_t                  hash;
     ngx_int_t                 rc;
-    ngx_slab_pool_t          *shpool;
     ngx_rbtree_node_t        *node, *sentinel;
     ngx_autoscale_shm_t      *sh;
     ngx_autoscale_cluster_t  *cluster;
 
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
     sh = shm_zone->data;
 
     hash = ngx_crc32_short((u_char *) id, len);
@@ -252,10 +247,8 @@ ngx_autoscale_shm_cluster_locked(ngx_shm_zone_t *shm_zone, const u_char *id,
         ngx_memzero(cluster, sizeof(ngx_autoscale_cluster_t));
 
     } else {
-        cluster = ngx_autoscale_shm_room(shm_zone)
-                  ? ngx_slab_calloc_locked(shpool,
-                                           sizeof(ngx_autoscale_cluster_t))
-                  : NULL;
+        cluster = ngx_autoscale_shm_node_alloc(shm_zone,
+                                               sizeof(ngx_autoscale_cluster_t));
         if (cluster == NULL) {
             ngx_autoscale_shm_full(shm_zone, "a cluster");
             return NULL;
@@ -292,12 +285,9 @@ ngx_autoscale_cluster_t *
 ngx_autoscale_shm_find(ngx_shm_zone_t *shm_zone, const u_char *id,
     size_t len, ngx_autoscale_find_e how, ngx_atomic_uint_t *gen)
 {
-    ngx_slab_pool_t          *shpool;
     ngx_autoscale_cluster_t  *cluster;
 
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    ngx_shmtx_lock(&shpool->mutex);
+    ngx_autoscale_shm_lock(shm_zone);
 
     cluster = ngx_autoscale_shm_find_locked(shm_zone, id, len, how);
 
@@ -306,7 +296,7 @@ ngx_autoscale_shm_find(ngx_shm_zone_t *shm_zone, const u_char *id,
         *gen = cluster->gen;
     }
 
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_autoscale_shm_unlock(shm_zone);
 
     return cluster;
 }
@@ -368,11 +358,9 @@ ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
 {
     uint32_t                hash;
     ngx_time_t             *tp;
-    ngx_slab_pool_t        *shpool;
     ngx_autoscale_shm_t    *sh;
     ngx_autoscale_agent_t  *agent;
 
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
     sh = shm_zone->data;
 
     ngx_crc32_init(hash);
@@ -381,22 +369,21 @@ ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
     ngx_crc32_update(&hash, (u_char *) agent_id, len);
     ngx_crc32_final(hash);
 
-    ngx_shmtx_lock(&shpool->mutex);
+    ngx_autoscale_shm_lock(shm_zone);
 
     /* gen 0: reclaimed since the caller found it */
     if (!cluster->exists || cluster->gen == 0) {
-        ngx_shmtx_unlock(&shpool->mutex);
+        ngx_autoscale_shm_unlock(shm_zone);
         return NGX_DECLINED;
     }
 
     agent = ngx_autoscale_shm_agent(shm_zone, cluster, agent_id, len, hash);
 
     if (agent == NULL) {
-        agent = ngx_autoscale_shm_room(shm_zone)
-                ? ngx_slab_calloc_locked(shpool, sizeof(ngx_autoscale_agent_t))
-                : NULL;
+        agent = ngx_autoscale_shm_node_alloc(shm_zone,
+                                             sizeof(ngx_autoscale_agent_t));
         if (agent == NULL) {
-            ngx_shmtx_unlock(&shpool->mutex);
+            ngx_autoscale_shm_unlock(shm_zone);
             ngx_autoscale_shm_full(shm_zone, "an agent");
             return NGX_BUSY;
         }
@@ -453,7 +440,7 @@ ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
     agent->heartbeat_ms = tp->msec;
     agent->seen = ngx_current_msec;
 
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_autoscale_shm_unlock(shm_zone);
 
     return NGX_OK;
 }
@@ -497,15 +484,19 @@ ngx_autoscale_shm_agent(ngx_shm_zone_t *shm_zone,
 
 
 /*
- * Clusters and agents leave a quarter of the zone free: the rows that wait
- * for the database go there, so a zone full of nodes still collects.
+ * A zeroed node for a cluster or an agent, with the mutex held.  Nodes
+ * leave a quarter of the zone free: the rows that wait for the database
+ * go there, so a zone full of nodes still collects.
  */
-static ngx_uint_t
-ngx_autoscale_shm_room(ngx_shm_zone_t *shm_zone)
+static void *
+ngx_autoscale_shm_node_alloc(ngx_shm_zone_t *shm_zone, size_t size)
 {
-    ngx_slab_pool_t  *shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+    if (ngx_autoscale_shm_free_bytes(shm_zone) <= shm_zone->shm.size / 4) {
+        return NULL;
+    }
 
-    return shpool->pfree * ngx_pagesize > shm_zone->shm.size / 4;
+    return ngx_slab_calloc_locked((ngx_slab_pool_t *) shm_zone->shm.addr,
+                                  size);
 }
 
 

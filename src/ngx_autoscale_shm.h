@@ -377,6 +377,32 @@ ngx_autoscale_shm_cluster_agents(ngx_autoscale_cluster_t *cluster)
 }
 
 
+/* bytes in the zone's free pages; with the mutex held, an exact figure */
+static ngx_inline size_t
+ngx_autoscale_shm_free_bytes(ngx_shm_zone_t *shm_zone)
+{
+    return ((ngx_slab_pool_t *) shm_zone->shm.addr)->pfree * ngx_pagesize;
+}
+
+
+/*
+ * The zone's mutex, held for what the zone's structures say is written
+ * under it; every worker of every generation takes the same one.
+ */
+static ngx_inline void
+ngx_autoscale_shm_lock(ngx_shm_zone_t *shm_zone)
+{
+    ngx_shmtx_lock(&((ngx_slab_pool_t *) shm_zone->shm.addr)->mutex);
+}
+
+
+static ngx_inline void
+ngx_autoscale_shm_unlock(ngx_shm_zone_t *shm_zone)
+{
+    ngx_shmtx_unlock(&((ngx_slab_pool_t *) shm_zone->shm.addr)->mutex);
+}
+
+
 #define ngx_autoscale_shm_count(shm_zone, counter)                          \
     (void) ngx_atomic_fetch_add(                                              \
         &((ngx_autoscale_shm_t *) (shm_zone)->data)->counter, 1)

@@ -33,7 +33,7 @@ ngx_autoscale_shm_slots_claim(ngx_shm_zone_t *shm_zone, ngx_log_t *log)
     shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
     sh = shm_zone->data;
 
-    ngx_shmtx_lock(&shpool->mutex);
+    ngx_autoscale_shm_lock(shm_zone);
 
     /* the worker this one replaces may have crashed: settle it first */
     (void) ngx_autoscale_shm_slots_sweep_locked(shm_zone);
@@ -67,7 +67,7 @@ ngx_autoscale_shm_slots_claim(ngx_shm_zone_t *shm_zone, ngx_log_t *log)
         break;
     }
 
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_autoscale_shm_unlock(shm_zone);
 
     if (ledger == NULL) {
         ngx_log_error(NGX_LOG_WARN, log, 0,
@@ -83,13 +83,11 @@ void
 ngx_autoscale_shm_slots_release(ngx_shm_zone_t *shm_zone)
 {
     ngx_uint_t            i;
-    ngx_slab_pool_t      *shpool;
     ngx_autoscale_shm_t  *sh;
 
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
     sh = shm_zone->data;
 
-    ngx_shmtx_lock(&shpool->mutex);
+    ngx_autoscale_shm_lock(shm_zone);
 
     for (i = 0; i < NGX_AUTOSCALE_SLOTS; i++) {
         if (sh->slots[i].pid == ngx_pid) {
@@ -99,21 +97,18 @@ ngx_autoscale_shm_slots_release(ngx_shm_zone_t *shm_zone)
         }
     }
 
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_autoscale_shm_unlock(shm_zone);
 }
 
 
 ngx_uint_t
 ngx_autoscale_shm_slots_sweep(ngx_shm_zone_t *shm_zone)
 {
-    ngx_uint_t        n;
-    ngx_slab_pool_t  *shpool;
+    ngx_uint_t  n;
 
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    ngx_shmtx_lock(&shpool->mutex);
+    ngx_autoscale_shm_lock(shm_zone);
     n = ngx_autoscale_shm_slots_sweep_locked(shm_zone);
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_autoscale_shm_unlock(shm_zone);
 
     return n;
 }

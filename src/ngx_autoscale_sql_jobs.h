@@ -54,7 +54,9 @@ typedef enum {
  *            the one that fails
  *   $9   the retention of events, s
  *   $10  the retention of stopped or lost agents, s
- *   $11  whether to return the clusters (the last part of a collection)
+ *   $11  whether this is a collection's last part (or the whole of it):
+ *        only that part prunes past the retentions, at most 10 000 rows
+ *        of each kind, and returns the clusters
  *
  * Sums that could pass a bigint (a hostile agent's task totals) saturate.
  * A row already written (a batch sent again after an answer that was
@@ -76,7 +78,7 @@ typedef enum {
     NGX_AUTOSCALE_COLLECT_ARG_AGENTS_TO,              /* $8 */
     NGX_AUTOSCALE_COLLECT_ARG_EVENTS_RETENTION,       /* $9 */
     NGX_AUTOSCALE_COLLECT_ARG_AGENTS_RETENTION,       /* $10 */
-    NGX_AUTOSCALE_COLLECT_ARG_CLUSTERS,               /* $11 */
+    NGX_AUTOSCALE_COLLECT_ARG_LAST,                   /* $11 */
     NGX_AUTOSCALE_COLLECT_NARGS
 } ngx_autoscale_sql_collect_arg_e;
 
@@ -228,21 +230,21 @@ typedef enum {
                                                                               \
     "del AS (DELETE FROM cluster_metrics WHERE id IN (SELECT m.id "           \
         "FROM cluster_metrics m, lk "                                         \
-        "WHERE lk.held "                                                      \
+        "WHERE lk.held AND $11::bool "                                        \
         "AND m.\"timestamp\" < now() - make_interval(secs => $3::float8) "    \
         "LIMIT 10000) "                                                       \
         "RETURNING 1), "                                                      \
                                                                               \
     "dev AS (DELETE FROM scaling_events WHERE id IN (SELECT e.id "            \
         "FROM scaling_events e, lk "                                          \
-        "WHERE lk.held "                                                      \
+        "WHERE lk.held AND $11::bool "                                        \
         "AND e.at < now() - make_interval(secs => $9::float8) "               \
         "LIMIT 10000) "                                                       \
         "RETURNING 1), "                                                      \
                                                                               \
     "dag AS (DELETE FROM cluster_agents WHERE id IN (SELECT a.id "            \
         "FROM cluster_agents a, lk "                                          \
-        "WHERE lk.held "                                                      \
+        "WHERE lk.held AND $11::bool "                                        \
         "AND a.status IN ('stopped', 'lost') "                                \
         "AND a.last_heartbeat < now() - make_interval(secs => $10::float8) "  \
         "AND NOT EXISTS (SELECT 1 FROM g WHERE g.cluster = a.cluster_id "     \

@@ -64,8 +64,7 @@ ngx_autoscale_waker_init(ngx_cycle_t *cycle, ngx_autoscale_leader_t *ld)
     wk->leader = ld;
 
     ngx_autoscale_leader_event(ld, &wk->tick_ev, ngx_autoscale_waker_tick,
-                               wk);
-    ngx_add_timer(&wk->tick_ev, NGX_AUTOSCALE_WAKER_TICK);
+                               wk, NGX_AUTOSCALE_WAKER_TICK);
 
     ngx_autoscale_waker = wk;
 
@@ -155,17 +154,15 @@ ngx_autoscale_waker_collect(ngx_autoscale_waker_t *wk, u_char *p,
 {
     ngx_uint_t                n;
     ngx_queue_t              *q;
-    ngx_slab_pool_t          *shpool;
     ngx_autoscale_shm_t      *sh;
     ngx_autoscale_cluster_t  *cluster;
 
-    shpool = (ngx_slab_pool_t *) wk->leader->amcf->shm_zone->shm.addr;
     sh = wk->leader->amcf->shm_zone->data;
     n = 0;
 
     *p++ = '{';
 
-    ngx_shmtx_lock(&shpool->mutex);
+    ngx_autoscale_shm_lock(wk->leader->amcf->shm_zone);
 
     for (q = ngx_queue_head(&sh->cluster_list);
          q != ngx_queue_sentinel(&sh->cluster_list);
@@ -189,7 +186,7 @@ ngx_autoscale_waker_collect(ngx_autoscale_waker_t *wk, u_char *p,
         p = ngx_cpymem(p, cluster->id, cluster->len);
     }
 
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_autoscale_shm_unlock(wk->leader->amcf->shm_zone);
 
     *p++ = '}';
     *p = '\0';

@@ -4,6 +4,8 @@
  */
 
 
+#include <string.h>
+
 #include "ngx_autoscale_window.h"
 
 
@@ -31,18 +33,13 @@ ngx_autoscale_window(const ngx_autoscale_mark_t *from,
 
     span = (int64_t) (to->at - from->at);
 
-    w->seconds = span / 1000.0;
-    w->started = 0;
-    w->finished = 0;
-    w->errors_5xx = 0;
-    w->latency_ms = 0;
-    w->inflight_avg = 0;
-    w->inflight_end = 0;
+    memset(w, 0, sizeof(ngx_autoscale_window_t));
 
     if (span <= 0) {
-        w->seconds = 0;
         return 0;
     }
+
+    w->seconds = span / 1000.0;
 
     started = to->started - from->started;
     finished = to->finished - from->finished;

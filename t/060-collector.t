@@ -47,6 +47,17 @@ sub collected {
                   . "WHERE window_seconds IS NOT NULL AND ($where)");
 }
 
+# the cluster changed in the database, and two windows collected since:
+# the condition that picks those rows
+sub rows_after {
+    my ($id, $set, $name) = @_;
+    my $at = pg_sql("UPDATE clusters SET $set WHERE id = '$id' "
+                    . "RETURNING now()");
+    my $since = "cluster_id = '$id' AND \"timestamp\" > '$at'";
+    ok(wait_until(10, sub { collected($since) >= 2 }), $name);
+    return $since;
+}
+
 # (rows written, rows pruned) of every collection logged
 sub collections {
     my ($name) = @_;
@@ -155,21 +166,14 @@ is(pg_sql("SELECT count(*) FROM cluster_metrics "
    'younger rows are kept');
 
 # a change of current_workers shows in the next rows
-my $changed = pg_sql("UPDATE clusters SET current_workers = 5 "
-                     . "WHERE id = 'col-b' RETURNING now()");
-ok(wait_until(10, sub {
-       collected("cluster_id = 'col-b' AND \"timestamp\" > '$changed'") >= 2 }),
-   'col-b: rows after the change');
-is(collected("cluster_id = 'col-b' AND \"timestamp\" > '$changed' "
-             . "AND current_workers <> 5"), 0,
+my $since = rows_after('col-b', 'current_workers = 5',
+                       'col-b: rows after the change');
+is(collected("$since AND current_workers <> 5"), 0,
    'col-b: current_workers 5 in them');
 
 # a cluster that becomes active is collected too
-my $woken = pg_sql("UPDATE clusters SET status = 'active', current_workers = 1 "
-                   . "WHERE id = 'col-hib' RETURNING now()");
-ok(wait_until(10, sub {
-       collected("cluster_id = 'col-hib' AND \"timestamp\" > '$woken'") >= 2 }),
-   'col-hib reactivated: collected');
+rows_after('col-hib', "status = 'active', current_workers = 1",
+           'col-hib reactivated: collected');
 @lines = collections('collector');
 is($lines[-1][0], 5, 'the last collection wrote 5 rows');
 

@@ -1,6 +1,7 @@
 # A collection larger than a part (5 000 rows and agents) is written a part
 # at a time, each within the statement timeout: every row once, and the
-# zone still learns the clusters from the last part.
+# zone still learns the clusters from the last part, and only the last
+# part prunes what is past its retention.
 use strict;
 use warnings;
 use lib 't/lib';
@@ -18,6 +19,7 @@ my $conf = nginx_conf(workers => 1, main => '', http => <<"HTTP");
     autoscale_zone autoscale:32m;
     autoscale_collect_interval 2s;
     autoscale_scaler off;
+    autoscale_events_retention 1d;
     server {
         listen 127.0.0.1:$port;
         location /api/ { autoscale_api write=on; }
@@ -37,6 +39,17 @@ pg_sql("TRUNCATE scaling_events, cluster_metrics, cluster_agents, clusters, "
 pg_sql("INSERT INTO clusters (id, name, status, min_workers, max_workers, "
        . "current_workers, target_workers) SELECT 'part-' || i, 'part', "
        . "'active', 1, 10, 2, 2 FROM generate_series(1, $n) i");
+# more old events than every collection of the test prunes, 10 000 each
+my $old = 100000;
+pg_sql("INSERT INTO scaling_events (cluster_id, at, action, from_workers, "
+       . "to_workers, reason) SELECT 'part-1', now() - interval '2 days', "
+       . "'manual', 1, 2, 'old' FROM generate_series(1, $old)");
+
+sub pruned_logged {
+    my $sum = 0;
+    $sum += $_ for nginx_error_log('parts') =~ /agents written, (\d+) pruned/g;
+    return $sum;
+}
 
 nginx_start('parts', $conf);
 
@@ -75,6 +88,13 @@ ok(wait_until(15, sub {
        pg_sql("SELECT count(*) FROM cluster_metrics "
               . "WHERE cluster_id = 'part-new'") > 0 }),
    'a cluster made meanwhile is learnt and measured');
+
+# a collection prunes once, however many parts it goes in, and says so
+ok(wait_until(40, sub {
+       pg_sql("SELECT count(*) FROM scaling_events WHERE reason = 'old'")
+           == 0 && pruned_logged() == $old }),
+   'the log counts every event pruned, and a collection prunes once')
+    or diag pruned_logged() . " logged as pruned of $old";
 
 my $log = nginx_error_log('parts');
 unlike($log, qr/timed out|collection failed/, 'no statement failed');
