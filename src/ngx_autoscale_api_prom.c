@@ -51,6 +51,8 @@ typedef enum {
     NGX_AUTOSCALE_PROM_TARGET,
     NGX_AUTOSCALE_PROM_LOAD,
     NGX_AUTOSCALE_PROM_HEALTH,
+    NGX_AUTOSCALE_PROM_AGENT_IN_FLIGHT,
+    NGX_AUTOSCALE_PROM_AGENT_REQUESTS,
     NGX_AUTOSCALE_PROM_LEADER_CHANGES,
     NGX_AUTOSCALE_PROM_DECISIONS,
     NGX_AUTOSCALE_PROM_DB_ERRORS,
@@ -89,6 +91,17 @@ typedef struct {
 } ngx_autoscale_prom_cluster_t;
 
 
+/* an upstream peer, copied under the mutex: it may leave the zone after */
+typedef struct {
+    ngx_atomic_uint_t          inflight;
+    ngx_atomic_uint_t          requests;
+    u_char                     cluster_len;
+    u_char                     len;
+    u_char                     cluster[NGX_AUTOSCALE_ID_MAX];
+    u_char                     id[NGX_AUTOSCALE_AGENT_ID_MAX];
+} ngx_autoscale_prom_agent_t;
+
+
 /* the module's own figures, the ones written under the mutex */
 typedef struct {
     ngx_uint_t                 pending_rows;
@@ -96,6 +109,10 @@ typedef struct {
     ngx_uint_t                 nclusters;
     ngx_uint_t                 nagents;
     size_t                     free_bytes;
+
+    ngx_autoscale_prom_agent_t *peers;        /* agents with an address */
+    ngx_uint_t                 npeers;
+    ngx_uint_t                 peers_size;
 } ngx_autoscale_prom_zone_t;
 
 
@@ -112,6 +129,8 @@ static u_char *ngx_autoscale_api_prom_gauge(u_char *p,
     ngx_autoscale_prom_cluster_t *snap, ngx_uint_t n, ngx_uint_t family);
 static u_char *ngx_autoscale_api_prom_histogram(u_char *p,
     ngx_autoscale_prom_cluster_t *snap, ngx_uint_t n);
+static u_char *ngx_autoscale_api_prom_peers(u_char *p,
+    ngx_autoscale_prom_zone_t *zone);
 static u_char *ngx_autoscale_api_prom_module(u_char *p,
     ngx_shm_zone_t *shm_zone, ngx_autoscale_prom_zone_t *zone);
 static u_char *ngx_autoscale_api_prom_one(u_char *p,
@@ -123,7 +142,8 @@ static u_char *ngx_autoscale_api_prom_name(u_char *p,
     ngx_autoscale_prom_cluster_t *c, const char *key, const char *value);
 static u_char *ngx_autoscale_api_prom_double(u_char *p, double v);
 static u_char *ngx_autoscale_api_prom_seconds(u_char *p, uint64_t ms);
-static size_t ngx_autoscale_api_prom_size(ngx_uint_t nclusters);
+static size_t ngx_autoscale_api_prom_size(ngx_uint_t nclusters,
+    ngx_uint_t npeers);
 
 
 static const ngx_autoscale_prom_family_t
@@ -158,6 +178,11 @@ static const ngx_autoscale_prom_family_t
     { "autoscale_cluster_health_score", "gauge",
       "The cluster's health_score (0 to 1), as the latest collection read "
       "it." },
+
+    { "autoscale_agent_requests_in_flight", "gauge",
+      "Requests autoscale_upstream sent the agent that have not finished." },
+    { "autoscale_agent_requests_total", "counter",
+      "Requests autoscale_upstream sent the agent." },
 
     { "autoscale_leader_changes_total", "counter",
       "Times a worker took the lease of the leader, the first one included."
@@ -233,13 +258,16 @@ ngx_autoscale_api_prom(ngx_autoscale_api_ctx_t *ctx)
     size = sh->nclusters + NGX_AUTOSCALE_PROM_SPARE;
 
     snap = ngx_palloc(r->pool, size * sizeof(ngx_autoscale_prom_cluster_t));
-    if (snap == NULL) {
+    zone.peers_size = sh->nagents + NGX_AUTOSCALE_PROM_SPARE;
+    zone.peers = ngx_palloc(r->pool, zone.peers_size
+                                     * sizeof(ngx_autoscale_prom_agent_t));
+    if (snap == NULL || zone.peers == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     n = ngx_autoscale_api_prom_snapshot(amcf->shm_zone, snap, size, &zone);
 
-    len = ngx_autoscale_api_prom_size(n);
+    len = ngx_autoscale_api_prom_size(n, zone.npeers);
 
     b = ngx_create_temp_buf(r->pool, len);
     if (b == NULL) {
@@ -255,6 +283,7 @@ ngx_autoscale_api_prom(ngx_autoscale_api_ctx_t *ctx)
     *p++ = LF;
 
     p = ngx_autoscale_api_prom_clusters(p, snap, n);
+    p = ngx_autoscale_api_prom_peers(p, &zone);
     p = ngx_autoscale_api_prom_module(p, amcf->shm_zone, &zone);
 
     b->last = p;
@@ -275,10 +304,12 @@ ngx_autoscale_api_prom_snapshot(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_prom_cluster_t *snap, ngx_uint_t size,
     ngx_autoscale_prom_zone_t *zone)
 {
-    ngx_uint_t                 n;
-    ngx_queue_t               *q;
-    ngx_autoscale_shm_t       *sh;
-    ngx_autoscale_cluster_t   *cluster;
+    ngx_uint_t                   n;
+    ngx_queue_t                 *q;
+    ngx_autoscale_shm_t         *sh;
+    ngx_autoscale_agent_t       *agent;
+    ngx_autoscale_cluster_t     *cluster;
+    ngx_autoscale_prom_agent_t  *peer;
 
     sh = shm_zone->data;
     n = 0;
@@ -306,6 +337,28 @@ ngx_autoscale_api_prom_snapshot(ngx_shm_zone_t *shm_zone,
         snap[n].load_percentage = cluster->load_percentage;
         snap[n].health_score = cluster->health_score;
         n++;
+    }
+
+    zone->npeers = 0;
+
+    for (q = ngx_queue_head(&sh->agent_list);
+         q != ngx_queue_sentinel(&sh->agent_list)
+         && zone->npeers < zone->peers_size;
+         q = ngx_queue_next(q))
+    {
+        agent = ngx_queue_data(q, ngx_autoscale_agent_t, queue);
+
+        if (agent->report.addr.socklen == 0 && agent->requests == 0) {
+            continue;
+        }
+
+        peer = &zone->peers[zone->npeers++];
+        peer->inflight = agent->inflight;
+        peer->requests = agent->requests;
+        peer->cluster_len = agent->cluster->len;
+        peer->len = agent->len;
+        ngx_memcpy(peer->cluster, agent->cluster->id, agent->cluster->len);
+        ngx_memcpy(peer->id, agent->id, agent->len);
     }
 
     zone->pending_rows = sh->pending_rows;
@@ -604,6 +657,42 @@ ngx_autoscale_api_prom_module(u_char *p, ngx_shm_zone_t *shm_zone,
 }
 
 
+/*
+ * The balancer's counts of each agent that is, or was, an upstream peer.
+ * Agent ids are [A-Za-z0-9._-]: label values that need no escaping.
+ */
+static u_char *
+ngx_autoscale_api_prom_peers(u_char *p, ngx_autoscale_prom_zone_t *zone)
+{
+    ngx_uint_t                   i, f;
+    ngx_autoscale_prom_agent_t  *peer;
+
+    if (zone->npeers == 0) {
+        return p;
+    }
+
+    for (f = NGX_AUTOSCALE_PROM_AGENT_IN_FLIGHT;
+         f <= NGX_AUTOSCALE_PROM_AGENT_REQUESTS;
+         f++)
+    {
+        p = ngx_autoscale_api_prom_head(p, f);
+
+        for (i = 0; i < zone->npeers; i++) {
+            peer = &zone->peers[i];
+
+            p = ngx_sprintf(p, "%s{cluster=\"%*s\",agent=\"%*s\"} %uA\n",
+                            ngx_autoscale_prom_families[f].name,
+                            (size_t) peer->cluster_len, peer->cluster,
+                            (size_t) peer->len, peer->id,
+                            f == NGX_AUTOSCALE_PROM_AGENT_IN_FLIGHT
+                            ? peer->inflight : peer->requests);
+        }
+    }
+
+    return p;
+}
+
+
 /* a family of one sample without labels */
 static u_char *
 ngx_autoscale_api_prom_one(u_char *p, ngx_autoscale_prom_family_e f,
@@ -677,7 +766,7 @@ ngx_autoscale_api_prom_seconds(u_char *p, uint64_t ms)
 
 /* an upper bound of the body: every family's head, every sample line */
 static size_t
-ngx_autoscale_api_prom_size(ngx_uint_t nclusters)
+ngx_autoscale_api_prom_size(ngx_uint_t nclusters, ngx_uint_t npeers)
 {
     size_t      len;
     ngx_uint_t  i;
@@ -694,6 +783,7 @@ ngx_autoscale_api_prom_size(ngx_uint_t nclusters)
     len += (1 + NGX_AUTOSCALE_PROM_MODULE_LINES) * NGX_AUTOSCALE_PROM_LINE;
     len += nclusters * NGX_AUTOSCALE_PROM_CLUSTER_LINES
            * NGX_AUTOSCALE_PROM_LINE;
+    len += npeers * 2 * (NGX_AUTOSCALE_PROM_LINE + NGX_AUTOSCALE_AGENT_ID_MAX);
 
     return len;
 }

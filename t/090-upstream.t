@@ -134,6 +134,24 @@ is(join(' ', map { "$_:" . ($listed{$_}{in_flight} // '-') . '/'
    'GET agents: none in flight, and the requests each answered')
     or diag $listing;
 
+# and in GET metrics, for Prometheus
+my $metrics = (http_request(GET => "$api/metrics"))[2];
+my %m = $metrics =~ /^autoscale_agent_requests_total\{cluster="up-a",agent="(a\d)"\} (\d+)$/mg;
+my %f = $metrics =~ /^autoscale_agent_requests_in_flight\{cluster="up-a",agent="(a\d)"\} (\d+)$/mg;
+is(join(' ', map { "$_:" . ($f{$_} // '-') . '/' . ($m{$_} // '-') } qw(a1 a2)),
+   "a1:0/$r->{a1} a2:0/$r->{a2}",
+   'GET metrics: autoscale_agent_requests_in_flight and _total of each');
+SKIP: {
+    my ($promtool) = grep { -x } map { "$_/promtool" } split /:/, $ENV{PATH};
+    skip 'promtool is not installed', 1 unless $promtool;
+    my $out = 't/servroot-upstream/promtool.out';
+    open my $fh, '|-', "$promtool check metrics >$out 2>&1" or die $!;
+    print $fh $metrics;
+    close $fh;
+    is($? >> 8, 0, 'promtool check metrics passes, with the agent families')
+        or diag `cat $out`;
+}
+
 # a third agent: traffic at its first heartbeat, no reload
 my $pid = nginx_pid('upstream');
 agent('a3');
