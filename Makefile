@@ -38,7 +38,7 @@ FUZZ_CFLAGS  := -std=c99 -Wall -Wextra -Werror -g -O1 -Isrc -It/unit \
                 -I$(BUILD)/fuzz \
                 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_TARGETS := body route json policy
+FUZZ_TARGETS := body route json policy addr
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_TABLES  := src/ngx_autoscale_api.h src/ngx_autoscale_api.c \
                 src/ngx_autoscale_policy_vocab.h \
@@ -46,6 +46,7 @@ FUZZ_TABLES  := src/ngx_autoscale_api.h src/ngx_autoscale_api.c \
                 $(wildcard src/ngx_autoscale_api_*.c)
 FUZZ_DEPS_body  := src/ngx_autoscale_route.c src/ngx_autoscale_json.c
 FUZZ_DEPS_route :=
+FUZZ_DEPS_addr  :=
 FUZZ_DEPS_json  := src/ngx_autoscale_body.c src/ngx_autoscale_route.c
 FUZZ_DEPS_policy := src/ngx_autoscale_json.c \
                     src/ngx_autoscale_policy_vocab.c \
