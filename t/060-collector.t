@@ -145,22 +145,28 @@ is(pg_sql("SELECT count(*) FROM cluster_metrics "
           . "AND now() - interval '1 hour'"), 2,
    'younger rows are kept');
 
+# sets $set in cluster $id; a test, named $name, that two collections
+# write its rows after that; returns when the change was made
+sub change_collected {
+    my ($id, $set, $name) = @_;
+    my $at = pg_sql("UPDATE clusters SET $set WHERE id = '$id' "
+                    . "RETURNING now()");
+    ok(wait_until(10, sub {
+           collected("cluster_id = '$id' AND \"timestamp\" > '$at'") >= 2 }),
+       $name);
+    return $at;
+}
+
 # a change of current_workers shows in the next rows
-my $changed = pg_sql("UPDATE clusters SET current_workers = 5 "
-                     . "WHERE id = 'col-b' RETURNING now()");
-ok(wait_until(10, sub {
-       collected("cluster_id = 'col-b' AND \"timestamp\" > '$changed'") >= 2 }),
-   'col-b: rows after the change');
+my $changed = change_collected('col-b', 'current_workers = 5',
+                               'col-b: rows after the change');
 is(collected("cluster_id = 'col-b' AND \"timestamp\" > '$changed' "
              . "AND current_workers <> 5"), 0,
    'col-b: current_workers 5 in them');
 
 # a cluster that becomes active is collected too
-my $woken = pg_sql("UPDATE clusters SET status = 'active', current_workers = 1 "
-                   . "WHERE id = 'col-hib' RETURNING now()");
-ok(wait_until(10, sub {
-       collected("cluster_id = 'col-hib' AND \"timestamp\" > '$woken'") >= 2 }),
-   'col-hib reactivated: collected');
+change_collected('col-hib', "status = 'active', current_workers = 1",
+                 'col-hib reactivated: collected');
 @lines = collections('collector');
 is($lines[-1][0], 5, 'the last collection wrote 5 rows');
 
