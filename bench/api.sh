@@ -16,6 +16,7 @@ set -euo pipefail
 
 REPO=$(cd -- "$(dirname -- "$(readlink -f -- "${BASH_SOURCE[0]}")")/.." && pwd -P)
 cd "$REPO"
+. "$REPO/bench/lib.sh"
 
 DURATION=${BENCH_DURATION:-10s}
 ROUNDS=${BENCH_ROUNDS:-2}
@@ -24,48 +25,22 @@ THREADS=2
 CONNS=32
 CLUSTER=cluster-test-001
 URI=/api/clusters/$CLUSTER
-NGINX=/usr/sbin/nginx
-MODULE=$REPO/build/ngx_http_autoscale_module.so
 TARGET_RATIO=0.2
 TARGET_P99_MS=5
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "bench/api.sh: error: $*"; exit 1; }
-
-for v in DURATION WARMUP; do
-    [[ ${!v} =~ ^[1-9][0-9]*[smh]?$ ]] || die "BENCH_$v='${!v}': expected e.g. 10 or 10s"
-done
-[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "BENCH_ROUNDS='$ROUNDS': expected a positive integer"
-
-command -v wrk >/dev/null 2>&1 || die "wrk not found (apt-get install wrk)"
-command -v curl >/dev/null 2>&1 || die "curl not found"
-[ -x "$NGINX" ] || die "$NGINX not found"
-
-TMP=
-PGDIR=
-NGXDIR=
-WRK_PID=
-
-. "$REPO/bench/lib.sh"
+need_durations DURATION WARMUP
+need_counts ROUNDS
+need_tools
 
 # ---- build, PostgreSQL ------------------------------------------------------
 
 bench_setup api
-util/pgctl psql "$PGDIR" -f sql/demo.sql >/dev/null 2>>"$TMP/pgctl.log" \
+pg -f sql/demo.sql >/dev/null 2>>"$TMP/pgctl.log" \
     || { cat "$TMP/pgctl.log" >&2; die "loading sql/demo.sql failed"; }
 
 # ---- environment ------------------------------------------------------------
 
-wrk_version=$(wrk -v 2>&1 || true)
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
-cores=$(nproc)
-echo "== environment"
-echo "cores:       $cores (${cpu:-unknown CPU}); wrk, nginx and PostgreSQL share them"
-echo "nginx:       $("$NGINX" -v 2>&1)"
-echo "wrk:         ${wrk_version%%$'\n'*}"
-echo "PostgreSQL:  $(util/pgctl psql "$PGDIR" -Atc 'SHOW server_version')"
-echo "module:      ${MODULE#"$REPO"/} built $(date -r "$NGXDIR/module.so" '+%F %T'), sha256 $(sha256sum <"$NGXDIR/module.so" | cut -c1-12)"
-echo "load:        $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min, before the run)"
+bench_environment "private, fsync off"
 echo "wrk runs:    -t$THREADS -c$CONNS -d$DURATION --latency, $ROUNDS round(s)" \
      "static then module, best req/s kept; warm-up $WARMUP each"
 echo
@@ -90,7 +65,7 @@ write_conf() {
     module_port=$(free_port) || die "no free loopback port"
     [ "$static_port" != "$module_port" ] || return 1
     body=$(nginx_quote "$1")
-    { conf_head "$cores" "$NGXDIR/error.log warn"; cat <<EOF
+    { conf_head "$(nproc)" "$NGXDIR/error.log warn"; cat <<EOF
 
     autoscale_postgres "$conninfo";
 
