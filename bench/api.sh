@@ -7,6 +7,7 @@
 #   BENCH_DURATION=30s bench/api.sh   length of each measured wrk run (10s)
 #   BENCH_ROUNDS=1 bench/api.sh       static/module alternations; best kept (2)
 #   BENCH_WARMUP=2s bench/api.sh      unmeasured wrk run per target first (2s)
+#   BENCH_THREADS=2 BENCH_CONNS=32 ...    wrk's threads and connections
 #
 # The targets are printed with PASS/MISS as information only. The exit code
 # is non-zero only when something broke: a tool missing, the build, PostgreSQL
@@ -18,18 +19,12 @@ REPO=$(cd -- "$(dirname -- "$(readlink -f -- "${BASH_SOURCE[0]}")")/.." && pwd -
 cd "$REPO"
 . "$REPO/bench/lib.sh"
 
-DURATION=${BENCH_DURATION:-10s}
-ROUNDS=${BENCH_ROUNDS:-2}
-WARMUP=${BENCH_WARMUP:-2s}
-THREADS=2
-CONNS=32
+wrk_settings 10s 2 32
 CLUSTER=cluster-test-001
 URI=/api/clusters/$CLUSTER
 TARGET_RATIO=0.2
 TARGET_P99_MS=5
 
-need_durations DURATION WARMUP
-need_counts ROUNDS
 need_tools
 
 # ---- build, PostgreSQL ------------------------------------------------------
@@ -99,19 +94,8 @@ start_nginx() {
     start_on_free_ports "$NGXDIR/error.log" write_conf "$1"
 }
 
-# fetch URL FILE: body to FILE, 0 on a 200; workers may still be connecting
-# to PostgreSQL, so retry for a few seconds
-fetch() {
-    local code i
-    for ((i = 0; i < 50; i++)); do
-        code=$(curl -sS -o "$2" -w '%{http_code}' --max-time 5 "$1" 2>/dev/null) || code=000
-        [ "$code" = 200 ] && return 0
-        sleep 0.1
-    done
-    say "GET $1: HTTP $code"
-    [ -s "$2" ] && head -c 500 "$2" >&2 && echo >&2
-    return 1
-}
+# fetch URL FILE: body to FILE, 0 on a 200 (see request)
+fetch() { request "GET $1" "$2" "$1"; }
 
 # The real body first, from nginx with a placeholder static body.
 start_nginx '{}'

@@ -34,6 +34,21 @@ need_counts() {
     done
 }
 
+# wrk_settings DURATION ROUNDS CONNS: the wrk knobs of a benchmark that
+# alternates its targets, from BENCH_DURATION, BENCH_ROUNDS, BENCH_WARMUP
+# (2s), BENCH_THREADS (2) and BENCH_CONNS, or these defaults; checked
+wrk_settings() {
+    DURATION=${BENCH_DURATION:-$1}
+    ROUNDS=${BENCH_ROUNDS:-$2}
+    WARMUP=${BENCH_WARMUP:-2s}
+    THREADS=${BENCH_THREADS:-2}
+    CONNS=${BENCH_CONNS:-$3}
+    need_durations DURATION WARMUP
+    need_counts ROUNDS THREADS CONNS
+    [ "$CONNS" -ge "$THREADS" ] \
+        || die "BENCH_CONNS must be at least BENCH_THREADS (wrk's rule)"
+}
+
 # need_tools [TOOL...]: wrk, curl, the TOOLs given, and nginx
 need_tools() {
     local t
@@ -120,6 +135,21 @@ http {
     uwsgi_temp_path $NGXDIR/tmp/uwsgi;
     scgi_temp_path $NGXDIR/tmp/scgi;
 CONF
+}
+
+# request NAME FILE CURL_ARGS...: body to FILE, 0 on a 200; workers may still
+# be connecting to PostgreSQL, so retry for a few seconds
+request() {
+    local name=$1 file=$2 code i
+    shift 2
+    for ((i = 0; i < 50; i++)); do
+        code=$(curl -sS -o "$file" -w '%{http_code}' --max-time 5 "$@" 2>/dev/null) || code=000
+        [ "$code" = 200 ] && return 0
+        sleep 0.1
+    done
+    say "$name: HTTP $code"
+    [ -s "$file" ] && head -c 500 "$file" >&2 && echo >&2
+    return 1
 }
 
 # bench_environment PG_NOTE: the "== environment" lines every benchmark

@@ -38,11 +38,7 @@ REPO=$(cd -- "$(dirname -- "$(readlink -f -- "${BASH_SOURCE[0]}")")/.." && pwd -
 cd "$REPO"
 . "$REPO/bench/lib.sh"
 
-DURATION=${BENCH_DURATION:-5s}
-ROUNDS=${BENCH_ROUNDS:-3}
-WARMUP=${BENCH_WARMUP:-2s}
-THREADS=${BENCH_THREADS:-2}
-CONNS=${BENCH_CONNS:-64}
+wrk_settings 5s 3 64
 # Two workers, as the other benchmarks run: the observed counters are atomics
 # in shared memory, and only with a second process touching their cache
 # lines does an increment cost what it costs in production; one worker would
@@ -54,9 +50,7 @@ AGENT=agent-1
 TARGET_OBSERVE=0.97
 TARGET_HEARTBEAT=0.5
 
-need_durations DURATION WARMUP
-need_counts ROUNDS THREADS CONNS WORKERS
-[ "$CONNS" -ge "$THREADS" ] || die "BENCH_CONNS must be at least BENCH_THREADS (wrk's rule)"
+need_counts WORKERS
 need_tools
 
 # ---- build, PostgreSQL ------------------------------------------------------
@@ -155,21 +149,6 @@ EOF
 # start_nginx: retried on other ports if one is taken meanwhile
 start_nginx() {
     start_on_free_ports "$NGXDIR/logs/error.log" write_conf
-}
-
-# request NAME FILE CURL_ARGS...: body to FILE, 0 on a 200; workers may still
-# be connecting to PostgreSQL, so retry for a few seconds
-request() {
-    local name=$1 file=$2 code i
-    shift 2
-    for ((i = 0; i < 50; i++)); do
-        code=$(curl -sS -o "$file" -w '%{http_code}' --max-time 5 "$@" 2>/dev/null) || code=000
-        [ "$code" = 200 ] && return 0
-        sleep 0.1
-    done
-    say "$name: HTTP $code"
-    [ -s "$file" ] && head -c 500 "$file" >&2 && echo >&2
-    return 1
 }
 
 HB_BODY='{"status":"busy","cpu_usage":50,"queue_length":1}'
