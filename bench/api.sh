@@ -7,6 +7,7 @@
 #   BENCH_DURATION=30s bench/api.sh   length of each measured wrk run (10s)
 #   BENCH_ROUNDS=1 bench/api.sh       static/module alternations; best kept (2)
 #   BENCH_WARMUP=2s bench/api.sh      unmeasured wrk run per target first (2s)
+#   BENCH_THREADS=2 BENCH_CONNS=32 ...    wrk's threads and connections
 #
 # The targets are printed with PASS/MISS as information only. The exit code
 # is non-zero only when something broke: a tool missing, the build, PostgreSQL
@@ -16,56 +17,25 @@ set -euo pipefail
 
 REPO=$(cd -- "$(dirname -- "$(readlink -f -- "${BASH_SOURCE[0]}")")/.." && pwd -P)
 cd "$REPO"
+. "$REPO/bench/lib.sh"
 
-DURATION=${BENCH_DURATION:-10s}
-ROUNDS=${BENCH_ROUNDS:-2}
-WARMUP=${BENCH_WARMUP:-2s}
-THREADS=2
-CONNS=32
+wrk_settings 10s 2 32
 CLUSTER=cluster-test-001
 URI=/api/clusters/$CLUSTER
-NGINX=/usr/sbin/nginx
-MODULE=$REPO/build/ngx_http_autoscale_module.so
 TARGET_RATIO=0.2
 TARGET_P99_MS=5
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "bench/api.sh: error: $*"; exit 1; }
-
-for v in DURATION WARMUP; do
-    [[ ${!v} =~ ^[1-9][0-9]*[smh]?$ ]] || die "BENCH_$v='${!v}': expected e.g. 10 or 10s"
-done
-[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "BENCH_ROUNDS='$ROUNDS': expected a positive integer"
-
-command -v wrk >/dev/null 2>&1 || die "wrk not found (apt-get install wrk)"
-command -v curl >/dev/null 2>&1 || die "curl not found"
-[ -x "$NGINX" ] || die "$NGINX not found"
-
-TMP=
-PGDIR=
-NGXDIR=
-WRK_PID=
-
-. "$REPO/bench/lib.sh"
+need_tools
 
 # ---- build, PostgreSQL ------------------------------------------------------
 
 bench_setup api
-util/pgctl psql "$PGDIR" -f sql/demo.sql >/dev/null 2>>"$TMP/pgctl.log" \
+pg -f sql/demo.sql >/dev/null 2>>"$TMP/pgctl.log" \
     || { cat "$TMP/pgctl.log" >&2; die "loading sql/demo.sql failed"; }
 
 # ---- environment ------------------------------------------------------------
 
-wrk_version=$(wrk -v 2>&1 || true)
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
-cores=$(nproc)
-echo "== environment"
-echo "cores:       $cores (${cpu:-unknown CPU}); wrk, nginx and PostgreSQL share them"
-echo "nginx:       $("$NGINX" -v 2>&1)"
-echo "wrk:         ${wrk_version%%$'\n'*}"
-echo "PostgreSQL:  $(util/pgctl psql "$PGDIR" -Atc 'SHOW server_version')"
-echo "module:      ${MODULE#"$REPO"/} built $(date -r "$NGXDIR/module.so" '+%F %T'), sha256 $(sha256sum <"$NGXDIR/module.so" | cut -c1-12)"
-echo "load:        $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min, before the run)"
+bench_environment "private, fsync off"
 echo "wrk runs:    -t$THREADS -c$CONNS -d$DURATION --latency, $ROUNDS round(s)" \
      "static then module, best req/s kept; warm-up $WARMUP each"
 echo
@@ -90,7 +60,7 @@ write_conf() {
     module_port=$(free_port) || die "no free loopback port"
     [ "$static_port" != "$module_port" ] || return 1
     body=$(nginx_quote "$1")
-    { conf_head "$cores" "$NGXDIR/error.log warn"; cat <<EOF
+    { conf_head "$(nproc)" "$NGXDIR/error.log warn"; cat <<EOF
 
     autoscale_postgres "$conninfo";
 
@@ -124,19 +94,8 @@ start_nginx() {
     start_on_free_ports "$NGXDIR/error.log" write_conf "$1"
 }
 
-# fetch URL FILE: body to FILE, 0 on a 200; workers may still be connecting
-# to PostgreSQL, so retry for a few seconds
-fetch() {
-    local code i
-    for ((i = 0; i < 50; i++)); do
-        code=$(curl -sS -o "$2" -w '%{http_code}' --max-time 5 "$1" 2>/dev/null) || code=000
-        [ "$code" = 200 ] && return 0
-        sleep 0.1
-    done
-    say "GET $1: HTTP $code"
-    [ -s "$2" ] && head -c 500 "$2" >&2 && echo >&2
-    return 1
-}
+# fetch URL FILE: body to FILE, 0 on a 200 (see request)
+fetch() { request "GET $1" "$2" "$1"; }
 
 # The real body first, from nginx with a placeholder static body.
 start_nginx '{}'

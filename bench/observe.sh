@@ -36,12 +36,9 @@ set -euo pipefail
 
 REPO=$(cd -- "$(dirname -- "$(readlink -f -- "${BASH_SOURCE[0]}")")/.." && pwd -P)
 cd "$REPO"
+. "$REPO/bench/lib.sh"
 
-DURATION=${BENCH_DURATION:-5s}
-ROUNDS=${BENCH_ROUNDS:-3}
-WARMUP=${BENCH_WARMUP:-2s}
-THREADS=${BENCH_THREADS:-2}
-CONNS=${BENCH_CONNS:-64}
+wrk_settings 5s 3 64
 # Two workers, as the other benchmarks run: the observed counters are atomics
 # in shared memory, and only with a second process touching their cache
 # lines does an increment cost what it costs in production; one worker would
@@ -50,34 +47,11 @@ CONNS=${BENCH_CONNS:-64}
 WORKERS=${BENCH_WORKERS:-2}
 CLUSTER=c-bench
 AGENT=agent-1
-NGINX=/usr/sbin/nginx
-MODULE=$REPO/build/ngx_http_autoscale_module.so
 TARGET_OBSERVE=0.97
 TARGET_HEARTBEAT=0.5
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "bench/observe.sh: error: $*"; exit 1; }
-
-for v in DURATION WARMUP; do
-    [[ ${!v} =~ ^[1-9][0-9]*[smh]?$ ]] || die "BENCH_$v='${!v}': expected e.g. 5 or 5s"
-done
-for v in ROUNDS THREADS CONNS WORKERS; do
-    [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "BENCH_$v='${!v}': expected a positive integer"
-done
-[ "$CONNS" -ge "$THREADS" ] || die "BENCH_CONNS must be at least BENCH_THREADS (wrk's rule)"
-
-command -v wrk >/dev/null 2>&1 || die "wrk not found (apt-get install wrk)"
-command -v curl >/dev/null 2>&1 || die "curl not found"
-[ -x "$NGINX" ] || die "$NGINX not found"
-
-TMP=
-PGDIR=
-NGXDIR=
-WRK_PID=
-
-. "$REPO/bench/lib.sh"
-
-pg() { util/pgctl psql "$PGDIR" "$@"; }
+need_counts WORKERS
+need_tools
 
 # ---- build, PostgreSQL ------------------------------------------------------
 
@@ -92,14 +66,8 @@ EOF
 
 # ---- environment ------------------------------------------------------------
 
-echo "== environment"
-echo "cores:       $(nproc) ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)); wrk, nginx and PostgreSQL share them"
-echo "kernel:      $(uname -sr)"
-echo "nginx:       $("$NGINX" -v 2>&1), worker_processes $WORKERS"
-echo "wrk:         $(wrk -v 2>&1 | head -n1)"
-echo "PostgreSQL:  $(pg -Atc 'SHOW server_version') (private, fsync off)"
-echo "module:      ${MODULE#"$REPO"/} built $(date -r "$NGXDIR/module.so" '+%F %T'), sha256 $(sha256sum <"$NGXDIR/module.so" | cut -c1-12)"
-echo "load:        $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min, before the run)"
+bench_environment "private, fsync off"
+echo "workers:     worker_processes $WORKERS"
 echo "wrk runs:    -t$THREADS -c$CONNS -d$DURATION --latency, $ROUNDS round(s) of each pair," \
      "warm-up $WARMUP each; collector every 1s, scaler off"
 echo
@@ -183,21 +151,6 @@ start_nginx() {
     start_on_free_ports "$NGXDIR/logs/error.log" write_conf
 }
 
-# request NAME FILE CURL_ARGS...: body to FILE, 0 on a 200; workers may still
-# be connecting to PostgreSQL, so retry for a few seconds
-request() {
-    local name=$1 file=$2 code i
-    shift 2
-    for ((i = 0; i < 50; i++)); do
-        code=$(curl -sS -o "$file" -w '%{http_code}' --max-time 5 "$@" 2>/dev/null) || code=000
-        [ "$code" = 200 ] && return 0
-        sleep 0.1
-    done
-    say "$name: HTTP $code"
-    [ -s "$file" ] && head -c 500 "$file" >&2 && echo >&2
-    return 1
-}
-
 HB_BODY='{"status":"busy","cpu_usage":50,"queue_length":1}'
 
 start_nginx
@@ -225,19 +178,8 @@ echo
 
 # ---- wrk --------------------------------------------------------------------
 
-# One line per run; errors.status counts responses above 399, which is every
-# non-200 of these targets. No response() callback: it would cost wrk a Lua
-# call per response, and wrk shares the cores with nginx.
-cat >"$TMP/report.lua" <<'EOF'
-function done(summary, latency, requests)
-    local e = summary.errors
-    io.write(string.format(
-        "BENCH requests=%d rps=%.1f p50_us=%d p99_us=%d bad=%d sockerr=%d\n",
-        summary.requests, summary.requests / (summary.duration / 1e6),
-        latency:percentile(50), latency:percentile(99),
-        e.status, e.connect + e.read + e.write + e.timeout))
-end
-EOF
+# one line per run: every non-200 of these targets is above 399
+wrk_report_lua "$TMP/report.lua"
 # the agent's report, the same request for "heartbeat" and its baseline "ok"
 {
     printf '%s\n' 'wrk.method = "POST"'
@@ -268,19 +210,10 @@ run_wrk() {
     wrk -t"$THREADS" -c"$CONNS" -d"$dur" --latency -s "${script[$name]}" \
         "${url[$name]}" >"$out" 2>&1 &
     WRK_PID=$!
-    wait "$WRK_PID" || { WRK_PID=; cat "$out" >&2; die "wrk failed against ${url[$name]}"; }
-    WRK_PID=
-    line=$(grep '^BENCH ' "$out") || { cat "$out" >&2; die "no BENCH line from wrk"; }
-    line=$(printf '%s\n' "$line" | awk '{
-        for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-        if (v["requests"] == 0 || v["bad"] != 0 || v["sockerr"] != 0) {
-            printf "wrk: %d requests, %d non-2xx, %d socket errors\n",
-                   v["requests"], v["bad"], v["sockerr"] > "/dev/stderr"
-            exit 1
-        }
-        printf "%.1f %.2f %.2f %d\n", v["rps"], v["p50_us"] / 1000,
-               v["p99_us"] / 1000, v["requests"]
-    }') || die "wrk saw errors against ${url[$name]}"
+    # into a file: a $(...) subshell could not wait for wrk
+    wrk_result "$out" "against ${url[$name]}" rps p50_us p99_us requests \
+               >"$out.line"
+    line=$(<"$out.line")
     answered[$name]=$((answered[$name] + ${line##* }))
     [ "$measured" = yes ] || return 0
     printf '%s\n' "$line" >>"$TMP/runs.$name"

@@ -48,6 +48,7 @@ set -euo pipefail
 
 REPO=$(cd -- "$(dirname -- "$(readlink -f -- "${BASH_SOURCE[0]}")")/.." && pwd -P)
 cd "$REPO"
+. "$REPO/bench/lib.sh"
 
 CLUSTERS=${BENCH_CLUSTERS:-10000}
 SMALL=${BENCH_SMALL_CLUSTERS:-1000}
@@ -67,32 +68,15 @@ WORKERS=2
 # database may fill a quarter of the zone: 3m per 1000 clusters
 ZONE_MB=$(((CLUSTERS > COLLECT ? CLUSTERS : COLLECT) * 3 / 1000 + 10))
 TARGET_P99_MS=5
-NGINX=/usr/sbin/nginx
-MODULE=$REPO/build/ngx_http_autoscale_module.so
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "bench/scaler.sh: error: $*"; exit 1; }
-
-for v in CLUSTERS SMALL COLLECT INTERVAL CYCLES SMALL_CYCLES PROBE_CYCLES THREADS CONNS; do
-    [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v='${!v}': expected a positive integer (see the BENCH_ variables above)"
-done
+need_counts CLUSTERS SMALL COLLECT INTERVAL CYCLES SMALL_CYCLES PROBE_CYCLES \
+            THREADS CONNS
 # below 20 the 5 % shares round to nothing
 [ "$CLUSTERS" -ge 20 ] && [ "$SMALL" -ge 20 ] || die "fleets of at least 20 clusters, please"
 [ "$CLUSTERS" -le 9999999 ] && [ "$SMALL" -le 9999999 ] || die "at most 9999999 clusters (ids have 7 digits)"
 
-command -v wrk >/dev/null 2>&1 || die "wrk not found (apt-get install wrk)"
-command -v curl >/dev/null 2>&1 || die "curl not found"
-command -v python3 >/dev/null 2>&1 || die "python3 not found (the leader probe)"
-[ -x "$NGINX" ] || die "$NGINX not found"
-
-TMP=
-PGDIR=
-NGXDIR=
-WRK_PID=
-
-. "$REPO/bench/lib.sh"
-
-pg() { util/pgctl psql "$PGDIR" "$@"; }
+# python3: the leader probe
+need_tools python3
 
 # ---- build, PostgreSQL ------------------------------------------------------
 
@@ -108,14 +92,7 @@ pg -c "ALTER SYSTEM SET log_min_duration_statement = 0" \
 
 # ---- environment ------------------------------------------------------------
 
-echo "== environment"
-echo "cores:       $(nproc) ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)); wrk, nginx and PostgreSQL share them"
-echo "kernel:      $(uname -sr)"
-echo "nginx:       $("$NGINX" -v 2>&1)"
-echo "wrk:         $(wrk -v 2>&1 | head -n1)"
-echo "PostgreSQL:  $(pg -Atc 'SHOW server_version') (private, fsync off, log_min_duration_statement 0)"
-echo "module:      ${MODULE#"$REPO"/} built $(date -r "$NGXDIR/module.so" '+%F %T'), sha256 $(sha256sum <"$NGXDIR/module.so" | cut -c1-12)"
-echo "load:        $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min, before the run)"
+bench_environment "private, fsync off, log_min_duration_statement 0"
 echo "settings:    fleets $CLUSTERS and $SMALL clusters ($COLLECT for the collector), interval ${INTERVAL}s, $CYCLES measured cycles" \
      "($SMALL_CYCLES for the small fleet), worker_processes $WORKERS"
 echo "wrk:         -t$THREADS -c$CONNS --latency on /static, $((CYCLES * INTERVAL + 2))s per phase ($((SMALL_CYCLES * INTERVAL + 2))s for the small fleet)"
@@ -250,20 +227,9 @@ check_nginx_log() {
 
 # ---- wrk --------------------------------------------------------------------
 
-# One line per run; errors.status counts responses above 399, which is
-# every non-200 of "return 200" here. wrk corrects its histogram for
-# coordinated omission before done(): a stall of the loop counts once per
-# request a connection would have sent meanwhile, so it shows in p99.
-cat >"$TMP/report.lua" <<'EOF'
-function done(summary, latency, requests)
-    local e = summary.errors
-    io.write(string.format(
-        "BENCH requests=%d rps=%.1f p50_us=%d p99_us=%d p999_us=%d max_us=%d bad=%d sockerr=%d\n",
-        summary.requests, summary.requests / (summary.duration / 1e6),
-        latency:percentile(50), latency:percentile(99), latency:percentile(99.9),
-        latency.max, e.status, e.connect + e.read + e.write + e.timeout))
-end
-EOF
+# one line per run: every non-200 of "return 200" here is above 399, and a
+# stall of the loop shows in p99
+wrk_report_lua "$TMP/report.lua"
 
 # start_wrk NAME CYCLES: long enough for CYCLES cycles after a finished one,
 # in the background so that bash's traps still run on ^C
@@ -276,19 +242,8 @@ start_wrk() {
 # finish_wrk NAME: wait, check, keep "rps p50 p99 p999 max" (ms) in $TMP/wrk.NAME
 finish_wrk() {
     local out=$TMP/wrk.$1.out line
-    wait "$WRK_PID" || { WRK_PID=; cat "$out" >&2; die "wrk failed in phase $1"; }
-    WRK_PID=
-    line=$(grep '^BENCH ' "$out") || { cat "$out" >&2; die "no BENCH line from wrk"; }
-    printf '%s\n' "$line" | awk '{
-        for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-        if (v["requests"] == 0 || v["bad"] != 0 || v["sockerr"] != 0) {
-            printf "wrk: %d requests, %d non-2xx, %d socket errors\n",
-                   v["requests"], v["bad"], v["sockerr"] > "/dev/stderr"
-            exit 1
-        }
-        printf "%.1f %.2f %.2f %.2f %.2f %d\n", v["rps"], v["p50_us"] / 1000,
-               v["p99_us"] / 1000, v["p999_us"] / 1000, v["max_us"] / 1000, v["requests"]
-    }' >"$TMP/wrk.$1" || die "wrk saw errors in phase $1"
+    wrk_result "$out" "in phase $1" rps p50_us p99_us p999_us max_us \
+               requests >"$TMP/wrk.$1"
     read -r rps p50 p99 p999 max reqs <"$TMP/wrk.$1"
     printf '  wrk /static: %s req/s, p50 %s ms, p99 %s ms, p99.9 %s ms, max %s ms (%s requests)\n' \
         "$rps" "$p50" "$p99" "$p999" "$max" "$reqs"

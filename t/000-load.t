@@ -6,6 +6,14 @@ use Autoscale::Test;
 
 pg_load('t/data/clusters.sql');
 
+# a block that does not say otherwise reads one cluster through the API
+block_defaults(
+    config             => "    location /api/ { autoscale_api; }\n",
+    request            => "GET /api/clusters/c-active-2",
+    error_code         => 200,
+    response_body_like => '^\{"id":"c-active-2",',
+);
+
 no_shuffle();
 run_tests();
 
@@ -26,12 +34,8 @@ autoscale
 
 
 === TEST 2: loaded and used: the API answers from PostgreSQL
---- http_config
-    autoscale_postgres "$TEST_NGINX_PG";
-    autoscale_collector off;
-    autoscale_scaler off;
---- config
-    location /api/ { autoscale_api; }
+--- http_config eval
+::api_http_config()
 --- request
 GET /api/clusters/c-active-2
 --- error_code: 200
@@ -45,13 +49,8 @@ GET /api/clusters/c-active-2
 
 
 === TEST 3: a named zone of its own size
---- http_config
-    autoscale_postgres "$TEST_NGINX_PG";
-    autoscale_collector off;
-    autoscale_scaler off;
-    autoscale_zone scaler_state:128k;
---- config
-    location /api/ { autoscale_api; }
+--- http_config eval
+::api_http_config("    autoscale_zone scaler_state:128k;\n")
 --- request
 GET /api/clusters?type=temporary
 --- error_code: 200
@@ -63,61 +62,33 @@ GET /api/clusters?type=temporary
 
 
 === TEST 4: a Unix socket directory
---- http_config
-    autoscale_postgres "host=$TEST_NGINX_PG_DIR port=$TEST_NGINX_PG_PORT dbname=autoscale user=postgres";
-    autoscale_collector off;
-    autoscale_scaler off;
---- config
-    location /api/ { autoscale_api; }
---- request
-GET /api/clusters/c-active-2
---- error_code: 200
---- response_body_like: ^\{"id":"c-active-2",
+--- http_config eval
+::api_http_config(undef,
+    "host=$ENV{TEST_NGINX_PG_DIR} port=$ENV{TEST_NGINX_PG_PORT} dbname=autoscale user=postgres")
 --- no_error_log
 [error]
 
 
 
 === TEST 5: hostaddr and sslmode as given
---- http_config
-    autoscale_postgres "hostaddr=127.0.0.1 port=$TEST_NGINX_PG_PORT dbname=autoscale user=postgres sslmode=disable";
-    autoscale_collector off;
-    autoscale_scaler off;
---- config
-    location /api/ { autoscale_api; }
---- request
-GET /api/clusters/c-active-2
---- error_code: 200
---- response_body_like: ^\{"id":"c-active-2",
+--- http_config eval
+::api_http_config(undef,
+    "hostaddr=127.0.0.1 port=$ENV{TEST_NGINX_PG_PORT} dbname=autoscale user=postgres sslmode=disable")
 --- no_error_log
 [error]
 
 
 
 === TEST 6: a URI with a host name, resolved when the configuration loads
---- http_config
-    autoscale_postgres "postgresql://postgres@localhost:$TEST_NGINX_PG_PORT/autoscale?sslmode=prefer";
-    autoscale_collector off;
-    autoscale_scaler off;
---- config
-    location /api/ { autoscale_api; }
---- request
-GET /api/clusters/c-active-2
---- error_code: 200
---- response_body_like: ^\{"id":"c-active-2",
+--- http_config eval
+::api_http_config(undef,
+    "postgresql://postgres\@localhost:$ENV{TEST_NGINX_PG_PORT}/autoscale?sslmode=prefer")
 
 
 
 === TEST 7: several hosts: the first refuses, libpq moves on to the next
---- http_config
-    autoscale_postgres "host=127.0.0.2,127.0.0.1 port=$TEST_NGINX_PG_PORT dbname=autoscale user=postgres";
-    autoscale_collector off;
-    autoscale_scaler off;
---- config
-    location /api/ { autoscale_api; }
---- request
-GET /api/clusters/c-active-2
---- error_code: 200
---- response_body_like: ^\{"id":"c-active-2",
+--- http_config eval
+::api_http_config(undef,
+    "host=127.0.0.2,127.0.0.1 port=$ENV{TEST_NGINX_PG_PORT} dbname=autoscale user=postgres")
 --- no_error_log
 [error]

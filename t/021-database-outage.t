@@ -14,20 +14,12 @@ use Autoscale::Test;
 pg_load('t/data/clusters.sql');
 
 my $port = free_port();
-my $pg = pg_conninfo();
 my $base = "http://127.0.0.1:$port";
 
-nginx_start('outage', nginx_conf(workers => 2, http => <<"HTTP"));
-    autoscale_postgres "$pg";
-    autoscale_collector off;
-    autoscale_scaler off;
-    autoscale_db_timeout 1s;
-    server {
-        listen 127.0.0.1:$port;
-        location /api/ { autoscale_api; }
-        location /static { return 200 "static\\n"; }
-    }
-HTTP
+nginx_start('outage', api_nginx_conf(
+    workers => 2, port => $port, jobs_off => 1,
+    set => ['autoscale_db_timeout 1s'],
+    locations => qq{        location /static { return 200 "static\\n"; }\n}));
 
 my $master = Autoscale::Test::nginx_pid('outage');
 

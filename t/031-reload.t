@@ -10,18 +10,10 @@ use Autoscale::Test;
 pg_load('t/data/clusters.sql');
 
 my $port = free_port();
-my $pg = pg_conninfo();
 
-nginx_start('reload', nginx_conf(workers => 2, http => <<"HTTP"));
-    autoscale_postgres "$pg";
-    autoscale_collector off;
-    autoscale_scaler off;
-    autoscale_zone state:1m;
-    server {
-        listen 127.0.0.1:$port;
-        location /api/ { autoscale_api; }
-    }
-HTTP
+nginx_start('reload', api_nginx_conf(
+    workers => 2, port => $port, jobs_off => 1,
+    set => ['autoscale_zone state:1m']));
 
 my ($status) = http_request(GET => "http://127.0.0.1:$port/api/clusters/c-active-1");
 is($status, 200, 'before reload: 200');

@@ -14,18 +14,10 @@ use Autoscale::Test;
 pg_load('t/data/lifecycle.sql');
 
 my $port = free_port();
-my $pg = pg_conninfo();
 
-nginx_start('lifecycle', nginx_conf(workers => 2, main => '', http => <<"HTTP"));
-    autoscale_postgres "$pg";
-    autoscale_db_pool 4;
-    autoscale_collector off;
-    autoscale_scaler off;
-    server {
-        listen 127.0.0.1:$port;
-        location /api/ { autoscale_api write=on; }
-    }
-HTTP
+nginx_start('lifecycle', api_nginx_conf(
+    workers => 2, port => $port, write => 1, jobs_off => 1,
+    set => ['autoscale_db_pool 4']));
 
 my $json = JSON::PP->new->utf8->canonical;
 my $http = HTTP::Tiny->new(timeout => 10);
@@ -54,6 +46,14 @@ sub error_doc {
 sub db {
     my ($id, $cols) = @_;
     return pg_sql("SELECT $cols FROM clusters WHERE id = '$id'");
+}
+
+# after a scale: the row's status, current and target workers, whether
+# last_scaled_at is $at, and $more (an SQL expression), joined by "|"
+sub scaled_row {
+    my ($id, $at, $more) = @_;
+    return db($id, "status, current_workers, target_workers, "
+                   . "last_scaled_at = '$at'::timestamptz, $more");
 }
 
 # the cluster's events, oldest first, one "id|action|from|to|reason" each
@@ -193,9 +193,7 @@ like($up->{at} // '', $TIME, 'scale 6 -> 8: the event time');
 is(join(',', map { $doc->{cluster}{$_} // 'null' }
         qw(status current_workers target_workers last_scaled_at)),
    "active,8,8,$up->{at}", 'scale 6 -> 8: immediate, current follows at once');
-is(db($id, "status, current_workers, target_workers, "
-           . "last_scaled_at = '$up->{at}'::timestamptz, "
-           . "last_active = last_scaled_at"),
+is(scaled_row($id, $up->{at}, 'last_active = last_scaled_at'),
    'active|8|8|t|t', 'scale 6 -> 8: db row, last_scaled_at = the event time');
 is((event_lines($id))[-1], '2|manual|6|8|load test', 'scale 6 -> 8: db event');
 is(pg_sql("SELECT inputs FROM scaling_events WHERE id = 2"),
@@ -215,9 +213,8 @@ my $down = $doc->{event} || {};
 is(join(',', $status, $doc->{message}, map { $down->{$_} // 'null' }
         qw(id action from_workers to_workers)),
    '200,target set from 8 to 6 workers,3,manual,8,6', 'scale 8 -> 6: back down');
-is(db($id, "status, current_workers, target_workers, "
-           . "last_scaled_at = '$down->{at}'::timestamptz, "
-           . "last_scaled_at > '$up->{at}'::timestamptz"),
+is(scaled_row($id, $down->{at},
+              "last_scaled_at > '$up->{at}'::timestamptz"),
    'active|6|6|t|t', 'scale 8 -> 6: db row, last_scaled_at moved on');
 is((event_lines($id))[-1], '3|manual|8|6|manual scale through the API',
    'scale 8 -> 6: db event with the default reason');

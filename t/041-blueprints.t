@@ -138,15 +138,8 @@ is(pg_sql(q{SELECT string_agg(concat_ws(':', c.name, e.action, e.from_workers,
 # Cases that need an nginx of our own, beside the blocks below.
 {
     my $port = free_port();
-    nginx_start('blueprints', nginx_conf(workers => 1, main => '', http => <<"HTTP"));
-    autoscale_postgres "$ENV{TEST_NGINX_PG}";
-    autoscale_collector off;
-    autoscale_scaler off;
-    server {
-        listen 127.0.0.1:$port;
-        location /api/ { autoscale_api write=on; }
-    }
-HTTP
+    nginx_start('blueprints', api_nginx_conf(
+        workers => 1, port => $port, write => 1, jobs_off => 1));
     my $post = sub {
         my $res = HTTP::Tiny->new(timeout => 10)->post(
             "http://127.0.0.1:$port/api/blueprints",

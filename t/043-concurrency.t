@@ -14,18 +14,10 @@ use Autoscale::Test;
 pg_load('t/data/lifecycle-concurrency.sql');
 
 my $port = free_port();
-my $pg = pg_conninfo();
 
-nginx_start('concurrency', nginx_conf(workers => 2, main => '', http => <<"HTTP"));
-    autoscale_postgres "$pg";
-    autoscale_db_pool 4;
-    autoscale_collector off;
-    autoscale_scaler off;
-    server {
-        listen 127.0.0.1:$port;
-        location /api/ { autoscale_api write=on; }
-    }
-HTTP
+nginx_start('concurrency', api_nginx_conf(
+    workers => 2, port => $port, write => 1, jobs_off => 1,
+    set => ['autoscale_db_pool 4']));
 
 my $json = JSON::PP->new->utf8->canonical;
 my $idle = pg_sql("SELECT c FROM clusters c WHERE id = 'race-idle'");

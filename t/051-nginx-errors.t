@@ -25,6 +25,17 @@ worker_connections(1024);
 # the whole body of an error: status, code, and text (regexes)
 sub err { error_like(@_) }
 
+# "--- api_error: 413 BodyTooLarge": the response is that API error, a JSON
+# body with its type
+add_block_preprocessor(sub {
+    my ($block) = @_;
+    my ($status, $code) = split ' ', $block->api_error // return;
+    $block->set_value(error_code => $status);
+    $block->set_value(response_headers => "Content-Type: application/json")
+        unless defined $block->response_headers;
+    $block->set_value(response_body_like => err($status, $code));
+});
+
 sub head {
     my ($line, @h) = @_;
     return "$line HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
@@ -85,11 +96,7 @@ __DATA__
 ::head('PUT /api/clusters/c-1', 'Content-Type: application/json',
        'Transfer-Encoding: chunked')
 . "zz\r\n{}\r\n0\r\n\r\n"
---- error_code: 400
---- response_headers
-Content-Type: application/json
---- response_body_like eval
-::err(400, 'BadRequest')
+--- api_error: 400 BadRequest
 
 
 
@@ -99,11 +106,7 @@ Content-Type: application/json
         'Transfer-Encoding: chunked') . ::chunk('{"name":'),
  "zz\r\n\"x\"}\r\n0\r\n\r\n"]
 --- raw_request_middle_delay: 0.3
---- error_code: 400
---- response_headers
-Content-Type: application/json
---- response_body_like eval
-::err(400, 'BadRequest')
+--- api_error: 400 BadRequest
 
 
 
@@ -111,11 +114,7 @@ Content-Type: application/json
 --- raw_request eval
 ::head('PUT /api/clusters/c-1', 'Content-Type: application/json',
        'Content-Length: 2048') . ('x' x 2048)
---- error_code: 413
---- response_headers
-Content-Type: application/json
---- response_body_like eval
-::err(413, 'BodyTooLarge')
+--- api_error: 413 BodyTooLarge
 
 
 
@@ -124,11 +123,7 @@ Content-Type: application/json
 ::head('PUT /api/clusters/c-1', 'Content-Type: application/json',
        'Transfer-Encoding: chunked')
 . ::chunk('x' x 1000) . ::chunk('x' x 1000) . "0\r\n\r\n"
---- error_code: 413
---- response_headers
-Content-Type: application/json
---- response_body_like eval
-::err(413, 'BodyTooLarge')
+--- api_error: 413 BodyTooLarge
 
 
 
@@ -138,11 +133,7 @@ Content-Type: application/json
         'Transfer-Encoding: chunked') . ::chunk('x' x 1000),
  ::chunk('x' x 1000) . "0\r\n\r\n"]
 --- raw_request_middle_delay: 0.3
---- error_code: 413
---- response_headers
-Content-Type: application/json
---- response_body_like eval
-::err(413, 'BodyTooLarge')
+--- api_error: 413 BodyTooLarge
 
 
 
@@ -162,12 +153,10 @@ Content-Length: [1-9][0-9]*
 ::head('PUT /api/clusters/c-1', 'Content-Type: application/json',
        'Content-Length: 100') . '{"name":'
 --- timeout: 5
---- error_code: 408
+--- api_error: 408 RequestTimeout
 --- response_headers
 Content-Type: application/json
 Connection: close
---- response_body_like eval
-::err(408, 'RequestTimeout')
 
 
 
@@ -176,11 +165,7 @@ Connection: close
 ::head('PUT /api/clusters/c-1', 'Content-Type: application/json',
        'Transfer-Encoding: chunked') . ::chunk('{"name":')
 --- timeout: 5
---- error_code: 408
---- response_headers
-Content-Type: application/json
---- response_body_like eval
-::err(408, 'RequestTimeout')
+--- api_error: 408 RequestTimeout
 
 
 
@@ -196,11 +181,7 @@ qq{
 --- raw_request eval
 ::head('PUT /api/clusters/c-1', 'Content-Type: application/json',
        'Content-Length: 4096') . ('x' x 4096)
---- error_code: 500
---- response_headers
-Content-Type: application/json
---- response_body_like eval
-::err(500, 'InternalError')
+--- api_error: 500 InternalError
 --- error_log
 failed (20: Not a directory)
 --- no_error_log
@@ -260,11 +241,7 @@ Content-Type: text/html
 === TEST 13: the API's own errors are as before
 --- request
 GET /api/nothing-here
---- error_code: 404
---- response_headers
-Content-Type: application/json
---- response_body_like eval
-::err(404, 'NotFound')
+--- api_error: 404 NotFound
 
 
 

@@ -14,26 +14,17 @@ my @dead = qw(col-hib col-gone col-plan);
 my $in_dead = join ',', map { "'$_'" } @dead;
 
 my $port = free_port();
-my $pg = pg_conninfo();
 
 # every cluster but col-unwatched is observed, live or not
-my $observed = join '', map { "        location /$_/ { autoscale_observe $_; "
-                              . "return 204; }\n" } @live, @dead;
+my $observed = observe_locations('return 204;', @live, @dead);
 
 sub conf {
-    my ($extra) = @_;
-    return nginx_conf(workers => 2, main => '', http => <<"HTTP");
-    autoscale_postgres "$pg";
-    autoscale_collect_interval 1s;
-    autoscale_check_interval 1s;
-    autoscale_metrics_retention 1d;
-    $extra
-    server {
-        listen 127.0.0.1:$port;
-        location /api/ { autoscale_api; }
-$observed
-    }
-HTTP
+    my (@extra) = @_;
+    return api_nginx_conf(
+        workers => 2, port => $port, locations => $observed,
+        set => ['autoscale_collect_interval 1s',
+                'autoscale_check_interval 1s',
+                'autoscale_metrics_retention 1d', @extra]);
 }
 
 # polls $cond every 0.1 s until true or $timeout seconds pass
@@ -76,7 +67,7 @@ my $old = pg_sql("SELECT count(*) FROM cluster_metrics "
                  . "WHERE \"timestamp\" < now() - interval '1 day'");
 is($old, 15004, 'fixture: old rows in place');
 
-nginx_start('collector', conf('autoscale_scaler off;'));
+nginx_start('collector', conf('autoscale_scaler off'));
 
 ok(wait_until(15, sub { collected('true') > 0 }), 'the collector writes rows');
 
@@ -188,7 +179,7 @@ nginx_stop('collector');
 # autoscale_collector off: the leader runs (it scales), but writes no rows
 pg_load('t/data/scaler-collector.sql');
 
-nginx_start('collector-off', conf('autoscale_collector off;'));
+nginx_start('collector-off', conf('autoscale_collector off'));
 
 ok(wait_until(15, sub {
        nginx_error_log('collector-off') =~ /holds the database lock/ }),

@@ -12,21 +12,14 @@ use Time::HiRes qw(sleep time);
 use Autoscale::Test;
 
 my $port = free_port();
-my $pg = pg_conninfo();
 
 sub conf {
-    my ($extra) = @_;
-    return nginx_conf(workers => 2, main => '', http => <<"HTTP");
-    autoscale_postgres "$pg";
-    autoscale_collect_interval 1s;
-    autoscale_check_interval 1s;
-    autoscale_collector off;
-    $extra
-    server {
-        listen 127.0.0.1:$port;
-        location /api/ { autoscale_api; }
-    }
-HTTP
+    my (@extra) = @_;
+    return api_nginx_conf(
+        workers => 2, port => $port,
+        set => ['autoscale_collect_interval 1s',
+                'autoscale_check_interval 1s', 'autoscale_collector off',
+                @extra]);
 }
 
 # whatever happens, nothing of this suite keeps running
@@ -46,14 +39,9 @@ pg_load('t/data/scaler-policy.sql');
 my $listener = listen_start();
 my $pump = pump_start();
 
-nginx_start('scaler', conf(''));
+nginx_start('scaler', conf());
 
-my $leader;
-ok(wait_until(15, sub {
-       ($leader) = nginx_error_log('scaler')
-           =~ /autoscale: worker (\d+) holds the database lock/;
-   }), 'a worker holds the database lock');
-my $node = hostname() . ':' . ($leader // 0);
+my $node = hostname() . ':' . lock_taken('scaler');
 
 # 6 -> 8 on high load
 ok(wait_until(15, sub { @{ events('up-1') } >= 1 }), 'up-1: scaled')
@@ -257,7 +245,7 @@ stop_child($pump);
 pg_load('t/data/scaler-policy.sql');
 $pump = pump_start();
 
-nginx_start('scaler-dry', conf('autoscale_dry_run on;'));
+nginx_start('scaler-dry', conf('autoscale_dry_run on'));
 
 ok(wait_until(15, sub { @{ events('up-1') } >= 2 }),
    'dry run: up-1 decided twice');

@@ -14,7 +14,6 @@ use Time::HiRes qw(sleep time);
 use Autoscale::Test;
 
 my $port = free_port();
-my $pg = pg_conninfo();
 my $pgctl = repo_root() . '/util/pgctl';
 my $host = hostname();
 my %cooldown = ('lead-1' => 3, 'lead-2' => 4);
@@ -45,7 +44,7 @@ sub alive {
 }
 
 sub leaders { nginx_error_log($_[0] // 'leader') =~ /autoscale: worker (\d+) became the leader/g }
-sub holders { nginx_error_log($_[0] // 'leader') =~ /autoscale: worker (\d+) holds the database lock/g }
+sub holders { lock_holders($_[0] // 'leader') }
 
 # a newer event of $id by worker $pid
 sub scales_by {
@@ -61,16 +60,17 @@ sub last_event_id { pg_sql("SELECT coalesce(max(id), 0) FROM scaling_events") }
 pg_load('t/data/scaler-leader.sql');
 my $pump = pump_start();
 
-nginx_start('leader', nginx_conf(workers => 4, main => '', http => <<"HTTP"));
-    autoscale_postgres "$pg";
-    autoscale_collect_interval 1s;
-    autoscale_check_interval 1s;
-    autoscale_collector off;
-    server {
-        listen 127.0.0.1:$port;
-        location /api/ { autoscale_api; }
-    }
-HTTP
+# every worker takes part in the lease; only the scaler runs
+sub conf {
+    my ($workers, @extra) = @_;
+    return api_nginx_conf(
+        workers => $workers, port => $port,
+        set => ['autoscale_collect_interval 1s',
+                'autoscale_check_interval 1s', 'autoscale_collector off',
+                @extra]);
+}
+
+nginx_start('leader', conf(4));
 
 my $master = Autoscale::Test::nginx_pid('leader');
 ok(wait_until(10, sub { children($master) == 4 }), 'four workers');
@@ -174,17 +174,7 @@ stop_child($pump);
 # should lead at once, not when the old worker is gone
 pg_load('t/data/scaler-leader.sql');
 $pump = pump_start();
-nginx_start('leader-busy', nginx_conf(workers => 1, main => '', http => <<"HTTP"));
-    autoscale_postgres "$pg";
-    autoscale_collect_interval 1s;
-    autoscale_check_interval 1s;
-    autoscale_collector off;
-    client_header_timeout 30s;
-    server {
-        listen 127.0.0.1:$port;
-        location /api/ { autoscale_api; }
-    }
-HTTP
+nginx_start('leader-busy', conf(1, 'client_header_timeout 30s'));
 my $busy_master = Autoscale::Test::nginx_pid('leader-busy');
 my $old_leader;
 ok(wait_until(15, sub { ($old_leader) = holders('leader-busy') }),

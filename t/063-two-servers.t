@@ -12,7 +12,6 @@ use Sys::Hostname qw(hostname);
 use Time::HiRes qw(sleep time);
 use Autoscale::Test;
 
-my $pg = pg_conninfo();
 my $host = hostname();
 my %cooldown = ('lead-1' => 3, 'lead-2' => 4);
 my %start = ('lead-1' => 6, 'lead-2' => 3);
@@ -22,19 +21,13 @@ stop_at_end(qw(two-a two-b));
 
 sub conf {
     my ($port) = @_;
-    return nginx_conf(workers => 2, main => '', http => <<"HTTP");
-    autoscale_postgres "$pg";
-    autoscale_collect_interval 1s;
-    autoscale_check_interval 1s;
-    autoscale_collector off;
-    server {
-        listen 127.0.0.1:$port;
-        location /api/ { autoscale_api; }
-    }
-HTTP
+    return api_nginx_conf(
+        workers => 2, port => $port,
+        set => ['autoscale_collect_interval 1s',
+                'autoscale_check_interval 1s', 'autoscale_collector off']);
 }
 
-sub holder { (nginx_error_log($_[0]) =~ /autoscale: worker (\d+) holds the database lock/)[0] }
+sub holder { (lock_holders($_[0]))[0] }
 sub stander { (nginx_error_log($_[0]) =~ /autoscale: worker (\d+) stands by: another server holds the database lock/)[0] }
 
 pg_load('t/data/scaler-leader.sql');
@@ -53,7 +46,7 @@ sleep 2.5;
 
 my ($on, $off) = holder('two-a') ? ('two-a', 'two-b') : ('two-b', 'two-a');
 my $holder = holder($on);
-my @holds = map { nginx_error_log($_) =~ /worker \d+ holds the database lock/g } 'two-a', 'two-b';
+my @holds = map { lock_holders($_) } 'two-a', 'two-b';
 is(scalar @holds, 1, 'one worker of the two servers holds the lock');
 ok(!holder($off), "$off does not hold it");
 my $stander = stander($off) // 0;

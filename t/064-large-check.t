@@ -12,19 +12,12 @@ use Autoscale::Test;
 my $n = 10000;     # that change
 my $m = 2000;      # that hold
 my $port = free_port();
-my $pg = pg_conninfo();
 
 # a timeout far below what the whole check's statements take together
-my $conf = nginx_conf(workers => 2, main => '', http => <<"HTTP");
-    autoscale_postgres "$pg";
-    autoscale_collector off;
-    autoscale_check_interval 3s;
-    autoscale_db_timeout 1s;
-    server {
-        listen 127.0.0.1:$port;
-        location /api/ { autoscale_api; }
-    }
-HTTP
+my $conf = api_nginx_conf(
+    workers => 2, port => $port,
+    set => ['autoscale_collector off', 'autoscale_check_interval 3s',
+            'autoscale_db_timeout 1s']);
 
 stop_at_end('large-check', sub {
     pg_sql("ALTER TABLE scaling_events DROP CONSTRAINT IF EXISTS refused");

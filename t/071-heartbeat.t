@@ -15,21 +15,14 @@ use Time::HiRes qw(sleep time);
 use Autoscale::Test;
 
 my $port = free_port();
-my $pg = pg_conninfo();
 my $base = "http://127.0.0.1:$port";
 
 # the scaler off: only the collector changes clusters
-my $conf = nginx_conf(workers => 2, main => '', http => <<"HTTP");
-    autoscale_postgres "$pg";
-    autoscale_collect_interval 1s;
-    autoscale_check_interval 1s;
-    autoscale_scaler off;
-    server {
-        listen 127.0.0.1:$port;
-        location /api/ { autoscale_api write=on; }
-        location /ro/ { autoscale_api; }
-    }
-HTTP
+my $conf = api_nginx_conf(
+    workers => 2, port => $port, write => 1,
+    set => ['autoscale_collect_interval 1s', 'autoscale_check_interval 1s',
+            'autoscale_scaler off'],
+    locations => "        location /ro/ { autoscale_api; }\n");
 
 # whatever happens, nothing of this suite keeps running
 stop_at_end('heartbeat');
@@ -109,12 +102,7 @@ my $t0 = time;
 
 nginx_start('heartbeat', $conf);
 
-my $leader;
-ok(wait_until(15, sub {
-       ($leader) = nginx_error_log('heartbeat')
-           =~ /autoscale: worker (\d+) holds the database lock/;
-   }), 'a worker holds the database lock');
-my $node = hostname() . ':' . ($leader // 0);
+my $node = hostname() . ':' . lock_taken('heartbeat');
 
 # the reported clusters first: hb-late must report before its cooldown ends
 keep('hb-late', l1 => { status => 'active' }, l2 => { status => 'busy' });

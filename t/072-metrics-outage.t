@@ -14,7 +14,6 @@ use Time::HiRes qw(sleep time);
 use Autoscale::Test;
 
 my $port = free_port();
-my $pg = pg_conninfo();
 my $base = "http://127.0.0.1:$port";
 
 # %loc: location => the cluster it observes
@@ -23,17 +22,10 @@ sub conf {
     my $observed = join '', map { "        location /$_/ { autoscale_observe "
                                   . "$loc{$_}; return 200 \"ok\\n\"; }\n" }
                             sort keys %loc;
-    return nginx_conf(workers => 2, http => <<"HTTP");
-    autoscale_postgres "$pg";
-    $zone
-    autoscale_collect_interval 1s;
-    autoscale_scaler off;
-    server {
-        listen 127.0.0.1:$port;
-        location /api/ { autoscale_api; }
-$observed
-    }
-HTTP
+    return api_nginx_conf(
+        workers => 2, port => $port, locations => $observed,
+        set => [$zone // (), 'autoscale_collect_interval 1s',
+                'autoscale_scaler off']);
 }
 
 # whatever happens, no nginx of this suite keeps running, and the suites
@@ -160,7 +152,7 @@ sub window_traffic {
 ### Part 1: a 5 s outage in a roomy zone loses nothing
 
 pg_load('t/data/metrics-outage.sql');
-nginx_start('rows-outage', conf('', w => 'out-a', b => 'out-b'));
+nginx_start('rows-outage', conf(undef, w => 'out-a', b => 'out-b'));
 
 ok(wait_until(15, sub { !grep { @$_ < 2 } values %{ rows('out-a', 'out-b') } }),
    'the collector writes rows of both clusters');
@@ -299,7 +291,7 @@ my @small = map { "out-s$_" } 1 .. $n;
 
 pg_load('t/data/metrics-outage.sql');
 @refused = ();
-nginx_start('rows-small', conf("autoscale_zone small:@{[ $zone / 1024 ]}k;",
+nginx_start('rows-small', conf("autoscale_zone small:@{[ $zone / 1024 ]}k",
                                map { ("s$_" => "out-s$_") } 1 .. $n));
 
 ok(wait_until(15, sub { !grep { @$_ < 2 } values %{ rows(@small) } }),

@@ -10,7 +10,6 @@ use Time::HiRes qw(sleep time);
 use Autoscale::Test;
 
 my $port = free_port();
-my $pg = pg_conninfo();
 my $base = "http://127.0.0.1:$port";
 my $n = 60;
 
@@ -25,17 +24,10 @@ my $locations = join '', map {
             . "return 200 \"ok\\n\"; }\n", $_, $_
 } 1 .. $n;
 
-my $conf = nginx_conf(workers => 2, http => <<"HTTP");
-    autoscale_postgres "$pg";
-    autoscale_zone tiny:32k;
-    autoscale_collect_interval 1s;
-    autoscale_scaler off;
-    server {
-        listen 127.0.0.1:$port;
-        location /api/ { autoscale_api write=on; }
-$locations
-    }
-HTTP
+my $conf = api_nginx_conf(
+    workers => 2, port => $port, write => 1, locations => $locations,
+    set => ['autoscale_zone tiny:32k', 'autoscale_collect_interval 1s',
+            'autoscale_scaler off']);
 nginx_start('zone-full', $conf);
 
 my $ok = 0;

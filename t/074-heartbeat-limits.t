@@ -16,7 +16,6 @@ use Time::HiRes qw(sleep time);
 use Autoscale::Test;
 
 my $port = free_port();
-my $pg = pg_conninfo();
 my $base = "http://127.0.0.1:$port";
 my $http = HTTP::Tiny->new(timeout => 10, keep_alive => 1);
 
@@ -45,20 +44,11 @@ sub rows_since {
 
 pg_load('t/data/heartbeat-limits.sql');
 
-nginx_start('heartbeat-limits', nginx_conf(workers => 2, http => <<"HTTP"));
-    autoscale_postgres "$pg";
-    autoscale_collect_interval 1s;
-    autoscale_scaler off;
-    server {
-        listen 127.0.0.1:$port;
-        location /api/ { autoscale_api write=on; }
-    }
-HTTP
+nginx_start('heartbeat-limits', api_nginx_conf(
+    workers => 2, port => $port, write => 1,
+    set => ['autoscale_collect_interval 1s', 'autoscale_scaler off']));
 
-ok(wait_until(15, sub {
-       nginx_error_log('heartbeat-limits')
-           =~ /autoscale: worker \d+ holds the database lock/ }),
-   'a worker holds the database lock');
+lock_taken('heartbeat-limits');
 
 # ---- task totals that go up and down ----------------------------------------
 

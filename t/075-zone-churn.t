@@ -15,7 +15,6 @@ use Time::HiRes qw(sleep time);
 use Autoscale::Test;
 
 my $port = free_port();
-my $pg = pg_conninfo();
 my $base = "http://127.0.0.1:$port";
 my ($rounds, $per_round) = (6, 30);
 
@@ -64,23 +63,16 @@ pg_sql("TRUNCATE scaling_events, cluster_metrics, cluster_agents, clusters, "
 
 # 32 pages: a few dozen clusters with an agent each, far fewer than the
 # rounds below make
-nginx_start('zone-churn', nginx_conf(workers => 2, http => <<"HTTP"));
-    autoscale_postgres "$pg";
-    autoscale_zone churn:128k;
-    autoscale_collect_interval 1s;
-    autoscale_scaler off;
-    server {
-        listen 127.0.0.1:$port;
-        location /api/ { autoscale_api write=on; }
-        location /v/ { autoscale_observe \$arg_c; return 200 "ok\\n"; }
-        location /fixed/ { autoscale_observe churn-fixed; return 200 "ok\\n"; }
-    }
-HTTP
+nginx_start('zone-churn', api_nginx_conf(
+    workers => 2, port => $port, write => 1,
+    set => ['autoscale_zone churn:128k', 'autoscale_collect_interval 1s',
+            'autoscale_scaler off'],
+    locations => <<'LOC'));
+        location /v/ { autoscale_observe $arg_c; return 200 "ok\n"; }
+        location /fixed/ { autoscale_observe churn-fixed; return 200 "ok\n"; }
+LOC
 
-ok(wait_until(15, sub {
-       nginx_error_log('zone-churn')
-           =~ /autoscale: worker \d+ holds the database lock/ }),
-   'a worker holds the database lock');
+lock_taken('zone-churn');
 
 my $fixed = 0;
 for my $round (1 .. $rounds) {

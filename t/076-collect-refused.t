@@ -12,25 +12,15 @@ use Time::HiRes qw(sleep time);
 use Autoscale::Test;
 
 my $port = free_port();
-my $pg = pg_conninfo();
 my $base = "http://127.0.0.1:$port";
 my @good = qw(ref-good-b ref-good-c);
 my @all = ('ref-poison', @good, 'ref-full');
 my $int64_max = '9223372036854775807';
 
-my $observed = join '', map { "        location /$_/ { autoscale_observe $_; "
-                              . "return 204; }\n" } @all;
-
-my $conf = nginx_conf(workers => 2, main => '', http => <<"HTTP");
-    autoscale_postgres "$pg";
-    autoscale_collect_interval 1s;
-    autoscale_scaler off;
-    server {
-        listen 127.0.0.1:$port;
-        location /api/ { autoscale_api write=on; }
-$observed
-    }
-HTTP
+my $conf = api_nginx_conf(
+    workers => 2, port => $port, write => 1,
+    set => ['autoscale_collect_interval 1s', 'autoscale_scaler off'],
+    locations => observe_locations('return 204;', @all));
 
 stop_at_end('refused', sub {
     pg_sql("ALTER TABLE cluster_metrics DROP CONSTRAINT IF EXISTS "

@@ -9,19 +9,12 @@ use Test::More;
 use Autoscale::Test;
 
 my $port = free_port();
-my $pg = pg_conninfo();
 
-my $conf = nginx_conf(workers => 2, main => '', http => <<"HTTP");
-    autoscale_postgres "$pg";
-    autoscale_collect_interval 1s;
-    autoscale_scaler off;
-    autoscale_events_retention 30d;
-    autoscale_agents_retention 1d;
-    server {
-        listen 127.0.0.1:$port;
-        location /api/ { autoscale_api; }
-    }
-HTTP
+my $conf = api_nginx_conf(
+    workers => 2, port => $port,
+    set => ['autoscale_collect_interval 1s', 'autoscale_scaler off',
+            'autoscale_events_retention 30d',
+            'autoscale_agents_retention 1d']);
 
 stop_at_end('retention');
 

@@ -11,21 +11,14 @@ use Autoscale::Test;
 
 my $n = 6000;
 my $port = free_port();
-my $pg = pg_conninfo();
 my $base = "http://127.0.0.1:$port";
 
-my $conf = nginx_conf(workers => 1, main => '', http => <<"HTTP");
-    autoscale_postgres "$pg";
-    autoscale_zone autoscale:32m;
-    autoscale_collect_interval 2s;
-    autoscale_scaler off;
-    autoscale_events_retention 1d;
-    server {
-        listen 127.0.0.1:$port;
-        location /api/ { autoscale_api write=on; }
-        location = /obs { autoscale_observe \$arg_c; return 204; }
-    }
-HTTP
+my $conf = api_nginx_conf(
+    workers => 1, port => $port, write => 1,
+    set => ['autoscale_zone autoscale:32m', 'autoscale_collect_interval 2s',
+            'autoscale_scaler off', 'autoscale_events_retention 1d'],
+    locations => '        location = /obs { autoscale_observe $arg_c; '
+                 . "return 204; }\n");
 
 stop_at_end('parts');
 

@@ -39,19 +39,14 @@ stop_at_end(qw(faults faults-timer), sub { $proxy->stop });
 
 sub conf {
     my (%o) = @_;
-    return nginx_conf(workers => $o{workers}, http => <<"HTTP");
-    autoscale_postgres "$pg";
-    autoscale_db_pool $o{pool};
-    autoscale_db_timeout $o{timeout};
-    autoscale_collect_interval 1s;
-    autoscale_check_interval 1s;
-    @{[ $o{extra} // "" ]}
-    server {
-        listen 127.0.0.1:$port;
-        location /api/ { autoscale_api write=on; }
-        location /o/ { autoscale_observe \$arg_c; return 204; }
-    }
-HTTP
+    return api_nginx_conf(
+        workers => $o{workers}, port => $port, write => 1, pg => $pg,
+        set => ["autoscale_db_pool $o{pool}",
+                "autoscale_db_timeout $o{timeout}",
+                'autoscale_collect_interval 1s',
+                'autoscale_check_interval 1s', @{ $o{extra} // [] }],
+        locations => '        location /o/ { autoscale_observe $arg_c; '
+                     . "return 204; }\n");
 }
 
 # requests sent at once, each on its own connection, read later
@@ -411,8 +406,8 @@ no_duplicates('through the faults', \%start, \%cooldown);
 
 # one connection, sixteen statements in flight on it at most
 nginx_start('faults-timer', conf(workers => 1, pool => 1, timeout => '3s',
-                                 extra => "autoscale_collector off;\n"
-                                          . "    autoscale_scaler off;"));
+                                 extra => ['autoscale_collector off',
+                                           'autoscale_scaler off']));
 my @warm = read_responses(send_requests(['GET', '/api/clusters/flt-o1']));
 is($warm[0][0], 200, 'timer: the connection is open');
 

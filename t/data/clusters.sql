@@ -1,7 +1,6 @@
 -- Fixture for the cluster suites: a known set of rows, loaded afresh.
 BEGIN;
-TRUNCATE scaling_events, cluster_metrics, cluster_agents, clusters,
-         cluster_blueprints;
+\ir empty.sql
 
 INSERT INTO cluster_blueprints (id, name, version, min_workers, max_workers,
                                 default_workers)

@@ -2,8 +2,7 @@
 -- measured, never scaled) and two under steady high load from the suite's
 -- pump that scale up once per cooldown, far from max_workers.
 BEGIN;
-TRUNCATE scaling_events, cluster_metrics, cluster_agents, clusters,
-         cluster_blueprints;
+\ir empty.sql
 
 INSERT INTO cluster_blueprints (id, name, version, min_workers, max_workers,
                                 default_workers)
@@ -32,12 +31,7 @@ SELECT 'flt-m', now() - interval '1 hour' + n * interval '1 s', n % 100,
   FROM generate_series(1, 400) AS n;
 
 -- the load the pump writes every 0.5 s, straight to PostgreSQL
-DROP TABLE IF EXISTS scaler_test_load;
-CREATE TABLE scaler_test_load (
-    cluster_id   text PRIMARY KEY,
-    cpu_usage    double precision NOT NULL,
-    queue_length double precision NOT NULL
-);
+\ir scaler-load.sql
 
 INSERT INTO scaler_test_load (cluster_id, cpu_usage, queue_length)
 VALUES ('flt-s1', 50, 15),

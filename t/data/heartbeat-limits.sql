@@ -1,8 +1,7 @@
 -- Fixture for t/074-heartbeat-limits.t: a blueprint for the API to make
 -- a cluster from, and two clusters whose agents report.
 BEGIN;
-TRUNCATE scaling_events, cluster_metrics, cluster_agents, clusters,
-         cluster_blueprints;
+\ir empty.sql
 INSERT INTO cluster_blueprints (id, name, version, min_workers, max_workers,
                                 default_workers)
 VALUES ('limits-bp', 'Limits blueprint', '1.0.0', 1, 10, 1);

@@ -1,8 +1,8 @@
 -- Fixture for t/071-heartbeat.t: one cluster per case; the agents and
 -- every row about them come from heartbeats through nginx.
 BEGIN;
-TRUNCATE scaling_events, cluster_metrics, cluster_agents, clusters,
-         cluster_blueprints RESTART IDENTITY;
+\set restart_ids
+\ir empty.sql
 
 INSERT INTO clusters (id, name, status, min_workers, max_workers,
                       current_workers, target_workers, actuation,

@@ -1,7 +1,7 @@
 -- Fixture for t/042-history.t: metrics, agents and events with known times.
 BEGIN;
-TRUNCATE scaling_events, cluster_metrics, cluster_agents, clusters,
-         cluster_blueprints RESTART IDENTITY;
+\set restart_ids
+\ir empty.sql
 
 INSERT INTO cluster_blueprints (id, name, min_workers, max_workers,
                                 default_workers)

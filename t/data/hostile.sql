@@ -2,8 +2,7 @@
 -- and hx-hib (reactivate) take refused writes and must come out unchanged;
 -- hx-2 takes the legal ones.
 BEGIN;
-TRUNCATE scaling_events, cluster_metrics, cluster_agents, clusters,
-         cluster_blueprints;
+\ir empty.sql
 
 INSERT INTO cluster_blueprints (id, name, version, min_workers, max_workers,
                                 default_workers, updated_at)

@@ -1,7 +1,7 @@
 -- Fixture for t/041-blueprints.t: twelve blueprints, no clusters.
 BEGIN;
-TRUNCATE scaling_events, cluster_metrics, cluster_agents, clusters,
-         cluster_blueprints RESTART IDENTITY;
+\set restart_ids
+\ir empty.sql
 
 -- every column set, so the whole row can be compared
 INSERT INTO cluster_blueprints (id, name, version, description, author, tags,

@@ -1,7 +1,7 @@
 -- Fixture for t/043-concurrency.t: clusters that concurrent writes race on.
 BEGIN;
-TRUNCATE scaling_events, cluster_metrics, cluster_agents, clusters,
-         cluster_blueprints RESTART IDENTITY;
+\set restart_ids
+\ir empty.sql
 
 INSERT INTO cluster_blueprints (id, name, min_workers, max_workers,
                                 default_workers)

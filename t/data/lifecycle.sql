@@ -1,8 +1,8 @@
 -- Fixture for t/040-lifecycle.t: one blueprint, a neighbour that no step
 -- may touch, and one cluster destroyed long ago.
 BEGIN;
-TRUNCATE scaling_events, cluster_metrics, cluster_agents, clusters,
-         cluster_blueprints RESTART IDENTITY;
+\set restart_ids
+\ir empty.sql
 
 INSERT INTO cluster_blueprints (id, name, version, description, tags, config,
                                 min_workers, max_workers, default_workers)

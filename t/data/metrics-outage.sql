@@ -2,8 +2,7 @@
 -- observed through a database outage, two in the first part, sixteen in
 -- the small zone of the second.
 BEGIN;
-TRUNCATE scaling_events, cluster_metrics, cluster_agents, clusters,
-         cluster_blueprints;
+\ir empty.sql
 
 INSERT INTO clusters (id, name, status, min_workers, max_workers,
                       current_workers, target_workers)

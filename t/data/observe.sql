@@ -1,8 +1,7 @@
 -- Fixture for t/070-observe.t: clusters measured by the traffic nginx
 -- proxies to them, and nothing else.
 BEGIN;
-TRUNCATE scaling_events, cluster_metrics, cluster_agents, clusters,
-         cluster_blueprints;
+\ir empty.sql
 
 -- for a cluster the suite creates through the API
 INSERT INTO cluster_blueprints (id, name, version, min_workers, max_workers,

@@ -1,8 +1,7 @@
 -- Fixture for t/060-collector.t: live clusters, clusters that get no rows,
 -- and metrics rows of several ages for the retention.
 BEGIN;
-TRUNCATE scaling_events, cluster_metrics, cluster_agents, clusters,
-         cluster_blueprints;
+\ir empty.sql
 
 INSERT INTO clusters (id, name, status, min_workers, max_workers,
                       current_workers, target_workers, paused,

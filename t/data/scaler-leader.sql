@@ -2,15 +2,9 @@
 -- steady high load that scale up once per cooldown, far from max_workers.
 -- scaler_test_load: the load the suites' pump writes every 0.5 s.
 BEGIN;
-TRUNCATE scaling_events, cluster_metrics, cluster_agents, clusters,
-         cluster_blueprints;
+\ir empty.sql
 
-DROP TABLE IF EXISTS scaler_test_load;
-CREATE TABLE scaler_test_load (
-    cluster_id   text PRIMARY KEY,
-    cpu_usage    double precision NOT NULL,
-    queue_length double precision NOT NULL
-);
+\ir scaler-load.sql
 
 INSERT INTO clusters (id, name, status, min_workers, max_workers,
                       current_workers, target_workers,

@@ -2,15 +2,9 @@
 -- scaler_test_load holds the load that the suite's pump writes as a fresh
 -- metrics row of each listed cluster every 0.5 s.
 BEGIN;
-TRUNCATE scaling_events, cluster_metrics, cluster_agents, clusters,
-         cluster_blueprints;
+\ir empty.sql
 
-DROP TABLE IF EXISTS scaler_test_load;
-CREATE TABLE scaler_test_load (
-    cluster_id   text PRIMARY KEY,
-    cpu_usage    double precision NOT NULL,
-    queue_length double precision NOT NULL
-);
+\ir scaler-load.sql
 
 INSERT INTO clusters (id, name, status, min_workers, max_workers,
                       current_workers, target_workers, paused, actuation,

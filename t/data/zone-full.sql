@@ -1,8 +1,7 @@
 -- Fixture for t/073-zone-full.t: more active clusters than a tiny zone
 -- holds.
 BEGIN;
-TRUNCATE scaling_events, cluster_metrics, cluster_agents, clusters,
-         cluster_blueprints;
+\ir empty.sql
 
 INSERT INTO clusters (id, name, status, min_workers, max_workers,
                       current_workers, target_workers)

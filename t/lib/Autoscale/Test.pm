@@ -29,7 +29,8 @@ our @EXPORT = qw(pg_sql pg_load pg_stop pg_start pg_conninfo
                  children_stop no_duplicates listen_start listen_stop
                  error_like $JSON_TEXT events stop_at_end
                  json_fields_diff json_fields_like json_fields_check
-                 block_defaults api_http_config);
+                 block_defaults api_http_config api_nginx_conf
+                 observe_locations lock_holders lock_taken);
 
 my $root = abs_path(dirname(__FILE__) . '/../../..');
 
@@ -73,6 +74,35 @@ sub api_http_config {
         . "    autoscale_collector off;\n"
         . "    autoscale_scaler off;\n"
         . ($extra // '');
+}
+
+# nginx.conf of a suite's own nginx: $o{workers} workers, the database
+# $o{pg} (the suites' own if undef), the leader's jobs off if
+# $o{jobs_off}, the http{} directives in @{$o{set}}, and one server on
+# $o{port} with the API at /api/ (writable if $o{write}) and the
+# locations in $o{locations}
+sub api_nginx_conf {
+    my (%o) = @_;
+    my $pg = $o{pg} // pg_conninfo();
+    my $http = $o{jobs_off} ? api_http_config(undef, $pg)
+                            : qq{    autoscale_postgres "$pg";\n};
+    $http .= join '', map { "    $_;\n" } @{ $o{set} // [] };
+    my $api = $o{write} ? 'autoscale_api write=on;' : 'autoscale_api;';
+    return nginx_conf(workers => $o{workers}, main => $o{main},
+                      http => <<"HTTP");
+$http    server {
+        listen 127.0.0.1:$o{port};
+        location /api/ { $api }
+@{[ $o{locations} // '' ]}    }
+HTTP
+}
+
+# server{} lines that observe each cluster of @ids at /<id>/ and answer
+# with $answer (a directive, e.g. "return 204;")
+sub observe_locations {
+    my ($answer, @ids) = @_;
+    return join '', map { "        location /$_/ { autoscale_observe $_; "
+                          . "$answer }\n" } @ids;
 }
 
 sub pg_dir {
@@ -216,6 +246,24 @@ sub nginx_error_log {
     my $log = <$fh>;
     close $fh;
     return $log;
+}
+
+# the workers of nginx $name that took the database lock, in the order
+# its error log says so
+sub lock_holders {
+    my ($name) = @_;
+    return nginx_error_log($name)
+        =~ /autoscale: worker (\d+) holds the database lock/g;
+}
+
+# a test that a worker of nginx $name takes the database lock within
+# 15 s; returns that worker's pid, 0 if none did
+sub lock_taken {
+    my ($name) = @_;
+    my $pid;
+    Test::More::ok(wait_until(15, sub { ($pid) = lock_holders($name) }),
+                   'a worker holds the database lock');
+    return $pid // 0;
 }
 
 # (status, headers hashref, body, seconds taken)
