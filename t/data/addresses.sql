@@ -1,8 +1,8 @@
 -- Fixture for t/081-agent-address.t: clusters whose agents report where
 -- they serve.
 BEGIN;
-TRUNCATE scaling_events, cluster_metrics, cluster_agents, clusters,
-         cluster_blueprints RESTART IDENTITY;
+\set restart_ids
+\ir empty.sql
 
 INSERT INTO clusters (id, name, status, min_workers, max_workers,
                       current_workers, target_workers)

@@ -1,8 +1,8 @@
 -- Fixture for t/082-agents-location.t: a blueprint and the clusters that
 -- the writes aim at; the agents come from heartbeats through nginx.
 BEGIN;
-TRUNCATE scaling_events, cluster_metrics, cluster_agents, clusters,
-         cluster_blueprints RESTART IDENTITY;
+\set restart_ids
+\ir empty.sql
 
 INSERT INTO cluster_blueprints (id, name, min_workers, max_workers,
                                 default_workers)

@@ -1,7 +1,7 @@
 -- Fixture for t/090-upstream.t: clusters whose agents are upstream peers.
 BEGIN;
-TRUNCATE scaling_events, cluster_metrics, cluster_agents, clusters,
-         cluster_blueprints RESTART IDENTITY;
+\set restart_ids
+\ir empty.sql
 
 INSERT INTO clusters (id, name, status, min_workers, max_workers,
                       current_workers, target_workers)

@@ -1,7 +1,7 @@
 -- Fixture for t/091-scale-from-zero.t: clusters at zero workers.
 BEGIN;
-TRUNCATE scaling_events, cluster_metrics, cluster_agents, clusters,
-         cluster_blueprints RESTART IDENTITY;
+\set restart_ids
+\ir empty.sql
 
 INSERT INTO clusters (id, name, status, min_workers, max_workers,
                       current_workers, target_workers, scale_up_cooldown,
