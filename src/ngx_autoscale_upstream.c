@@ -51,7 +51,7 @@ extern ngx_module_t  ngx_http_proxy_module;
 typedef struct {
     ngx_str_t                      cluster_id;
     ngx_uint_t                     max_fails;
-    time_t                         fail_timeout;
+    ngx_uint_t                     fail_timeout;  /* s */
     ngx_msec_t                     hold;          /* 0: never */
     ngx_uint_t                     hold_max;      /* held at once */
     ngx_uint_t                     placeholder;   /* its index in servers */
@@ -74,6 +74,22 @@ typedef struct {
 } ngx_autoscale_upstream_hold_t;
 
 
+typedef enum {
+    NGX_AUTOSCALE_UPSTREAM_COUNT = 0,
+    NGX_AUTOSCALE_UPSTREAM_SECONDS,
+    NGX_AUTOSCALE_UPSTREAM_MSEC
+} ngx_autoscale_upstream_unit_e;
+
+
+/* the directive's parameters: each an ngx_uint_t of the conf */
+typedef struct {
+    const char                    *name;
+    ngx_autoscale_upstream_unit_e  unit;
+    ngx_uint_t                     max;
+    size_t                         offset;
+} ngx_autoscale_upstream_param_t;
+
+
 /* one request's */
 typedef struct {
     ngx_autoscale_upstream_conf_t  *conf;
@@ -94,6 +110,8 @@ typedef struct {
 } ngx_autoscale_upstream_peer_t;
 
 
+static ngx_int_t ngx_autoscale_upstream_param(
+    ngx_autoscale_upstream_conf_t *ascf, ngx_str_t *param);
 static ngx_int_t ngx_autoscale_upstream_init(ngx_conf_t *cf,
     ngx_http_upstream_srv_conf_t *us);
 static ngx_int_t ngx_autoscale_upstream_init_backup(ngx_conf_t *cf,
@@ -120,6 +138,20 @@ static void ngx_autoscale_upstream_hold_poll(ngx_http_request_t *r);
 static void ngx_autoscale_upstream_hold_release(void *data);
 static ngx_int_t ngx_autoscale_upstream_hold_refuse(ngx_http_request_t *r,
     ngx_autoscale_upstream_conf_t *ascf, const char *why);
+
+
+static const ngx_autoscale_upstream_param_t  ngx_autoscale_upstream_params[] =
+{
+    { "max_fails", NGX_AUTOSCALE_UPSTREAM_COUNT, 1000,
+      offsetof(ngx_autoscale_upstream_conf_t, max_fails) },
+    { "fail_timeout", NGX_AUTOSCALE_UPSTREAM_SECONDS, 86400,
+      offsetof(ngx_autoscale_upstream_conf_t, fail_timeout) },
+    { "hold", NGX_AUTOSCALE_UPSTREAM_MSEC, 3600000,
+      offsetof(ngx_autoscale_upstream_conf_t, hold) },
+    { "hold_max", NGX_AUTOSCALE_UPSTREAM_COUNT, 1000000,
+      offsetof(ngx_autoscale_upstream_conf_t, hold_max) },
+    { NULL, 0, 0, 0 }
+};
 #if (NGX_HTTP_SSL)
 static ngx_int_t ngx_autoscale_upstream_set_session(
     ngx_peer_connection_t *pc, void *data);
@@ -132,8 +164,7 @@ char *
 ngx_autoscale_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
 {
-    ngx_str_t                       *value, s;
-    ngx_int_t                        n;
+    ngx_str_t                       *value;
     ngx_uint_t                       i;
     ngx_http_upstream_server_t      *placeholder;
     ngx_http_upstream_srv_conf_t    *uscf;
@@ -174,56 +205,14 @@ ngx_autoscale_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     ascf->hold_max = 1000;
 
     for (i = 2; i < cf->args->nelts; i++) {
-
-        if (ngx_strncmp(value[i].data, "max_fails=", 10) == 0) {
-            n = ngx_atoi(value[i].data + 10, value[i].len - 10);
-            if (n == NGX_ERROR || n > 1000) {
-                goto invalid;
-            }
-
-            ascf->max_fails = n;
-            continue;
+        if (ngx_autoscale_upstream_param(ascf, &value[i]) != NGX_OK) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"autoscale_upstream\": invalid parameter "
+                               "\"%V\" (max_fails=0..1000, "
+                               "fail_timeout=0s..1d, hold=0s..1h, "
+                               "hold_max=0..1000000)", &value[i]);
+            return NGX_CONF_ERROR;
         }
-
-        if (ngx_strncmp(value[i].data, "fail_timeout=", 13) == 0) {
-            s.data = value[i].data + 13;
-            s.len = value[i].len - 13;
-
-            ascf->fail_timeout = ngx_parse_time(&s, 1);
-            if (ascf->fail_timeout == (time_t) NGX_ERROR
-                || ascf->fail_timeout > 86400)
-            {
-                goto invalid;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "hold=", 5) == 0) {
-            s.data = value[i].data + 5;
-            s.len = value[i].len - 5;
-
-            ascf->hold = ngx_parse_time(&s, 0);
-            if (ascf->hold == (ngx_msec_t) NGX_ERROR
-                || ascf->hold > 3600000)
-            {
-                goto invalid;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "hold_max=", 9) == 0) {
-            n = ngx_atoi(value[i].data + 9, value[i].len - 9);
-            if (n == NGX_ERROR || n > 1000000) {
-                goto invalid;
-            }
-
-            ascf->hold_max = n;
-            continue;
-        }
-
-        goto invalid;
     }
 
     /* an upstream block must hold a server: this one stands for the agents */
@@ -252,15 +241,55 @@ ngx_autoscale_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     return NGX_CONF_OK;
+}
 
-invalid:
 
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "\"autoscale_upstream\": invalid parameter \"%V\" "
-                       "(max_fails=0..1000, fail_timeout=0s..1d, "
-                       "hold=0s..1h, hold_max=0..1000000)",
-                       &value[i]);
-    return NGX_CONF_ERROR;
+/* "name=value", checked against its range and stored */
+static ngx_int_t
+ngx_autoscale_upstream_param(ngx_autoscale_upstream_conf_t *ascf,
+    ngx_str_t *param)
+{
+    size_t                                 len;
+    ngx_str_t                              v;
+    ngx_int_t                              n;
+    const ngx_autoscale_upstream_param_t  *p;
+
+    for (p = ngx_autoscale_upstream_params; p->name; p++) {
+        len = ngx_strlen(p->name);
+
+        if (param->len > len
+            && ngx_strncmp(param->data, p->name, len) == 0
+            && param->data[len] == '=')
+        {
+            break;
+        }
+    }
+
+    if (p->name == NULL) {
+        return NGX_ERROR;
+    }
+
+    v.data = param->data + len + 1;
+    v.len = param->len - len - 1;
+
+    switch (p->unit) {
+    case NGX_AUTOSCALE_UPSTREAM_SECONDS:
+        n = ngx_parse_time(&v, 1);
+        break;
+    case NGX_AUTOSCALE_UPSTREAM_MSEC:
+        n = ngx_parse_time(&v, 0);
+        break;
+    default:
+        n = ngx_atoi(v.data, v.len);
+    }
+
+    if (n == NGX_ERROR || (ngx_uint_t) n > p->max) {
+        return NGX_ERROR;
+    }
+
+    *(ngx_uint_t *) ((char *) ascf + p->offset) = n;
+
+    return NGX_OK;
 }
 
 
@@ -537,7 +566,7 @@ ngx_autoscale_upstream_pick(ngx_autoscale_upstream_peer_t *pd)
 
         if (ascf->max_fails
             && agent->fails >= ascf->max_fails
-            && now - agent->checked <= ascf->fail_timeout)
+            && now - agent->checked <= (time_t) ascf->fail_timeout)
         {
             failed++;
             continue;
@@ -569,7 +598,7 @@ ngx_autoscale_upstream_pick(ngx_autoscale_upstream_peer_t *pd)
                                   / best->report.weight;
         cluster->vtime = best_turn;
 
-        if (now - best->checked > ascf->fail_timeout) {
+        if (now - best->checked > (time_t) ascf->fail_timeout) {
             best->checked = now;
         }
 

@@ -12,18 +12,11 @@ use JSON::PP qw(decode_json encode_json);
 use Autoscale::Test;
 
 my $port = free_port();
-my $pg = pg_conninfo();
 my $base = "http://127.0.0.1:$port";
 
-my $conf = nginx_conf(workers => 2, main => '', http => <<"HTTP");
-    autoscale_postgres "$pg";
-    autoscale_collect_interval 1s;
-    autoscale_scaler off;
-    server {
-        listen 127.0.0.1:$port;
-        location /api/ { autoscale_api write=on; }
-    }
-HTTP
+my $conf = api_nginx_conf(workers => 2, port => $port, write => 1,
+                          set => ['autoscale_collect_interval 1s',
+                                  'autoscale_scaler off']);
 
 stop_at_end('addresses');
 

@@ -27,38 +27,24 @@ pg_load('t/data/upstream.sql');
 my $backup = Autoscale::Agent->start(id => 'backup', heartbeat => 0);
 my $backup_port = $backup->port;
 
-my $http = <<"HTTP";
-    autoscale_postgres "$pg";
-    autoscale_collect_interval 1s;
-    autoscale_scaler off;
-    upstream pool_a { autoscale_upstream up-a; }
-    upstream pool_a_ka {
-        autoscale_upstream up-a;
-        keepalive 8;
-    }
-    upstream pool_b {
-        server 127.0.0.1:$backup_port backup;
-        autoscale_upstream up-b;
-    }
-    upstream pool_c { autoscale_upstream up-c max_fails=2 fail_timeout=30s; }
-    upstream pool_w { autoscale_upstream up-w; }
-    server {
-        listen 127.0.0.1:$port;
-        proxy_next_upstream error timeout;
-        proxy_connect_timeout 2s;
-        location /api/ { autoscale_api write=on; }
-        location /a/ { proxy_pass http://pool_a; }
-        location /ka/ {
-            proxy_pass http://pool_a_ka;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-        }
-        location /b/ { proxy_pass http://pool_b; }
-        location /c/ { proxy_pass http://pool_c; }
-        location /w/ { proxy_pass http://pool_w; }
-    }
-HTTP
-my $conf = nginx_conf(workers => 2, main => '', http => $http);
+my %pools = (
+    pool_a => 'autoscale_upstream up-a;',
+    pool_a_ka => 'autoscale_upstream up-a; keepalive 8;',
+    pool_b => "server 127.0.0.1:$backup_port backup; autoscale_upstream up-b;",
+    pool_c => 'autoscale_upstream up-c max_fails=2 fail_timeout=30s;',
+    pool_w => 'autoscale_upstream up-w;');
+my %paths = (a => 'pool_a', b => 'pool_b', c => 'pool_c', w => 'pool_w');
+my $locations = join('', map { "        location /$_/ { proxy_pass "
+                               . "http://$paths{$_}; }\n" } sort keys %paths)
+    . '        location /ka/ { proxy_pass http://pool_a_ka; '
+    . "proxy_http_version 1.1; proxy_set_header Connection \"\"; }\n";
+my $conf = api_nginx_conf(
+    workers => 2, port => $port, write => 1,
+    set => ['autoscale_collect_interval 1s', 'autoscale_scaler off',
+            'proxy_next_upstream error timeout', 'proxy_connect_timeout 2s'],
+    blocks => join('', map { "    upstream $_ { $pools{$_} }\n" }
+                       sort keys %pools),
+    locations => $locations);
 
 # what nginx -t says of a block
 sub refused {
@@ -213,21 +199,11 @@ ok(wait_until(10, sub {
 
 # killed under load: no client request fails, and it gets no traffic after
 # its first failures
-my $loader = fork // die;
-if (!$loader) {
-    my $x = Autoscale::Agent::load(url => "$base/a/x", clients => 4,
-                                   seconds => 4);
-    open my $fh, '>', 't/servroot-upstream/load.json';
-    print $fh JSON::PP::encode_json($x);
-    close $fh;
-    POSIX::_exit(0);
-}
+my $loaded = Autoscale::Agent::load_background(url => "$base/a/x",
+                                               clients => 4, seconds => 4);
 sleep 1;
 $agents{a2}->kill;
-my $killed_at = time;
-waitpid $loader, 0;
-$r = JSON::PP::decode_json(do {
-    local (@ARGV, $/) = ('t/servroot-upstream/load.json'); <> });
+$r = $loaded->();
 is($r->{fail}, 0, 'a2 killed under load: no client request failed')
     or diag $r->{statuses};
 my $address = $agents{a2}->address;
@@ -238,20 +214,11 @@ ok($tried >= 1 && $tried <= 4 + 2, "a2 failed $tried requests (4 clients, "
    . "2 workers), then got no more");
 
 # a reload under load: no request fails, the peers are still there
-$loader = fork // die;
-if (!$loader) {
-    my $x = Autoscale::Agent::load(url => "$base/a/x", clients => 4,
-                                   seconds => 3);
-    open my $fh, '>', 't/servroot-upstream/load.json';
-    print $fh JSON::PP::encode_json($x);
-    close $fh;
-    POSIX::_exit(0);
-}
+$loaded = Autoscale::Agent::load_background(url => "$base/a/x",
+                                            clients => 4, seconds => 3);
 sleep 1;
 nginx_reload('upstream');
-waitpid $loader, 0;
-$r = JSON::PP::decode_json(do {
-    local (@ARGV, $/) = ('t/servroot-upstream/load.json'); <> });
+$r = $loaded->();
 is($r->{fail}, 0, 'reload under load: no request failed') or diag $r->{statuses};
 $r = Autoscale::Agent::load(url => "$base/a/x", clients => 2, each => 30);
 is(join(' ', map { $_ . '=' . ($r->{$_} ? 'yes' : 'no') } qw(a1 a3 fail)),

@@ -14,7 +14,6 @@ use Autoscale::Test;
 use Autoscale::Agent;
 
 my $port = free_port();
-my $pg = pg_conninfo();
 my $base = "http://127.0.0.1:$port";
 my $api = "$base/api";
 
@@ -22,23 +21,15 @@ stop_at_end('zero');
 pg_load('t/data/zero.sql');
 
 # the scaler's own check is far away: only the waker can act in time
-my $conf = nginx_conf(workers => 2, main => '', http => <<"HTTP");
-    autoscale_postgres "$pg";
-    autoscale_collect_interval 1s;
-    autoscale_check_interval 1h;
-    upstream wake { autoscale_upstream z-wake hold=20s; }
-    upstream late { autoscale_upstream z-late hold=1500ms; }
-    upstream full { autoscale_upstream z-full hold=3s hold_max=2; }
-    upstream one { autoscale_upstream z-one; }
-    server {
-        listen 127.0.0.1:$port;
-        location /api/ { autoscale_api write=on; }
-        location /wake/ { proxy_pass http://wake; }
-        location /late/ { proxy_pass http://late; }
-        location /full/ { proxy_pass http://full; }
-        location /one/ { proxy_pass http://one; }
-    }
-HTTP
+my %hold = (wake => 'z-wake hold=20s', late => 'z-late hold=1500ms',
+            full => 'z-full hold=3s hold_max=2', one => 'z-one');
+my $conf = api_nginx_conf(
+    workers => 2, port => $port, write => 1,
+    set => ['autoscale_collect_interval 1s', 'autoscale_check_interval 1h'],
+    blocks => join('', map { "    upstream $_ { autoscale_upstream "
+                             . "$hold{$_}; }\n" } sort keys %hold),
+    locations => join('', map { "        location /$_/ { proxy_pass "
+                                . "http://$_; }\n" } sort keys %hold));
 
 # a request in a child: its (status, retry-after, body, seconds) in a file
 my $n = 0;

@@ -61,6 +61,28 @@ sub start {
     return $self;
 }
 
+# load(%o) in a child: returns a sub that waits for it and returns its
+# result, so that the suite can act while the load runs
+sub load_background {
+    my (%o) = @_;
+    my $out = "$dir/background." . $$ . '.' . int(rand 1e9);
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        my $r = load(%o);
+        open my $fh, '>', $out or POSIX::_exit(1);
+        print $fh encode_json($r);
+        close $fh;
+        POSIX::_exit(0);
+    }
+    return sub {
+        waitpid $pid, 0;
+        open my $fh, '<', $out or return { fail => 1e6 };
+        my $r = decode_json(scalar <$fh>);
+        close $fh;
+        return $r;
+    };
+}
+
 # Requests to $url from $clients processes at once, $each in a row each
 # (or, with seconds => s, for that long): { agent id => requests answered,
 # fail => requests not answered 200, statuses => "code ..." of failures }

@@ -78,15 +78,16 @@ sub api_http_config {
 
 # nginx.conf of a suite's own nginx: $o{workers} workers, the database
 # $o{pg} (the suites' own if undef), the leader's jobs off if
-# $o{jobs_off}, the http{} directives in @{$o{set}}, and one server on
-# $o{port} with the API at /api/ (writable if $o{write}) and the
-# locations in $o{locations}
+# $o{jobs_off}, the http{} directives in @{$o{set}} and the blocks (e.g.
+# upstream{}) in $o{blocks}, and one server on $o{port} with the API at
+# /api/ (writable if $o{write}) and the locations in $o{locations}
 sub api_nginx_conf {
     my (%o) = @_;
     my $pg = $o{pg} // pg_conninfo();
     my $http = $o{jobs_off} ? api_http_config(undef, $pg)
                             : qq{    autoscale_postgres "$pg";\n};
     $http .= join '', map { "    $_;\n" } @{ $o{set} // [] };
+    $http .= $o{blocks} // '';
     my $api = $o{write} ? 'autoscale_api write=on;' : 'autoscale_api;';
     return nginx_conf(workers => $o{workers}, main => $o{main},
                       http => <<"HTTP");
