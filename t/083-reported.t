@@ -88,6 +88,12 @@ is(join(' ', map { $create->{$_} // 'null' }
              qw(status from_workers to_workers current_workers)),
    'scaling_up 0 2 0', 'its create NOTIFY: scaling_up, 0 of 2 workers');
 
+# its 0 counted workers are below min_workers 1, and that is no conflict
+($st, $doc) = api(PUT => "clusters/$id", { description => 'counted',
+                                          max_workers => 8 });
+is(join(' ', $st, ref $doc ? $doc->{description} // '-' : $doc),
+   '200 counted', 'PUT: the bounds need not hold the workers counted so far');
+
 ($st, $doc) = api(POST => 'clusters', { blueprint_id => 'rep-bp',
                                         name => 'Counted zero',
                                         min_workers => 0,
