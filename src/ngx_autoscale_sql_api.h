@@ -286,7 +286,8 @@ typedef enum {
     "    AND " NGX_AUTOSCALE_CHECK_RULES("v") " "                             \
     "    AND (v.status = 'hibernated' "                                       \
     "      OR ((v.actuation = 'reported' "                                    \
-    "          OR v.current_workers BETWEEN v.min_workers AND v.max_workers) " \
+    "          OR v.current_workers BETWEEN v.min_workers "                   \
+    "            AND v.max_workers) "                                         \
     "        AND v.target_workers BETWEEN v.min_workers AND v.max_workers)) " \
     "  RETURNING u.*) "                                                       \
     "SELECT v.status, "                                                       \

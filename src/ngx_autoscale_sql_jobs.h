@@ -110,7 +110,7 @@ typedef enum {
         "AS cap "                                                             \
         "FROM r JOIN clusters c ON c.id = r.id "                              \
         "AND c.status IN ('active', 'scaling_up', 'scaling_down'), "          \
-        "LATERAL (SELECT "                                                     \
+        "LATERAL (SELECT "                                                    \
         NGX_AUTOSCALE_SQL_REPORTED_WORKERS("r.serving") " AS workers) k), "   \
                                                                               \
     "q AS (SELECT v.*, "                                                      \
@@ -191,7 +191,7 @@ typedef enum {
         "last_active = CASE WHEN s.finished > 0 OR s.live > 0 THEN now() "    \
         "ELSE c.last_active END "                                             \
         "FROM s "                                                             \
-        "WHERE c.id = s.id AND (s.late OR s.seen "                          \
+        "WHERE c.id = s.id AND (s.late OR s.seen "                            \
         "OR (c.actuation = 'reported' "                                       \
         "AND c.status IN ('scaling_up', 'scaling_down') "                     \
         "AND s.cur = c.target_workers) OR (s.measured AND (s.finished > 0 "   \

@@ -274,8 +274,28 @@ is(join(' ', $st, map { $doc->{cluster}{$_} // '-' }
 my $a4 = agent('r-a4', $id);
 ok(wait_until(10, sub { state_of($id) eq 'active 1 1' }),
    'an agent comes: 1, active') or diag state_of($id);
-is(actions($id), 'create:0>2 report:2>5 hibernate:3>0 reactivate:0>1',
-   'the events: create, report, hibernate, reactivate');
+
+# ---- a scale is visible until the workers follow ------------------------
+
+($st, $doc) = api(POST => "clusters/$id/scale", { target_workers => 2 });
+is(join(' ', $st, map { $doc->{cluster}{$_} // '-' }
+                  qw(status current_workers target_workers)),
+   '200 scaling_up 1 2', 'scaled to 2 with 1 serving: scaling_up');
+sleep 1.5;
+is(state_of($id), 'scaling_up 1 2', 'a collection later, still scaling_up');
+my $a5 = agent('r-a5', $id);
+ok(wait_until(10, sub { state_of($id) eq 'active 2 2' }),
+   'a second agent comes: active at 2') or diag state_of($id);
+($st, $doc) = api(POST => "clusters/$id/scale", { target_workers => 1 });
+is(join(' ', $st, map { $doc->{cluster}{$_} // '-' }
+                  qw(status current_workers target_workers)),
+   '200 scaling_down 2 1', 'scaled to 1 with 2 serving: scaling_down');
+$a5->stop;
+ok(wait_until(10, sub { state_of($id) eq 'active 1 1' }),
+   'one agent stops: active at 1') or diag state_of($id);
+is(actions($id), 'create:0>2 report:2>5 hibernate:3>0 reactivate:0>1 '
+   . 'manual:1>2 manual:2>1',
+   'the events: create, report, hibernate, reactivate, two scales');
 $a4->stop;
 
 done_testing();
