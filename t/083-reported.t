@@ -52,6 +52,13 @@ sub cluster {
                               . "WHERE id = '$id'"));
 }
 
+# an answer's status and the cluster in it: "200 status current target"
+sub said {
+    my ($st, $c) = @_;
+    return join ' ', $st, map { ref $c ? $c->{$_} // '-' : '-' }
+                          qw(status current_workers target_workers);
+}
+
 # "status current target"
 sub state_of {
     my $c = cluster($_[0]);
@@ -78,8 +85,7 @@ my $listen = listen_start();
 my ($st, $doc) = api(POST => 'clusters', { blueprint_id => 'rep-bp',
                                            name => 'Counted' });
 my $id = ref $doc ? $doc->{id} // '' : '';
-is(join(' ', $st, map { $doc->{$_} // '-' }
-                  qw(status current_workers target_workers actuation)),
+is(said($st, $doc) . ' ' . ((ref $doc ? $doc->{actuation} : undef) // '-'),
    '201 scaling_up 0 2 reported',
    'a new reported cluster has 0 workers, scaling_up towards its target');
 is(state_of($id), 'scaling_up 0 2', '... so has its row');
@@ -98,15 +104,13 @@ is(join(' ', $st, ref $doc ? $doc->{description} // '-' : $doc),
                                         name => 'Counted zero',
                                         min_workers => 0,
                                         target_workers => 0 });
-is(join(' ', $st, map { $doc->{$_} // '-' }
-                  qw(status current_workers target_workers)),
+is(said($st, $doc),
    '201 active 0 0', 'a reported cluster with a target of 0 is active at 0');
 
 ($st, $doc) = api(POST => 'clusters', { blueprint_id => 'rep-bp',
                                         name => 'Decided',
                                         actuation => 'immediate' });
-is(join(' ', $st, map { $doc->{$_} // '-' }
-                  qw(status current_workers target_workers)),
+is(said($st, $doc),
    '201 active 2 2', 'an immediate cluster is still made at its target');
 
 # ---- the count follows serving agents ------------------------------------
@@ -131,11 +135,9 @@ is("$row->{current_workers} $row->{active_agents}", '2 2',
 $listen = listen_start();
 ($st, $doc) = api(POST => "clusters/$id/workers",
                   { current_workers => 5, reason => 'five pods run' });
-is($st, 200, 'POST workers: 200') or diag explain $doc;
 $doc = {} unless ref $doc;
-is(join(' ', map { $doc->{cluster}{$_} // '-' }
-                 qw(status current_workers target_workers)),
-   'scaling_down 5 2', 'the cluster has 5 of 2 workers: scaling_down');
+is(said($st, $doc->{cluster}), '200 scaling_down 5 2',
+   'POST workers: 200, the cluster has 5 of 2 workers: scaling_down');
 is(join(' ', ($doc->{changed} ? 'changed' : 'unchanged'),
              map { $doc->{event}{$_} // '-' }
                  qw(action from_workers to_workers)),
@@ -252,8 +254,7 @@ is(scalar @notes, 0, 'no refused report was notified')
 # ---- hibernation: the count falls as the agents stop ---------------------
 
 ($st, $doc) = api(POST => "clusters/$id/hibernate");
-is(join(' ', $st, map { $doc->{cluster}{$_} // '-' }
-                  qw(status current_workers target_workers)),
+is(said($st, $doc->{cluster}),
    '200 hibernated 3 0', 'hibernated: the 3 workers still run');
 sleep 1.5;
 is(state_of($id), 'hibernated 3 0', 'a collection later, still 3');
@@ -268,8 +269,7 @@ ok(wait_until(10, sub { state_of($id) eq 'hibernated 0 0' }),
 # ---- reactivation: the count rises as agents come ------------------------
 
 ($st, $doc) = api(POST => "clusters/$id/reactivate");
-is(join(' ', $st, map { $doc->{cluster}{$_} // '-' }
-                  qw(status current_workers target_workers)),
+is(said($st, $doc->{cluster}),
    '200 scaling_up 0 1', 'reactivated at min 1 with none: scaling_up');
 my $a4 = agent('r-a4', $id);
 ok(wait_until(10, sub { state_of($id) eq 'active 1 1' }),
@@ -278,8 +278,7 @@ ok(wait_until(10, sub { state_of($id) eq 'active 1 1' }),
 # ---- a scale is visible until the workers follow ------------------------
 
 ($st, $doc) = api(POST => "clusters/$id/scale", { target_workers => 2 });
-is(join(' ', $st, map { $doc->{cluster}{$_} // '-' }
-                  qw(status current_workers target_workers)),
+is(said($st, $doc->{cluster}),
    '200 scaling_up 1 2', 'scaled to 2 with 1 serving: scaling_up');
 sleep 1.5;
 is(state_of($id), 'scaling_up 1 2', 'a collection later, still scaling_up');
@@ -287,8 +286,7 @@ my $a5 = agent('r-a5', $id);
 ok(wait_until(10, sub { state_of($id) eq 'active 2 2' }),
    'a second agent comes: active at 2') or diag state_of($id);
 ($st, $doc) = api(POST => "clusters/$id/scale", { target_workers => 1 });
-is(join(' ', $st, map { $doc->{cluster}{$_} // '-' }
-                  qw(status current_workers target_workers)),
+is(said($st, $doc->{cluster}),
    '200 scaling_down 2 1', 'scaled to 1 with 2 serving: scaling_down');
 $a5->stop;
 ok(wait_until(10, sub { state_of($id) eq 'active 1 1' }),
