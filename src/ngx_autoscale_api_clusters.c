@@ -105,6 +105,12 @@ static const ngx_autoscale_field_t  ngx_autoscale_cluster_scale_fields[] = {
       NGX_AUTOSCALE_CHARS_ANY, NULL, 0, 0 }
 };
 
+static const ngx_autoscale_field_t  ngx_autoscale_cluster_workers_fields[] = {
+    { "current_workers", NGX_AUTOSCALE_FIELD_INT, 0, 1000, 0, NULL, 1, 0 },
+    { "reason", NGX_AUTOSCALE_FIELD_STRING, 1, 500,
+      NGX_AUTOSCALE_CHARS_ANY, NULL, 0, 0 }
+};
+
 static const ngx_autoscale_field_t  ngx_autoscale_cluster_reason_fields[] = {
     { "reason", NGX_AUTOSCALE_FIELD_STRING, 1, 500,
       NGX_AUTOSCALE_CHARS_ANY, NULL, 0, 0 }
@@ -180,7 +186,7 @@ ngx_autoscale_api_clusters(ngx_autoscale_api_ctx_t *ctx)
 
         return ngx_autoscale_api_clusters_get(ctx);
 
-    default: /* SCALE, HIBERNATE, REACTIVATE */
+    default: /* SCALE, HIBERNATE, REACTIVATE, WORKERS */
         return ngx_autoscale_api_clusters_transition(ctx);
     }
 }
@@ -519,7 +525,7 @@ ngx_autoscale_api_clusters_delete_done(ngx_autoscale_api_ctx_t *ctx,
 }
 
 
-/* POST clusters/{id}/scale, hibernate, reactivate */
+/* POST clusters/{id}/scale, hibernate, reactivate, workers */
 
 static ngx_int_t
 ngx_autoscale_api_clusters_transition(ngx_autoscale_api_ctx_t *ctx)
@@ -533,6 +539,12 @@ ngx_autoscale_api_clusters_transition(ngx_autoscale_api_ctx_t *ctx)
                                           ngx_autoscale_cluster_scale_fields,
                                           2, fields, &rc);
         sql = NGX_AUTOSCALE_SQL_CLUSTER_SCALE;
+
+    } else if (ctx->route.route == NGX_AUTOSCALE_ROUTE_WORKERS) {
+        read = ngx_autoscale_api_query_write_fields(ctx,
+                                          ngx_autoscale_cluster_workers_fields,
+                                          2, fields, &rc);
+        sql = NGX_AUTOSCALE_SQL_CLUSTER_WORKERS;
 
     } else {
         ngx_str_set(&fields[0], "0");
@@ -566,6 +578,9 @@ ngx_autoscale_api_clusters_transition(ngx_autoscale_api_ctx_t *ctx)
             break;
         case NGX_AUTOSCALE_ROUTE_HIBERNATE:
             ngx_str_set(&params[2], "hibernated through the API");
+            break;
+        case NGX_AUTOSCALE_ROUTE_WORKERS:
+            ngx_str_set(&params[2], "workers reported through the API");
             break;
         default:
             ngx_str_set(&params[2], "reactivated through the API");
@@ -625,7 +640,7 @@ ngx_autoscale_api_clusters_transition_refused(ngx_autoscale_api_ctx_t *ctx,
 {
     ngx_int_t    min, max;
     ngx_uint_t   active;
-    const char  *status, *verb;
+    const char  *status, *verb, *actuation;
 
     status = PQgetvalue(res, 0, NGX_AUTOSCALE_TRANSITION_COL_STATUS);
 
@@ -654,6 +669,33 @@ ngx_autoscale_api_clusters_transition_refused(ngx_autoscale_api_ctx_t *ctx,
                                     "target_workers (%d) must be between "
                                     "min_workers (%d) and max_workers (%d)",
                                     (int) ctx->target, (int) min, (int) max);
+        return 1;
+
+    case NGX_AUTOSCALE_ROUTE_WORKERS:
+        actuation = PQgetvalue(res, 0, NGX_AUTOSCALE_TRANSITION_COL_CLUSTER
+                                       + NGX_AUTOSCALE_CLUSTER_COL_ACTUATION);
+
+        if (ngx_strcmp(actuation, "reported") != 0) {
+            ngx_autoscale_route_set_err(err, NGX_HTTP_CONFLICT, "NotReported",
+                                        "cluster '%.*s' has %s actuation: "
+                                        "its workers follow its target, only "
+                                        "a \"reported\" cluster's are "
+                                        "reported", (int) ctx->route.id_len,
+                                        ctx->route.id, actuation);
+            return 1;
+        }
+
+        max = ngx_autoscale_api_query_int(res, 0,
+                                      NGX_AUTOSCALE_TRANSITION_COL_MAX_WORKERS);
+
+        if (ctx->target <= max) {
+            return 0;
+        }
+
+        ngx_autoscale_route_set_err(err, NGX_HTTP_BAD_REQUEST, "InvalidField",
+                                    "current_workers (%d) must be between 0 "
+                                    "and max_workers (%d)",
+                                    (int) ctx->target, (int) max);
         return 1;
 
     case NGX_AUTOSCALE_ROUTE_HIBERNATE:
@@ -704,6 +746,15 @@ ngx_autoscale_api_clusters_transition_message(ngx_autoscale_api_ctx_t *ctx,
                              : "the target is %i workers already%Z",
                      n, ctx->target);
         return "manual";
+
+    case NGX_AUTOSCALE_ROUTE_WORKERS:
+        n = ngx_autoscale_api_query_int(res, 0,
+                                  NGX_AUTOSCALE_TRANSITION_COL_CURRENT_WORKERS);
+        ngx_snprintf(buf, size,
+                     changed ? "workers reported: from %i to %i%Z"
+                             : "the cluster has %i workers already%Z",
+                     n, ctx->target);
+        return "report";
 
     case NGX_AUTOSCALE_ROUTE_HIBERNATE:
         ngx_snprintf(buf, size, "%s%Z",
@@ -785,8 +836,7 @@ ngx_autoscale_api_clusters_transition_event(PGresult *res, const char *action)
             == NULL
         || cJSON_AddNumberToObject(event, "to_workers",
                ngx_autoscale_api_query_int(res, 0,
-                                   NGX_AUTOSCALE_TRANSITION_COL_CLUSTER
-                                   + NGX_AUTOSCALE_CLUSTER_COL_TARGET_WORKERS))
+                                       NGX_AUTOSCALE_TRANSITION_COL_EVENT_TO))
             == NULL
         || ngx_autoscale_json_rfc3339(PQgetvalue(res, 0,
                                        NGX_AUTOSCALE_TRANSITION_COL_EVENT_AT),

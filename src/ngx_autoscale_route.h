@@ -37,6 +37,7 @@ typedef enum {
     NGX_AUTOSCALE_ROUTE_SCALE,             /* clusters/{id}/scale */
     NGX_AUTOSCALE_ROUTE_HIBERNATE,         /* clusters/{id}/hibernate */
     NGX_AUTOSCALE_ROUTE_REACTIVATE,        /* clusters/{id}/reactivate */
+    NGX_AUTOSCALE_ROUTE_WORKERS,           /* clusters/{id}/workers */
     NGX_AUTOSCALE_ROUTE_CLUSTER_METRICS,   /* clusters/{id}/metrics */
     NGX_AUTOSCALE_ROUTE_CLUSTER_EVENTS,    /* clusters/{id}/events */
     NGX_AUTOSCALE_ROUTE_CLUSTER_AGENTS,    /* clusters/{id}/agents */

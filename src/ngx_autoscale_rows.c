@@ -28,6 +28,8 @@ typedef struct {
     ngx_uint_t                 observed;
     ngx_uint_t                 agents[NGX_AUTOSCALE_AGENT_NSTATUS];
     ngx_uint_t                 live;
+    ngx_uint_t                 serving;       /* live, not draining */
+    ngx_uint_t                 known;         /* agents of any status */
     double                     cpu, memory, queue;
     ngx_uint_t                 ncpu, nmemory, nqueue;
     uint64_t                   done, fail;
@@ -278,6 +280,7 @@ ngx_autoscale_rows_agents(ngx_shm_zone_t *shm_zone,
         rec = &recs[cluster->slot];
 
         rec->agents[agent->status]++;
+        rec->known++;
         /* many agents' sums stop at a bigint too */
         rec->done = ngx_autoscale_window_tasks_add(rec->done,
                                                    agent->window_completed);
@@ -292,6 +295,7 @@ ngx_autoscale_rows_agents(ngx_shm_zone_t *shm_zone,
 
         /* active, idle or busy, and heard from: live */
         rec->live++;
+        rec->serving += !agent->draining;
 
         if (!isnan(agent->report.cpu_usage)) {
             rec->cpu += agent->report.cpu_usage;
@@ -329,6 +333,10 @@ ngx_autoscale_rows_format_row(u_char *p, ngx_autoscale_record_t *rec,
                     rec->agents[NGX_AUTOSCALE_AGENT_FAILED]
                     + rec->agents[NGX_AUTOSCALE_AGENT_LOST],
                     rec->done, rec->fail);
+
+    /* null: no agent reports for the cluster, so none counts its workers */
+    p = rec->known ? ngx_sprintf(p, ",\"serving\":%ui", rec->serving)
+                   : ngx_sprintf(p, ",\"serving\":null");
 
     /* means of what live agents reported; queue is their sum */
     p = ngx_autoscale_rows_number(p, "cpu", rec->cpu, rec->ncpu);

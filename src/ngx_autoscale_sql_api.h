@@ -142,7 +142,9 @@ typedef enum {
 /*
  * $1 blueprint_id, $2 name, $3 type, $4 min_workers, $5 max_workers,
  * $6 target_workers, $7 description, $8 tags, $9 config, $10 .. $24 the
- * policy, $25 node.  Unset fields come from the blueprint.
+ * policy, $25 node.  Unset fields come from the blueprint.  A "reported"
+ * cluster starts with no workers, heading for its target: they are counted
+ * as they come.
  */
 #define NGX_AUTOSCALE_SQL_CLUSTER_CREATE                                      \
     "WITH b AS ( "                                                            \
@@ -174,10 +176,14 @@ typedef enum {
     "  INSERT INTO clusters (name, type, status, blueprint_id, "              \
     "    blueprint_version, min_workers, max_workers, current_workers, "      \
     "    target_workers, description, tags, config, started_at, "             \
-    NGX_AUTOSCALE_POLICY_COLUMNS ") "                                         \
-    "  SELECT v.name, v.type, 'active', b.id, b.version, v.min_workers, "     \
-    "    v.max_workers, v.target_workers, v.target_workers, NULLIF($7, ''), " \
+    "    last_scaled_at, " NGX_AUTOSCALE_POLICY_COLUMNS ") "                  \
+    "  SELECT v.name, v.type, CASE WHEN v.actuation = 'reported' "            \
+    "      AND v.target_workers > 0 THEN 'scaling_up' ELSE 'active' END, "    \
+    "    b.id, b.version, v.min_workers, v.max_workers, "                     \
+    "    CASE WHEN v.actuation = 'reported' THEN 0 "                          \
+    "      ELSE v.target_workers END, v.target_workers, NULLIF($7, ''), "     \
     "    COALESCE($8::jsonb, b.tags), COALESCE($9::jsonb, b.config), now(), " \
+    "    CASE WHEN v.actuation = 'reported' THEN now() END, "                 \
     "    v.policy, v.scale_up_queue, v.scale_up_cpu, v.scale_down_queue, "    \
     "    v.scale_down_cpu, v.scale_up_factor, v.scale_down_factor, "          \
     "    v.scale_up_cooldown, v.scale_down_cooldown, v.target_metric, "       \
@@ -223,7 +229,8 @@ typedef enum {
 /*
  * $1 id, $2 name, $3 description, $4 tags, $5 min_workers, $6 max_workers,
  * $7 .. $21 the policy, $22 paused.  The bounds must hold the workers the
- * cluster has and is heading for; a hibernated cluster has none.
+ * cluster has and is heading for; a hibernated cluster has none, and the
+ * workers a "reported" cluster has are only counted.
  */
 #define NGX_AUTOSCALE_SQL_CLUSTER_UPDATE                                      \
     "WITH cur AS ( "                                                          \
@@ -278,7 +285,9 @@ typedef enum {
     "  WHERE u.id = $1 AND v.status <> 'destroyed' "                          \
     "    AND " NGX_AUTOSCALE_CHECK_RULES("v") " "                             \
     "    AND (v.status = 'hibernated' "                                       \
-    "      OR (v.current_workers BETWEEN v.min_workers AND v.max_workers "    \
+    "      OR ((v.actuation = 'reported' "                                    \
+    "          OR v.current_workers BETWEEN v.min_workers "                   \
+    "            AND v.max_workers) "                                         \
     "        AND v.target_workers BETWEEN v.min_workers AND v.max_workers)) " \
     "  RETURNING u.*) "                                                       \
     "SELECT v.status, "                                                       \
@@ -342,24 +351,26 @@ typedef enum {
  * The transitions: each is $1 id, $2 the new target, $3 reason, $4 node,
  * and returns the same columns: the cluster before (status, min, max,
  * current, target), the event (id, at) if one was written, the NOTIFY, and
- * the cluster after, or as it was when nothing changed.
+ * the cluster after, or as it was when nothing changed.  The event goes
+ * to the workers "to", an expression of upd.
  */
-#define NGX_AUTOSCALE_SQL_TRANSITION_TAIL(action)                             \
+#define NGX_AUTOSCALE_SQL_TRANSITION_TAIL(action, to)                         \
     "ev AS ( "                                                                \
     "  INSERT INTO scaling_events (cluster_id, action, from_workers, "        \
     "    to_workers, reason, inputs, node) "                                  \
-    "  SELECT upd.id, '" action "', cur.current_workers, upd.target_workers, " \
+    "  SELECT upd.id, '" action "', cur.current_workers, " to ", "            \
     "    $3, jsonb_build_object('status', cur.status, "                       \
     "      'target_workers', cur.target_workers, "                            \
     "      'actuation', cur.actuation), "                                     \
     "    $4 "                                                                 \
     "  FROM upd, cur "                                                        \
-    "  RETURNING id, at) "                                                    \
+    "  RETURNING id, at, to_workers) "                                        \
     "SELECT cur.status, cur.min_workers, cur.max_workers, "                   \
     "  cur.current_workers, cur.target_workers, ev.id, ev.at, "               \
+    "  ev.to_workers, "                                                       \
     "  (SELECT "                                                              \
     NGX_AUTOSCALE_SQL_NOTIFY("'" action "'", "upd.id", "ev.id",               \
-                             "cur.current_workers", "upd.target_workers",     \
+                             "cur.current_workers", to,                       \
                              "upd.status", "upd.current_workers",             \
                              "upd.target_workers", "$3::text", "NULL") " "    \
     "   FROM upd, ev), "                                                      \
@@ -378,6 +389,7 @@ typedef enum {
     NGX_AUTOSCALE_TRANSITION_COL_TARGET_WORKERS,
     NGX_AUTOSCALE_TRANSITION_COL_EVENT_ID,     /* NULL: nothing changed */
     NGX_AUTOSCALE_TRANSITION_COL_EVENT_AT,
+    NGX_AUTOSCALE_TRANSITION_COL_EVENT_TO,
     NGX_AUTOSCALE_TRANSITION_COL_NOTIFY,
     NGX_AUTOSCALE_TRANSITION_COL_CLUSTER
 } ngx_autoscale_sql_transition_col_e;
@@ -404,7 +416,7 @@ typedef enum {
     "    AND $2::int BETWEEN cur.min_workers AND cur.max_workers "            \
     "    AND $2::int <> cur.target_workers "                                  \
     "  RETURNING u.*), "                                                      \
-    NGX_AUTOSCALE_SQL_TRANSITION_TAIL("manual")
+    NGX_AUTOSCALE_SQL_TRANSITION_TAIL("manual", "upd.target_workers")
 
 #define NGX_AUTOSCALE_SQL_CLUSTER_HIBERNATE                                   \
     "WITH cur AS ( "                                                          \
@@ -422,7 +434,7 @@ typedef enum {
     "  WHERE u.id = cur.id "                                                  \
     "    AND cur.status IN ('active', 'scaling_up', 'scaling_down') "         \
     "  RETURNING u.*), "                                                      \
-    NGX_AUTOSCALE_SQL_TRANSITION_TAIL("hibernate")
+    NGX_AUTOSCALE_SQL_TRANSITION_TAIL("hibernate", "upd.target_workers")
 
 /* back at min_workers; $2 is unused but keeps the parameters alike */
 #define NGX_AUTOSCALE_SQL_CLUSTER_REACTIVATE                                  \
@@ -444,7 +456,31 @@ typedef enum {
     "  WHERE u.id = cur.id AND cur.status = 'hibernated' "                    \
     "    AND $2::int IS NOT NULL "                                            \
     "  RETURNING u.*), "                                                      \
-    NGX_AUTOSCALE_SQL_TRANSITION_TAIL("reactivate")
+    NGX_AUTOSCALE_SQL_TRANSITION_TAIL("reactivate", "upd.target_workers")
+
+/*
+ * $2 the workers an orchestrator counts, for a "reported" cluster in any
+ * state: an active one is active again at its target, else scaling.  The
+ * count holds until the cluster's serving agents change in number.
+ */
+#define NGX_AUTOSCALE_SQL_CLUSTER_WORKERS                                     \
+    "WITH cur AS ( "                                                          \
+    "  SELECT * FROM clusters WHERE id = $1 FOR UPDATE), "                    \
+    "upd AS ( "                                                               \
+    "  UPDATE clusters u "                                                    \
+    "  SET current_workers = $2::int, "                                       \
+    "    status = CASE WHEN cur.status NOT IN ('active', 'scaling_up', "      \
+    "        'scaling_down') THEN cur.status "                                \
+    "      WHEN $2::int = cur.target_workers THEN 'active' "                  \
+    "      WHEN $2::int < cur.target_workers THEN 'scaling_up' "              \
+    "      ELSE 'scaling_down' END, "                                         \
+    "    updated_at = now() "                                                 \
+    "  FROM cur "                                                             \
+    "  WHERE u.id = cur.id AND cur.actuation = 'reported' "                   \
+    "    AND $2::int BETWEEN 0 AND cur.max_workers "                          \
+    "    AND $2::int <> cur.current_workers "                                 \
+    "  RETURNING u.*), "                                                      \
+    NGX_AUTOSCALE_SQL_TRANSITION_TAIL("report", "upd.current_workers")
 
 
 /*

@@ -63,8 +63,8 @@ typedef enum {
  * lost) is skipped by its cluster and timestamp.  The newest new row of
  * each cluster updates the cluster, unless it is idle and nothing would
  * change: load, health, tasks, and for "reported" actuation the workers
- * its live agents make, with status back to active at the target, or
- * after the cooldown with a "timeout" event.
+ * (below), with status back to active at the target, or after the
+ * cooldown with a "timeout" event.
  * What the database then says of every cluster goes back to the zone.
  */
 typedef enum {
@@ -82,6 +82,17 @@ typedef enum {
     NGX_AUTOSCALE_COLLECT_NARGS
 } ngx_autoscale_sql_collect_arg_e;
 
+/*
+ * A "reported" cluster's workers, as of a row's count of serving agents
+ * (NULL: the cluster has no agent): that count when it changed since the
+ * collection saw it last, else the count the cluster has, which an
+ * orchestrator may have reported since.
+ */
+#define NGX_AUTOSCALE_SQL_REPORTED_WORKERS(serving)                           \
+    "CASE WHEN c.actuation = 'reported' AND " serving " IS NOT NULL "         \
+    "AND " serving " IS DISTINCT FROM c.agents_serving "                      \
+    "THEN least(" serving ", 1000) ELSE c.current_workers END"
+
 #define NGX_AUTOSCALE_SQL_COLLECT                                             \
     "WITH lk AS (SELECT " NGX_AUTOSCALE_SQL_HOLDS_LOCK " AS held), "          \
                                                                               \
@@ -94,15 +105,15 @@ typedef enum {
         "ts timestamptz, secs float8, started bigint, finished bigint, "      \
         "avg float8, peak int, lat bigint, e5 bigint, live int, active int, " \
         "idle int, busy int, failed int, done bigint, fail bigint, "          \
-        "cpu float8, mem float8, queue float8) "                              \
+        "serving int, cpu float8, mem float8, queue float8) "                 \
         "WHERE lk.held AND d.secs > 0), "                                     \
                                                                               \
     "v AS (SELECT r.*, k.workers, k.workers::float8 * c.worker_capacity "     \
         "AS cap "                                                             \
         "FROM r JOIN clusters c ON c.id = r.id "                              \
         "AND c.status IN ('active', 'scaling_up', 'scaling_down'), "          \
-        "LATERAL (SELECT least(CASE WHEN c.actuation = 'reported' "           \
-        "THEN r.live ELSE c.current_workers END, 1000) AS workers) k), "      \
+        "LATERAL (SELECT "                                                    \
+        NGX_AUTOSCALE_SQL_REPORTED_WORKERS("r.serving") " AS workers) k), "   \
                                                                               \
     "q AS (SELECT v.*, "                                                      \
         "CASE WHEN v.cap > 0 THEN least(100, 100 * v.avg "                    \
@@ -139,10 +150,15 @@ typedef enum {
         "AND ins.\"timestamp\" = q.ts "                                       \
         "ORDER BY q.id, q.ts DESC), "                                         \
                                                                               \
+    /* serving agents count for a hibernated cluster too, measured or not */  \
+    "n AS (SELECT DISTINCT ON (r.id) r.id, r.serving "                        \
+        "FROM r ORDER BY r.id, r.ts DESC), "                                  \
+                                                                              \
     "s AS (SELECT c.id, l.id IS NOT NULL AS measured, l.util, l.live, "       \
-        "l.failed, l.finished, l.e5, l.done_all, l.fail_all, "                \
-        "CASE WHEN c.actuation = 'reported' AND l.id IS NOT NULL "            \
-        "THEN least(l.live, 1000) ELSE c.current_workers END AS cur, "        \
+        "l.failed, l.finished, l.e5, l.done_all, l.fail_all, n.serving, "     \
+        NGX_AUTOSCALE_SQL_REPORTED_WORKERS("n.serving") " AS cur, "           \
+        "(c.actuation = 'reported' AND n.serving IS NOT NULL "                \
+        "AND n.serving IS DISTINCT FROM c.agents_serving) AS seen, "          \
         "(CASE WHEN l.live + l.failed > 0 THEN l.live::float8 "               \
         "/ (l.live + l.failed) ELSE 1 END) * (1 - CASE WHEN l.finished > 0 "  \
         "THEN least(1, l.e5::float8 / l.finished) ELSE 0 END) AS health, "    \
@@ -152,9 +168,11 @@ typedef enum {
         "CASE WHEN c.status = 'scaling_up' THEN c.scale_up_cooldown "         \
         "ELSE c.scale_down_cooldown END)) AS late "                           \
         "FROM lk, clusters c LEFT JOIN l ON l.id = c.id "                     \
+        "LEFT JOIN n ON n.id = c.id "                                         \
         "WHERE lk.held "                                                      \
         "AND (l.id IS NOT NULL OR (c.actuation = 'reported' "                 \
-        "AND c.status IN ('scaling_up', 'scaling_down')))), "                 \
+        "AND (n.id IS NOT NULL OR c.status IN ('scaling_up', "                \
+        "'scaling_down'))))), "                                               \
                                                                               \
     "upd AS (UPDATE clusters c SET "                                          \
         "load_percentage = CASE WHEN s.measured THEN s.util "                 \
@@ -162,6 +180,8 @@ typedef enum {
         "health_score = CASE WHEN s.measured THEN s.health "                  \
         "ELSE c.health_score END, "                                           \
         "current_workers = s.cur, "                                           \
+        "agents_serving = CASE WHEN s.seen THEN s.serving "                   \
+        "ELSE c.agents_serving END, "                                         \
         "status = CASE WHEN c.actuation = 'reported' AND c.status IN "        \
         "('scaling_up', 'scaling_down') AND (s.cur = c.target_workers "       \
         "OR s.late) THEN 'active' ELSE c.status END, "                        \
@@ -173,7 +193,8 @@ typedef enum {
         "last_active = CASE WHEN s.finished > 0 OR s.live > 0 THEN now() "    \
         "ELSE c.last_active END "                                             \
         "FROM s "                                                             \
-        "WHERE c.id = s.id AND (s.late OR (c.actuation = 'reported' "         \
+        "WHERE c.id = s.id AND (s.late OR s.seen "                            \
+        "OR (c.actuation = 'reported' "                                       \
         "AND c.status IN ('scaling_up', 'scaling_down') "                     \
         "AND s.cur = c.target_workers) OR (s.measured AND (s.finished > 0 "   \
         "OR s.live > 0 OR s.done_all + s.fail_all > 0 "                       \

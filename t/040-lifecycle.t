@@ -403,7 +403,13 @@ $listener = listen_start();
     target_workers => 6, actuation => 'reported' });
 my $rid = $doc->{id} // '';
 is(join(',', $status, $h->{location}, map { $doc->{$_} } qw(status current_workers target_workers actuation)),
-   "201,/api/clusters/$rid,active,6,6,reported", 'reported: created at 6 workers');
+   "201,/api/clusters/$rid,scaling_up,0,6,reported",
+   'reported: created at 0 workers, scaling_up towards 6');
+
+# the orchestrator says its 6 run
+($status, undef, $doc) = api(POST => "clusters/$rid/workers", { current_workers => 6 });
+is(join(',', $status, $doc->{changed}, map { $doc->{cluster}{$_} } qw(status current_workers target_workers)),
+   '200,1,active,6,6', 'reported: 6 workers reported: active at the target');
 
 ($status, undef, $doc) = api(POST => "clusters/$rid/scale", { target_workers => 8 });
 is(join(',', $status, map { $doc->{cluster}{$_} } qw(status current_workers target_workers)),
@@ -428,21 +434,26 @@ is(join(',', $status, map { $doc->{cluster}{$_} } qw(status current_workers targ
 ($status, undef, $doc) = api(POST => "clusters/$rid/hibernate");
 is(db($rid, 'status, current_workers, target_workers'), 'hibernated|6|0',
    'reported: hibernated, current waits for the reports');
+($status, undef, $doc) = api(POST => "clusters/$rid/workers", { current_workers => 2 });
+is(join(',', $status, map { $doc->{cluster}{$_} } qw(status current_workers target_workers)),
+   '200,hibernated,2,0', 'reported: hibernated, 4 of its workers stopped: 2');
 ($status, undef, $doc) = api(POST => "clusters/$rid/reactivate");
-is(db($rid, 'status, current_workers, target_workers'), 'scaling_down|6|3',
-   'reported: reactivated at min 3 while 6 still run: scaling_down');
+is(db($rid, 'status, current_workers, target_workers'), 'scaling_up|2|3',
+   'reported: reactivated at min 3 while 2 still run: scaling_up');
 ($status) = api(DELETE => "clusters/$rid");
-is(db($rid, 'status, current_workers, target_workers'), 'destroyed|6|0',
+is(db($rid, 'status, current_workers, target_workers'), 'destroyed|2|0',
    'reported: destroyed, current waits for the reports');
 is(join(' ', map { s/\|[^|]*$//r } event_lines($rid)),
-   '7|create|0|6 8|manual|6|8 9|manual|6|6 10|manual|6|4 11|hibernate|6|0 '
-   . '12|reactivate|6|3 13|destroy|6|0', 'reported: db events');
+   '7|create|0|6 8|report|0|6 9|manual|6|8 10|manual|6|6 11|manual|6|4 '
+   . '12|hibernate|6|0 13|report|6|2 14|reactivate|2|3 15|destroy|2|0',
+   'reported: db events');
 
 @notes = grep { ($_->{cluster_id} // '') eq $rid } listen_stop($listener);
 is(join(' ', map { join ',', map { $_ // 'null' } @$_{qw(event status current_workers target_workers)} } @notes),
-   'create,active,6,6 manual,scaling_up,6,8 manual,active,6,6 '
-   . 'manual,scaling_down,6,4 hibernate,hibernated,6,0 reactivate,scaling_down,6,3 '
-   . 'destroy,destroyed,6,0', 'reported: the notifications tell the orchestrator each target');
+   'create,scaling_up,0,6 report,active,6,6 manual,scaling_up,6,8 '
+   . 'manual,active,6,6 manual,scaling_down,6,4 hibernate,hibernated,6,0 '
+   . 'report,hibernated,2,0 reactivate,scaling_up,2,3 destroy,destroyed,2,0',
+   'reported: the notifications tell the orchestrator each target');
 
 # ---- overrides of 0 -----------------------------------------------------
 
@@ -453,7 +464,7 @@ my $zid = $doc->{id} // '';
 is(join(',', $status, map { $doc->{$_} } qw(status min_workers max_workers current_workers target_workers)),
    '201,active,0,20,0,0', 'zero: min 0 and target 0 honoured');
 is(db($zid, 'min_workers, current_workers, target_workers'), '0|0|0', 'zero: db row');
-is_deeply([event_lines($zid)], ['14|create|0|0|created from blueprint lifecycle-workers'],
+is_deeply([event_lines($zid)], ['16|create|0|0|created from blueprint lifecycle-workers'],
           'zero: create event 0 -> 0');
 ($status, undef, $doc) = api(POST => "clusters/$zid/scale", { target_workers => 2 });
 ($status, undef, $doc) = api(POST => "clusters/$zid/scale", { target_workers => 0 });

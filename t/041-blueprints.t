@@ -107,7 +107,9 @@ is(pg_sql(q{SELECT string_agg(c.name, ',' ORDER BY c.name)
                     c.target_metric, c.target_value, c.tolerance,
                     c.stabilization_window, c.actuation, c.worker_capacity)
                  = (b.min_workers, b.max_workers, b.default_workers,
-                    b.default_workers, b.tags, b.config, b.policy,
+                    CASE WHEN b.actuation = 'reported' THEN 0
+                         ELSE b.default_workers END,
+                    b.tags, b.config, b.policy,
                     b.scale_up_queue, b.scale_up_cpu, b.scale_down_queue,
                     b.scale_down_cpu, b.scale_up_factor, b.scale_down_factor,
                     b.scale_up_cooldown, b.scale_down_cooldown,
@@ -607,9 +609,9 @@ Location: ^/api/clusters/cluster-[0-9a-f]{12}$
 --- response_body_filters eval
 ::json_fields_check({
     id => qr/^cluster-[0-9a-f]{12}$/, name => 'From full',
-    type => 'persistent', status => 'active', description => undef,
+    type => 'persistent', status => 'scaling_up', description => undef,
     blueprint_id => 'bp-full', blueprint_version => '3.1.4-rc.2+build.7',
-    min_workers => 1, max_workers => 40, current_workers => 4,
+    min_workers => 1, max_workers => 40, current_workers => 0,
     target_workers => 4, agents_count => 0, health_score => 1,
     load_percentage => 0, tasks_completed => 0, tasks_failed => 0,
     paused => JSON::PP::false, tags => ['a', 'b'],
@@ -622,7 +624,7 @@ Location: ^/api/clusters/cluster-[0-9a-f]{12}$
     actuation => 'reported', worker_capacity => 8, last_decision => undef,
     created_at => qr/^$::TIME$/, started_at => qr/^$::TIME$/,
     hibernated_at => undef, destroyed_at => undef,
-    last_active => qr/^$::TIME$/, last_scaled_at => undef,
+    last_active => qr/^$::TIME$/, last_scaled_at => qr/^$::TIME$/,
     updated_at => qr/^$::TIME$/,
 }, 'all')
 --- response_body
@@ -688,9 +690,9 @@ POST /api/clusters
 --- response_body_filters eval
 ::json_fields_check({
     id => qr/^cluster-[0-9a-f]{12}$/, name => 'Base workers',
-    type => 'persistent', status => 'active', description => undef,
+    type => 'persistent', status => 'scaling_up', description => undef,
     blueprint_id => 'bp-base', blueprint_version => '2.3.4-beta.1',
-    min_workers => 2, max_workers => 16, current_workers => 6,
+    min_workers => 2, max_workers => 16, current_workers => 0,
     target_workers => 6, tags => ['base', 'gpu'],
     config => {env => {A => '1'}, image => 'w:2'}, policy => 'target',
 })

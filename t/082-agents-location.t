@@ -82,6 +82,8 @@ my @writes = (
                                         reason => 'by hand' }, 200],
     [POST => 'clusters/ag-one/hibernate', { reason => 'night' }, 200],
     [POST => 'clusters/ag-one/reactivate', undef, 200],
+    [POST => 'clusters/ag-rep/workers', { current_workers => 3,
+                                          reason => 'counted' }, 200],
     [DELETE => 'clusters/ag-one', undef, 204],
 );
 
@@ -89,6 +91,7 @@ my @writes = (
 my $heartbeat = 'clusters/ag-beat/agents/ag-hand/heartbeat';
 my @paths = ('clusters', 'clusters/ag-one', 'clusters/ag-one/scale',
              'clusters/ag-one/hibernate', 'clusters/ag-one/reactivate',
+             'clusters/ag-rep/workers',
              'clusters/ag-one/metrics', 'clusters/ag-one/events',
              'clusters/ag-one/agents', $heartbeat, 'blueprints',
              'blueprints/ag-bp', 'metrics');
@@ -162,7 +165,7 @@ for my $path (@paths) {
         my $want = !$w ? '405 405 MethodNotAllowed'
             : '405 405 MethodDisabled only agent heartbeats are allowed '
               . 'here: the location has "autoscale_api write=agents" Allow: '
-              . ($path =~ m{/(?:scale|hibernate|reactivate)$} ? '-'
+              . ($path =~ m{/(?:scale|hibernate|reactivate|workers)$} ? '-'
                                                               : 'GET, HEAD');
         push @wrong, "$method $path: $got" if $got ne $want;
     }
@@ -195,11 +198,13 @@ for my $w (@writes) {
 }
 @notes = listen_stop($listen);
 is(join(' ', map { "$_->{event}" } @notes),
-   'create update manual hibernate reactivate destroy',
+   'create update manual hibernate reactivate report destroy',
    'write=on: each cluster write notified');
 is(pg_sql("SELECT status || ' ' || description || ' ' || max_workers "
           . "FROM clusters WHERE id = 'ag-one'"),
    'destroyed changed 8', 'write=on: ag-one was changed, then destroyed');
+is(pg_sql("SELECT current_workers FROM clusters WHERE id = 'ag-rep'"), 3,
+   'write=on: ag-rep has the 3 workers reported');
 is(pg_sql("SELECT count(*) FROM cluster_blueprints WHERE id = 'ag-bp2'"), 1,
    'write=on: the blueprint was created');
 

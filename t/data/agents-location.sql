@@ -15,4 +15,9 @@ VALUES
   ('ag-one', 'Operated', 'active', 1, 10, 2, 2),
   -- where the agent process heartbeats
   ('ag-beat', 'Heartbeats', 'active', 1, 10, 1, 1);
+
+-- its workers are counted: an orchestrator reports them
+INSERT INTO clusters (id, name, status, min_workers, max_workers,
+                      current_workers, target_workers, actuation)
+VALUES ('ag-rep', 'Reported', 'scaling_up', 1, 10, 0, 2, 'reported');
 COMMIT;

@@ -233,6 +233,7 @@ static const struct {
     { "scale", NGX_AUTOSCALE_ROUTE_SCALE, NGX_AUTOSCALE_POST },
     { "hibernate", NGX_AUTOSCALE_ROUTE_HIBERNATE, NGX_AUTOSCALE_POST },
     { "reactivate", NGX_AUTOSCALE_ROUTE_REACTIVATE, NGX_AUTOSCALE_POST },
+    { "workers", NGX_AUTOSCALE_ROUTE_WORKERS, NGX_AUTOSCALE_POST },
     { "metrics", NGX_AUTOSCALE_ROUTE_CLUSTER_METRICS,
       NGX_AUTOSCALE_GET | NGX_AUTOSCALE_HEAD },
     { "events", NGX_AUTOSCALE_ROUTE_CLUSTER_EVENTS,
@@ -256,9 +257,9 @@ test_route_sub(void **state)
 
     (void) state;
 
-    /* all twelve routes are distinct */
+    /* all thirteen routes are distinct */
     assert_int_equal(NGX_AUTOSCALE_ROUTE_CLUSTERS, 1);
-    assert_int_equal(NGX_AUTOSCALE_ROUTE_PROMETHEUS, 12);
+    assert_int_equal(NGX_AUTOSCALE_ROUTE_PROMETHEUS, 13);
 
     for (i = 0; i < NSUBS; i++) {
         snprintf(path, sizeof(path), "clusters/c-1/%s", subs[i].name);
