@@ -59,7 +59,7 @@ for v in RUNS THREADS WORKERS; do
 done
 [[ $CONNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_CONNECTIONS='$CONNS': expected a positive integer"
 [ "$CONNS" -ge "$THREADS" ] || die "BENCH_CONNECTIONS must be at least BENCH_THREADS (wrk's rule)"
-[[ $HEARTBEAT =~ ^(0|[1-9][0-9]*)(\.[0-9]+)?$ ]] && [ "$HEARTBEAT" != 0 ] \
+[[ $HEARTBEAT =~ ^(0|[1-9][0-9]*)(\.[0-9]+)?$ ]] \
     || die "BENCH_HEARTBEAT='$HEARTBEAT': expected seconds, e.g. 0.5"
 # the zone loses an agent after 3 collect intervals (1s here) of silence
 awk -v s="$HEARTBEAT" 'BEGIN { exit !(s > 0 && s <= 1) }' \
