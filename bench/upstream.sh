@@ -12,6 +12,9 @@
 #   BENCH_KEEPALIVE=on bench/upstream.sh     on, off or both (both)
 #   BENCH_WORKERS=2 bench/upstream.sh        worker_processes of each nginx (2)
 #   BENCH_HEARTBEAT=0.5 bench/upstream.sh    seconds between heartbeats (0.5)
+#   BENCH_STATIC=least_conn bench/upstream.sh  the static block's balancing:
+#                                            round_robin (nginx's default)
+#                                            or least_conn
 #
 # The agents are a second nginx, without the module, with four servers that
 # "return 200", so that the balancer is measured and not the backends; each
@@ -42,6 +45,7 @@ WARMUP=${BENCH_WARMUP:-2s}
 KEEPALIVE=${BENCH_KEEPALIVE:-both}
 WORKERS=${BENCH_WORKERS:-2}
 HEARTBEAT=${BENCH_HEARTBEAT:-0.5}
+STATIC=${BENCH_STATIC:-round_robin}
 AGENTS=4
 CLUSTER=c-bench
 NGINX=/usr/sbin/nginx
@@ -64,6 +68,14 @@ done
 # the zone loses an agent after 3 collect intervals (1s here) of silence
 awk -v s="$HEARTBEAT" 'BEGIN { exit !(s > 0 && s <= 1) }' \
     || die "BENCH_HEARTBEAT='$HEARTBEAT': at most 1 second, or the agents are lost"
+case $STATIC in
+    round_robin) static_line= ;;
+    # fewest connections, as each worker counts them (no zone); the
+    # agents' in-flight counts are shared by the workers
+    least_conn)  static_line="        least_conn;
+" ;;
+    *)           die "BENCH_STATIC='$STATIC': expected round_robin or least_conn" ;;
+esac
 case $KEEPALIVE in
     both) VARIANTS="ka plain" ;;
     on)   VARIANTS=ka ;;
@@ -131,7 +143,8 @@ echo "module:      ${MODULE#"$REPO"/} built $(date -r "$NGXDIR/module.so" '+%F %
 echo "load:        $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min, before the run)"
 echo "wrk runs:    -t$THREADS -c$CONNS -d$DURATION --latency, $RUNS run(s) of each target," \
      "alternating, warm-up $WARMUP each"
-echo "proxying:    $ka_words; $AGENTS agents heartbeating every ${HEARTBEAT}s"
+echo "proxying:    $ka_words; $AGENTS agents heartbeating every ${HEARTBEAT}s;" \
+     "the static block by $STATIC"
 echo
 
 # ---- the agents: a second nginx, without the module ---------------------------
@@ -191,6 +204,7 @@ upstream_blocks() {
     local i
     echo
     echo "    upstream static_$1 {"
+    printf '%s' "$static_line"
     for ((i = 0; i < AGENTS; i++)); do
         echo "        server 127.0.0.1:${agent_ports[i]};"
     done
@@ -440,12 +454,12 @@ figures() {
 
 echo "== result ($RUNS run(s) of $DURATION each per target, wrk -t$THREADS -c$CONNS," \
      "nginx $WORKERS worker(s), 0 non-2xx)"
-printf '  %-34s %11s %9s %12s %9s %9s\n' "" "best req/s" "its p99" "median req/s" "p50 ms" "p99 ms"
+printf '  %-44s %11s %9s %12s %9s %9s\n' "" "best req/s" "its p99" "median req/s" "p50 ms" "p99 ms"
 for v in $VARIANTS; do
     if [ "$v" = ka ]; then words="keepalive $CONNS"; else words="no keepalive"; fi
     read -r sb sb99 sm sm50 sm99 < <(figures "static_$v")
     read -r ab ab99 am am50 am99 < <(figures "autoscale_$v")
-    awk -v w="$words" -v t="$TARGET_RATIO" \
+    awk -v w="$words" -v t="$TARGET_RATIO" -v m="$STATIC" \
         -v sb="$sb" -v sb99="$sb99" -v sm="$sm" -v sm50="$sm50" -v sm99="$sm99" \
         -v ab="$ab" -v ab99="$ab99" -v am="$am" -v am50="$am50" -v am99="$am99" \
         -v rm="$(median "$TMP/ratios.$v" 1)" \
@@ -453,9 +467,9 @@ for v in $VARIANTS; do
         -v rh="$(sort -g "$TMP/ratios.$v" | tail -n1)" '
     function verdict(ok) { return ok ? "PASS" : "MISS" }
     BEGIN {
-        printf "  %-34s %11.1f %9.2f %12.1f %9.2f %9.2f\n", "static    (" w ")", sb, sb99, sm, sm50, sm99
-        printf "  %-34s %11.1f %9.2f %12.1f %9.2f %9.2f\n", "autoscale (" w ")", ab, ab99, am, am50, am99
-        printf "  %-34s %11.3f %9s %12.3f   round by round %.3f (%.3f to %.3f)\n",
+        printf "  %-44s %11.1f %9.2f %12.1f %9.2f %9.2f\n", "static    (" m ", " w ")", sb, sb99, sm, sm50, sm99
+        printf "  %-44s %11.1f %9.2f %12.1f %9.2f %9.2f\n", "autoscale (" w ")", ab, ab99, am, am50, am99
+        printf "  %-44s %11.3f %9s %12.3f   round by round %.3f (%.3f to %.3f)\n",
                "ratio autoscale/static", ab / sb, "", am / sm, rm, rl, rh
         printf "  target >= %s (information): best %s, median %s, round by round %s\n",
                t, verdict(ab / sb >= t), verdict(am / sm >= t), verdict(rm >= t)
