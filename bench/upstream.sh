@@ -25,6 +25,9 @@
 # lines) and "autoscale" (the same four, as the agents of cluster c-bench).
 # The two targets of a variant alternate BENCH_RUNS times, each round in
 # the other order, so that a slower stretch of the machine weighs on both.
+# Besides req/s and latency, each run prints the CPU time the front nginx's
+# workers spent per request: the balancer's own cost, which moves far less
+# than req/s when other work shares the cores.
 #
 # The ratio autoscale/static and its target are printed as information.  The
 # exit code is non-zero only when something broke: a tool missing, the build,
@@ -349,10 +352,25 @@ function done(summary, latency, requests)
 end
 EOF
 
+# front_cpu: the CPU time the front nginx's workers have used, in clock
+# ticks; per request, it is what the balancer costs, and unlike req/s it
+# hardly moves when other work takes the cores
+front_cpu() {
+    local pid t=0 stat
+    for pid in $(pgrep -P "$(<"$NGXDIR/nginx.pid")"); do
+        # utime and stime; "(nginx)" has no space to shift the fields
+        read -r -a stat <"/proc/$pid/stat" || die "no worker $pid of the front nginx"
+        t=$((t + stat[13] + stat[14]))
+    done
+    echo "$t"
+}
+tick=$(getconf CLK_TCK)
+
 # run_wrk TARGET DURATION MEASURED: a measured run appends "rps p50_ms
-# p99_ms requests" to $TMP/runs.TARGET and prints it
+# p99_ms requests cpu_us_per_request" to $TMP/runs.TARGET and prints it
 run_wrk() {
-    local out=$TMP/wrk.$1.out line
+    local out=$TMP/wrk.$1.out line cpu
+    cpu=$(front_cpu)
     # in the background: wrk catches SIGINT and exits 0, so bash would not
     # run its INT trap for a foreground wrk; "wait" is interrupted at once
     wrk -t"$THREADS" -c"$CONNS" -d"$2" --latency -s "$TMP/report.lua" \
@@ -360,18 +378,20 @@ run_wrk() {
     WRK_PID=$!
     wait "$WRK_PID" || { WRK_PID=; cat "$out" >&2; die "wrk failed against /$1/"; }
     WRK_PID=
+    cpu=$(($(front_cpu) - cpu))
     line=$(grep '^BENCH ' "$out") || { cat "$out" >&2; die "no BENCH line from wrk"; }
-    line=$(awk '{
+    line=$(awk -v cpu="$cpu" -v tick="$tick" '{
         if ($2 == 0 || $6 != 0 || $7 != 0) {
             printf "%d requests, %d non-2xx, %d socket errors\n", $2, $6, $7 > "/dev/stderr"
             exit 1
         }
-        printf "%.1f %.2f %.2f %d\n", $3, $4 / 1000, $5 / 1000, $2
+        printf "%.1f %.2f %.2f %d %.2f\n", $3, $4 / 1000, $5 / 1000, $2,
+               cpu * 1e6 / tick / $2
     }' <<<"$line") || die "wrk saw errors against /$1/"
     [ "$3" = yes ] || return 0
     printf '%s\n' "$line" >>"$TMP/runs.$1"
-    awk -v n="$1" '{ printf "  %-16s %10.1f req/s   p50 %6.2f ms   p99 %6.2f ms   (%d requests)\n",
-                     n, $1, $2, $3, $4 }' <<<"$line"
+    awk -v n="$1" '{ printf "  %-16s %10.1f req/s   p50 %6.2f ms   p99 %6.2f ms   %5.2f us CPU/req   (%d requests)\n",
+                     n, $1, $2, $3, $5, $4 }' <<<"$line"
 }
 
 echo "== warm-up ($WARMUP each, not counted)"
@@ -393,7 +413,7 @@ for v in $VARIANTS; do
         fi
         # the round's own ratio: its two runs were back to back
         paste -d' ' <(tail -n1 "$TMP/runs.static_$v") <(tail -n1 "$TMP/runs.autoscale_$v") \
-            | awk '{ printf "%.3f\n", $5 / $1 }' >>"$TMP/ratios.$v"
+            | awk '{ printf "%.3f\n", $(NF / 2 + 1) / $1 }' >>"$TMP/ratios.$v"
         printf '  %-16s %10.3f         (autoscale/static, this round)\n' ratio \
             "$(tail -n1 "$TMP/ratios.$v")"
     done
@@ -445,38 +465,46 @@ median() {
         END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 
-# figures TARGET: "best_rps its_p99 median_rps median_p50 median_p99"
+# figures TARGET: "best_rps its_p99 median_rps median_p50 median_p99
+# median_cpu"
 figures() {
     local f=$TMP/runs.$1
     echo "$(sort -g -k1,1 "$f" | tail -n1 | cut -d' ' -f1,3)" \
-         "$(median "$f" 1) $(median "$f" 2) $(median "$f" 3)"
+         "$(median "$f" 1) $(median "$f" 2) $(median "$f" 3) $(median "$f" 5)"
 }
 
 echo "== result ($RUNS run(s) of $DURATION each per target, wrk -t$THREADS -c$CONNS," \
      "nginx $WORKERS worker(s), 0 non-2xx)"
-printf '  %-44s %11s %9s %12s %9s %9s\n' "" "best req/s" "its p99" "median req/s" "p50 ms" "p99 ms"
+printf '  %-44s %11s %9s %12s %9s %9s %11s\n' "" "best req/s" "its p99" "median req/s" \
+    "p50 ms" "p99 ms" "CPU us/req"
 for v in $VARIANTS; do
     if [ "$v" = ka ]; then words="keepalive $CONNS"; else words="no keepalive"; fi
-    read -r sb sb99 sm sm50 sm99 < <(figures "static_$v")
-    read -r ab ab99 am am50 am99 < <(figures "autoscale_$v")
+    read -r sb sb99 sm sm50 sm99 sc < <(figures "static_$v")
+    read -r ab ab99 am am50 am99 ac < <(figures "autoscale_$v")
     awk -v w="$words" -v t="$TARGET_RATIO" -v m="$STATIC" \
-        -v sb="$sb" -v sb99="$sb99" -v sm="$sm" -v sm50="$sm50" -v sm99="$sm99" \
-        -v ab="$ab" -v ab99="$ab99" -v am="$am" -v am50="$am50" -v am99="$am99" \
+        -v sb="$sb" -v sb99="$sb99" -v sm="$sm" -v sm50="$sm50" -v sm99="$sm99" -v sc="$sc" \
+        -v ab="$ab" -v ab99="$ab99" -v am="$am" -v am50="$am50" -v am99="$am99" -v ac="$ac" \
         -v rm="$(median "$TMP/ratios.$v" 1)" \
         -v rl="$(sort -g "$TMP/ratios.$v" | head -n1)" \
         -v rh="$(sort -g "$TMP/ratios.$v" | tail -n1)" '
     function verdict(ok) { return ok ? "PASS" : "MISS" }
+    function row(name, b, b99, m, m50, m99, c) {
+        printf "  %-44s %11.1f %9.2f %12.1f %9.2f %9.2f %11.2f\n", name, b, b99, m, m50, m99, c
+    }
     BEGIN {
-        printf "  %-44s %11.1f %9.2f %12.1f %9.2f %9.2f\n", "static    (" m ", " w ")", sb, sb99, sm, sm50, sm99
-        printf "  %-44s %11.1f %9.2f %12.1f %9.2f %9.2f\n", "autoscale (" w ")", ab, ab99, am, am50, am99
-        printf "  %-44s %11.3f %9s %12.3f   round by round %.3f (%.3f to %.3f)\n",
-               "ratio autoscale/static", ab / sb, "", am / sm, rm, rl, rh
+        row("static    (" m ", " w ")", sb, sb99, sm, sm50, sm99, sc)
+        row("autoscale (" w ")", ab, ab99, am, am50, am99, ac)
+        printf "  %-44s %11.3f %9s %12.3f %9s %9s %11.3f\n",
+               "ratio autoscale/static", ab / sb, "", am / sm, "", "", ac / sc
+        printf "  %-44s %11s %9s %12.3f   (%.3f to %.3f)\n",
+               "ratio, round by round", "", "", rm, rl, rh
         printf "  target >= %s (information): best %s, median %s, round by round %s\n",
                t, verdict(ab / sb >= t), verdict(am / sm >= t), verdict(rm >= t)
         print ""
     }'
 done
 echo "  (best: the run with the most req/s, and its p99; median: each figure's"
-echo "  own median over the runs; round by round: the median, lowest and highest"
-echo "  of the ratios of the two back-to-back runs of each round)"
+echo "  own median over the runs; CPU us/req: the front nginx workers' CPU time"
+echo "  over the requests answered, median; round by round: the median, lowest"
+echo "  and highest of the req/s ratios of the two back-to-back runs of a round)"
 echo "  load average after the runs (1/5/15 min): $load_after"
