@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/upstream.sh: proxy_pass through "autoscale_upstream" to 4 agents
 # against a static "upstream" block of the same 4 servers, measured with wrk
-# on loopback in one run, through one nginx.
+# on loopback in one run, through one front nginx.
 #
 #   bench/upstream.sh                        run from anywhere in the repo
 #   BENCH_DURATION=10s bench/upstream.sh     each measured wrk run (5s)
@@ -21,8 +21,9 @@
 # heartbeats to the front nginx with its address every BENCH_HEARTBEAT
 # seconds for as long as the run lasts (a real agent keeps reporting).  The
 # front nginx has, for each keep-alive variant, two locations with the same
-# proxy settings: "static" (nginx's round robin over the four "server"
-# lines) and "autoscale" (the same four, as the agents of cluster c-bench).
+# proxy settings: "static" (the four as "server" lines, balanced by nginx:
+# round robin, or least_conn) and "autoscale" (the same four, as the agents
+# of cluster c-bench).
 # The two targets of a variant alternate BENCH_RUNS times, each round in
 # the other order, so that a slower stretch of the machine weighs on both.
 # Besides req/s and latency, each run prints the CPU time the front nginx's
