@@ -143,6 +143,7 @@ bench: deps
 	bench/api.sh
 	bench/scaler.sh
 	bench/observe.sh
+	bench/upstream.sh
 
 clean:
 	rm -rf $(BUILD) t/servroot

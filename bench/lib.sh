@@ -97,10 +97,14 @@ trap 'exit 143' TERM
 trap 'exit 129' HUP
 
 # A loopback port nobody accepts on; callers retry if it is taken meanwhile.
+# Below the kernel's ephemeral ports: proxying without keepalive leaves them
+# in TIME_WAIT by the thousand, where connect() is refused but bind() fails.
 free_port() {
-    local p i
+    local p i lo
+    read -r lo _ </proc/sys/net/ipv4/ip_local_port_range || lo=32768
+    [ "$lo" -gt 12000 ] || lo=12000
     for ((i = 0; i < 100; i++)); do
-        p=$((20000 + RANDOM % 40000))
+        p=$((10000 + RANDOM % (lo - 10000)))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
             printf '%s\n' "$p"
             return 0
