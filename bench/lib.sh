@@ -133,12 +133,35 @@ events {
 http {
     access_log off;
 
-    client_body_temp_path $NGXDIR/tmp/body;
-    proxy_temp_path $NGXDIR/tmp/proxy;
-    fastcgi_temp_path $NGXDIR/tmp/fastcgi;
-    uwsgi_temp_path $NGXDIR/tmp/uwsgi;
-    scgi_temp_path $NGXDIR/tmp/scgi;
 CONF
+    temp_paths "$NGXDIR"
+}
+
+# temp_paths DIR: nginx's temp paths inside DIR/tmp
+temp_paths() {
+    local t
+    for t in client_body:body proxy:proxy fastcgi:fastcgi uwsgi:uwsgi \
+             scgi:scgi; do
+        printf '    %s_temp_path %s/tmp/%s;\n' "${t%%:*}" "$1" "${t#*:}"
+    done
+}
+
+# check_logs LOG...: a broken run, whatever the figures, on an alert or a
+# crashed worker in a log; each warning printed once, with its count
+check_logs() {
+    local bad
+    bad=$(grep -hE '\[(alert|crit|emerg)\]|exited on signal' "$@" || true)
+    [ -z "$bad" ] || { printf '%s\n' "$bad" | tail -n 5 >&2; die "nginx logged errors"; }
+    grep -hF '[warn]' "$@" | sed 's/^.*\[warn\] [0-9]*#[0-9]*: //' \
+        | sort | uniq -c | sort -rn | head -n 5 \
+        | awk '{ n = $1; sub(/^ *[0-9]+ /, ""); printf "  nginx warned %d times: %s\n", n, $0 }' || true
+}
+
+# median FILE COL: the median of column COL of FILE
+median() {
+    awk -v c="$2" '{ print $c }' "$1" | sort -g | awk '
+        { a[NR] = $1 }
+        END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 
 # request NAME FILE CURL_ARGS...: body to FILE, 0 on a 200; workers may still

@@ -294,21 +294,9 @@ echo
 [ "$started" -ge "$sent" ] \
     || die "the zone counted $started observed requests, fewer than the $sent answered"
 
-bad=$(grep -E '\[(alert|crit|emerg)\]|exited on signal' "$NGXDIR/logs/error.log" || true)
-[ -z "$bad" ] || { printf '%s\n' "$bad" | tail -n 5 >&2; die "nginx logged errors"; }
-# warnings once each, with their count
-grep -F '[warn]' "$NGXDIR/logs/error.log" | sed 's/^.*\[warn\] [0-9]*#[0-9]*: //' \
-    | sort | uniq -c | sort -rn | head -n 5 \
-    | awk '{ n = $1; sub(/^ *[0-9]+ /, ""); printf "  nginx warned %d times: %s\n", n, $0 }' || true
+check_logs "$NGXDIR/logs/error.log"
 
 # ---- report -----------------------------------------------------------------
-
-# median FILE COL: the median of column COL of FILE
-median() {
-    awk -v c="$2" '{ print $c }' "$1" | sort -g | awk '
-        { a[NR] = $1 }
-        END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
 
 # summary NAME: "best_rps best_p99 median_rps median_p50 median_p99"; the
 # best run's p99 with its req/s, each median over the rounds on its own

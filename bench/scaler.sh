@@ -215,13 +215,7 @@ wait_log() {
 
 # an alert or a crashed worker is a broken run, whatever the figures
 check_nginx_log() {
-    local bad
-    bad=$(grep -E '\[(alert|crit|emerg)\]|exited on signal' "$NGXDIR/logs/error.log" || true)
-    [ -z "$bad" ] || { printf '%s\n' "$bad" | tail -n 5 >&2; die "nginx logged errors in phase $1"; }
-    # warnings once each, with their count: a failing cycle logs hundreds
-    grep -F '[warn]' "$NGXDIR/logs/error.log" | sed 's/^.*\[warn\] [0-9]*#[0-9]*: //' \
-        | sort | uniq -c | sort -rn | head -n 5 \
-        | awk '{ n = $1; sub(/^ *[0-9]+ /, ""); printf "  nginx warned %d times: %s\n", n, $0 }' || true
+    check_logs "$NGXDIR/logs/error.log"
     cp "$NGXDIR/logs/error.log" "$TMP/error.$1.log"
 }
 

@@ -178,12 +178,8 @@ http {
     access_log off;
     keepalive_requests 1000000;
 
-    client_body_temp_path $AGENTDIR/tmp/body;
-    proxy_temp_path $AGENTDIR/tmp/proxy;
-    fastcgi_temp_path $AGENTDIR/tmp/fastcgi;
-    uwsgi_temp_path $AGENTDIR/tmp/uwsgi;
-    scgi_temp_path $AGENTDIR/tmp/scgi;
 EOF
+        temp_paths "$AGENTDIR"
         # reuseport: each worker its share of the connections, as below
         for ((i = 1; i <= AGENTS; i++)); do
             cat <<EOF
@@ -450,21 +446,9 @@ for v in $VARIANTS; do
     spread "autoscale_$v" || die "after the runs, /autoscale_$v/ does not reach all $AGENTS agents"
 done
 
-bad=$(grep -hE '\[(alert|crit|emerg)\]|exited on signal' \
-           "$NGXDIR/logs/error.log" "$AGENTDIR/logs/error.log" || true)
-[ -z "$bad" ] || { printf '%s\n' "$bad" | tail -n 5 >&2; die "nginx logged errors"; }
-grep -hF '[warn]' "$NGXDIR/logs/error.log" "$AGENTDIR/logs/error.log" \
-    | sed 's/^.*\[warn\] [0-9]*#[0-9]*: //' | sort | uniq -c | sort -rn | head -n 5 \
-    | awk '{ n = $1; sub(/^ *[0-9]+ /, ""); printf "  nginx warned %d times: %s\n", n, $0 }' || true
+check_logs "$NGXDIR/logs/error.log" "$AGENTDIR/logs/error.log"
 
 # ---- report -----------------------------------------------------------------
-
-# median FILE COL
-median() {
-    awk -v c="$2" '{ print $c }' "$1" | sort -g | awk '
-        { a[NR] = $1 }
-        END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
 
 # figures TARGET: "best_rps its_p99 median_rps median_p50 median_p99
 # median_cpu"
