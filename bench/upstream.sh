@@ -335,19 +335,8 @@ echo
 
 # ---- wrk --------------------------------------------------------------------
 
-# One line per run; errors.status counts responses above 399, which is every
-# non-200 here (a 502 if no agent served). No response() callback: a Lua
-# call per response would cost wrk, which shares the cores with nginx.
-cat >"$TMP/report.lua" <<'EOF'
-function done(summary, latency, requests)
-    local e = summary.errors
-    io.write(string.format(
-        "BENCH %d %.1f %d %d %d %d\n",
-        summary.requests, summary.requests / (summary.duration / 1e6),
-        latency:percentile(50), latency:percentile(99),
-        e.status, e.connect + e.read + e.write + e.timeout))
-end
-EOF
+# one line per run (bench/lib.sh); a 502, if no agent served, is an error
+wrk_report_lua "$TMP/report.lua"
 
 # front_cpu: the CPU time the front nginx's workers have used, in clock
 # ticks; per request, it is what the balancer costs, and unlike req/s it
@@ -373,18 +362,13 @@ run_wrk() {
     wrk -t"$THREADS" -c"$CONNS" -d"$2" --latency -s "$TMP/report.lua" \
         "$base/$1/x" >"$out" 2>&1 &
     WRK_PID=$!
-    wait "$WRK_PID" || { WRK_PID=; cat "$out" >&2; die "wrk failed against /$1/"; }
-    WRK_PID=
+    # into a file: a $(...) subshell could not wait for wrk
+    wrk_result "$out" "against /$1/" rps p50_us p99_us requests >"$out.line"
+    line=$(<"$out.line")
     cpu=$(($(front_cpu) - cpu))
-    line=$(grep '^BENCH ' "$out") || { cat "$out" >&2; die "no BENCH line from wrk"; }
     line=$(awk -v cpu="$cpu" -v tick="$tick" '{
-        if ($2 == 0 || $6 != 0 || $7 != 0) {
-            printf "%d requests, %d non-2xx, %d socket errors\n", $2, $6, $7 > "/dev/stderr"
-            exit 1
-        }
-        printf "%.1f %.2f %.2f %d %.2f\n", $3, $4 / 1000, $5 / 1000, $2,
-               cpu * 1e6 / tick / $2
-    }' <<<"$line") || die "wrk saw errors against /$1/"
+        printf "%s %s %s %d %.2f\n", $1, $2, $3, $4, cpu * 1e6 / tick / $4
+    }' <<<"$line")
     [ "$3" = yes ] || return 0
     printf '%s\n' "$line" >>"$TMP/runs.$1"
     awk -v n="$1" '{ printf "  %-16s %10.1f req/s   p50 %6.2f ms   p99 %6.2f ms   %5.2f us CPU/req   (%d requests)\n",

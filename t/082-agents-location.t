@@ -12,15 +12,12 @@ use Autoscale::Test;
 use Autoscale::Agent;
 
 my $port = free_port();
-my $pg = pg_conninfo();
 my $base = "http://127.0.0.1:$port";
 
-my $conf = nginx_conf(workers => 2, main => '', http => <<"HTTP");
-    autoscale_postgres "$pg";
-    autoscale_collect_interval 1s;
-    autoscale_scaler off;
-    server {
-        listen 127.0.0.1:$port;
+my $conf = api_nginx_conf(
+    workers => 2, port => $port,
+    set => ['autoscale_collect_interval 1s', 'autoscale_scaler off'],
+    locations => <<'LOCATIONS');
         location /agents/ { autoscale_api write=agents; }
         location /admin/ { autoscale_api write=on; }
         location /ro/ { autoscale_api; }
@@ -32,8 +29,7 @@ my $conf = nginx_conf(workers => 2, main => '', http => <<"HTTP");
             autoscale_api write=agents;
             limit_except POST { allow 127.0.0.1; deny all; }
         }
-    }
-HTTP
+LOCATIONS
 
 stop_at_end('agents-location');
 

@@ -16,21 +16,14 @@ use Autoscale::Test;
 use Autoscale::Agent;
 
 my $port = free_port();
-my $pg = pg_conninfo();
 my $base = "http://127.0.0.1:$port";
 
 # the scaler off: only the API and the collection change the count
-my $conf = nginx_conf(workers => 2, main => '', http => <<"HTTP");
-    autoscale_postgres "$pg";
-    autoscale_collect_interval 1s;
-    autoscale_scaler off;
-    server {
-        listen 127.0.0.1:$port;
-        location /api/ { autoscale_api write=on; }
-        location /agents/ { autoscale_api write=agents; }
-        location /ro/ { autoscale_api; }
-    }
-HTTP
+my $conf = api_nginx_conf(
+    workers => 2, port => $port, write => 1,
+    set => ['autoscale_collect_interval 1s', 'autoscale_scaler off'],
+    locations => "        location /agents/ { autoscale_api write=agents; }\n"
+                 . "        location /ro/ { autoscale_api; }\n");
 
 stop_at_end('reported');
 
