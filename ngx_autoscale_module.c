@@ -13,6 +13,7 @@
 
 #include "ngx_autoscale.h"
 #include "ngx_autoscale_api.h"
+#include "ngx_autoscale_hold.h"
 #include "ngx_autoscale_leader.h"
 #include "ngx_autoscale_limits.h"
 #include "ngx_autoscale_pg_conf.h"
@@ -678,7 +679,7 @@ ngx_http_autoscale_postconfiguration(ngx_conf_t *cf)
     }
 
     if (amcf->upstream_holds
-        && ngx_autoscale_upstream_init_hold(cf) != NGX_OK)
+        && ngx_autoscale_hold_init(cf) != NGX_OK)
     {
         return NGX_ERROR;
     }

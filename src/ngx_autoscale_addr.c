@@ -11,6 +11,10 @@
 #include "ngx_autoscale_addr.h"
 
 
+static const char *ngx_autoscale_addr_v6(const char *s, size_t len,
+    ngx_autoscale_addr_t *addr, const char **why);
+static const char *ngx_autoscale_addr_v4(const char *s, size_t len,
+    ngx_autoscale_addr_t *addr, const char **why);
 static int ngx_autoscale_addr_port(const char *s, size_t len,
     unsigned *port);
 
@@ -19,10 +23,10 @@ int
 ngx_autoscale_addr_parse(const char *s, size_t len,
     ngx_autoscale_addr_t *addr, const char **why)
 {
-    char         host[INET6_ADDRSTRLEN], canon[INET6_ADDRSTRLEN];
-    size_t       i, hlen, colons;
+    char         canon[INET6_ADDRSTRLEN];
+    size_t       i;
     unsigned     port;
-    const char  *close, *p;
+    const char  *p;
 
     memset(addr, 0, sizeof(ngx_autoscale_addr_t));
 
@@ -42,85 +46,10 @@ ngx_autoscale_addr_parse(const char *s, size_t len,
         }
     }
 
-    if (s[0] == '[') {
-        close = memchr(s, ']', len);
-
-        if (close == NULL || close + 1 == s + len || close[1] != ':') {
-            *why = "an IPv6 address is written \"[ipv6]:port\"";
-            return -1;
-        }
-
-        hlen = close - s - 1;
-        p = close + 2;
-
-        if (hlen == 0 || hlen >= sizeof(host)) {
-            *why = "the IPv6 address is not valid";
-            return -1;
-        }
-
-        memcpy(host, s + 1, hlen);
-        host[hlen] = '\0';
-
-        if (inet_pton(AF_INET6, host, &addr->u.sin6.sin6_addr) != 1) {
-            *why = "the IPv6 address is not valid";
-            return -1;
-        }
-
-        if (IN6_IS_ADDR_UNSPECIFIED(&addr->u.sin6.sin6_addr)
-            || IN6_IS_ADDR_MULTICAST(&addr->u.sin6.sin6_addr))
-        {
-            *why = "the address must be one host's (not :: nor multicast)";
-            return -1;
-        }
-
-        addr->u.sin6.sin6_family = AF_INET6;
-        addr->socklen = sizeof(struct sockaddr_in6);
-
-    } else {
-        for (colons = 0, i = 0; i < len; i++) {
-            colons += (s[i] == ':');
-        }
-
-        if (colons > 1 || memchr(s, '[', len) || memchr(s, ']', len)) {
-            *why = "an IPv6 address is written \"[ipv6]:port\"";
-            return -1;
-        }
-
-        p = colons ? memchr(s, ':', len) : NULL;
-
-        if (p == NULL) {
-            *why = "the port is missing (\"ip:port\")";
-            return -1;
-        }
-
-        hlen = p - s;
-        p++;
-
-        if (hlen == 0 || hlen >= sizeof(host)) {
-            *why = "the IPv4 address is not valid";
-            return -1;
-        }
-
-        memcpy(host, s, hlen);
-        host[hlen] = '\0';
-
-        /* inet_pton() takes four decimal parts only, no leading zeros */
-        if (inet_pton(AF_INET, host, &addr->u.sin.sin_addr) != 1) {
-            *why = "the IPv4 address is not valid";
-            return -1;
-        }
-
-        if (addr->u.sin.sin_addr.s_addr == htonl(INADDR_ANY)
-            || addr->u.sin.sin_addr.s_addr == htonl(INADDR_BROADCAST)
-            || IN_MULTICAST(ntohl(addr->u.sin.sin_addr.s_addr)))
-        {
-            *why = "the address must be one host's (not 0.0.0.0, broadcast "
-                   "nor multicast)";
-            return -1;
-        }
-
-        addr->u.sin.sin_family = AF_INET;
-        addr->socklen = sizeof(struct sockaddr_in);
+    p = (s[0] == '[') ? ngx_autoscale_addr_v6(s, len, addr, why)
+                      : ngx_autoscale_addr_v4(s, len, addr, why);
+    if (p == NULL) {
+        return -1;
     }
 
     if (ngx_autoscale_addr_port(p, s + len - p, &port) != 0) {
@@ -143,6 +72,108 @@ ngx_autoscale_addr_parse(const char *s, size_t len,
     }
 
     return 0;
+}
+
+
+/* "[ipv6]:": the address in addr, and where the port begins; NULL: why */
+static const char *
+ngx_autoscale_addr_v6(const char *s, size_t len, ngx_autoscale_addr_t *addr,
+    const char **why)
+{
+    char         host[INET6_ADDRSTRLEN];
+    size_t       hlen;
+    const char  *close;
+
+    close = memchr(s, ']', len);
+
+    if (close == NULL || close + 1 == s + len || close[1] != ':') {
+        *why = "an IPv6 address is written \"[ipv6]:port\"";
+        return NULL;
+    }
+
+    hlen = close - s - 1;
+
+    if (hlen == 0 || hlen >= sizeof(host)) {
+        *why = "the IPv6 address is not valid";
+        return NULL;
+    }
+
+    memcpy(host, s + 1, hlen);
+    host[hlen] = '\0';
+
+    if (inet_pton(AF_INET6, host, &addr->u.sin6.sin6_addr) != 1) {
+        *why = "the IPv6 address is not valid";
+        return NULL;
+    }
+
+    if (IN6_IS_ADDR_UNSPECIFIED(&addr->u.sin6.sin6_addr)
+        || IN6_IS_ADDR_MULTICAST(&addr->u.sin6.sin6_addr))
+    {
+        *why = "the address must be one host's (not :: nor multicast)";
+        return NULL;
+    }
+
+    addr->u.sin6.sin6_family = AF_INET6;
+    addr->socklen = sizeof(struct sockaddr_in6);
+
+    return close + 2;
+}
+
+
+/* "a.b.c.d:": the address in addr, and where the port begins; NULL: why */
+static const char *
+ngx_autoscale_addr_v4(const char *s, size_t len, ngx_autoscale_addr_t *addr,
+    const char **why)
+{
+    char         host[INET_ADDRSTRLEN];
+    size_t       i, hlen, colons;
+    const char  *p;
+
+    for (colons = 0, i = 0; i < len; i++) {
+        colons += (s[i] == ':');
+    }
+
+    if (colons > 1 || memchr(s, '[', len) || memchr(s, ']', len)) {
+        *why = "an IPv6 address is written \"[ipv6]:port\"";
+        return NULL;
+    }
+
+    p = colons ? memchr(s, ':', len) : NULL;
+
+    if (p == NULL) {
+        *why = "the port is missing (\"ip:port\")";
+        return NULL;
+    }
+
+    hlen = p - s;
+
+    if (hlen == 0 || hlen >= sizeof(host)) {
+        *why = "the IPv4 address is not valid";
+        return NULL;
+    }
+
+    memcpy(host, s, hlen);
+    host[hlen] = '\0';
+
+    /* inet_pton() takes four decimal parts only, no leading zeros */
+    if (inet_pton(AF_INET, host, &addr->u.sin.sin_addr) != 1) {
+        *why = "the IPv4 address is not valid";
+        return NULL;
+    }
+
+    if (addr->u.sin.sin_addr.s_addr == htonl(INADDR_ANY)
+        || addr->u.sin.sin_addr.s_addr == htonl(INADDR_BROADCAST)
+        || IN_MULTICAST(ntohl(addr->u.sin.sin_addr.s_addr)))
+    {
+        *why = "the address must be one host's (not 0.0.0.0, broadcast "
+               "nor multicast)";
+        return NULL;
+    }
+
+    addr->u.sin.sin_family = AF_INET;
+    addr->socklen = sizeof(struct sockaddr_in);
+
+    return p + 1;
 }
 
 

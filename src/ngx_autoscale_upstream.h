@@ -14,6 +14,25 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "ngx_autoscale_shm.h"
+
+
+/* an autoscale_upstream block's own configuration */
+typedef struct {
+    ngx_str_t                      cluster_id;
+    ngx_uint_t                     max_fails;
+    ngx_uint_t                     fail_timeout;  /* s */
+    ngx_msec_t                     hold;          /* 0: never */
+    ngx_uint_t                     hold_max;      /* held at once */
+    ngx_uint_t                     placeholder;   /* its index in servers */
+    ngx_http_upstream_srv_conf_t  *backup;        /* NULL: none */
+    ngx_http_upstream_srv_conf_t  *upstream;
+
+    /* this worker's: the cluster's node, kept once found */
+    ngx_autoscale_cluster_t       *cluster;
+    ngx_msec_t                     retry;
+} ngx_autoscale_upstream_conf_t;
+
 
 /*
  * "autoscale_upstream <cluster id> [max_fails=N] [fail_timeout=T]
@@ -22,9 +41,11 @@
 char *ngx_autoscale_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
-/* when an autoscale_upstream may hold requests: the phase handler */
-ngx_int_t ngx_autoscale_upstream_init_hold(ngx_conf_t *cf);
-ngx_int_t ngx_autoscale_upstream_hold_handler(ngx_http_request_t *r);
+/* the cluster's node (NULL: the zone had no room), found once per worker */
+ngx_autoscale_cluster_t *ngx_autoscale_upstream_cluster(
+    ngx_http_request_t *r, ngx_autoscale_upstream_conf_t *ascf);
+/* how many of the cluster's agents may take a request now */
+ngx_uint_t ngx_autoscale_upstream_serving(ngx_autoscale_cluster_t *cluster);
 
 
 #endif /* _NGX_AUTOSCALE_UPSTREAM_H_INCLUDED_ */

@@ -1,0 +1,312 @@
+
+/*
+ * Copyright (C) ngx_autoscale_module authors
+ *
+ * Scale from zero: before proxy_pass runs, a request for a cluster at zero
+ * workers whose autoscale_upstream has no serving agent and no backup
+ * waits for an agent, bounded in time and in how many wait, and marks the
+ * cluster for the leader's waker; past the bound, 503 JSON.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_autoscale.h"
+#include "ngx_autoscale_api_reply.h"
+#include "ngx_autoscale_hold.h"
+#include "ngx_autoscale_json.h"
+#include "ngx_autoscale_route.h"
+#include "ngx_autoscale_shm.h"
+#include "ngx_autoscale_upstream.h"
+
+
+/* ms between two looks for an agent while a request is held */
+#define NGX_AUTOSCALE_HOLD_POLL   20
+
+
+/*
+ * The proxy module's location conf begins with its ngx_http_upstream_conf_t,
+ * which begins with the upstream{} block proxy_pass names: how a held
+ * request finds its upstream before proxy_pass runs.
+ */
+extern ngx_module_t  ngx_http_proxy_module;
+
+
+/* a request held while its cluster has no worker */
+typedef struct {
+    ngx_autoscale_upstream_conf_t  *conf;
+    ngx_autoscale_cluster_t        *cluster;
+    ngx_msec_t                      deadline;
+    unsigned                        counted:1;  /* in cluster->holding */
+    unsigned                        released:1;
+} ngx_autoscale_hold_t;
+
+
+static ngx_autoscale_upstream_conf_t *ngx_autoscale_hold_upstream(
+    ngx_http_request_t *r);
+static ngx_int_t ngx_autoscale_hold_start(ngx_http_request_t *r,
+    ngx_autoscale_upstream_conf_t *ascf, ngx_autoscale_cluster_t *cluster);
+static void ngx_autoscale_hold_poll(ngx_http_request_t *r);
+static void ngx_autoscale_hold_release(void *data);
+static ngx_int_t ngx_autoscale_hold_refuse(ngx_http_request_t *r,
+    ngx_autoscale_upstream_conf_t *ascf, const char *why);
+
+
+ngx_int_t
+ngx_autoscale_hold_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_autoscale_hold_handler;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Before proxy_pass: a request for a cluster at zero, with no agent
+ * serving and no backup, waits for an agent (bounded in time and count)
+ * and wakes the leader, instead of a 502.
+ */
+ngx_int_t
+ngx_autoscale_hold_handler(ngx_http_request_t *r)
+{
+    ngx_autoscale_cluster_t        *cluster;
+    ngx_autoscale_upstream_conf_t  *ascf;
+    ngx_autoscale_hold_t  *hold;
+
+    if (r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    hold = ngx_http_get_module_ctx(r, ngx_http_autoscale_module);
+
+    if (hold) {
+        /* back after the wait: an agent serves */
+        return NGX_DECLINED;
+    }
+
+    ascf = ngx_autoscale_hold_upstream(r);
+
+    if (ascf == NULL || ascf->hold == 0 || ascf->hold_max == 0
+        || ascf->backup)
+    {
+        return NGX_DECLINED;
+    }
+
+    cluster = ngx_autoscale_upstream_cluster(r, ascf);
+
+    if (cluster == NULL || ngx_autoscale_upstream_serving(cluster)) {
+        if (cluster && cluster->waking) {
+            cluster->waking = 0;
+        }
+
+        return NGX_DECLINED;
+    }
+
+    /* at zero as the last refresh saw it, or woken and not served yet */
+    if (cluster->target_workers != 0 && !cluster->waking) {
+        return NGX_DECLINED;
+    }
+
+    return ngx_autoscale_hold_start(r, ascf, cluster);
+}
+
+
+/* the autoscale_upstream that proxy_pass of this location names, if any */
+static ngx_autoscale_upstream_conf_t *
+ngx_autoscale_hold_upstream(ngx_http_request_t *r)
+{
+    ngx_uint_t                       i;
+    ngx_http_upstream_conf_t        *upcf;
+    ngx_autoscale_upstream_conf_t  **confs;
+    ngx_http_autoscale_loc_conf_t   *alcf;
+    ngx_http_autoscale_main_conf_t  *amcf;
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_autoscale_module);
+
+    /* this worker's answer for the location, found once */
+    if (alcf->upstream_known) {
+        return alcf->upstream;
+    }
+
+    alcf->upstream_known = 1;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_autoscale_module);
+    upcf = ngx_http_get_module_loc_conf(r, ngx_http_proxy_module);
+    confs = amcf->upstream_confs.elts;
+
+    for (i = 0; upcf && i < amcf->upstream_confs.nelts; i++) {
+        if (confs[i]->upstream == upcf->upstream) {
+            alcf->upstream = confs[i];
+            break;
+        }
+    }
+
+    return alcf->upstream;
+}
+
+
+static ngx_int_t
+ngx_autoscale_hold_start(ngx_http_request_t *r,
+    ngx_autoscale_upstream_conf_t *ascf, ngx_autoscale_cluster_t *cluster)
+{
+    ngx_pool_cleanup_t             *cln;
+    ngx_autoscale_shm_t            *sh;
+    ngx_autoscale_hold_t  *hold;
+    ngx_http_autoscale_main_conf_t *amcf;
+
+    hold = ngx_pcalloc(r->pool, sizeof(ngx_autoscale_hold_t));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (hold == NULL || cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    hold->conf = ascf;
+    hold->cluster = cluster;
+    hold->deadline = ngx_current_msec + ascf->hold;
+
+    cln->handler = ngx_autoscale_hold_release;
+    cln->data = hold;
+
+    ngx_http_set_ctx(r, hold, ngx_http_autoscale_module);
+
+    if (ngx_atomic_fetch_add(&cluster->holding, 1) >= ascf->hold_max) {
+        (void) ngx_atomic_fetch_add(&cluster->holding, (ngx_atomic_int_t) -1);
+        hold->released = 1;
+
+        return ngx_autoscale_hold_refuse(r, ascf,
+                                                  "too many requests wait "
+                                                  "for its first worker");
+    }
+
+    hold->counted = 1;
+
+    /* the first to wait calls the leader; later ones find it called */
+    cluster->waking = 1;
+
+    if (ngx_atomic_cmp_set(&cluster->wake, 0, 1)) {
+        amcf = ngx_http_get_module_main_conf(r, ngx_http_autoscale_module);
+        sh = amcf->shm_zone->data;
+        (void) ngx_atomic_fetch_add(&sh->wakes, 1);
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "autoscale upstream: \"%V\" has no worker: request held "
+                   "for %M ms", &ascf->cluster_id, ascf->hold);
+
+    r->read_event_handler = ngx_http_test_reading;
+    r->write_event_handler = ngx_autoscale_hold_poll;
+
+    r->connection->write->delayed = 1;
+    ngx_add_timer(r->connection->write, NGX_AUTOSCALE_HOLD_POLL);
+
+    return NGX_AGAIN;
+}
+
+
+static void
+ngx_autoscale_hold_poll(ngx_http_request_t *r)
+{
+    ngx_event_t                    *wev;
+    ngx_autoscale_hold_t  *hold;
+
+    wev = r->connection->write;
+
+    /* a write event before the timer: keep waiting */
+    if (wev->delayed) {
+        if (ngx_handle_write_event(wev, 0) != NGX_OK) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        }
+
+        return;
+    }
+
+    hold = ngx_http_get_module_ctx(r, ngx_http_autoscale_module);
+
+    if (ngx_autoscale_upstream_serving(hold->cluster)) {
+        ngx_autoscale_hold_release(hold);
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "autoscale upstream: \"%V\" serves: request "
+                       "released", &hold->conf->cluster_id);
+
+        r->read_event_handler = ngx_http_block_reading;
+        r->write_event_handler = ngx_http_core_run_phases;
+        ngx_http_core_run_phases(r);
+        return;
+    }
+
+    if ((ngx_msec_int_t) (ngx_current_msec - hold->deadline) >= 0) {
+        ngx_autoscale_hold_release(hold);
+        ngx_http_finalize_request(r,
+            ngx_autoscale_hold_refuse(r, hold->conf,
+                                               "no worker served in time"));
+        return;
+    }
+
+    wev->delayed = 1;
+    ngx_add_timer(wev, NGX_AUTOSCALE_HOLD_POLL);
+}
+
+
+/* at the end of the wait, or of the request (a client that gave up) */
+static void
+ngx_autoscale_hold_release(void *data)
+{
+    ngx_autoscale_hold_t  *hold = data;
+
+    if (hold->released) {
+        return;
+    }
+
+    hold->released = 1;
+
+    if (hold->counted) {
+        (void) ngx_atomic_fetch_add(&hold->cluster->holding,
+                                    (ngx_atomic_int_t) -1);
+    }
+}
+
+
+/* 503 JSON, and when to come back */
+static ngx_int_t
+ngx_autoscale_hold_refuse(ngx_http_request_t *r,
+    ngx_autoscale_upstream_conf_t *ascf, const char *why)
+{
+    ngx_table_elt_t      *h;
+    ngx_autoscale_err_t   err;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Retry-After");
+    ngx_str_set(&h->value, "1");
+
+    ngx_autoscale_route_set_err(&err, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                "NoWorker", "cluster \"%.*s\" has no worker "
+                                "yet: %s", (int) ascf->cluster_id.len,
+                                (char *) ascf->cluster_id.data, why);
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "autoscale: request for cluster \"%V\" refused: %s",
+                  &ascf->cluster_id, why);
+
+    return ngx_autoscale_api_reply_send(r, err.status,
+                                        ngx_autoscale_json_error(err.status,
+                                                                 err.code,
+                                                                 err.text));
+}
