@@ -258,6 +258,7 @@ ngx_autoscale_api_agents_store(ngx_autoscale_api_ctx_t *ctx,
     ngx_http_request_t              *r = ctx->request;
     ngx_autoscale_err_t              err;
     ngx_autoscale_heartbeat_t       *hb = ctx->data;
+    ngx_autoscale_agent_live_t       live;
     ngx_http_autoscale_main_conf_t  *amcf;
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_autoscale_module);
@@ -282,14 +283,25 @@ ngx_autoscale_api_agents_store(ngx_autoscale_api_ctx_t *ctx,
         return ngx_autoscale_api_reply_error(r, &err);
     }
 
+    if (ngx_autoscale_shm_agent_live(cluster, (u_char *) ctx->route.agent,
+                                     ctx->route.agent_len, &live)
+        != NGX_OK)
+    {
+        live.draining = 0;
+    }
+
     doc = cJSON_CreateObject();
 
-    /* the agent learns how long the zone waits before calling it lost */
+    /*
+     * the agent learns how long the zone waits before calling it lost,
+     * and whether a scale-down chose it to finish its work and stop
+     */
     if (doc == NULL
         || cJSON_AddTrueToObject(doc, "accepted") == NULL
         || cJSON_AddNumberToObject(doc, "lost_after",
                                    3 * amcf->collect_interval / 1000.0)
-           == NULL)
+           == NULL
+        || (live.draining && cJSON_AddTrueToObject(doc, "drain") == NULL))
     {
         cJSON_Delete(doc);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -35,6 +35,10 @@ static ngx_autoscale_agent_t *ngx_autoscale_shm_agent(
     const u_char *id, size_t len, uint32_t hash);
 static void ngx_autoscale_shm_unlink(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_cluster_t *cluster);
+static ngx_int_t ngx_autoscale_shm_drain_cmp(const void *one,
+    const void *two);
+static ngx_uint_t ngx_autoscale_shm_drain_serving(
+    ngx_autoscale_cluster_t *cluster);
 
 
 const char *const  ngx_autoscale_agent_statuses[] = {
@@ -500,7 +504,6 @@ ngx_autoscale_shm_node_alloc(ngx_shm_zone_t *shm_zone, size_t size)
 }
 
 
-/* a full zone is counted every time and logged once */
 ngx_int_t
 ngx_autoscale_shm_agent_live(ngx_autoscale_cluster_t *cluster,
     const u_char *agent_id, size_t len, ngx_autoscale_agent_live_t *live)
@@ -567,6 +570,235 @@ ngx_autoscale_shm_forget(ngx_shm_zone_t *shm_zone,
 }
 
 
+/* an agent that may drain, as it was when chosen */
+typedef struct {
+    ngx_autoscale_agent_t     *agent;
+    ngx_atomic_uint_t          inflight;
+    time_t                     started;
+} ngx_autoscale_shm_candidate_t;
+
+
+ngx_int_t
+ngx_autoscale_shm_drain_choose(ngx_shm_zone_t *shm_zone, const u_char *id,
+    size_t len, ngx_int_t target, ngx_str_t *json, ngx_log_t *log)
+{
+    u_char                         *p;
+    ngx_int_t                       rc;
+    ngx_uint_t                      i, n, size;
+    ngx_queue_t                    *q;
+    ngx_autoscale_agent_t          *agent;
+    ngx_autoscale_cluster_t        *cluster;
+    ngx_autoscale_shm_candidate_t  *cand;
+
+    ngx_str_null(json);
+
+    if (target < 0) {
+        target = 0;
+    }
+
+    ngx_autoscale_shm_lock(shm_zone);
+
+    cluster = ngx_autoscale_shm_find_locked(shm_zone, id, len,
+                                            NGX_AUTOSCALE_FIND);
+
+    size = cluster ? ngx_autoscale_shm_cluster_agents(cluster) : 0;
+
+    if (size <= (ngx_uint_t) target) {
+        ngx_autoscale_shm_unlock(shm_zone);
+        return NGX_DECLINED;
+    }
+
+    cand = ngx_alloc(size * sizeof(ngx_autoscale_shm_candidate_t), log);
+    if (cand == NULL) {
+        ngx_autoscale_shm_unlock(shm_zone);
+        return NGX_ERROR;
+    }
+
+    /* from the tail: of two started in the same second, the later first */
+    n = 0;
+
+    for (q = ngx_queue_last(&cluster->agent_queue);
+         q != ngx_queue_sentinel(&cluster->agent_queue) && n < size;
+         q = ngx_queue_prev(q))
+    {
+        agent = ngx_queue_data(q, ngx_autoscale_agent_t, cluster_queue);
+
+        if (ngx_autoscale_shm_agent_serving(agent)) {
+            cand[n].agent = agent;
+            cand[n].inflight = agent->inflight;
+            cand[n].started = agent->started;
+            n++;
+        }
+    }
+
+    rc = NGX_DECLINED;
+
+    if (n > (ngx_uint_t) target) {
+        ngx_sort(cand, n, sizeof(ngx_autoscale_shm_candidate_t),
+                 ngx_autoscale_shm_drain_cmp);
+
+        n -= target;
+
+        json->data = ngx_alloc(n * (NGX_AUTOSCALE_AGENT_ID_MAX + 3) + 2,
+                               log);
+
+        if (json->data == NULL) {
+            rc = NGX_ERROR;
+
+        } else {
+            /* agent ids need no escaping: see ngx_autoscale_route.c */
+            p = json->data;
+            *p++ = '[';
+
+            for (i = 0; i < n; i++) {
+                p = ngx_sprintf(p, "%s\"%*s\"", i ? "," : "",
+                                (size_t) cand[i].agent->len,
+                                cand[i].agent->id);
+            }
+
+            *p++ = ']';
+            json->len = p - json->data;
+            rc = NGX_OK;
+        }
+    }
+
+    ngx_autoscale_shm_unlock(shm_zone);
+
+    ngx_free(cand);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_autoscale_shm_drain_cmp(const void *one, const void *two)
+{
+    const ngx_autoscale_shm_candidate_t  *a = one, *b = two;
+
+    if (a->inflight != b->inflight) {
+        return a->inflight < b->inflight ? -1 : 1;
+    }
+
+    if (a->started != b->started) {
+        return a->started > b->started ? -1 : 1;
+    }
+
+    return 0;
+}
+
+
+ngx_uint_t
+ngx_autoscale_shm_drain(ngx_shm_zone_t *shm_zone, const u_char *id,
+    size_t len, ngx_int_t target, ngx_str_t *names, ngx_uint_t n)
+{
+    ngx_uint_t                i, serving, changed;
+    ngx_queue_t              *q;
+    ngx_autoscale_agent_t    *agent, *best;
+    ngx_autoscale_cluster_t  *cluster;
+
+    changed = 0;
+
+    ngx_autoscale_shm_lock(shm_zone);
+
+    cluster = ngx_autoscale_shm_find_locked(shm_zone, id, len,
+                                            NGX_AUTOSCALE_FIND);
+    if (cluster == NULL) {
+        ngx_autoscale_shm_unlock(shm_zone);
+        return 0;
+    }
+
+    serving = ngx_autoscale_shm_drain_serving(cluster);
+
+    /* the balancer reads the flag under this lock */
+    ngx_rwlock_wlock(&cluster->agents_lock);
+
+    /*
+     * Another decision may have changed the agents since these were named:
+     * never below the target, and a name that no longer serves is skipped.
+     */
+    for (i = 0; i < n && serving > (ngx_uint_t) target; i++) {
+
+        for (q = ngx_queue_head(&cluster->agent_queue);
+             q != ngx_queue_sentinel(&cluster->agent_queue);
+             q = ngx_queue_next(q))
+        {
+            agent = ngx_queue_data(q, ngx_autoscale_agent_t, cluster_queue);
+
+            if (agent->len == names[i].len
+                && ngx_memcmp(agent->id, names[i].data, names[i].len) == 0)
+            {
+                if (ngx_autoscale_shm_agent_serving(agent)) {
+                    agent->draining = 1;
+                    agent->dirty = 1;
+                    serving--;
+                    changed++;
+                }
+
+                break;
+            }
+        }
+    }
+
+    /* a scale-up takes back those still at work, the busiest first */
+    while (serving < (ngx_uint_t) target) {
+        best = NULL;
+
+        for (q = ngx_queue_head(&cluster->agent_queue);
+             q != ngx_queue_sentinel(&cluster->agent_queue);
+             q = ngx_queue_next(q))
+        {
+            agent = ngx_queue_data(q, ngx_autoscale_agent_t, cluster_queue);
+
+            if (agent->draining
+                && agent->status <= NGX_AUTOSCALE_AGENT_BUSY
+                && agent->report.addr.socklen
+                && (best == NULL || agent->inflight > best->inflight))
+            {
+                best = agent;
+            }
+        }
+
+        if (best == NULL) {
+            break;
+        }
+
+        best->draining = 0;
+        best->dirty = 1;
+        serving++;
+        changed++;
+    }
+
+    ngx_rwlock_unlock(&cluster->agents_lock);
+
+    ngx_autoscale_shm_unlock(shm_zone);
+
+    return changed;
+}
+
+
+/* agents the balancer may send to; with the mutex held */
+static ngx_uint_t
+ngx_autoscale_shm_drain_serving(ngx_autoscale_cluster_t *cluster)
+{
+    ngx_uint_t              n;
+    ngx_queue_t            *q;
+    ngx_autoscale_agent_t  *agent;
+
+    n = 0;
+
+    for (q = ngx_queue_head(&cluster->agent_queue);
+         q != ngx_queue_sentinel(&cluster->agent_queue);
+         q = ngx_queue_next(q))
+    {
+        agent = ngx_queue_data(q, ngx_autoscale_agent_t, cluster_queue);
+        n += ngx_autoscale_shm_agent_serving(agent);
+    }
+
+    return n;
+}
+
+
+/* a full zone is counted every time and logged once */
 void
 ngx_autoscale_shm_full(ngx_shm_zone_t *shm_zone, const char *what)
 {
