@@ -639,7 +639,7 @@ ngx_autoscale_shm_drain_choose(ngx_shm_zone_t *shm_zone, const u_char *id,
 
         n -= target;
 
-        json->data = ngx_alloc(n * (NGX_AUTOSCALE_AGENT_ID_MAX + 3) + 2,
+        json->data = ngx_alloc(n * (NGX_AUTOSCALE_AGENT_ID_MAX + 3) + 3,
                                log);
 
         if (json->data == NULL) {
@@ -658,6 +658,7 @@ ngx_autoscale_shm_drain_choose(ngx_shm_zone_t *shm_zone, const u_char *id,
 
             *p++ = ']';
             json->len = p - json->data;
+            *p = '\0';
             rc = NGX_OK;
         }
     }
@@ -689,9 +690,10 @@ ngx_autoscale_shm_drain_cmp(const void *one, const void *two)
 
 ngx_uint_t
 ngx_autoscale_shm_drain(ngx_shm_zone_t *shm_zone, const u_char *id,
-    size_t len, ngx_int_t target, ngx_str_t *names, ngx_uint_t n)
+    size_t len, ngx_int_t target, ngx_str_t *drain)
 {
-    ngx_uint_t                i, serving, changed;
+    u_char                   *p, *last, *name;
+    ngx_uint_t                serving, changed;
     ngx_queue_t              *q;
     ngx_autoscale_agent_t    *agent, *best;
     ngx_autoscale_cluster_t  *cluster;
@@ -716,7 +718,18 @@ ngx_autoscale_shm_drain(ngx_shm_zone_t *shm_zone, const u_char *id,
      * Another decision may have changed the agents since these were named:
      * never below the target, and a name that no longer serves is skipped.
      */
-    for (i = 0; i < n && serving > (ngx_uint_t) target; i++) {
+    p = drain ? drain->data : NULL;
+    last = drain ? drain->data + drain->len : NULL;
+
+    /* ids hold no quote and no escape: each is the text between two */
+    while (serving > (ngx_uint_t) target) {
+
+        name = p ? ngx_strlchr(p, last, '"') : NULL;
+        p = name ? ngx_strlchr(++name, last, '"') : NULL;
+
+        if (p == NULL) {
+            break;
+        }
 
         for (q = ngx_queue_head(&cluster->agent_queue);
              q != ngx_queue_sentinel(&cluster->agent_queue);
@@ -724,8 +737,8 @@ ngx_autoscale_shm_drain(ngx_shm_zone_t *shm_zone, const u_char *id,
         {
             agent = ngx_queue_data(q, ngx_autoscale_agent_t, cluster_queue);
 
-            if (agent->len == names[i].len
-                && ngx_memcmp(agent->id, names[i].data, names[i].len) == 0)
+            if (agent->len == (size_t) (p - name)
+                && ngx_memcmp(agent->id, name, agent->len) == 0)
             {
                 if (ngx_autoscale_shm_agent_serving(agent)) {
                     agent->draining = 1;
@@ -737,6 +750,8 @@ ngx_autoscale_shm_drain(ngx_shm_zone_t *shm_zone, const u_char *id,
                 break;
             }
         }
+
+        p++;
     }
 
     /* a scale-up takes back those still at work, the busiest first */

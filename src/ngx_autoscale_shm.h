@@ -348,21 +348,22 @@ ngx_int_t ngx_autoscale_shm_agent_live(ngx_autoscale_cluster_t *cluster,
 
 /*
  * Scale-down: the ids of the agents to drain for the target, as a JSON
- * array in json (ngx_alloc'ed): those that serve beyond it, fewest in
- * flight first, then the latest started.  NGX_DECLINED: none to drain.
+ * array in json (ngx_alloc'ed, null-terminated): those that serve beyond
+ * it, fewest in flight first, then the latest started.  NGX_DECLINED:
+ * none to drain.
  */
 ngx_int_t ngx_autoscale_shm_drain_choose(ngx_shm_zone_t *shm_zone,
     const u_char *id, size_t len, ngx_int_t target, ngx_str_t *json,
     ngx_log_t *log);
 
 /*
- * Once the database took a change to the target: the named agents drain
- * while more than target serve, or draining ones serve again while fewer
- * do.  How many agents changed.
+ * Once the database took a change to the target: the agents named in
+ * drain (a JSON array of ids, as chosen; NULL: none) drain while more
+ * than target serve, or draining ones serve again while fewer do.  How
+ * many agents changed.
  */
 ngx_uint_t ngx_autoscale_shm_drain(ngx_shm_zone_t *shm_zone,
-    const u_char *id, size_t len, ngx_int_t target, ngx_str_t *names,
-    ngx_uint_t n);
+    const u_char *id, size_t len, ngx_int_t target, ngx_str_t *drain);
 
 /* whether the balancer may send the agent a new request */
 #define ngx_autoscale_shm_agent_serving(agent)                                \

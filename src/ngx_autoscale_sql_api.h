@@ -340,18 +340,21 @@ typedef enum {
 
 /*
  * The transitions: each is $1 id, $2 the new target, $3 reason, $4 node,
- * and returns the same columns: the cluster before (status, min, max,
- * current, target), the event (id, at) if one was written, the NOTIFY, and
- * the cluster after, or as it was when nothing changed.
+ * $5 the agents a scale-down drains (a JSON array, or NULL), named in the
+ * event's inputs and the NOTIFY, and returns the same columns: the
+ * cluster before (status, min, max, current, target), the event (id, at)
+ * if one was written, the NOTIFY, and the cluster after, or as it was
+ * when nothing changed.
  */
-#define NGX_AUTOSCALE_SQL_TRANSITION_TAIL(action)                             \
+#define NGX_AUTOSCALE_SQL_TRANSITION_TAIL(action, drain)                      \
     "ev AS ( "                                                                \
     "  INSERT INTO scaling_events (cluster_id, action, from_workers, "        \
     "    to_workers, reason, inputs, node) "                                  \
     "  SELECT upd.id, '" action "', cur.current_workers, upd.target_workers, " \
     "    $3, jsonb_build_object('status', cur.status, "                       \
     "      'target_workers', cur.target_workers, "                            \
-    "      'actuation', cur.actuation), "                                     \
+    "      'actuation', cur.actuation) "                                      \
+    "      || jsonb_strip_nulls(jsonb_build_object('drain', " drain ")), "    \
     "    $4 "                                                                 \
     "  FROM upd, cur "                                                        \
     "  RETURNING id, at) "                                                    \
@@ -361,7 +364,7 @@ typedef enum {
     NGX_AUTOSCALE_SQL_NOTIFY("'" action "'", "upd.id", "ev.id",               \
                              "cur.current_workers", "upd.target_workers",     \
                              "upd.status", "upd.current_workers",             \
-                             "upd.target_workers", "$3::text", "NULL") " "    \
+                             "upd.target_workers", "$3::text", drain) " "     \
     "   FROM upd, ev), "                                                      \
     NGX_AUTOSCALE_CLUSTER_SELECT " "                                          \
     "FROM cur "                                                               \
@@ -404,7 +407,7 @@ typedef enum {
     "    AND $2::int BETWEEN cur.min_workers AND cur.max_workers "            \
     "    AND $2::int <> cur.target_workers "                                  \
     "  RETURNING u.*), "                                                      \
-    NGX_AUTOSCALE_SQL_TRANSITION_TAIL("manual")
+    NGX_AUTOSCALE_SQL_TRANSITION_TAIL("manual", "$5::jsonb")
 
 #define NGX_AUTOSCALE_SQL_CLUSTER_HIBERNATE                                   \
     "WITH cur AS ( "                                                          \
@@ -422,9 +425,9 @@ typedef enum {
     "  WHERE u.id = cur.id "                                                  \
     "    AND cur.status IN ('active', 'scaling_up', 'scaling_down') "         \
     "  RETURNING u.*), "                                                      \
-    NGX_AUTOSCALE_SQL_TRANSITION_TAIL("hibernate")
+    NGX_AUTOSCALE_SQL_TRANSITION_TAIL("hibernate", "$5::jsonb")
 
-/* back at min_workers; $2 is unused but keeps the parameters alike */
+/* back at min_workers; $2 and $5 are unused but keep the parameters alike */
 #define NGX_AUTOSCALE_SQL_CLUSTER_REACTIVATE                                  \
     "WITH cur AS ( "                                                          \
     "  SELECT * FROM clusters WHERE id = $1 FOR UPDATE), "                    \
@@ -442,9 +445,9 @@ typedef enum {
     "    updated_at = now() "                                                 \
     "  FROM cur "                                                             \
     "  WHERE u.id = cur.id AND cur.status = 'hibernated' "                    \
-    "    AND $2::int IS NOT NULL "                                            \
+    "    AND $2::int IS NOT NULL AND $5::jsonb IS NULL "                      \
     "  RETURNING u.*), "                                                      \
-    NGX_AUTOSCALE_SQL_TRANSITION_TAIL("reactivate")
+    NGX_AUTOSCALE_SQL_TRANSITION_TAIL("reactivate", "NULL::jsonb")
 
 
 /*
