@@ -144,6 +144,8 @@ static ngx_int_t ngx_autoscale_api_clusters_transition(
     ngx_autoscale_api_ctx_t *ctx);
 static ngx_int_t ngx_autoscale_api_clusters_drain_choose(
     ngx_autoscale_api_ctx_t *ctx, ngx_str_t *drain);
+static ngx_int_t ngx_autoscale_api_clusters_target(
+    ngx_autoscale_api_ctx_t *ctx, PGresult *res);
 static void ngx_autoscale_api_clusters_drain(ngx_autoscale_api_ctx_t *ctx,
     PGresult *res);
 static ngx_int_t ngx_autoscale_api_clusters_transition_done(
@@ -607,14 +609,9 @@ ngx_autoscale_api_clusters_drain_choose(ngx_autoscale_api_ctx_t *ctx,
 
     ctx->data = keep;
 
-    switch (ctx->route.route) {
-    case NGX_AUTOSCALE_ROUTE_SCALE:
-        target = ctx->target;
-        break;
-    case NGX_AUTOSCALE_ROUTE_HIBERNATE:
-        target = 0;
-        break;
-    default:
+    /* a reactivation scales up: nothing to drain */
+    target = ngx_autoscale_api_clusters_target(ctx, NULL);
+    if (target < 0) {
         return NGX_OK;
     }
 
@@ -642,32 +639,42 @@ ngx_autoscale_api_clusters_drain_choose(ngx_autoscale_api_ctx_t *ctx,
 }
 
 
+/* a transition's new target; a reactivation's only from its answer (-1) */
+static ngx_int_t
+ngx_autoscale_api_clusters_target(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
+{
+    switch (ctx->route.route) {
+
+    case NGX_AUTOSCALE_ROUTE_SCALE:
+        return ctx->target;
+
+    case NGX_AUTOSCALE_ROUTE_HIBERNATE:
+        return 0;
+
+    default: /* NGX_AUTOSCALE_ROUTE_REACTIVATE */
+        return res ? ngx_autoscale_api_query_int(res, 0,
+                                      NGX_AUTOSCALE_TRANSITION_COL_MIN_WORKERS)
+                   : -1;
+    }
+}
+
+
 /* the change was taken: the zone drains the chosen, or takes some back */
 static void
 ngx_autoscale_api_clusters_drain(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
 {
-    ngx_int_t                        target;
     ngx_uint_t                       changed;
     ngx_http_request_t              *r = ctx->request;
     ngx_http_autoscale_main_conf_t  *amcf;
-
-    switch (ctx->route.route) {
-    case NGX_AUTOSCALE_ROUTE_SCALE:
-        target = ctx->target;
-        break;
-    case NGX_AUTOSCALE_ROUTE_HIBERNATE:
-        target = 0;
-        break;
-    default:
-        target = ngx_autoscale_api_query_int(res, 0,
-                                      NGX_AUTOSCALE_TRANSITION_COL_MIN_WORKERS);
-    }
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_autoscale_module);
 
     changed = ngx_autoscale_shm_drain(amcf->shm_zone,
                                       (u_char *) ctx->route.id,
-                                      ctx->route.id_len, target, ctx->data);
+                                      ctx->route.id_len,
+                                      ngx_autoscale_api_clusters_target(ctx,
+                                                                        res),
+                                      ctx->data);
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "autoscale drain: cluster \"%*s\": %ui agents changed",
