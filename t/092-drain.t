@@ -3,7 +3,7 @@
 # then the latest started.  They finish what they have in flight, get
 # nothing new, are told {"drain": true} and end stopped; the event and the
 # NOTIFY name them, and no client request fails.  A scale-up before a
-# drained agent stops takes it back.
+# drained agent stops takes it back; hibernation drains them all.
 use strict;
 use warnings;
 use lib 't/lib';
@@ -171,8 +171,15 @@ my ($m, $m_slow) = four('dr-m', 'm', 12);
 my $m_load = load_start(url => "$base/m/x", clients => 1, seconds => 14);
 sleep 1;
 
-my ($status, $doc) = post('clusters/dr-m/scale',
-                          { target_workers => 2, reason => 'drain test' });
+# a refused change drains nobody, though its agents were chosen
+my ($status, $doc) = post('clusters/dr-m/scale', { target_workers => 0 });
+is($status, 400, 'dr-m: a scale below min_workers is refused');
+my $l = listed('dr-m');
+is(join(' ', map { "$_=" . ($l->{$_}{draining} ? 1 : 0) } sort keys %$l),
+   'm1=0 m2=0 m3=0 m4=0', 'dr-m: refused: no agent drains');
+
+($status, $doc) = post('clusters/dr-m/scale',
+                       { target_workers => 2, reason => 'drain test' });
 is($status, 200, 'dr-m: scaled to 2');
 sleep 0.3;
 my $before = accepted($m);
@@ -181,7 +188,9 @@ my $ev = events('dr-m')->[-1];
 is_deeply($ev->{inputs}{drain}, [qw(m1 m4)],
           'dr-m: the event names m1 (fewest in flight), then m4 (latest)');
 
-ok(wait_until(10, sub { $m->{m1}->counts->{drain} && $m->{m4}->counts->{drain} }),
+ok(wait_until(10, sub {
+       $m->{m1}->counts->{drain} && $m->{m4}->counts->{drain};
+   }),
    'dr-m: m1 and m4 were answered {"drain": true}');
 ok(!$m->{m2}->counts->{drain} && !$m->{m3}->counts->{drain},
    'dr-m: m2 and m3 were not');
@@ -224,7 +233,9 @@ my $s_load = load_start(url => "$base/s/x", clients => 1, seconds => 12);
 sleep 1.5;
 
 pg_sql("UPDATE clusters SET paused = false WHERE id = 'dr-s'");
-ok(wait_until(15, sub { grep { $_->{action} eq 'scale_down' } @{ events('dr-s') } }),
+ok(wait_until(15, sub {
+       grep { $_->{action} eq 'scale_down' } @{ events('dr-s') };
+   }),
    'dr-s: the scaler scaled down');
 sleep 0.3;
 $before = accepted($s);
@@ -240,7 +251,7 @@ ok(wait_until(20, sub {
     or diag explain listed('dr-s');
 ok($s->{s1}->counts->{drain} && $s->{s4}->counts->{drain},
    'dr-s: s1 and s4 were answered {"drain": true}');
-my $l = listed('dr-s');
+$l = listed('dr-s');
 is("$l->{s2}{status} $l->{s3}{status}", 'active active',
    'dr-s: s2 and s3 serve on');
 
@@ -250,11 +261,22 @@ is("$after->{s1} $after->{s4}", "$before->{s1} $before->{s4}",
    'dr-s: s1 and s4 accepted nothing new after the decision');
 is($r->{fail}, 0, 'dr-s: no client request failed across the step')
     or diag $r->{statuses};
-ok(($r->{s2} // 0) > 0 && ($r->{s3} // 0) > 0, 'dr-s: s2 and s3 served the load');
+ok(($r->{s2} // 0) > 0 && ($r->{s3} // 0) > 0,
+   'dr-s: s2 and s3 served the load');
 @done = map { slow_result($_) } @$s_slow;
 is(scalar(grep { /^200 agent=s4 / } @done), 2,
    'dr-s: the slow requests in flight on s4 completed with 200')
     or diag explain \@done;
+
+# hibernation drains every agent that serves: s3, started later, first
+($status, $doc) = post('clusters/dr-s/hibernate', {});
+is($status, 200, 'dr-s: hibernated');
+is_deeply(events('dr-s')->[-1]{inputs}{drain}, [qw(s3 s2)],
+          'dr-s: hibernation names s3 and s2');
+ok(wait_until(10, sub {
+       my $l = listed('dr-s');
+       !grep { $_->{status} ne 'stopped' } values %$l;
+   }), 'dr-s: every agent ends stopped') or diag explain listed('dr-s');
 
 # the NOTIFYs name the drained agents; the scale-up none
 my @notes = listen_stop($listener);
@@ -263,9 +285,10 @@ my @m = map { [$_->{event}, $_->{to_workers}, $_->{drain}] }
 is_deeply(\@m, [['manual', 2, [qw(m1 m4)]], ['manual', 3, undef]],
           'dr-m: the NOTIFYs: the scale-down names m1 and m4');
 my @s = map { [$_->{event}, $_->{to_workers}, $_->{drain}] }
-        grep { $_->{cluster_id} eq 'dr-s' && $_->{event} =~ /^scale/ } @notes;
-is_deeply(\@s, [['scale_down', 2, [qw(s1 s4)]]],
-          'dr-s: the NOTIFY names s1 and s4');
+        grep { $_->{cluster_id} eq 'dr-s' } @notes;
+is_deeply(\@s, [['scale_down', 2, [qw(s1 s4)]],
+                ['hibernate', 0, [qw(s3 s2)]]],
+          'dr-s: the NOTIFYs name s1 and s4, then s3 and s2');
 
 $_->stop for values %$m, values %$s;
 
