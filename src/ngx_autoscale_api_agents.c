@@ -258,7 +258,7 @@ ngx_autoscale_api_agents_store(ngx_autoscale_api_ctx_t *ctx,
     ngx_http_request_t              *r = ctx->request;
     ngx_autoscale_err_t              err;
     ngx_autoscale_heartbeat_t       *hb = ctx->data;
-    ngx_autoscale_agent_live_t       live;
+    ngx_uint_t                       draining;
     ngx_http_autoscale_main_conf_t  *amcf;
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_autoscale_module);
@@ -266,7 +266,7 @@ ngx_autoscale_api_agents_store(ngx_autoscale_api_ctx_t *ctx,
     rc = cluster ? ngx_autoscale_shm_heartbeat(amcf->shm_zone, cluster,
                                                (u_char *) ctx->route.agent,
                                                ctx->route.agent_len,
-                                               &hb->report)
+                                               &hb->report, &draining)
                  : NGX_BUSY;
 
     if (rc == NGX_DECLINED) {
@@ -283,13 +283,6 @@ ngx_autoscale_api_agents_store(ngx_autoscale_api_ctx_t *ctx,
         return ngx_autoscale_api_reply_error(r, &err);
     }
 
-    if (ngx_autoscale_shm_agent_live(cluster, (u_char *) ctx->route.agent,
-                                     ctx->route.agent_len, &live)
-        != NGX_OK)
-    {
-        live.draining = 0;
-    }
-
     doc = cJSON_CreateObject();
 
     /*
@@ -301,7 +294,7 @@ ngx_autoscale_api_agents_store(ngx_autoscale_api_ctx_t *ctx,
         || cJSON_AddNumberToObject(doc, "lost_after",
                                    3 * amcf->collect_interval / 1000.0)
            == NULL
-        || (live.draining && cJSON_AddTrueToObject(doc, "drain") == NULL))
+        || (draining && cJSON_AddTrueToObject(doc, "drain") == NULL))
     {
         cJSON_Delete(doc);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -358,7 +358,7 @@ ngx_autoscale_shm_find_locked(ngx_shm_zone_t *shm_zone, const u_char *id,
 ngx_int_t
 ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_cluster_t *cluster, const u_char *agent_id, size_t len,
-    const ngx_autoscale_report_t *report)
+    const ngx_autoscale_report_t *report, ngx_uint_t *draining)
 {
     uint32_t                hash;
     ngx_time_t             *tp;
@@ -438,6 +438,7 @@ ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
     ngx_rwlock_unlock(&cluster->agents_lock);
     agent->lost_windows = 0;
     agent->dirty = 1;
+    *draining = agent->draining;
 
     tp = ngx_timeofday();
     agent->heartbeat = tp->sec;

@@ -322,11 +322,12 @@ void ngx_autoscale_shm_reclaim(ngx_shm_zone_t *shm_zone,
 
 /*
  * Stores an agent's report: NGX_OK, NGX_DECLINED when the zone does not
- * know the cluster to exist, NGX_BUSY when the zone is full.
+ * know the cluster to exist, NGX_BUSY when the zone is full.  With NGX_OK,
+ * draining says whether a scale-down chose the agent to go.
  */
 ngx_int_t ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_cluster_t *cluster, const u_char *agent_id, size_t len,
-    const ngx_autoscale_report_t *report);
+    const ngx_autoscale_report_t *report, ngx_uint_t *draining);
 
 /*
  * With the mutex held: the agent leaves the zone; NGX_DECLINED while the
