@@ -278,6 +278,23 @@ ok(wait_until(10, sub {
        !grep { $_->{status} ne 'stopped' } values %$l;
    }), 'dr-s: every agent ends stopped') or diag explain listed('dr-s');
 
+# a drained agent that reports a queue is not done; once silent, it is
+my $q = Autoscale::Agent->start(id => 'q1', cluster => 'dr-q', api => $api,
+                                queue => 3, obey => 0);
+ok(wait_until(10, sub { ($q->heard && listed('dr-q')->{q1}{status} // '')
+                        eq 'active' }), 'dr-q: q1 serves');
+($status, $doc) = post('clusters/dr-q/scale', { target_workers => 0 });
+is($status, 200, 'dr-q: scaled to 0');
+ok(wait_until(10, sub { (listed('dr-q')->{q1}{status} // '') eq 'draining' }),
+   'dr-q: q1 draining');
+sleep 2.5;
+is(listed('dr-q')->{q1}{status}, 'draining',
+   'dr-q: with a queue of 3 reported, q1 is still draining');
+$q->kill;
+ok(wait_until(15, sub { listed('dr-q')->{q1}{status} ne 'draining' }),
+   'dr-q: q1, silent, is draining no more');
+is(listed('dr-q')->{q1}{status}, 'stopped', 'dr-q: it is stopped, not lost');
+
 # the NOTIFYs name the drained agents; the scale-up none
 my @notes = listen_stop($listener);
 my @m = map { [$_->{event}, $_->{to_workers}, $_->{drain}] }

@@ -25,7 +25,8 @@ my $dir = tempdir(CLEANUP => 1);
 
 # options: id, cluster, api (the API's base URL), delay (seconds a request
 # takes), workers (requests served at once), weight, interval (seconds
-# between heartbeats), status, address (what it reports; default its own)
+# between heartbeats), status, address (what it reports; default its own),
+# queue (the queue_length it reports), obey (0: never stops when drained)
 sub start {
     my ($class, %o) = @_;
     my $self = bless { workers => 8, interval => 0.3, delay => 0,
@@ -237,6 +238,7 @@ sub _heartbeats {
         my %report = (status => $status);
         $report{address} = $self->{address} if $self->{address} ne 'none';
         $report{weight} = $self->{weight} if $self->{weight};
+        $report{queue_length} = $self->{queue} if defined $self->{queue};
         my $res = $http->request(POST => $url, {
             headers => { 'Content-Type' => 'application/json' },
             content => encode_json(\%report) });
@@ -249,7 +251,8 @@ sub _heartbeats {
                 close $d;
                 # stopped once nothing is in flight: the balancer sends
                 # nothing new to a draining agent
-                $status = 'stopped' if !$self->counts->{inflight};
+                $status = 'stopped'
+                    if !$self->counts->{inflight} && $self->{obey} // 1;
             }
         }
         sleep $self->{interval};
