@@ -9,7 +9,7 @@
 -- add a block like the 0001 one below, and raise latest_version.
 
 \set ON_ERROR_STOP 1
-\set latest_version 4
+\set latest_version 5
 
 BEGIN;
 
@@ -48,6 +48,12 @@ SELECT NOT EXISTS (SELECT 1 FROM schema_version WHERE version = 3) AS need_0003 
 SELECT NOT EXISTS (SELECT 1 FROM schema_version WHERE version = 4) AS need_0004 \gset
 \if :need_0004
 \ir migrations/0004_reported.sql
+\endif
+
+-- 0005: the draining status of agents, for graceful scale-down
+SELECT NOT EXISTS (SELECT 1 FROM schema_version WHERE version = 5) AS need_0005 \gset
+\if :need_0005
+\ir migrations/0005_drain.sql
 \endif
 
 -- a database written by newer code than these files: leave it alone, but say so

@@ -258,6 +258,7 @@ ngx_autoscale_api_agents_store(ngx_autoscale_api_ctx_t *ctx,
     ngx_http_request_t              *r = ctx->request;
     ngx_autoscale_err_t              err;
     ngx_autoscale_heartbeat_t       *hb = ctx->data;
+    ngx_uint_t                       draining;
     ngx_http_autoscale_main_conf_t  *amcf;
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_autoscale_module);
@@ -265,7 +266,7 @@ ngx_autoscale_api_agents_store(ngx_autoscale_api_ctx_t *ctx,
     rc = cluster ? ngx_autoscale_shm_heartbeat(amcf->shm_zone, cluster,
                                                (u_char *) ctx->route.agent,
                                                ctx->route.agent_len,
-                                               &hb->report)
+                                               &hb->report, &draining)
                  : NGX_BUSY;
 
     if (rc == NGX_DECLINED) {
@@ -284,12 +285,16 @@ ngx_autoscale_api_agents_store(ngx_autoscale_api_ctx_t *ctx,
 
     doc = cJSON_CreateObject();
 
-    /* the agent learns how long the zone waits before calling it lost */
+    /*
+     * the agent learns how long the zone waits before calling it lost,
+     * and whether a scale-down chose it to finish its work and stop
+     */
     if (doc == NULL
         || cJSON_AddTrueToObject(doc, "accepted") == NULL
         || cJSON_AddNumberToObject(doc, "lost_after",
                                    3 * amcf->collect_interval / 1000.0)
-           == NULL)
+           == NULL
+        || (draining && cJSON_AddTrueToObject(doc, "drain") == NULL))
     {
         cJSON_Delete(doc);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -148,6 +148,12 @@ static ngx_int_t ngx_autoscale_api_clusters_delete_done(
     ngx_autoscale_api_ctx_t *ctx, PGresult *res);
 static ngx_int_t ngx_autoscale_api_clusters_transition(
     ngx_autoscale_api_ctx_t *ctx);
+static ngx_int_t ngx_autoscale_api_clusters_drain_choose(
+    ngx_autoscale_api_ctx_t *ctx, ngx_str_t *drain);
+static ngx_int_t ngx_autoscale_api_clusters_target(
+    ngx_autoscale_api_ctx_t *ctx, PGresult *res);
+static void ngx_autoscale_api_clusters_drain(ngx_autoscale_api_ctx_t *ctx,
+    PGresult *res);
 static ngx_int_t ngx_autoscale_api_clusters_transition_done(
     ngx_autoscale_api_ctx_t *ctx, PGresult *res);
 static ngx_uint_t ngx_autoscale_api_clusters_transition_refused(
@@ -531,7 +537,7 @@ static ngx_int_t
 ngx_autoscale_api_clusters_transition(ngx_autoscale_api_ctx_t *ctx)
 {
     ngx_int_t    rc, read;
-    ngx_str_t    params[4], fields[2];
+    ngx_str_t    params[5], fields[2];
     const char  *sql;
 
     if (ctx->route.route == NGX_AUTOSCALE_ROUTE_SCALE) {
@@ -587,8 +593,114 @@ ngx_autoscale_api_clusters_transition(ngx_autoscale_api_ctx_t *ctx)
         }
     }
 
-    return ngx_autoscale_api_query_send(ctx, sql, 4, params,
+    if (ngx_autoscale_api_clusters_drain_choose(ctx, &params[4]) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_autoscale_api_query_send(ctx, sql, 5, params,
                ngx_autoscale_api_clusters_transition_done);
+}
+
+
+/*
+ * A scale-down's agents to drain, chosen before the change is sent so
+ * that its event names them; marked only once the database took it.
+ */
+static ngx_int_t
+ngx_autoscale_api_clusters_drain_choose(ngx_autoscale_api_ctx_t *ctx,
+    ngx_str_t *drain)
+{
+    ngx_int_t                        rc, target;
+    ngx_str_t                        json, *keep;
+    ngx_http_request_t              *r = ctx->request;
+    ngx_http_autoscale_main_conf_t  *amcf;
+
+    ngx_str_null(drain);
+
+    keep = ngx_pcalloc(r->pool, sizeof(ngx_str_t));
+    if (keep == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->data = keep;
+
+    /* a reactivation scales up: nothing to drain */
+    target = ngx_autoscale_api_clusters_target(ctx, NULL);
+    if (target < 0) {
+        return NGX_OK;
+    }
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_autoscale_module);
+
+    rc = ngx_autoscale_shm_drain_choose(amcf->shm_zone,
+                                        (u_char *) ctx->route.id,
+                                        ctx->route.id_len, target, &json,
+                                        r->connection->log);
+    if (rc != NGX_OK) {
+        return rc == NGX_DECLINED ? NGX_OK : NGX_ERROR;
+    }
+
+    keep->data = ngx_pstrdup(r->pool, &json);
+    keep->len = json.len;
+    ngx_free(json.data);
+
+    if (keep->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    *drain = *keep;
+
+    return NGX_OK;
+}
+
+
+/* a transition's new target; a reactivation's only from its answer (-1) */
+static ngx_int_t
+ngx_autoscale_api_clusters_target(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
+{
+    switch (ctx->route.route) {
+
+    case NGX_AUTOSCALE_ROUTE_SCALE:
+        return ctx->target;
+
+    case NGX_AUTOSCALE_ROUTE_HIBERNATE:
+        return 0;
+
+    case NGX_AUTOSCALE_ROUTE_WORKERS:
+        /* a report counts workers: the target, and who serves, stay */
+        return -1;
+
+    default: /* NGX_AUTOSCALE_ROUTE_REACTIVATE */
+        return res ? ngx_autoscale_api_query_int(res, 0,
+                                      NGX_AUTOSCALE_TRANSITION_COL_MIN_WORKERS)
+                   : -1;
+    }
+}
+
+
+/* the change was taken: the zone drains the chosen, or takes some back */
+static void
+ngx_autoscale_api_clusters_drain(ngx_autoscale_api_ctx_t *ctx, PGresult *res)
+{
+    ngx_int_t                        target;
+    ngx_uint_t                       changed;
+    ngx_http_request_t              *r = ctx->request;
+    ngx_http_autoscale_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_autoscale_module);
+    target = ngx_autoscale_api_clusters_target(ctx, res);
+
+    if (target < 0) {
+        return;
+    }
+
+    changed = ngx_autoscale_shm_drain(amcf->shm_zone,
+                                      (u_char *) ctx->route.id,
+                                      ctx->route.id_len, target, ctx->data);
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "autoscale drain: cluster \"%*s\": %ui agents changed",
+                   ctx->route.id_len, ctx->route.id, changed);
 }
 
 
@@ -608,6 +720,10 @@ ngx_autoscale_api_clusters_transition_done(ngx_autoscale_api_ctx_t *ctx,
     }
 
     changed = !PQgetisnull(res, 0, NGX_AUTOSCALE_TRANSITION_COL_EVENT_ID);
+
+    if (changed) {
+        ngx_autoscale_api_clusters_drain(ctx, res);
+    }
 
     if (!changed
         && ngx_autoscale_api_clusters_transition_refused(ctx, res, &err))

@@ -42,6 +42,8 @@ static void ngx_autoscale_rows_cluster(ngx_autoscale_cluster_t *cluster,
     ngx_autoscale_record_t *rec, ngx_msec_t now);
 static void ngx_autoscale_rows_agents(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_record_t *recs, ngx_msec_t now, ngx_msec_t interval);
+static void ngx_autoscale_rows_status(ngx_autoscale_agent_t *agent,
+    ngx_autoscale_agent_status_e status);
 static u_char *ngx_autoscale_rows_format_row(u_char *p,
     ngx_autoscale_record_t *rec, u_char *ts);
 static u_char *ngx_autoscale_rows_number(u_char *p, const char *name,
@@ -257,12 +259,10 @@ ngx_autoscale_rows_agents(ngx_shm_zone_t *shm_zone,
             if (agent->status != NGX_AUTOSCALE_AGENT_LOST
                 && agent->status != NGX_AUTOSCALE_AGENT_STOPPED)
             {
-                cluster->agents[agent->status]--;
-                cluster->agents[NGX_AUTOSCALE_AGENT_LOST]++;
-                ngx_rwlock_wlock(&cluster->agents_lock);
-                agent->status = NGX_AUTOSCALE_AGENT_LOST;
-                ngx_rwlock_unlock(&cluster->agents_lock);
-                agent->dirty = 1;
+                /* told to go, it went */
+                ngx_autoscale_rows_status(agent, agent->draining
+                                          ? NGX_AUTOSCALE_AGENT_STOPPED
+                                          : NGX_AUTOSCALE_AGENT_LOST);
 
             } else if (++agent->lost_windows > NGX_AUTOSCALE_FORGET_AFTER
                        && !agent->dirty && !sh->agents_resend)
@@ -271,6 +271,16 @@ ngx_autoscale_rows_agents(ngx_shm_zone_t *shm_zone,
                     continue;
                 }
             }
+        }
+
+        /* a drained agent with nothing left to do is done */
+        if (agent->draining
+            && agent->status <= NGX_AUTOSCALE_AGENT_BUSY
+            && agent->inflight == 0
+            && (isnan(agent->report.queue_length)
+                || agent->report.queue_length == 0))
+        {
+            ngx_autoscale_rows_status(agent, NGX_AUTOSCALE_AGENT_STOPPED);
         }
 
         if (cluster->slot == NGX_MAX_UINT32_VALUE) {
@@ -312,6 +322,24 @@ ngx_autoscale_rows_agents(ngx_shm_zone_t *shm_zone,
             rec->nqueue++;
         }
     }
+}
+
+
+/* the collector's own verdict on an agent, with the mutex held */
+static void
+ngx_autoscale_rows_status(ngx_autoscale_agent_t *agent,
+    ngx_autoscale_agent_status_e status)
+{
+    ngx_autoscale_cluster_t  *cluster = agent->cluster;
+
+    cluster->agents[agent->status]--;
+    cluster->agents[status]++;
+
+    ngx_rwlock_wlock(&cluster->agents_lock);
+    agent->status = status;
+    ngx_rwlock_unlock(&cluster->agents_lock);
+
+    agent->dirty = 1;
 }
 
 
@@ -518,7 +546,10 @@ ngx_autoscale_rows_params(ngx_shm_zone_t *shm_zone,
                         "\"weight\":%ui,\"addr\":",
                         (size_t) agent->cluster->len, agent->cluster->id,
                         (size_t) agent->len, agent->id,
-                        ngx_autoscale_agent_statuses[agent->status],
+                        (agent->draining
+                         && agent->status <= NGX_AUTOSCALE_AGENT_BUSY)
+                        ? "draining"
+                        : ngx_autoscale_agent_statuses[agent->status],
                         ngx_max(agent->report.tasks_completed, 0),
                         ngx_max(agent->report.tasks_failed, 0),
                         agent->report.weight);

@@ -91,7 +91,10 @@ static void ngx_autoscale_scaler_one(ngx_autoscale_scaler_t *sc, int row);
 static void ngx_autoscale_scaler_input(ngx_autoscale_scaler_t *sc,
     PGresult *res, int row, ngx_autoscale_policy_input_t *in);
 static char *ngx_autoscale_scaler_explain(ngx_autoscale_scaler_t *sc,
-    ngx_autoscale_policy_input_t *in, ngx_autoscale_decision_t *d);
+    const char *id, ngx_autoscale_policy_input_t *in,
+    ngx_autoscale_decision_t *d);
+static void ngx_autoscale_scaler_drain(ngx_autoscale_scaler_t *sc,
+    PGresult *res);
 static ngx_int_t ngx_autoscale_scaler_written(void *data, ngx_int_t status,
     PGresult *res);
 static void ngx_autoscale_scaler_one_by_one(ngx_autoscale_scaler_stmt_t *st);
@@ -347,7 +350,10 @@ ngx_autoscale_scaler_one(ngx_autoscale_scaler_t *sc, int row)
         return;
     }
 
-    text = ngx_autoscale_scaler_explain(sc, &in, &d);
+    text = ngx_autoscale_scaler_explain(sc,
+                                        PQgetvalue(res, row,
+                                                   NGX_AUTOSCALE_CHECK_ID),
+                                        &in, &d);
 
     if (samples) {
         ngx_free(samples);
@@ -441,17 +447,45 @@ ngx_autoscale_scaler_input(ngx_autoscale_scaler_t *sc, PGresult *res, int row,
 
 /* the decision as stored, with when, where and how it was made */
 static char *
-ngx_autoscale_scaler_explain(ngx_autoscale_scaler_t *sc,
+ngx_autoscale_scaler_explain(ngx_autoscale_scaler_t *sc, const char *id,
     ngx_autoscale_policy_input_t *in, ngx_autoscale_decision_t *d)
 {
-    char      *text;
-    u_char     decided[sizeof("1970-01-01T00:00:00Z")];
-    cJSON     *doc;
-    ngx_tm_t   tm;
+    char       *text;
+    u_char      decided[sizeof("1970-01-01T00:00:00Z")];
+    cJSON      *doc;
+    ngx_tm_t    tm;
+    ngx_int_t   rc;
+    ngx_str_t   drain;
 
     doc = ngx_autoscale_policy_json(in, d);
     if (doc == NULL) {
         return NULL;
+    }
+
+    /*
+     * A scale-down names the agents it drains in its event; they are
+     * marked once the change is made (see ngx_autoscale_scaler_drain)
+     */
+    if (d->action != NGX_AUTOSCALE_HOLD && d->to < d->from
+        && !sc->amcf->dry_run)
+    {
+        rc = ngx_autoscale_shm_drain_choose(sc->amcf->shm_zone,
+                                            (u_char *) id, ngx_strlen(id),
+                                            d->to, &drain, sc->log);
+        if (rc == NGX_OK) {
+            if (cJSON_AddRawToObject(doc, "drain", (char *) drain.data)
+                == NULL)
+            {
+                rc = NGX_ERROR;
+            }
+
+            ngx_free(drain.data);
+        }
+
+        if (rc == NGX_ERROR) {
+            cJSON_Delete(doc);
+            return NULL;
+        }
     }
 
     ngx_gmtime(ngx_time(), &tm);
@@ -503,6 +537,7 @@ ngx_autoscale_scaler_written(void *data, ngx_int_t status, PGresult *res)
     } else if (st->sql == ngx_autoscale_scaler_sql_change) {
         changed = PQgetvalue(res, 0, NGX_AUTOSCALE_CHANGE_CHANGED);
         sc->changed += ngx_atoi((u_char *) changed, ngx_strlen(changed));
+        ngx_autoscale_scaler_drain(sc, res);
     }
 
     ngx_free(st);
@@ -521,6 +556,53 @@ ngx_autoscale_scaler_written(void *data, ngx_int_t status, PGresult *res)
     }
 
     return NGX_OK;
+}
+
+
+/* the changes made: the zone drains their agents, or takes some back */
+static void
+ngx_autoscale_scaler_drain(ngx_autoscale_scaler_t *sc, PGresult *res)
+{
+    cJSON       *doc, *item, *id, *t, *drain;
+    ngx_str_t    names;
+    ngx_uint_t   n;
+
+    if (PQgetisnull(res, 0, NGX_AUTOSCALE_CHANGE_TARGETS)) {
+        return;
+    }
+
+    doc = cJSON_Parse(PQgetvalue(res, 0, NGX_AUTOSCALE_CHANGE_TARGETS));
+
+    n = 0;
+
+    cJSON_ArrayForEach(item, doc) {
+        id = cJSON_GetObjectItemCaseSensitive(item, "id");
+        t = cJSON_GetObjectItemCaseSensitive(item, "t");
+        drain = cJSON_GetObjectItemCaseSensitive(item, "drain");
+
+        if (!cJSON_IsString(id) || !cJSON_IsNumber(t)) {
+            continue;
+        }
+
+        if (cJSON_IsString(drain)) {
+            names.data = (u_char *) drain->valuestring;
+            names.len = ngx_strlen(drain->valuestring);
+        }
+
+        n += ngx_autoscale_shm_drain(sc->amcf->shm_zone,
+                                     (u_char *) id->valuestring,
+                                     ngx_strlen(id->valuestring),
+                                     (ngx_int_t) t->valuedouble,
+                                     cJSON_IsString(drain) ? &names : NULL);
+    }
+
+    cJSON_Delete(doc);
+
+    if (n) {
+        ngx_log_error(NGX_LOG_INFO, sc->log, 0,
+                      "autoscale: check: %ui agents drained or taken back",
+                      n);
+    }
 }
 
 

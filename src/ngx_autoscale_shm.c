@@ -35,6 +35,10 @@ static ngx_autoscale_agent_t *ngx_autoscale_shm_agent(
     const u_char *id, size_t len, uint32_t hash);
 static void ngx_autoscale_shm_unlink(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_cluster_t *cluster);
+static ngx_int_t ngx_autoscale_shm_drain_cmp(const void *one,
+    const void *two);
+static ngx_uint_t ngx_autoscale_shm_drain_serving(
+    ngx_autoscale_cluster_t *cluster);
 
 
 const char *const  ngx_autoscale_agent_statuses[] = {
@@ -354,7 +358,7 @@ ngx_autoscale_shm_find_locked(ngx_shm_zone_t *shm_zone, const u_char *id,
 ngx_int_t
 ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_cluster_t *cluster, const u_char *agent_id, size_t len,
-    const ngx_autoscale_report_t *report)
+    const ngx_autoscale_report_t *report, ngx_uint_t *draining)
 {
     uint32_t                hash;
     ngx_time_t             *tp;
@@ -434,6 +438,7 @@ ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
     ngx_rwlock_unlock(&cluster->agents_lock);
     agent->lost_windows = 0;
     agent->dirty = 1;
+    *draining = agent->draining;
 
     tp = ngx_timeofday();
     agent->heartbeat = tp->sec;
@@ -500,7 +505,6 @@ ngx_autoscale_shm_node_alloc(ngx_shm_zone_t *shm_zone, size_t size)
 }
 
 
-/* a full zone is counted every time and logged once */
 ngx_int_t
 ngx_autoscale_shm_agent_live(ngx_autoscale_cluster_t *cluster,
     const u_char *agent_id, size_t len, ngx_autoscale_agent_live_t *live)
@@ -567,6 +571,250 @@ ngx_autoscale_shm_forget(ngx_shm_zone_t *shm_zone,
 }
 
 
+/* an agent that may drain, as it was when chosen */
+typedef struct {
+    ngx_autoscale_agent_t     *agent;
+    ngx_atomic_uint_t          inflight;
+    time_t                     started;
+} ngx_autoscale_shm_candidate_t;
+
+
+ngx_int_t
+ngx_autoscale_shm_drain_choose(ngx_shm_zone_t *shm_zone, const u_char *id,
+    size_t len, ngx_int_t target, ngx_str_t *json, ngx_log_t *log)
+{
+    u_char                         *p;
+    ngx_int_t                       rc;
+    ngx_uint_t                      i, n, size;
+    ngx_queue_t                    *q;
+    ngx_autoscale_agent_t          *agent;
+    ngx_autoscale_cluster_t        *cluster;
+    ngx_autoscale_shm_candidate_t  *cand;
+
+    ngx_str_null(json);
+
+    if (target < 0) {
+        target = 0;
+    }
+
+    ngx_autoscale_shm_lock(shm_zone);
+
+    cluster = ngx_autoscale_shm_find_locked(shm_zone, id, len,
+                                            NGX_AUTOSCALE_FIND);
+
+    size = cluster ? ngx_autoscale_shm_cluster_agents(cluster) : 0;
+
+    if (size <= (ngx_uint_t) target) {
+        ngx_autoscale_shm_unlock(shm_zone);
+        return NGX_DECLINED;
+    }
+
+    cand = ngx_alloc(size * sizeof(ngx_autoscale_shm_candidate_t), log);
+    if (cand == NULL) {
+        ngx_autoscale_shm_unlock(shm_zone);
+        return NGX_ERROR;
+    }
+
+    /* from the tail: of two started in the same second, the later first */
+    n = 0;
+
+    for (q = ngx_queue_last(&cluster->agent_queue);
+         q != ngx_queue_sentinel(&cluster->agent_queue) && n < size;
+         q = ngx_queue_prev(q))
+    {
+        agent = ngx_queue_data(q, ngx_autoscale_agent_t, cluster_queue);
+
+        if (ngx_autoscale_shm_agent_serving(agent)) {
+            cand[n].agent = agent;
+            cand[n].inflight = agent->inflight;
+            cand[n].started = agent->started;
+            n++;
+        }
+    }
+
+    rc = NGX_DECLINED;
+
+    if (n > (ngx_uint_t) target) {
+        ngx_sort(cand, n, sizeof(ngx_autoscale_shm_candidate_t),
+                 ngx_autoscale_shm_drain_cmp);
+
+        n -= target;
+
+        json->data = ngx_alloc(n * (NGX_AUTOSCALE_AGENT_ID_MAX + 3) + 3,
+                               log);
+
+        if (json->data == NULL) {
+            rc = NGX_ERROR;
+
+        } else {
+            /* agent ids need no escaping: see ngx_autoscale_route.c */
+            p = json->data;
+            *p++ = '[';
+
+            for (i = 0; i < n; i++) {
+                p = ngx_sprintf(p, "%s\"%*s\"", i ? "," : "",
+                                (size_t) cand[i].agent->len,
+                                cand[i].agent->id);
+            }
+
+            *p++ = ']';
+            json->len = p - json->data;
+            *p = '\0';
+            rc = NGX_OK;
+        }
+    }
+
+    ngx_autoscale_shm_unlock(shm_zone);
+
+    ngx_free(cand);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_autoscale_shm_drain_cmp(const void *one, const void *two)
+{
+    const ngx_autoscale_shm_candidate_t  *a = one, *b = two;
+
+    if (a->inflight != b->inflight) {
+        return a->inflight < b->inflight ? -1 : 1;
+    }
+
+    if (a->started != b->started) {
+        return a->started > b->started ? -1 : 1;
+    }
+
+    return 0;
+}
+
+
+ngx_uint_t
+ngx_autoscale_shm_drain(ngx_shm_zone_t *shm_zone, const u_char *id,
+    size_t len, ngx_int_t target, ngx_str_t *drain)
+{
+    u_char                   *p, *last, *name;
+    ngx_uint_t                serving, changed;
+    ngx_queue_t              *q;
+    ngx_autoscale_agent_t    *agent, *best;
+    ngx_autoscale_cluster_t  *cluster;
+
+    changed = 0;
+
+    ngx_autoscale_shm_lock(shm_zone);
+
+    cluster = ngx_autoscale_shm_find_locked(shm_zone, id, len,
+                                            NGX_AUTOSCALE_FIND);
+    if (cluster == NULL) {
+        ngx_autoscale_shm_unlock(shm_zone);
+        return 0;
+    }
+
+    serving = ngx_autoscale_shm_drain_serving(cluster);
+
+    /* the balancer reads the flag under this lock */
+    ngx_rwlock_wlock(&cluster->agents_lock);
+
+    /*
+     * Another decision may have changed the agents since these were named:
+     * never below the target, and a name that no longer serves is skipped.
+     */
+    p = drain ? drain->data : NULL;
+    last = drain ? drain->data + drain->len : NULL;
+
+    /* ids hold no quote and no escape: each is the text between two */
+    while (serving > (ngx_uint_t) target) {
+
+        name = p ? ngx_strlchr(p, last, '"') : NULL;
+        p = name ? ngx_strlchr(++name, last, '"') : NULL;
+
+        if (p == NULL) {
+            break;
+        }
+
+        for (q = ngx_queue_head(&cluster->agent_queue);
+             q != ngx_queue_sentinel(&cluster->agent_queue);
+             q = ngx_queue_next(q))
+        {
+            agent = ngx_queue_data(q, ngx_autoscale_agent_t, cluster_queue);
+
+            if (agent->len == (size_t) (p - name)
+                && ngx_memcmp(agent->id, name, agent->len) == 0)
+            {
+                if (ngx_autoscale_shm_agent_serving(agent)) {
+                    agent->draining = 1;
+                    agent->dirty = 1;
+                    serving--;
+                    changed++;
+                }
+
+                break;
+            }
+        }
+
+        p++;
+    }
+
+    /* a scale-up takes back those still at work, the busiest first */
+    while (serving < (ngx_uint_t) target) {
+        best = NULL;
+
+        for (q = ngx_queue_head(&cluster->agent_queue);
+             q != ngx_queue_sentinel(&cluster->agent_queue);
+             q = ngx_queue_next(q))
+        {
+            agent = ngx_queue_data(q, ngx_autoscale_agent_t, cluster_queue);
+
+            if (agent->draining
+                && agent->status <= NGX_AUTOSCALE_AGENT_BUSY
+                && agent->report.addr.socklen
+                && (best == NULL || agent->inflight > best->inflight))
+            {
+                best = agent;
+            }
+        }
+
+        if (best == NULL) {
+            break;
+        }
+
+        best->draining = 0;
+        best->dirty = 1;
+        serving++;
+        changed++;
+    }
+
+    ngx_rwlock_unlock(&cluster->agents_lock);
+
+    ngx_autoscale_shm_unlock(shm_zone);
+
+    return changed;
+}
+
+
+/* agents the balancer may send to; with the mutex held */
+static ngx_uint_t
+ngx_autoscale_shm_drain_serving(ngx_autoscale_cluster_t *cluster)
+{
+    ngx_uint_t              n;
+    ngx_queue_t            *q;
+    ngx_autoscale_agent_t  *agent;
+
+    n = 0;
+
+    for (q = ngx_queue_head(&cluster->agent_queue);
+         q != ngx_queue_sentinel(&cluster->agent_queue);
+         q = ngx_queue_next(q))
+    {
+        agent = ngx_queue_data(q, ngx_autoscale_agent_t, cluster_queue);
+        n += ngx_autoscale_shm_agent_serving(agent);
+    }
+
+    return n;
+}
+
+
+/* a full zone is counted every time and logged once */
 void
 ngx_autoscale_shm_full(ngx_shm_zone_t *shm_zone, const char *what)
 {

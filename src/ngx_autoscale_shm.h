@@ -322,11 +322,12 @@ void ngx_autoscale_shm_reclaim(ngx_shm_zone_t *shm_zone,
 
 /*
  * Stores an agent's report: NGX_OK, NGX_DECLINED when the zone does not
- * know the cluster to exist, NGX_BUSY when the zone is full.
+ * know the cluster to exist, NGX_BUSY when the zone is full.  With NGX_OK,
+ * draining says whether a scale-down chose the agent to go.
  */
 ngx_int_t ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
     ngx_autoscale_cluster_t *cluster, const u_char *agent_id, size_t len,
-    const ngx_autoscale_report_t *report);
+    const ngx_autoscale_report_t *report, ngx_uint_t *draining);
 
 /*
  * With the mutex held: the agent leaves the zone; NGX_DECLINED while the
@@ -345,6 +346,25 @@ typedef struct {
 /* NGX_DECLINED: the zone does not hold the agent */
 ngx_int_t ngx_autoscale_shm_agent_live(ngx_autoscale_cluster_t *cluster,
     const u_char *agent_id, size_t len, ngx_autoscale_agent_live_t *live);
+
+/*
+ * Scale-down: the ids of the agents to drain for the target, as a JSON
+ * array in json (ngx_alloc'ed, null-terminated): those that serve beyond
+ * it, fewest in flight first, then the latest started.  NGX_DECLINED:
+ * none to drain.
+ */
+ngx_int_t ngx_autoscale_shm_drain_choose(ngx_shm_zone_t *shm_zone,
+    const u_char *id, size_t len, ngx_int_t target, ngx_str_t *json,
+    ngx_log_t *log);
+
+/*
+ * Once the database took a change to the target: the agents named in
+ * drain (a JSON array of ids, as chosen; NULL: none) drain while more
+ * than target serve, or draining ones serve again while fewer do.  How
+ * many agents changed.
+ */
+ngx_uint_t ngx_autoscale_shm_drain(ngx_shm_zone_t *shm_zone,
+    const u_char *id, size_t len, ngx_int_t target, ngx_str_t *drain);
 
 /* whether the balancer may send the agent a new request */
 #define ngx_autoscale_shm_agent_serving(agent)                                \

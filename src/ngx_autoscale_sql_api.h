@@ -349,19 +349,22 @@ typedef enum {
 
 /*
  * The transitions: each is $1 id, $2 the new target, $3 reason, $4 node,
- * and returns the same columns: the cluster before (status, min, max,
- * current, target), the event (id, at) if one was written, the NOTIFY, and
- * the cluster after, or as it was when nothing changed.  The event goes
- * to the workers "to", an expression of upd.
+ * $5 the agents a scale-down drains (a JSON array, or NULL), named in the
+ * event's inputs and the NOTIFY, and returns the same columns: the
+ * cluster before (status, min, max, current, target), the event (id, at)
+ * if one was written, the NOTIFY, and the cluster after, or as it was
+ * when nothing changed.  The event goes to the workers "to", an
+ * expression of upd; "drain" is the expression of the drained agents.
  */
-#define NGX_AUTOSCALE_SQL_TRANSITION_TAIL(action, to)                         \
+#define NGX_AUTOSCALE_SQL_TRANSITION_TAIL(action, to, drain)                  \
     "ev AS ( "                                                                \
     "  INSERT INTO scaling_events (cluster_id, action, from_workers, "        \
     "    to_workers, reason, inputs, node) "                                  \
     "  SELECT upd.id, '" action "', cur.current_workers, " to ", "            \
     "    $3, jsonb_build_object('status', cur.status, "                       \
     "      'target_workers', cur.target_workers, "                            \
-    "      'actuation', cur.actuation), "                                     \
+    "      'actuation', cur.actuation) "                                      \
+    "      || jsonb_strip_nulls(jsonb_build_object('drain', " drain ")), "    \
     "    $4 "                                                                 \
     "  FROM upd, cur "                                                        \
     "  RETURNING id, at, to_workers) "                                        \
@@ -372,7 +375,7 @@ typedef enum {
     NGX_AUTOSCALE_SQL_NOTIFY("'" action "'", "upd.id", "ev.id",               \
                              "cur.current_workers", to,                       \
                              "upd.status", "upd.current_workers",             \
-                             "upd.target_workers", "$3::text", "NULL") " "    \
+                             "upd.target_workers", "$3::text", drain) " "     \
     "   FROM upd, ev), "                                                      \
     NGX_AUTOSCALE_CLUSTER_SELECT " "                                          \
     "FROM cur "                                                               \
@@ -416,7 +419,8 @@ typedef enum {
     "    AND $2::int BETWEEN cur.min_workers AND cur.max_workers "            \
     "    AND $2::int <> cur.target_workers "                                  \
     "  RETURNING u.*), "                                                      \
-    NGX_AUTOSCALE_SQL_TRANSITION_TAIL("manual", "upd.target_workers")
+    NGX_AUTOSCALE_SQL_TRANSITION_TAIL("manual", "upd.target_workers",
+                                      "$5::jsonb")
 
 #define NGX_AUTOSCALE_SQL_CLUSTER_HIBERNATE                                   \
     "WITH cur AS ( "                                                          \
@@ -434,9 +438,10 @@ typedef enum {
     "  WHERE u.id = cur.id "                                                  \
     "    AND cur.status IN ('active', 'scaling_up', 'scaling_down') "         \
     "  RETURNING u.*), "                                                      \
-    NGX_AUTOSCALE_SQL_TRANSITION_TAIL("hibernate", "upd.target_workers")
+    NGX_AUTOSCALE_SQL_TRANSITION_TAIL("hibernate", "upd.target_workers",
+                                      "$5::jsonb")
 
-/* back at min_workers; $2 is unused but keeps the parameters alike */
+/* back at min_workers; $2 and $5 are unused but keep the parameters alike */
 #define NGX_AUTOSCALE_SQL_CLUSTER_REACTIVATE                                  \
     "WITH cur AS ( "                                                          \
     "  SELECT * FROM clusters WHERE id = $1 FOR UPDATE), "                    \
@@ -454,9 +459,10 @@ typedef enum {
     "    updated_at = now() "                                                 \
     "  FROM cur "                                                             \
     "  WHERE u.id = cur.id AND cur.status = 'hibernated' "                    \
-    "    AND $2::int IS NOT NULL "                                            \
+    "    AND $2::int IS NOT NULL AND $5::jsonb IS NULL "                      \
     "  RETURNING u.*), "                                                      \
-    NGX_AUTOSCALE_SQL_TRANSITION_TAIL("reactivate", "upd.target_workers")
+    NGX_AUTOSCALE_SQL_TRANSITION_TAIL("reactivate", "upd.target_workers",
+                                      "NULL::jsonb")
 
 /*
  * $2 the workers an orchestrator counts, for a "reported" cluster in any
@@ -477,10 +483,11 @@ typedef enum {
     "    updated_at = now() "                                                 \
     "  FROM cur "                                                             \
     "  WHERE u.id = cur.id AND cur.actuation = 'reported' "                   \
-    "    AND $2::int BETWEEN 0 AND cur.max_workers "                          \
+    "    AND $2::int BETWEEN 0 AND cur.max_workers AND $5::jsonb IS NULL "    \
     "    AND $2::int <> cur.current_workers "                                 \
     "  RETURNING u.*), "                                                      \
-    NGX_AUTOSCALE_SQL_TRANSITION_TAIL("report", "upd.current_workers")
+    NGX_AUTOSCALE_SQL_TRANSITION_TAIL("report", "upd.current_workers",
+                                      "NULL::jsonb")
 
 
 /*

@@ -389,7 +389,8 @@ typedef enum {
  * active, unpaused, at the size decided from, out of the cooldown, and
  * this session still holds the lock.  Each change that passes gets its
  * event and its NOTIFY in the same transaction; one that does not is left
- * alone.
+ * alone.  The changes made come back with their targets and the agents
+ * their decisions drain, for the zone.
  */
 #define NGX_AUTOSCALE_SQL_CHANGE                                              \
     NGX_AUTOSCALE_SQL_DECISIONS                                               \
@@ -432,11 +433,14 @@ typedef enum {
                                  "upd.t", "upd.status",                       \
                                  "upd.current_workers", "upd.target_workers", \
                                  "upd.r", "upd.dec -> 'drain'") ") "          \
-        "FROM upd JOIN ev ON ev.cluster_id = upd.id)"
+        "FROM upd JOIN ev ON ev.cluster_id = upd.id), "                       \
+        "(SELECT json_agg(json_build_object('id', upd.id, 't', upd.t, "       \
+        "'drain', (upd.dec -> 'drain')::text)) FROM upd)"
 
 typedef enum {
     NGX_AUTOSCALE_CHANGE_CHANGED = 0,     /* clusters changed */
-    NGX_AUTOSCALE_CHANGE_NOTIFIED
+    NGX_AUTOSCALE_CHANGE_NOTIFIED,
+    NGX_AUTOSCALE_CHANGE_TARGETS          /* [{id, t, drain}] or NULL */
 } ngx_autoscale_sql_change_col_e;
 
 

@@ -3,7 +3,8 @@ package Autoscale::Agent;
 # An agent for the suites: a real process that serves HTTP on a port of
 # its own and heartbeats to the module with that address, as a worker of a
 # cluster would.  It answers every request with "agent=<id> n=<count>"
-# (after "delay" seconds), keeps connections alive when asked, and follows
+# (after "delay" seconds, or "?sleep=s"), keeps connections alive when
+# asked, reports the status it is told (report_status), and follows
 # its heartbeat answers: {"drain": true} makes it report "stopped" once
 # nothing is in flight.  Its counts are in a file the suite reads.
 #
@@ -24,7 +25,8 @@ my $dir = tempdir(CLEANUP => 1);
 
 # options: id, cluster, api (the API's base URL), delay (seconds a request
 # takes), workers (requests served at once), weight, interval (seconds
-# between heartbeats), status, address (what it reports; default its own)
+# between heartbeats), status, address (what it reports; default its own),
+# queue (the queue_length it reports), obey (0: never stops when drained)
 sub start {
     my ($class, %o) = @_;
     my $self = bless { workers => 8, interval => 0.3, delay => 0,
@@ -153,6 +155,15 @@ sub counts {
     return \%c;
 }
 
+# the status its next heartbeats report, from now on
+sub report_status {
+    my ($self, $status) = @_;
+    open my $fh, '>', "$self->{file}.status.tmp" or die "status: $!";
+    print $fh $status;
+    close $fh;
+    rename "$self->{file}.status.tmp", "$self->{file}.status";
+}
+
 # whether its heartbeat was last answered 200
 sub heard {
     my ($self) = @_;
@@ -216,7 +227,10 @@ sub _serve {
                 $body .= $buf;
             }
             $self->_write_counts($requests, $connections, 1);
-            sleep $self->{delay} if $self->{delay};
+            # "?sleep=s" in the path: this request takes that long
+            my ($sleep) = $hdr =~ m{^[A-Z]+ \S*[?&]sleep=([\d.]+)};
+            $sleep //= $self->{delay};
+            sleep $sleep if $sleep;
             $requests++;
             my $keep = $hdr =~ m{^[A-Z]+ \S+ HTTP/1\.1}
                        && $hdr !~ /^Connection:\s*close/mi;
@@ -238,9 +252,15 @@ sub _heartbeats {
         . "/heartbeat";
     my $status = $self->{status};
     while (1) {
+        if (open my $fh, '<', "$self->{file}.status") {
+            $status = <$fh>;
+            close $fh;
+            unlink "$self->{file}.status";
+        }
         my %report = (status => $status);
         $report{address} = $self->{address} if $self->{address} ne 'none';
         $report{weight} = $self->{weight} if $self->{weight};
+        $report{queue_length} = $self->{queue} if defined $self->{queue};
         my $res = $http->request(POST => $url, {
             headers => { 'Content-Type' => 'application/json' },
             content => encode_json(\%report) });
@@ -253,7 +273,8 @@ sub _heartbeats {
                 close $d;
                 # stopped once nothing is in flight: the balancer sends
                 # nothing new to a draining agent
-                $status = 'stopped' if !$self->counts->{inflight};
+                $status = 'stopped'
+                    if !$self->counts->{inflight} && $self->{obey} // 1;
             }
         }
         sleep $self->{interval};
