@@ -419,7 +419,7 @@ typedef enum {
     "    AND $2::int BETWEEN cur.min_workers AND cur.max_workers "            \
     "    AND $2::int <> cur.target_workers "                                  \
     "  RETURNING u.*), "                                                      \
-    NGX_AUTOSCALE_SQL_TRANSITION_TAIL("manual", "upd.target_workers",
+    NGX_AUTOSCALE_SQL_TRANSITION_TAIL("manual", "upd.target_workers",         \
                                       "$5::jsonb")
 
 #define NGX_AUTOSCALE_SQL_CLUSTER_HIBERNATE                                   \
@@ -438,7 +438,7 @@ typedef enum {
     "  WHERE u.id = cur.id "                                                  \
     "    AND cur.status IN ('active', 'scaling_up', 'scaling_down') "         \
     "  RETURNING u.*), "                                                      \
-    NGX_AUTOSCALE_SQL_TRANSITION_TAIL("hibernate", "upd.target_workers",
+    NGX_AUTOSCALE_SQL_TRANSITION_TAIL("hibernate", "upd.target_workers",      \
                                       "$5::jsonb")
 
 /* back at min_workers; $2 and $5 are unused but keep the parameters alike */
@@ -461,7 +461,7 @@ typedef enum {
     "  WHERE u.id = cur.id AND cur.status = 'hibernated' "                    \
     "    AND $2::int IS NOT NULL AND $5::jsonb IS NULL "                      \
     "  RETURNING u.*), "                                                      \
-    NGX_AUTOSCALE_SQL_TRANSITION_TAIL("reactivate", "upd.target_workers",
+    NGX_AUTOSCALE_SQL_TRANSITION_TAIL("reactivate", "upd.target_workers",     \
                                       "NULL::jsonb")
 
 /*
@@ -486,7 +486,7 @@ typedef enum {
     "    AND $2::int BETWEEN 0 AND cur.max_workers AND $5::jsonb IS NULL "    \
     "    AND $2::int <> cur.current_workers "                                 \
     "  RETURNING u.*), "                                                      \
-    NGX_AUTOSCALE_SQL_TRANSITION_TAIL("report", "upd.current_workers",
+    NGX_AUTOSCALE_SQL_TRANSITION_TAIL("report", "upd.current_workers",        \
                                       "NULL::jsonb")
 
 
