@@ -28,7 +28,6 @@ typedef struct {
     ngx_uint_t                 observed;
     ngx_uint_t                 agents[NGX_AUTOSCALE_AGENT_NSTATUS];
     ngx_uint_t                 live;
-    ngx_uint_t                 serving;       /* live, not draining */
     ngx_uint_t                 known;         /* agents of any status */
     double                     cpu, memory, queue;
     ngx_uint_t                 ncpu, nmemory, nqueue;
@@ -263,6 +262,7 @@ ngx_autoscale_rows_agents(ngx_shm_zone_t *shm_zone,
                 ngx_autoscale_rows_status(agent, agent->draining
                                           ? NGX_AUTOSCALE_AGENT_STOPPED
                                           : NGX_AUTOSCALE_AGENT_LOST);
+                agent->silent = 1;
 
             } else if (++agent->lost_windows > NGX_AUTOSCALE_FORGET_AFTER
                        && !agent->dirty && !sh->agents_resend)
@@ -305,7 +305,6 @@ ngx_autoscale_rows_agents(ngx_shm_zone_t *shm_zone,
 
         /* active, idle or busy, and heard from: live */
         rec->live++;
-        rec->serving += !agent->draining;
 
         if (!isnan(agent->report.cpu_usage)) {
             rec->cpu += agent->report.cpu_usage;
@@ -362,9 +361,12 @@ ngx_autoscale_rows_format_row(u_char *p, ngx_autoscale_record_t *rec,
                     + rec->agents[NGX_AUTOSCALE_AGENT_LOST],
                     rec->done, rec->fail);
 
-    /* null: no agent reports for the cluster, so none counts its workers */
-    p = rec->known ? ngx_sprintf(p, ",\"serving\":%ui", rec->serving)
-                   : ngx_sprintf(p, ",\"serving\":null");
+    /*
+     * the workers that run: live agents, draining ones until they stop;
+     * null: no agent reports for the cluster, so none counts its workers
+     */
+    p = rec->known ? ngx_sprintf(p, ",\"running\":%ui", rec->live)
+                   : ngx_sprintf(p, ",\"running\":null");
 
     /* means of what live agents reported; queue is their sum */
     p = ngx_autoscale_rows_number(p, "cpu", rec->cpu, rec->ncpu);

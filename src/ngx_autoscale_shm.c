@@ -433,10 +433,24 @@ ngx_autoscale_shm_heartbeat(ngx_shm_zone_t *shm_zone,
 
     /* the balancer reads an agent's address and status under this lock */
     ngx_rwlock_wlock(&cluster->agents_lock);
+
+    /*
+     * live again after it said it stopped, or after a silence: a new
+     * process under the same id, not the one that was told to drain
+     */
+    if (agent->draining && report->status <= NGX_AUTOSCALE_AGENT_BUSY
+        && (agent->report.status == NGX_AUTOSCALE_AGENT_STOPPED
+            || agent->silent))
+    {
+        agent->draining = 0;
+        agent->started = ngx_time();
+    }
+
     agent->report = *report;
     agent->status = report->status;
     ngx_rwlock_unlock(&cluster->agents_lock);
     agent->lost_windows = 0;
+    agent->silent = 0;
     agent->dirty = 1;
     *draining = agent->draining;
 

@@ -180,6 +180,7 @@ typedef struct {
     u_char                     draining;      /* takes nothing new */
 
     unsigned                   dirty:1;       /* its row is not written */
+    unsigned                   silent:1;      /* lost or stopped by silence */
     u_char                     len;
     u_char                     id[NGX_AUTOSCALE_AGENT_ID_MAX];
 } ngx_autoscale_agent_t;

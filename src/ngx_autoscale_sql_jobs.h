@@ -83,15 +83,15 @@ typedef enum {
 } ngx_autoscale_sql_collect_arg_e;
 
 /*
- * A "reported" cluster's workers, as of a row's count of serving agents
+ * A "reported" cluster's workers, as of a row's count of running agents
  * (NULL: the cluster has no agent): that count when it changed since the
  * collection saw it last, else the count the cluster has, which an
  * orchestrator may have reported since.
  */
-#define NGX_AUTOSCALE_SQL_REPORTED_WORKERS(serving)                           \
-    "CASE WHEN c.actuation = 'reported' AND " serving " IS NOT NULL "         \
-    "AND " serving " IS DISTINCT FROM c.agents_serving "                      \
-    "THEN least(" serving ", 1000) ELSE c.current_workers END"
+#define NGX_AUTOSCALE_SQL_REPORTED_WORKERS(running)                           \
+    "CASE WHEN c.actuation = 'reported' AND " running " IS NOT NULL "         \
+    "AND " running " IS DISTINCT FROM c.agents_running "                      \
+    "THEN least(" running ", 1000) ELSE c.current_workers END"
 
 #define NGX_AUTOSCALE_SQL_COLLECT                                             \
     "WITH lk AS (SELECT " NGX_AUTOSCALE_SQL_HOLDS_LOCK " AS held), "          \
@@ -105,7 +105,7 @@ typedef enum {
         "ts timestamptz, secs float8, started bigint, finished bigint, "      \
         "avg float8, peak int, lat bigint, e5 bigint, live int, active int, " \
         "idle int, busy int, failed int, done bigint, fail bigint, "          \
-        "serving int, cpu float8, mem float8, queue float8) "                 \
+        "running int, cpu float8, mem float8, queue float8) "                 \
         "WHERE lk.held AND d.secs > 0), "                                     \
                                                                               \
     "v AS (SELECT r.*, k.workers, k.workers::float8 * c.worker_capacity "     \
@@ -113,7 +113,7 @@ typedef enum {
         "FROM r JOIN clusters c ON c.id = r.id "                              \
         "AND c.status IN ('active', 'scaling_up', 'scaling_down'), "          \
         "LATERAL (SELECT "                                                    \
-        NGX_AUTOSCALE_SQL_REPORTED_WORKERS("r.serving") " AS workers) k), "   \
+        NGX_AUTOSCALE_SQL_REPORTED_WORKERS("r.running") " AS workers) k), "   \
                                                                               \
     "q AS (SELECT v.*, "                                                      \
         "CASE WHEN v.cap > 0 THEN least(100, 100 * v.avg "                    \
@@ -150,15 +150,15 @@ typedef enum {
         "AND ins.\"timestamp\" = q.ts "                                       \
         "ORDER BY q.id, q.ts DESC), "                                         \
                                                                               \
-    /* serving agents count for a hibernated cluster too, measured or not */  \
-    "n AS (SELECT DISTINCT ON (r.id) r.id, r.serving "                        \
+    /* running agents count for a hibernated cluster too, measured or not */  \
+    "n AS (SELECT DISTINCT ON (r.id) r.id, r.running "                        \
         "FROM r ORDER BY r.id, r.ts DESC), "                                  \
                                                                               \
     "s AS (SELECT c.id, l.id IS NOT NULL AS measured, l.util, l.live, "       \
-        "l.failed, l.finished, l.e5, l.done_all, l.fail_all, n.serving, "     \
-        NGX_AUTOSCALE_SQL_REPORTED_WORKERS("n.serving") " AS cur, "           \
-        "(c.actuation = 'reported' AND n.serving IS NOT NULL "                \
-        "AND n.serving IS DISTINCT FROM c.agents_serving) AS seen, "          \
+        "l.failed, l.finished, l.e5, l.done_all, l.fail_all, n.running, "     \
+        NGX_AUTOSCALE_SQL_REPORTED_WORKERS("n.running") " AS cur, "           \
+        "(c.actuation = 'reported' AND n.running IS NOT NULL "                \
+        "AND n.running IS DISTINCT FROM c.agents_running) AS seen, "          \
         "(CASE WHEN l.live + l.failed > 0 THEN l.live::float8 "               \
         "/ (l.live + l.failed) ELSE 1 END) * (1 - CASE WHEN l.finished > 0 "  \
         "THEN least(1, l.e5::float8 / l.finished) ELSE 0 END) AS health, "    \
@@ -180,8 +180,8 @@ typedef enum {
         "health_score = CASE WHEN s.measured THEN s.health "                  \
         "ELSE c.health_score END, "                                           \
         "current_workers = s.cur, "                                           \
-        "agents_serving = CASE WHEN s.seen THEN s.serving "                   \
-        "ELSE c.agents_serving END, "                                         \
+        "agents_running = CASE WHEN s.seen THEN s.running "                   \
+        "ELSE c.agents_running END, "                                         \
         "status = CASE WHEN c.actuation = 'reported' AND c.status IN "        \
         "('scaling_up', 'scaling_down') AND (s.cur = c.target_workers "       \
         "OR s.late) THEN 'active' ELSE c.status END, "                        \

@@ -63,10 +63,13 @@ sub actions {
                      @{ events($_[0]) };
 }
 
+# workers that keep working when told to drain (a task always queued):
+# they stop when the suite stops them, so the count follows the processes
 sub agent {
     my ($id, $cluster) = @_;
     return Autoscale::Agent->start(id => $id, cluster => $cluster,
-                                   api => "$base/agents");
+                                   api => "$base/agents", obey => 0,
+                                   queue => 1);
 }
 
 pg_load('t/data/reported.sql');
@@ -250,7 +253,8 @@ is(scalar @notes, 0, 'no refused report was notified')
 is(said($st, $doc->{cluster}),
    '200 hibernated 3 0', 'hibernated: the 3 workers still run');
 sleep 1.5;
-is(state_of($id), 'hibernated 3 0', 'a collection later, still 3');
+is(state_of($id), 'hibernated 3 0',
+   'a collection later, still 3: drained, they run until they stop');
 $a3->stop;
 ok(wait_until(10, sub { state_of($id) eq 'hibernated 2 0' }),
    'one agent stops: 2') or diag state_of($id);

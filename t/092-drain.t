@@ -295,6 +295,15 @@ ok(wait_until(15, sub { listed('dr-q')->{q1}{status} ne 'draining' }),
    'dr-q: q1, silent, is draining no more');
 is(listed('dr-q')->{q1}{status}, 'stopped', 'dr-q: it is stopped, not lost');
 
+# the same id started again after it stopped: a new process, not drained
+my $q2 = Autoscale::Agent->start(id => 'q1', cluster => 'dr-q', api => $api);
+ok(wait_until(10, sub { my $a = listed('dr-q')->{q1} // {};
+                        ($a->{status} // '') eq 'active' && !$a->{draining} }),
+   'dr-q: q1 started again is active, not draining')
+    or diag explain listed('dr-q');
+ok(!$q2->counts->{drain}, 'dr-q: its heartbeats are not answered "drain"');
+$q2->kill;
+
 # the NOTIFYs name the drained agents; the scale-up none
 my @notes = listen_stop($listener);
 my @m = map { [$_->{event}, $_->{to_workers}, $_->{drain}] }

@@ -1,6 +1,6 @@
 -- 0004: reported counts. An orchestrator may report the workers of a
 -- 'reported' cluster itself (POST clusters/{id}/workers): its own event
--- action, 'report'. The collection keeps how many serving agents it saw
+-- action, 'report'. The collection keeps how many running agents it saw
 -- last, so that only a change in them replaces a count reported since.
 
 ALTER TABLE scaling_events
@@ -11,6 +11,6 @@ ALTER TABLE scaling_events
 
 -- NULL: no agent seen yet
 ALTER TABLE clusters
-    ADD COLUMN agents_serving integer CHECK (agents_serving BETWEEN 0 AND 1000);
+    ADD COLUMN agents_running integer CHECK (agents_running BETWEEN 0 AND 1000);
 
 INSERT INTO schema_version (version) VALUES (4);
