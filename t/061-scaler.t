@@ -25,11 +25,6 @@ sub conf {
 # whatever happens, nothing of this suite keeps running
 stop_at_end(qw(scaler scaler-dry));
 
-sub cluster {
-    my ($id) = @_;
-    return decode_json(pg_sql("SELECT row_to_json(c) FROM clusters c "
-                              . "WHERE id = '$id'"));
-}
 
 sub constraints { join ',', @{ $_[0]{constraints} // [] } }
 
@@ -56,7 +51,7 @@ ok(!$e1->{dry_run}, 'up-1: not a dry run');
 is($e1->{inputs}{result}{action}, 'scale_up', 'up-1: the event keeps the decision');
 is($e1->{inputs}{inputs}{queue_length}, 15, 'up-1: with its inputs');
 
-my $c = cluster('up-1');
+my $c = cluster_row('up-1');
 is("$c->{current_workers}/$c->{target_workers}/$c->{status}", '8/8/active',
    'up-1: current and target 8, active (immediate actuation)');
 is(pg_sql("SELECT c.last_scaled_at = e.at FROM clusters c, scaling_events e "
@@ -67,7 +62,7 @@ is(pg_sql("SELECT c.last_scaled_at = e.at FROM clusters c, scaling_events e "
 my %held;
 sub watch {
     my ($id) = @_;
-    my $d = cluster($id)->{last_decision} or return;
+    my $d = cluster_row($id)->{last_decision} or return;
     $held{ constraints($d) } //= $d;
 }
 
@@ -113,7 +108,7 @@ ok($e3->{gap} >= 4, "up-1: not before scale_down_cooldown 4 s ($e3->{gap} s)");
 like($held{cooldown_down}{reason} // '',
      qr/^queue_length 0 < 2 and cpu_usage 5 < 20, but in cooldown: scaled [\d.]+ s ago, scale_down_cooldown is 4 s: hold at 10 workers$/,
      'up-1: held in the scale-down cooldown') or diag explain \%held;
-$c = cluster('up-1');
+$c = cluster_row('up-1');
 is("$c->{current_workers}/$c->{target_workers}/$c->{status}", '8/8/active',
    'up-1: current and target 8');
 
@@ -121,11 +116,11 @@ is("$c->{current_workers}/$c->{target_workers}/$c->{status}", '8/8/active',
 # decision is written when it says something new, so its ages are those of
 # when it was first made
 ok(wait_until(15, sub {
-       constraints(cluster('up-1')->{last_decision}) eq 'stale_metrics' }),
+       constraints(cluster_row('up-1')->{last_decision}) eq 'stale_metrics' }),
    'up-1: stale metrics hold');
-my $stale_at = cluster('up-1')->{last_decision}{decided_at};
+my $stale_at = cluster_row('up-1')->{last_decision}{decided_at};
 sleep 5;
-$d = cluster('up-1')->{last_decision};
+$d = cluster_row('up-1')->{last_decision};
 is(constraints($d), 'stale_metrics', 'up-1: still held past the cooldown');
 is($d->{decided_at}, $stale_at,
    'the same hold is not written again at every check');
@@ -134,7 +129,7 @@ like($d->{reason}, qr/^metrics are [\d.]+ s old \(older than 2 s\): hold$/,
 is(scalar @{ events('up-1') }, 3, 'stale: no scale-down on stale data');
 
 # the other clusters, after more than ten checks
-$c = cluster('cool-1');
+$c = cluster_row('cool-1');
 is(scalar @{ events('cool-1') }, 0, 'cool-1: no event');
 is($c->{current_workers}, 6, 'cool-1: still 6');
 is(constraints($c->{last_decision}), 'cooldown_up', 'cool-1: cooldown_up');
@@ -142,7 +137,7 @@ like($c->{last_decision}{reason},
      qr/^cpu_usage 90 > 80, but in cooldown: scaled [\d.]+ s ago, scale_up_cooldown is 300 s: hold at 6 workers$/,
      'cool-1: the reason');
 
-$c = cluster('paused-1');
+$c = cluster_row('paused-1');
 is(scalar @{ events('paused-1') }, 0, 'paused-1: no event');
 is($c->{current_workers}, 6, 'paused-1: still 6');
 is($c->{last_decision}{reason}, 'cluster is paused: hold', 'paused-1: the reason');
@@ -153,25 +148,25 @@ is($c->{last_decision}{result}{action}, 'hold', 'paused-1: result hold');
 my $paused_at = $c->{last_decision}{decided_at};
 pg_sql("UPDATE clusters SET scale_up_queue = 12 WHERE id = 'paused-1'");
 ok(wait_until(5, sub {
-       (cluster('paused-1')->{last_decision}{inputs}{scale_up_queue} // 0)
+       (cluster_row('paused-1')->{last_decision}{inputs}{scale_up_queue} // 0)
            == 12 }),
    'paused-1: a new setting is in the next held decision');
-isnt(cluster('paused-1')->{last_decision}{decided_at}, $paused_at,
+isnt(cluster_row('paused-1')->{last_decision}{decided_at}, $paused_at,
      'paused-1: written anew');
 
-$c = cluster('hib-1');
+$c = cluster_row('hib-1');
 is(scalar @{ events('hib-1') }, 0, 'hib-1: no event');
 is("$c->{status}/$c->{current_workers}/$c->{target_workers}",
    'hibernated/0/0', 'hib-1: hibernated, 0 workers');
 ok(!defined $c->{last_decision}, 'hib-1: no decision');
 is($c->{updated_at}, $c->{created_at}, 'hib-1: never updated');
 
-$c = cluster('stale-1');
+$c = cluster_row('stale-1');
 is(scalar @{ events('stale-1') }, 0, 'stale-1: no event');
 is(constraints($c->{last_decision}), 'stale_metrics', 'stale-1: stale_metrics');
 ok($c->{last_decision}{inputs}{metrics_age} > 10, 'stale-1: the age is shown');
 
-$c = cluster('nometrics-1');
+$c = cluster_row('nometrics-1');
 is(scalar @{ events('nometrics-1') }, 0, 'nometrics-1: no event');
 is(constraints($c->{last_decision}), 'no_metrics', 'nometrics-1: no_metrics');
 is($c->{last_decision}{reason}, 'no metrics yet: hold', 'nometrics-1: the reason');
@@ -187,7 +182,7 @@ like($b[0]{reason}, qr/^current_workers 2 below min_workers 4: back to 4$/,
 is(pg_sql("SELECT b.at <= u.at + interval '0.5 s' FROM scaling_events b, "
           . "scaling_events u WHERE b.id = $b[0]{id} AND u.id = $e1->{id}"), 't',
    'below-1: at once, in a cooldown and without metrics');
-$c = cluster('below-1');
+$c = cluster_row('below-1');
 is("$c->{current_workers}/$c->{target_workers}/$c->{status}", '4/4/active',
    'below-1: 4 workers');
 
@@ -195,14 +190,14 @@ is("$c->{current_workers}/$c->{target_workers}/$c->{status}", '4/4/active',
 is(scalar @b, 1, 'above-1: one event');
 is("$b[0]{action} $b[0]{from_workers} -> $b[0]{to_workers}", 'bounds 9 -> 5',
    'above-1: bounds from 9 to 5');
-is(constraints(cluster('above-1')->{last_decision}), 'cooldown_down',
+is(constraints(cluster_row('above-1')->{last_decision}), 'cooldown_down',
    'above-1: then held by its cooldown');
 
 @b = @{ events('rep-1') };
 is(scalar @b, 1, 'rep-1: one event');
 is("$b[0]{action} $b[0]{from_workers} -> $b[0]{to_workers}",
    'scale_up 6 -> 8', 'rep-1: scale_up from 6 to 8');
-$c = cluster('rep-1');
+$c = cluster_row('rep-1');
 is("$c->{current_workers}/$c->{target_workers}/$c->{status}", '6/8/scaling_up',
    'rep-1: target 8 published, current 6 until reported, scaling_up');
 is(constraints($c->{last_decision}), 'not_active', 'rep-1: then held, not active');
@@ -253,7 +248,7 @@ my @dry = @{ events('up-1') };
 is(scalar(grep { $_->{dry_run} && $_->{action} eq 'scale_up'
                  && $_->{from_workers} == 6 && $_->{to_workers} == 8 } @dry),
    scalar @dry, 'dry run: each a dry_run scale_up from 6 to 8');
-$c = cluster('up-1');
+$c = cluster_row('up-1');
 is("$c->{current_workers}/$c->{target_workers}/$c->{status}", '6/6/active',
    'dry run: up-1 unchanged');
 ok(!defined $c->{last_scaled_at}, 'dry run: no last_scaled_at');
@@ -264,8 +259,8 @@ is($c->{last_decision}{result}{action}, 'scale_up',
 @b = @{ events('below-1') };
 ok(@b >= 1 && $b[0]{dry_run} && $b[0]{action} eq 'bounds',
    'dry run: below-1 bounds recorded as a dry run');
-is(cluster('below-1')->{current_workers}, 2, 'dry run: below-1 unchanged');
-$c = cluster('rep-1');
+is(cluster_row('below-1')->{current_workers}, 2, 'dry run: below-1 unchanged');
+$c = cluster_row('rep-1');
 is("$c->{current_workers}/$c->{target_workers}/$c->{status}", '6/6/active',
    'dry run: rep-1 unchanged');
 is(pg_sql("SELECT count(*) FROM scaling_events WHERE NOT dry_run"), 0,

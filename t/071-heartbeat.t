@@ -57,11 +57,6 @@ sub keep {
     }
 }
 
-sub cluster {
-    my ($id) = @_;
-    return decode_json(pg_sql("SELECT row_to_json(c) FROM clusters c "
-                              . "WHERE id = '$id'"));
-}
 
 # the cluster's collector rows, oldest first; ts in epoch seconds
 sub rows {
@@ -109,7 +104,7 @@ keep('hb-late', l1 => { status => 'active' }, l2 => { status => 'busy' });
 keep('hb-rep', r1 => { status => 'active' }, r2 => { status => 'idle' });
 my $rep3 = keep('hb-rep', r3 => { status => 'busy' });
 
-ok(wait_until(10, sub { cluster('hb-late')->{current_workers} == 2 }),
+ok(wait_until(10, sub { cluster_row('hb-late')->{current_workers} == 2 }),
    'hb-late: current_workers 2, its live agents');
 # one snapshot: still heading for 5, inside its cooldown
 is(pg_sql("SELECT concat_ws(' ', status, current_workers, target_workers, "
@@ -363,7 +358,7 @@ is(pg_sql("SELECT concat_ws(' ', tasks_completed, tasks_failed) FROM clusters "
    'hb-tasks: the cluster has 35 completed, still 2 failed');
 
 # hb-rep: three live agents make 3 workers, the target: active, no event
-ok(wait_until(10, sub { my $c = cluster('hb-rep');
+ok(wait_until(10, sub { my $c = cluster_row('hb-rep');
                         "$c->{current_workers} $c->{status}" eq '3 active' }),
    'hb-rep: current_workers 3, back to active at the target');
 is(pg_sql("SELECT count(*) FROM scaling_events WHERE cluster_id = 'hb-rep'"), 0,
@@ -400,9 +395,9 @@ is(pg_sql("SELECT health_score FROM clusters WHERE id = 'hb-lost'"), '0.5',
    'hb-lost: health_score 1 live / (1 live + 1 lost)');
 
 # hb-rep lost r3 with it: 2 workers, and active stays
-ok(wait_until(10, sub { cluster('hb-rep')->{current_workers} == 2 }),
+ok(wait_until(10, sub { cluster_row('hb-rep')->{current_workers} == 2 }),
    'hb-rep: one agent lost: current_workers 2');
-my $c = cluster('hb-rep');
+my $c = cluster_row('hb-rep');
 is("$c->{status} $c->{target_workers}", 'active 3', 'hb-rep: still active, target 3');
 ($rr) = @{ rows('hb-rep', 'current_workers = 2 AND failed_agents = 1') };
 ok($rr, 'hb-rep: its row: 2 workers, 1 failed');
@@ -420,7 +415,7 @@ is($back_row->{cpu_usage}, 30, 'hb-lost: both in the mean again');
 is(agents('hb-lost')->{drop1}{status}, 'idle', 'hb-lost: drop1 row: idle');
 
 # hb-late: 2 of 5 when the 8 s cooldown ends: active, with a timeout event
-ok(wait_until(15, sub { cluster('hb-late')->{status} eq 'active' }),
+ok(wait_until(15, sub { cluster_row('hb-late')->{status} eq 'active' }),
    'hb-late: active after its cooldown');
 my $ev = decode_json(pg_sql(
     "SELECT coalesce(json_agg(e ORDER BY e.id), '[]') FROM (SELECT e.id, "
@@ -440,7 +435,7 @@ ok(!$e->{dry_run}, 'hb-late: not a dry run');
 # and 1 s more for a late timer on a busy machine
 ok(($e->{after} // 0) >= 8 && ($e->{after} // 99) < 10,
    "hb-late: $e->{after} s after last_scaled_at (8 to 10)");
-$c = cluster('hb-late');
+$c = cluster_row('hb-late');
 is("$c->{status} $c->{current_workers} $c->{target_workers}", 'active 2 5',
    'hb-late: active with 2 workers, target 5 left for the scaler');
 

@@ -39,11 +39,6 @@ sub api {
     return ($res->{status}, $doc // $res->{content});
 }
 
-sub cluster {
-    my ($id) = @_;
-    return decode_json(pg_sql("SELECT row_to_json(c) FROM clusters c "
-                              . "WHERE id = '$id'"));
-}
 
 # an answer's status and the cluster in it: "200 status current target"
 sub said {
@@ -54,7 +49,7 @@ sub said {
 
 # "status current target"
 sub state_of {
-    my $c = cluster($_[0]);
+    my $c = cluster_row($_[0]);
     return "$c->{status} $c->{current_workers} $c->{target_workers}";
 }
 

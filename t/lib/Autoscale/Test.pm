@@ -23,7 +23,7 @@ use Time::HiRes qw(sleep time);
 use Exporter 'import';
 our @EXPORT = qw(pg_sql pg_load pg_stop pg_start pg_conninfo
                  nginx_conf nginx_start nginx_stop nginx_reload nginx_test
-                 nginx_pid
+                 nginx_pid cluster_row
                  nginx_error_log http_request free_port repo_root
                  wait_until pump_start child_started stop_child
                  children_stop no_duplicates listen_start listen_stop
@@ -356,6 +356,13 @@ END {
             Test::More::diag("cleanup: $@") if $@;
         }
     }
+}
+
+# cluster $id's row in the database, as a hash of its columns
+sub cluster_row {
+    my ($id) = @_;
+    return decode_json(pg_sql("SELECT row_to_json(c) FROM clusters c "
+                              . "WHERE id = '$id'"));
 }
 
 # the scaling events of cluster $id, oldest first: a hash of columns each,
