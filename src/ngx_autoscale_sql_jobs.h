@@ -512,6 +512,7 @@ typedef enum {
         "RETURNING id, cluster_id) "                                          \
                                                                               \
     "SELECT (SELECT count(*) FROM upd), "                                     \
+        "(SELECT string_agg(id, ',') FROM upd), "                             \
         "(SELECT count("                                                      \
         NGX_AUTOSCALE_SQL_NOTIFY("'scale_up'", "upd.id", "ev.id", "upd.f",    \
                                  "1", "upd.status", "upd.current_workers",    \
@@ -521,6 +522,7 @@ typedef enum {
 
 typedef enum {
     NGX_AUTOSCALE_WAKE_CHANGED = 0,       /* clusters woken */
+    NGX_AUTOSCALE_WAKE_WOKEN,             /* their ids, "a,b"; NULL: none */
     NGX_AUTOSCALE_WAKE_NOTIFIED
 } ngx_autoscale_sql_wake_col_e;
 

@@ -39,6 +39,8 @@ static ngx_uint_t ngx_autoscale_waker_collect(ngx_autoscale_waker_t *wk,
     u_char *p, u_char *last);
 static ngx_int_t ngx_autoscale_waker_done(void *data, ngx_int_t status,
     PGresult *res);
+static void ngx_autoscale_waker_take_back(ngx_autoscale_waker_t *wk,
+    u_char *ids, size_t len);
 static void ngx_autoscale_waker_again(ngx_autoscale_waker_t *wk);
 
 
@@ -214,10 +216,38 @@ ngx_autoscale_waker_done(void *data, ngx_int_t status, PGresult *res)
                   PQgetvalue(res, 0, NGX_AUTOSCALE_WAKE_CHANGED),
                   &wk->params[0]);
 
+    ngx_autoscale_waker_take_back(wk,
+        (u_char *) PQgetvalue(res, 0, NGX_AUTOSCALE_WAKE_WOKEN),
+        PQgetlength(res, 0, NGX_AUTOSCALE_WAKE_WOKEN));
+
     ngx_free(wk->params[0].data);
     wk->params[0].data = NULL;
 
     return NGX_OK;
+}
+
+
+/*
+ * A woken cluster's agents still draining from its scale-down to zero are
+ * its quickest worker: one is taken back, as any scale-up does
+ */
+static void
+ngx_autoscale_waker_take_back(ngx_autoscale_waker_t *wk, u_char *ids,
+    size_t len)
+{
+    u_char  *p, *last, *comma;
+
+    last = ids + len;
+
+    for (p = ids; p < last; p = comma + 1) {
+        comma = ngx_strlchr(p, last, ',');
+        if (comma == NULL) {
+            comma = last;
+        }
+
+        (void) ngx_autoscale_shm_drain(wk->leader->amcf->shm_zone, p,
+                                       comma - p, 1, NULL);
+    }
 }
 
 

@@ -7,6 +7,7 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::More;
+use HTTP::Tiny;
 use JSON::PP qw(decode_json);
 use POSIX ();
 use Time::HiRes qw(sleep time);
@@ -22,7 +23,8 @@ pg_load('t/data/zero.sql');
 
 # the scaler's own check is far away: only the waker can act in time
 my %hold = (wake => 'z-wake hold=20s', late => 'z-late hold=1500ms',
-            full => 'z-full hold=3s hold_max=2', one => 'z-one');
+            full => 'z-full hold=3s hold_max=2', one => 'z-one',
+            back => 'z-back hold=10s');
 my $conf = api_nginx_conf(
     workers => 2, port => $port, write => 1,
     set => ['autoscale_collect_interval 1s', 'autoscale_check_interval 1h'],
@@ -119,6 +121,31 @@ my $agent2 = Autoscale::Agent->start(id => 'f1', cluster => 'z-full',
                                      api => $api);
 ($st, undef, undef, $body) = @{ $again->() };
 like("$st $body", qr/^200 agent=f1 /, 'z-full: held again, then served');
+
+# scaled to zero while its worker still works (it reports a queue, so it
+# drains, not stops): the wake takes that worker back for the held request
+my $d1 = Autoscale::Agent->start(id => 'd1', cluster => 'z-back', api => $api,
+                                 queue => 1, obey => 0);
+ok(wait_until(10, sub { (http_request(GET => "$base/back/x"))[2]
+                        =~ /^agent=d1 / }), 'z-back: d1 serves');
+$st = HTTP::Tiny->new(timeout => 10)->request(POST =>
+    "$api/clusters/z-back/scale",
+    { headers => { 'Content-Type' => 'application/json' },
+      content => '{"target_workers":0}' })->{status};
+is($st, 200, 'z-back: scaled to 0 through the API');
+ok(wait_until(10, sub {
+       my $doc = eval { decode_json((http_request(GET =>
+                        "$api/clusters/z-back/agents"))[2]) } // {};
+       my ($a) = grep { $_->{agent_id} eq 'd1' } @{ $doc->{agents} // [] };
+       $a && $a->{draining} && cluster('z-back') eq 'active 0 0';
+   }), 'z-back: scaled to 0, d1 draining');
+sleep 1.5;
+($st, undef, undef, $body, $took) = @{ request_bg('/back/x')->() };
+like("$st $body", qr/^200 agent=d1 /,
+     'z-back: the held request is served by d1, taken back by the wake');
+ok($took < 10, sprintf('z-back: at once, not after the hold (%.2f s)', $took));
+is(cluster('z-back'), 'active 1 1', 'z-back: the target is 1 again');
+$d1->kill;
 
 # not at zero: no agent is a 502 at once
 ($st, undef, undef, $took) = http_request(GET => "$base/one/x", timeout => 5);
