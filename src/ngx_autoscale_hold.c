@@ -81,9 +81,9 @@ ngx_autoscale_hold_init(ngx_conf_t *cf)
 ngx_int_t
 ngx_autoscale_hold_handler(ngx_http_request_t *r)
 {
+    ngx_autoscale_hold_t           *hold;
     ngx_autoscale_cluster_t        *cluster;
     ngx_autoscale_upstream_conf_t  *ascf;
-    ngx_autoscale_hold_t  *hold;
 
     if (r != r->main) {
         return NGX_DECLINED;
@@ -106,16 +106,20 @@ ngx_autoscale_hold_handler(ngx_http_request_t *r)
 
     cluster = ngx_autoscale_upstream_cluster(r, ascf);
 
-    if (cluster == NULL || ngx_autoscale_upstream_serving(cluster)) {
-        if (cluster && cluster->waking) {
-            cluster->waking = 0;
-        }
-
+    /*
+     * only a cluster at zero as the last refresh saw it, or woken and not
+     * served yet, may make a request wait: the others cost no walk of
+     * their agents here, the balancer walks them anyway
+     */
+    if (cluster == NULL
+        || (cluster->target_workers != 0 && !cluster->waking))
+    {
         return NGX_DECLINED;
     }
 
-    /* at zero as the last refresh saw it, or woken and not served yet */
-    if (cluster->target_workers != 0 && !cluster->waking) {
+    if (ngx_autoscale_upstream_serving(cluster)) {
+        /* served: the wake is over */
+        cluster->waking = 0;
         return NGX_DECLINED;
     }
 
