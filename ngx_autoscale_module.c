@@ -12,6 +12,7 @@
 #include <ngx_http.h>
 
 #include "ngx_autoscale.h"
+#include "ngx_autoscale_actuate.h"
 #include "ngx_autoscale_api.h"
 #include "ngx_autoscale_hold.h"
 #include "ngx_autoscale_leader.h"
@@ -188,6 +189,13 @@ static ngx_command_t  ngx_http_autoscale_commands[] = {
       NGX_HTTP_UPS_CONF|NGX_CONF_1MORE,
       ngx_autoscale_upstream_directive,
       0,
+      0,
+      NULL },
+
+    { ngx_string("autoscale_actuate"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_autoscale_actuate_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
 
@@ -671,6 +679,10 @@ ngx_http_autoscale_postconfiguration(ngx_conf_t *cf)
     ngx_http_autoscale_main_conf_t  *amcf;
 
     amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_autoscale_module);
+
+    if (ngx_autoscale_actuate_postconfiguration(cf, amcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     if (amcf->api_locations
         && ngx_autoscale_api_filter_init(cf) != NGX_OK)

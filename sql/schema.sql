@@ -9,7 +9,7 @@
 -- add a block like the 0001 one below, and raise latest_version.
 
 \set ON_ERROR_STOP 1
-\set latest_version 5
+\set latest_version 6
 
 BEGIN;
 
@@ -54,6 +54,12 @@ SELECT NOT EXISTS (SELECT 1 FROM schema_version WHERE version = 4) AS need_0004 
 SELECT NOT EXISTS (SELECT 1 FROM schema_version WHERE version = 5) AS need_0005 \gset
 \if :need_0005
 \ir migrations/0005_drain.sql
+\endif
+
+-- 0006: the actuation ledger of scaling_events, for autoscale_actuate
+SELECT NOT EXISTS (SELECT 1 FROM schema_version WHERE version = 6) AS need_0006 \gset
+\if :need_0006
+\ir migrations/0006_actuate.sql
 \endif
 
 -- a database written by newer code than these files: leave it alone, but say so

@@ -54,6 +54,7 @@ typedef struct {
     ngx_uint_t                       upstreams;   /* autoscale_upstream */
     ngx_uint_t                       upstream_holds;  /* of them, holding */
     ngx_array_t                      upstream_confs;  /* of their confs */
+    void                            *actuate;    /* autoscale_actuate */
 
     struct ngx_autoscale_pg_pool_s  *pool;       /* this worker's */
 } ngx_http_autoscale_main_conf_t;

@@ -75,6 +75,14 @@ ngx_autoscale_api_query_done(void *data, ngx_int_t status, PGresult *res)
     switch (status) {
 
     case NGX_AUTOSCALE_PG_OK:
+        if (r->method != NGX_HTTP_GET
+            && ctx->route.route <= NGX_AUTOSCALE_ROUTE_REACTIVATE)
+        {
+            /* a change of a target may wait for autoscale_actuate */
+            amcf = ngx_http_get_module_main_conf(r, ngx_http_autoscale_module);
+            ngx_autoscale_shm_count(amcf->shm_zone, actuate_kicks);
+        }
+
         rc = ctx->done(ctx, res);
         break;
 

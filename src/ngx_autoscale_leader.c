@@ -13,6 +13,7 @@
 #include <ngx_event.h>
 
 #include "ngx_autoscale.h"
+#include "ngx_autoscale_actuate.h"
 #include "ngx_autoscale_collector.h"
 #include "ngx_autoscale_leader.h"
 #include "ngx_autoscale_pg.h"
@@ -98,6 +99,10 @@ ngx_autoscale_leader_init(ngx_cycle_t *cycle,
         return NGX_ERROR;
     }
 
+    if (amcf->actuate && ngx_autoscale_actuate_init(cycle, ld) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     ngx_autoscale_leader = ld;
 
     return NGX_OK;
@@ -117,6 +122,7 @@ ngx_autoscale_leader_exit(ngx_cycle_t *cycle)
 
     ngx_autoscale_scaler_exit();
     ngx_autoscale_waker_exit();
+    ngx_autoscale_actuate_exit();
     ngx_autoscale_pg_pool_destroy(ld->pool);
     ngx_autoscale_collector_exit();
 

@@ -537,6 +537,7 @@ ngx_autoscale_scaler_written(void *data, ngx_int_t status, PGresult *res)
     } else if (st->sql == ngx_autoscale_scaler_sql_change) {
         changed = PQgetvalue(res, 0, NGX_AUTOSCALE_CHANGE_CHANGED);
         sc->changed += ngx_atoi((u_char *) changed, ngx_strlen(changed));
+        ngx_autoscale_shm_count(sc->amcf->shm_zone, actuate_kicks);
         ngx_autoscale_scaler_drain(sc, res);
     }
 

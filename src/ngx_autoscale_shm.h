@@ -253,6 +253,12 @@ typedef struct {
 
     /* clusters whose wake was set: the leader looks when this moves */
     ngx_atomic_t               wakes;
+
+    /* autoscale_actuate: changes were written (it claims when this moves),
+       its requests by result and its events by outcome */
+    ngx_atomic_t               actuate_kicks;
+    ngx_atomic_t               actuate_requests[3];
+    ngx_atomic_t               actuate_events[3];
 } ngx_autoscale_shm_t;
 
 

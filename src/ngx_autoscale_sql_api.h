@@ -196,9 +196,10 @@ typedef enum {
     "  RETURNING *), "                                                        \
     "ev AS ( "                                                                \
     "  INSERT INTO scaling_events (cluster_id, action, from_workers, "        \
-    "    to_workers, reason, node) "                                          \
+    "    to_workers, reason, node, actuation, after_status, after_current) "  \
     "  SELECT id, 'create', 0, target_workers, "                              \
-    "    'created from blueprint ' || blueprint_id, $25 "                     \
+    "    'created from blueprint ' || blueprint_id, $25, 'pending', status, " \
+    "    current_workers "                                                    \
     "  FROM ins "                                                             \
     "  RETURNING id, reason) "                                                \
     "SELECT (SELECT count(*) FROM b), "                                       \
@@ -329,8 +330,9 @@ typedef enum {
     "  RETURNING u.*, cur.current_workers AS from_workers), "                 \
     "ev AS ( "                                                                \
     "  INSERT INTO scaling_events (cluster_id, action, from_workers, "        \
-    "    to_workers, reason, node) "                                          \
-    "  SELECT id, 'destroy', from_workers, 0, 'deleted through the API', $2 " \
+    "    to_workers, reason, node, actuation, after_status, after_current) "  \
+    "  SELECT id, 'destroy', from_workers, 0, 'deleted through the API', $2, " \
+    "    'pending', status, current_workers "                                 \
     "  FROM upd "                                                             \
     "  RETURNING id, reason) "                                                \
     "SELECT (SELECT count(*) FROM cur), "                                     \
@@ -359,13 +361,15 @@ typedef enum {
 #define NGX_AUTOSCALE_SQL_TRANSITION_TAIL(action, to, drain)                  \
     "ev AS ( "                                                                \
     "  INSERT INTO scaling_events (cluster_id, action, from_workers, "        \
-    "    to_workers, reason, inputs, node) "                                  \
+    "    to_workers, reason, inputs, node, actuation, after_status, "         \
+    "    after_current) "                                                     \
     "  SELECT upd.id, '" action "', cur.current_workers, " to ", "            \
     "    $3, jsonb_build_object('status', cur.status, "                       \
     "      'target_workers', cur.target_workers, "                            \
     "      'actuation', cur.actuation) "                                      \
     "      || jsonb_strip_nulls(jsonb_build_object('drain', " drain ")), "    \
-    "    $4 "                                                                 \
+    "    $4, CASE WHEN '" action "' <> 'report' THEN 'pending' END, "         \
+    "    upd.status, upd.current_workers "                                    \
     "  FROM upd, cur "                                                        \
     "  RETURNING id, at, to_workers) "                                        \
     "SELECT cur.status, cur.min_workers, cur.max_workers, "                   \

@@ -423,8 +423,10 @@ typedef enum {
         "cur.f, cur.t, cur.a, cur.r, cur.dec), "                              \
                                                                               \
     "ev AS (INSERT INTO scaling_events (cluster_id, action, from_workers, "   \
-        "to_workers, reason, inputs, dry_run, node) "                         \
-        "SELECT id, a, f, t, r, dec, false, $2 FROM upd "                     \
+        "to_workers, reason, inputs, dry_run, node, actuation, "              \
+        "after_status, after_current) "                                       \
+        "SELECT id, a, f, t, r, dec, false, $2, 'pending', status, "          \
+        "current_workers FROM upd "                                           \
         "RETURNING id, cluster_id) "                                          \
                                                                               \
     "SELECT (SELECT count(*) FROM upd), "                                     \
@@ -506,9 +508,10 @@ typedef enum {
         "cur.current_workers AS f), "                                         \
                                                                               \
     "ev AS (INSERT INTO scaling_events (cluster_id, action, from_workers, "   \
-        "to_workers, reason, inputs, dry_run, node) "                         \
+        "to_workers, reason, inputs, dry_run, node, actuation, "              \
+        "after_status, after_current) "                                       \
         "SELECT id, 'scale_up', f, 1, $3::jsonb ->> 'reason', $3::jsonb, "    \
-        "false, $2 FROM upd "                                                 \
+        "false, $2, 'pending', status, current_workers FROM upd "             \
         "RETURNING id, cluster_id) "                                          \
                                                                               \
     "SELECT (SELECT count(*) FROM upd), "                                     \

@@ -13,9 +13,11 @@
 #define _NGX_AUTOSCALE_SQL_NOTIFY_H_INCLUDED_
 
 
-#define NGX_AUTOSCALE_SQL_NOTIFY(event, cluster_id, event_id, from, to,     \
-                                 status, current, target, reason, drain)    \
-    "pg_notify('autoscale', json_build_object("                               \
+/* the payload alone, as text: autoscale_actuate sends it as the body */
+#define NGX_AUTOSCALE_SQL_NOTIFY_JSON(event, cluster_id, event_id, from, to, \
+                                      status, current, target, reason,      \
+                                      drain)                                \
+    "json_build_object("                                                      \
         "'event', " event ", "                                                \
         "'cluster_id', " cluster_id ", "                                      \
         "'event_id', " event_id ", "                                          \
@@ -25,7 +27,14 @@
         "'current_workers', " current ", "                                    \
         "'target_workers', " target ", "                                      \
         "'reason', " reason ", "                                              \
-        "'drain', " drain ")::text)"
+        "'drain', " drain ")::text"
+
+#define NGX_AUTOSCALE_SQL_NOTIFY(event, cluster_id, event_id, from, to,     \
+                                 status, current, target, reason, drain)    \
+    "pg_notify('autoscale', "                                                 \
+    NGX_AUTOSCALE_SQL_NOTIFY_JSON(event, cluster_id, event_id, from, to,      \
+                                  status, current, target, reason, drain)     \
+    ")"
 
 
 #endif /* _NGX_AUTOSCALE_SQL_NOTIFY_H_INCLUDED_ */

@@ -216,6 +216,8 @@ ngx_autoscale_waker_done(void *data, ngx_int_t status, PGresult *res)
                   PQgetvalue(res, 0, NGX_AUTOSCALE_WAKE_CHANGED),
                   &wk->params[0]);
 
+    ngx_autoscale_shm_count(wk->leader->amcf->shm_zone, actuate_kicks);
+
     ngx_autoscale_waker_take_back(wk,
         (u_char *) PQgetvalue(res, 0, NGX_AUTOSCALE_WAKE_WOKEN),
         PQgetlength(res, 0, NGX_AUTOSCALE_WAKE_WOKEN));
