@@ -404,9 +404,13 @@ ngx_autoscale_actuate_ended(ngx_autoscale_actuate_req_t *ar)
 
     p = buf;
 
-    params[3].data = ar->status ? p : NULL;
+    params[3].data = p;
     p = ngx_sprintf(p, "%i", ar->status);
     params[3].len = p - params[3].data;
+
+    if (ar->status == 0) {
+        params[3].data = NULL;
+    }
 
     params[4].data = ar->error_len ? ar->error : NULL;
     params[4].len = ar->error_len;

@@ -71,7 +71,8 @@ static const ngx_autoscale_col_t  ngx_autoscale_event_cols[] = {
     { "reason", NGX_AUTOSCALE_COL_TEXT },
     { "inputs", NGX_AUTOSCALE_COL_JSON },
     { "dry_run", NGX_AUTOSCALE_COL_BOOL },
-    { "node", NGX_AUTOSCALE_COL_TEXT }
+    { "node", NGX_AUTOSCALE_COL_TEXT },
+    { "actuation", NGX_AUTOSCALE_COL_JSON }      /* autoscale_actuate's */
 };
 
 

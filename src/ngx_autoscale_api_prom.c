@@ -14,6 +14,7 @@
 #include <ngx_http.h>
 
 #include "ngx_autoscale.h"
+#include "ngx_autoscale_actuate.h"
 #include "ngx_autoscale_api_prom.h"
 #include "ngx_autoscale_api_query.h"
 #include "ngx_autoscale_api_reply.h"
@@ -30,7 +31,9 @@
     (3 + 6 + NGX_AUTOSCALE_BUCKETS + 2 + NGX_AUTOSCALE_AGENT_NSTATUS + 4)
 
 /* sample lines of the module's own families, at most */
-#define NGX_AUTOSCALE_PROM_MODULE_LINES  (16 + NGX_AUTOSCALE_NACTIONS)
+#define NGX_AUTOSCALE_PROM_MODULE_LINES                                       \
+    (16 + NGX_AUTOSCALE_NACTIONS + NGX_AUTOSCALE_ACTUATE_NRESULTS              \
+     + NGX_AUTOSCALE_ACTUATE_NOUTCOMES)
 
 /* gauges read from the database arrive as doubles: nothing wild is shown */
 #define NGX_AUTOSCALE_PROM_MAX_DOUBLE    1e12
@@ -55,6 +58,8 @@ typedef enum {
     NGX_AUTOSCALE_PROM_AGENT_REQUESTS,
     NGX_AUTOSCALE_PROM_LEADER_CHANGES,
     NGX_AUTOSCALE_PROM_DECISIONS,
+    NGX_AUTOSCALE_PROM_ACTUATE_REQUESTS,
+    NGX_AUTOSCALE_PROM_ACTUATE_EVENTS,
     NGX_AUTOSCALE_PROM_DB_ERRORS,
     NGX_AUTOSCALE_PROM_ROWS_WRITTEN,
     NGX_AUTOSCALE_PROM_ROWS_DROPPED,
@@ -189,6 +194,15 @@ static const ngx_autoscale_prom_family_t
     },
     { "autoscale_scaling_decisions_total", "counter",
       "Decisions the scaler made, by action." },
+    { "autoscale_actuation_requests_total", "counter",
+      "Requests autoscale_actuate sent this nginx's actuation location, by "
+      "result: \"success\" (a 2xx), \"failure\" (another status, or no "
+      "answer), \"timeout\" (none within its timeout)." },
+    { "autoscale_actuation_events_total", "counter",
+      "Changes of a target that this nginx's leader settled, by outcome: "
+      "\"actuated\" (a try succeeded), \"failed\" (its tries ran out), "
+      "\"superseded\" (a later change made it moot before it was "
+      "sent)." },
     { "autoscale_database_errors_total", "counter",
       "Queries, of the API and of the jobs, that PostgreSQL failed or that "
       "could not reach it." },
@@ -225,6 +239,15 @@ static const ngx_autoscale_prom_family_t
 
 static const char *const  ngx_autoscale_prom_classes[] = {
     "none", "1xx", "2xx", "3xx", "4xx", "5xx"
+};
+
+/* in the order of NGX_AUTOSCALE_ACTUATE_SUCCESS .. and _ACTUATED .. */
+static const char *const  ngx_autoscale_prom_results[] = {
+    "success", "failure", "timeout"
+};
+
+static const char *const  ngx_autoscale_prom_outcomes[] = {
+    "actuated", "failed", "superseded"
 };
 
 
@@ -627,6 +650,24 @@ ngx_autoscale_api_prom_module(u_char *p, ngx_shm_zone_t *shm_zone,
                                         ngx_autoscale_policy_action_name(
                                             (ngx_autoscale_action_e) k));
         p = ngx_sprintf(p, "%uL\n", (uint64_t) sh->decisions[k]);
+    }
+
+    p = ngx_autoscale_api_prom_head(p, NGX_AUTOSCALE_PROM_ACTUATE_REQUESTS);
+
+    for (k = 0; k < NGX_AUTOSCALE_ACTUATE_NRESULTS; k++) {
+        p = ngx_autoscale_api_prom_name(p, NGX_AUTOSCALE_PROM_ACTUATE_REQUESTS,
+                                        "", NULL, "result",
+                                        ngx_autoscale_prom_results[k]);
+        p = ngx_sprintf(p, "%uL\n", (uint64_t) sh->actuate_requests[k]);
+    }
+
+    p = ngx_autoscale_api_prom_head(p, NGX_AUTOSCALE_PROM_ACTUATE_EVENTS);
+
+    for (k = 0; k < NGX_AUTOSCALE_ACTUATE_NOUTCOMES; k++) {
+        p = ngx_autoscale_api_prom_name(p, NGX_AUTOSCALE_PROM_ACTUATE_EVENTS,
+                                        "", NULL, "outcome",
+                                        ngx_autoscale_prom_outcomes[k]);
+        p = ngx_sprintf(p, "%uL\n", (uint64_t) sh->actuate_events[k]);
     }
 
     /* the slab pool's header and page table count as used: never free */

@@ -257,8 +257,8 @@ typedef struct {
     /* autoscale_actuate: changes were written (it claims when this moves),
        its requests by result and its events by outcome */
     ngx_atomic_t               actuate_kicks;
-    ngx_atomic_t               actuate_requests[3];
-    ngx_atomic_t               actuate_events[3];
+    ngx_atomic_t               actuate_requests[3];  /* by result */
+    ngx_atomic_t               actuate_events[3];    /* by outcome */
 } ngx_autoscale_shm_t;
 
 

@@ -534,13 +534,25 @@ typedef enum {
     "  LIMIT $2::int) m "                                                     \
     "ON true"
 
+/* a time of an event as the API writes times: RFC 3339 in UTC */
+#define NGX_AUTOSCALE_SQL_EVENT_TIME(t)                                       \
+    "rtrim(rtrim(to_char(" t " AT TIME ZONE 'UTC', "                          \
+    "'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '0'), '.') || 'Z'"
+
 /* $1 id, $2 limit; newest first, in the order of ngx_autoscale_event_cols */
 #define NGX_AUTOSCALE_SQL_CLUSTER_EVENTS                                      \
     "SELECT (SELECT count(*) FROM clusters WHERE id = $1), e.* "              \
     "FROM (SELECT 1) one "                                                    \
     "LEFT JOIN LATERAL ( "                                                    \
     "  SELECT id, at, action, from_workers, to_workers, reason, "             \
-    "    inputs, dry_run, node "                                              \
+    "    inputs, dry_run, node, "                                             \
+    "    CASE WHEN actuation IS NOT NULL THEN json_build_object( "            \
+    "      'state', actuation, 'tries', actuate_tries, "                      \
+    "      'status', actuate_status, 'error', actuate_error, "                \
+    "      'at', " NGX_AUTOSCALE_SQL_EVENT_TIME("actuated_at") ", "           \
+    "      'next_at', CASE WHEN actuation = 'pending' THEN "                  \
+    NGX_AUTOSCALE_SQL_EVENT_TIME("coalesce(actuate_next_at, at)") " END, "    \
+    "      'node', actuate_node) END "                                        \
     "  FROM scaling_events "                                                  \
     "  WHERE cluster_id = $1 "                                                \
     "  ORDER BY at DESC, id DESC "                                            \

@@ -32,10 +32,9 @@ sub http_conf {
     my ($port, $extra) = @_;
     return <<"HTTP";
     autoscale_postgres "$pg";
-    autoscale_collect_interval 1s;
+    autoscale_collector off;
     autoscale_check_interval 1s;
-    autoscale_actuate /autoscale-actuate tries=3 backoff=300ms
-                      backoff_max=1s timeout=2s $extra;
+    autoscale_actuate /autoscale-actuate tries=3 timeout=2s $extra;
     server {
         listen 127.0.0.1:$port;
         location /api/ { autoscale_api write=on; }
@@ -53,7 +52,9 @@ sub http_conf {
 HTTP
 }
 
-nginx_start('actuate', nginx_conf(workers => 2, http => http_conf($port, '')));
+my $quick = 'backoff=300ms backoff_max=1s';
+nginx_start('actuate', nginx_conf(workers => 2,
+                                  http => http_conf($port, $quick)));
 
 sub decode { eval { JSON::PP::decode_json($_[0] // '') } }
 
@@ -73,6 +74,41 @@ sub cluster {
            . "current_workers, target_workers, paused) VALUES ('$id', "
            . "'Cluster $id', 'active', @{[ $o{min} // 0 ]}, "
            . "@{[ $o{max} // 10 ]}, $cur, $cur, @{[ $o{paused} // 'true' ]})");
+}
+
+# a metrics row that the scaler reads as the cluster's load
+sub load {
+    my ($id, $queue, $cpu) = @_;
+    pg_sql("INSERT INTO cluster_metrics (cluster_id, queue_length, cpu_usage, "
+           . "current_workers) SELECT id, $queue, $cpu, current_workers "
+           . "FROM clusters WHERE id = '$id'");
+}
+
+# the cluster's events, oldest first
+sub events_of {
+    my ($id) = @_;
+    return @{ decode(pg_sql("SELECT coalesce(json_agg(e ORDER BY id), '[]') "
+                            . "FROM scaling_events e WHERE cluster_id = '$id'"))
+              // [] };
+}
+
+# the one event of cluster $id with $action, once it settled
+sub settled {
+    my ($id, $action) = @_;
+    my $e;
+    wait_until(15, sub {
+        ($e) = grep { $_->{action} eq $action } events_of($id);
+        $e && $e->{actuation} && $e->{actuation} ne 'pending';
+    });
+    return $e;
+}
+
+# GET metrics' sample of a family with one label
+sub metric {
+    my ($family, $label, $value) = @_;
+    my (undef, undef, $text) = http_request(GET => "$api/metrics");
+    return $text =~ /^\Q$family\E\{\Q$label\E="\Q$value\E"\} (\d+)$/m
+        ? $1 : undef;
 }
 
 # the requests the receiver got for cluster $id
@@ -123,6 +159,159 @@ subtest 'a manual scale reaches the location once, as its NOTIFY' => sub {
     is($e->{actuation}, 'actuated', 'the event is actuated');
     is($e->{actuate_tries}, 1, 'in one try');
     is($e->{actuate_status}, 200, 'its status');
+};
+
+subtest 'every kind of change reaches the location once' => sub {
+    # the scaler's: up, down, and back inside the bounds
+    cluster('ac-up', workers => 2, paused => 'false');
+    load('ac-up', 100, 95);
+    cluster('ac-down', workers => 4, min => 1, paused => 'false');
+    load('ac-down', 0, 1);
+    cluster('ac-bounds', workers => 1, min => 3, paused => 'false');
+    load('ac-bounds', 5, 50);
+
+    # by hand: hibernate, reactivate; a whole life: create, destroy
+    cluster('ac-hib', workers => 3);
+    is((call(POST => 'clusters/ac-hib/hibernate', {}))[0], 200, 'hibernated');
+    pg_sql("INSERT INTO cluster_blueprints (id, name, min_workers, "
+           . "max_workers, default_workers) VALUES ('ac-bp', 'Actuated', "
+           . "1, 10, 2)");
+    my ($st, $doc) = call(POST => 'clusters', { blueprint_id => 'ac-bp',
+                                                name => 'Born' });
+    is($st, 201, 'created');
+    my $born = $doc->{id};
+
+    my %want = ('ac-up' => 'scale_up', 'ac-down' => 'scale_down',
+                'ac-bounds' => 'bounds', 'ac-hib' => 'hibernate',
+                $born => 'create');
+    for my $id (sort keys %want) {
+        my $e = settled($id, $want{$id});
+        ok($e, "$id: a $want{$id} event") or next;
+        is($e->{actuation}, 'actuated', "$id: $want{$id} actuated");
+        my @r = grep { $_->{headers}{'x-event'} eq $e->{id} } got($id);
+        is(scalar @r, 1, "$id: sent once");
+        is($r[0]{headers}{'x-action'}, $want{$id}, "$id: its action");
+        is($r[0]{headers}{'x-target'}, $e->{to_workers}, "$id: its target");
+        is($r[0]{headers}{'x-from'}, $e->{from_workers}, "$id: its from");
+        my $body = decode($r[0]{body});
+        is_deeply([@$body{qw(event cluster_id event_id from_workers
+                             to_workers target_workers)}],
+                  [$want{$id}, $id, $e->{id}, $e->{from_workers},
+                   $e->{to_workers}, $e->{to_workers}], "$id: its body");
+    }
+    pg_sql("UPDATE clusters SET paused = true "
+           . "WHERE id IN ('ac-up', 'ac-down', 'ac-bounds')");
+
+    is((call(POST => 'clusters/ac-hib/reactivate', {}))[0], 200,
+       'reactivated');
+    is((call(DELETE => "clusters/$born"))[0], 204, 'deleted');
+    for my $c (['ac-hib', 'reactivate'], [$born, 'destroy']) {
+        my $e = settled(@$c);
+        is($e && $e->{actuation}, 'actuated', "$c->[0]: $c->[1] actuated");
+        is(scalar(grep { $_->{headers}{'x-event'} eq ($e // {})->{id} }
+                  got($c->[0])), 1, "$c->[0]: $c->[1] sent once");
+    }
+
+    # what does not change a target is not sent
+    is((call(PUT => 'clusters/ac-hib', { description => 'changed' }))[0],
+       200, 'an update');
+    pg_sql("UPDATE clusters SET actuation = 'reported' WHERE id = 'ac-down'");
+    is((call(POST => 'clusters/ac-down/workers', { current_workers => 2 }))[0],
+       200, 'a report of the workers');
+    sleep 2;
+    my ($report) = grep { $_->{action} eq 'report' } events_of('ac-down');
+    ok($report && !defined $report->{actuation}, 'a report is not actuated');
+    is(scalar(grep { ($_->{headers}{'x-action'} // '') =~ /update|report/ }
+              $rcv->requests), 0, 'neither an update nor a report is sent');
+};
+
+subtest 'failures are retried with backoff, then the event fails' => sub {
+    my $fail0 = metric('autoscale_actuation_requests_total', 'result',
+                       'failure') // 0;
+    cluster('ac-retry');
+    $rcv->script('ac-retry', 500, 'reset', 200);
+    is((call(POST => 'clusters/ac-retry/scale', { target_workers => 4 }))[0],
+       200, 'scaled');
+    my $e = settled('ac-retry', 'manual');
+    is($e->{actuation}, 'actuated', 'actuated at last');
+    is($e->{actuate_tries}, 3, 'in three tries');
+    is($e->{actuate_status}, 200, 'the last status');
+    my @r = got('ac-retry');
+    is(join(',', map { $_->{answer} } @r), '500,reset,200',
+       'each try sent once');
+    cmp_ok($r[1]{at} - $r[0]{at}, '>=', 0.3, 'the first backoff');
+    cmp_ok($r[2]{at} - $r[1]{at}, '>=', 0.6, 'the second, twice as long');
+    is(metric('autoscale_actuation_requests_total', 'result', 'failure'),
+       $fail0 + 2, 'GET metrics counts the failed requests');
+
+    my (undef, $doc) = call(GET => 'clusters/ac-retry/events');
+    my ($shown) = grep { $_->{id} == $e->{id} } @{ $doc->{events} // [] };
+    is_deeply([@{ $shown->{actuation} // {} }{qw(state tries status error)}],
+              ['actuated', 3, 200, undef], 'GET events shows the outcome');
+    like($shown->{actuation}{at} // '', qr/^\d{4}-\d\d-\d\dT[\d:.]+Z$/,
+         'and its time');
+
+    my $timeouts0 = metric('autoscale_actuation_requests_total', 'result',
+                           'timeout') // 0;
+    my $failed0 = metric('autoscale_actuation_events_total', 'outcome',
+                         'failed') // 0;
+    cluster('ac-fail');
+    $rcv->script('ac-fail', 'stall:3', 503, 500, 200);
+    is((call(POST => 'clusters/ac-fail/scale', { target_workers => 1 }))[0],
+       200, 'scaled');
+    $e = settled('ac-fail', 'manual');
+    is($e->{actuation}, 'failed', 'failed after its tries');
+    is($e->{actuate_tries}, 3, 'three tries');
+    is($e->{actuate_status}, 500, 'the last status');
+    is($e->{actuate_error}, 'the location answered 500', 'the last error');
+    is(scalar(got('ac-fail')), 3, 'no fourth try');
+    is(metric('autoscale_actuation_requests_total', 'result', 'timeout'),
+       $timeouts0 + 1, 'the stall counted as a timeout');
+    is(metric('autoscale_actuation_events_total', 'outcome', 'failed'),
+       $failed0 + 1, 'the event counted as failed');
+    (undef, $doc) = call(GET => 'clusters/ac-fail/events');
+    is($doc->{events}[0]{actuation}{state}, 'failed', 'GET events: failed');
+    ok(!defined $doc->{events}[1]{actuation}, 'an event never sent: null')
+        if $doc->{events}[1];
+};
+
+subtest 'a superseded decision is never sent' => sub {
+    cluster('ac-sup');
+    $rcv->script('ac-sup', 'stall:3');
+    is((call(POST => 'clusters/ac-sup/scale', { target_workers => 3 }))[0],
+       200, 'a first change, whose request stalls');
+    ok(wait_until(10, sub { got('ac-sup') == 1 }), 'it is in flight');
+    is((call(POST => 'clusters/ac-sup/scale', { target_workers => 4 }))[0],
+       200, 'a second change meanwhile');
+    is((call(POST => 'clusters/ac-sup/scale', { target_workers => 5 }))[0],
+       200, 'a third');
+    my @ev = events_of('ac-sup');
+    my $last = settled('ac-sup', 'manual') && $ev[2];
+    ok(wait_until(15, sub {
+        my @e = events_of('ac-sup');
+        $e[2]{actuation} eq 'actuated' }), 'the latest is actuated');
+    @ev = events_of('ac-sup');
+    is(join(',', map { $_->{actuation} } @ev), 'superseded,superseded,actuated',
+       'the earlier ones are superseded, the one in flight once it ended');
+    is(join(',', map { $_->{headers}{'x-target'} } got('ac-sup')), '3,5',
+       'the second was never sent, the first not again');
+    cmp_ok(metric('autoscale_actuation_events_total', 'outcome',
+                  'superseded'), '>=', 2, 'GET metrics counts them');
+};
+
+subtest 'a slow orchestrator holds only its own cluster' => sub {
+    cluster('ac-slow');
+    cluster('ac-fast');
+    $rcv->script('ac-slow', 'stall:3');
+    is((call(POST => 'clusters/ac-slow/scale', { target_workers => 3 }))[0],
+       200, 'a change for the slow one');
+    ok(wait_until(10, sub { got('ac-slow') == 1 }), 'its request hangs');
+    is((call(POST => 'clusters/ac-fast/scale', { target_workers => 3 }))[0],
+       200, 'a change for another cluster');
+    ok(wait_until(10, sub { got('ac-fast') == 1 }), 'sent');
+    my ($slow) = events_of('ac-slow');
+    is_deeply([$slow->{actuation}, $slow->{actuate_tries}], ['pending', 0],
+              'while the slow request still hangs');
 };
 
 done_testing();

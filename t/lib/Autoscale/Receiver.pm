@@ -120,6 +120,7 @@ sub _serve {
     my $key = $h{$self->{key_header}};
 
     # the record and the count of its key, under one lock
+    local $/ = "\n";
     open my $fh, '+<', "$self->{dir}/requests" or die $!;
     flock $fh, LOCK_EX;
     my $n = 0;
