@@ -314,4 +314,82 @@ subtest 'a slow orchestrator holds only its own cluster' => sub {
               'while the slow request still hangs');
 };
 
+subtest 'a dry run is never sent' => sub {
+    nginx_start('actuate', nginx_conf(workers => 2, http => http_conf($port,
+        "$quick;\n    autoscale_dry_run on")));
+    cluster('ac-dry', workers => 2, paused => 'false');
+    load('ac-dry', 100, 95);
+    my @e;
+    ok(wait_until(15, sub { @e = events_of('ac-dry') }), 'a decision recorded');
+    ok($e[0]{dry_run}, 'as a dry run');
+    pg_sql("UPDATE clusters SET paused = true WHERE id = 'ac-dry'");
+    sleep 2.5;
+    ok(!defined((events_of('ac-dry'))[0]{actuation}), 'not for actuation');
+    is(scalar(got('ac-dry')), 0, 'never sent');
+};
+
+# the workers that became the leader of nginx $name, in order
+sub leaders { nginx_error_log($_[0]) =~ /worker (\d+) became the leader/g }
+
+subtest 'a new leader finishes what a killed one was retrying' => sub {
+    nginx_start('actuate', nginx_conf(workers => 2, http => http_conf($port,
+        'backoff=2s backoff_max=4s')));
+    my $first;
+    ok(wait_until(10, sub { ($first) = leaders('actuate') }), 'a leader');
+    cluster('ac-kill');
+    $rcv->script('ac-kill', 500, 500, 200);
+    is((call(POST => 'clusters/ac-kill/scale', { target_workers => 3 }))[0],
+       200, 'scaled');
+    my $e;
+    ok(wait_until(15, sub {
+        ($e) = events_of('ac-kill');
+        $e->{actuate_tries} == 1 }), 'the first try failed');
+    is($e->{actuation}, 'pending', 'the event waits for its next try');
+    like($e->{actuate_node}, qr/:$first$/, 'the leader sent it');
+    kill 'KILL', $first;
+    $e = settled('ac-kill', 'manual');
+    is($e->{actuation}, 'actuated', 'actuated');
+    is($e->{actuate_tries}, 3, 'in three tries');
+    unlike($e->{actuate_node}, qr/:$first$/, 'by another worker');
+    is(join(',', map { $_->{answer} } got('ac-kill')), '500,500,200',
+       'each try once, one success');
+};
+
+subtest 'two servers on one database send each event once' => sub {
+    my $port2 = free_port();
+    nginx_start('actuate', nginx_conf(workers => 2,
+                                      http => http_conf($port, $quick)));
+    nginx_start('actuate2', nginx_conf(workers => 2,
+                                       http => http_conf($port2, $quick)));
+    my $api2 = "http://127.0.0.1:$port2/api";
+    my @ids = map { "ac-two-$_" } 1 .. 6;
+    cluster($_) for @ids;
+    ok(wait_until(10, sub { leaders('actuate') && leaders('actuate2') }),
+       'each server has a leader');
+    for my $round (1 .. 3) {
+        for my $i (0 .. $#ids) {
+            my $url = ($i + $round) % 2 ? $api : $api2;
+            my $res = HTTP::Tiny->new->request(POST =>
+                "$url/clusters/$ids[$i]/scale", {
+                    headers => { 'Content-Type' => 'application/json' },
+                    content => qq({"target_workers":@{[ $round + 3 ]}}) });
+            is($res->{status}, 200, "$ids[$i]: scaled, round $round");
+        }
+        sleep 0.3;
+    }
+    my $ids = join ',', map { "'$_'" } @ids;
+    ok(wait_until(20, sub {
+        pg_sql("SELECT count(*) FROM scaling_events WHERE cluster_id IN ($ids) "
+               . "AND actuation = 'pending'") == 0 }), 'all settled');
+    my %sent = %{ $rcv->counts('x-event') };
+    my @events = split /\n/, pg_sql("SELECT id FROM scaling_events "
+        . "WHERE cluster_id IN ($ids) AND actuation = 'actuated'");
+    ok(@events >= 6, 'the latest change of each cluster actuated');
+    is(scalar(grep { $sent{$_} != 1 } @events), 0, 'each sent once');
+    is(scalar(grep { $sent{$_} } split /\n/, pg_sql("SELECT id FROM "
+        . "scaling_events WHERE cluster_id IN ($ids) "
+        . "AND actuation = 'superseded'")), 0,
+       'none of the superseded sent');
+};
+
 done_testing();
