@@ -248,7 +248,7 @@ ngx_autoscale_actuate_postconfiguration(ngx_conf_t *cf,
         return NGX_ERROR;
     }
 
-    if (!clcf->internal) {
+    if (!clcf->internal && !clcf->named) {
         ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
                            "\"autoscale_actuate\": the location \"%V\" is "
                            "not \"internal\": clients can call the "
