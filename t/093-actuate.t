@@ -392,4 +392,60 @@ subtest 'two servers on one database send each event once' => sub {
        'none of the superseded sent');
 };
 
+subtest 'quit and reload do not wait for a hanging request' => sub {
+    nginx_start('actuate', nginx_conf(workers => 2, http => http_conf($port,
+        'timeout=20s')));
+    my $first;
+    ok(wait_until(10, sub { ($first) = leaders('actuate') }), 'a leader');
+    cluster('ac-quit');
+    $rcv->script('ac-quit', 'stall:15', 'stall:15');
+    is((call(POST => 'clusters/ac-quit/scale', { target_workers => 3 }))[0],
+       200, 'scaled');
+    ok(wait_until(10, sub { got('ac-quit') == 1 }), 'its request hangs');
+    nginx_reload('actuate');
+    ok(wait_until(8, sub { !kill 0, $first }),
+       'the old leader exits on reload before the request would end');
+    my $master = nginx_pid('actuate');
+    kill 'QUIT', $master;
+    ok(wait_until(8, sub { !kill 0, $master }),
+       'nginx quits before the request would end');
+    my ($e) = events_of('ac-quit');
+    is($e->{actuation}, 'pending', 'the event waits for its lease to end');
+};
+
+subtest 'nginx -t checks the directive' => sub {
+    my $conf = sub {
+        my ($actuate, $server) = @_;
+        nginx_conf(workers => 1, http => <<"HTTP");
+    autoscale_postgres "$pg";
+    autoscale_actuate $actuate;
+    server {
+        listen 127.0.0.1:$port;
+        $server
+    }
+HTTP
+    };
+    my ($rc, $out) = nginx_test('actuate-t', $conf->('/nowhere', ''));
+    isnt($rc, 0, 'a location no server has: refused');
+    like($out, qr/"autoscale_actuate": no server has the location "\/nowhere"/,
+         'and named');
+    ($rc, $out) = nginx_test('actuate-t', $conf->('/a tries=0',
+                                               'location /a { internal; }'));
+    like($out, qr/invalid value "tries=0" in "autoscale_actuate"/,
+         'tries=0 refused');
+    ($rc, $out) = nginx_test('actuate-t', $conf->('/a speed=1',
+                                               'location /a { internal; }'));
+    like($out, qr/invalid parameter "speed=1"/, 'an unknown parameter refused');
+    ($rc, $out) = nginx_test('actuate-t', $conf->('/a', 'location /a { }'));
+    is($rc, 0, 'a location that is not internal: taken');
+    like($out, qr/the location "\/a" is not "internal"/, 'with a warning');
+    ($rc, $out) = nginx_test('actuate-t', $conf->('@hook',
+                             'location @hook { return 204; }'));
+    is($rc, 0, 'a named location: taken');
+    unlike($out, qr/not "internal"/, 'without a warning');
+    ($rc, $out) = nginx_test('actuate-t', nginx_conf(workers => 1, http =>
+        "server { listen 127.0.0.1:$port; set \$x \"\$autoscale_cluster_id\"; }"));
+    is($rc, 0, 'the variables exist without the directive');
+};
+
 done_testing();
