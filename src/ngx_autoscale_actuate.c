@@ -49,6 +49,18 @@ static const char  ngx_autoscale_actuate_sql_claim[] =
 static const char  ngx_autoscale_actuate_sql_done[] =
     NGX_AUTOSCALE_SQL_ACTUATE_DONE;
 
+/* where the claim's columns go, from NGX_AUTOSCALE_ACTUATE_COL_ID on */
+static const size_t  ngx_autoscale_actuate_fields[] = {
+    offsetof(ngx_autoscale_actuate_req_t, id),
+    offsetof(ngx_autoscale_actuate_req_t, cluster),
+    offsetof(ngx_autoscale_actuate_req_t, action),
+    offsetof(ngx_autoscale_actuate_req_t, from),
+    offsetof(ngx_autoscale_actuate_req_t, to),
+    offsetof(ngx_autoscale_actuate_req_t, tries),
+    offsetof(ngx_autoscale_actuate_req_t, drain),
+    offsetof(ngx_autoscale_actuate_req_t, body)
+};
+
 static ngx_autoscale_actuator_t  *ngx_autoscale_actuator;
 
 
@@ -219,6 +231,10 @@ ngx_autoscale_actuate_claimed(void *data, ngx_int_t status, PGresult *res)
 
     if (status != NGX_AUTOSCALE_PG_OK) {
         ngx_autoscale_leader_job_failed(ac->leader, "actuation", status, res);
+
+        /* not before the pool tries the database again */
+        ac->next_poll = ngx_current_msec
+                        + 1000 * ngx_autoscale_pg_retry_after(ac->leader->pool);
         return NGX_OK;
     }
 
@@ -302,17 +318,8 @@ ngx_autoscale_actuate_take(ngx_autoscale_actuator_t *ac, PGresult *res,
          col <= NGX_AUTOSCALE_ACTUATE_COL_BODY;
          col++)
     {
-        switch (col) {
-        case NGX_AUTOSCALE_ACTUATE_COL_ID: s = &ar->id; break;
-        case NGX_AUTOSCALE_ACTUATE_COL_CLUSTER: s = &ar->cluster; break;
-        case NGX_AUTOSCALE_ACTUATE_COL_ACTION: s = &ar->action; break;
-        case NGX_AUTOSCALE_ACTUATE_COL_FROM: s = &ar->from; break;
-        case NGX_AUTOSCALE_ACTUATE_COL_TO: s = &ar->to; break;
-        case NGX_AUTOSCALE_ACTUATE_COL_TRIES: s = &ar->tries; break;
-        case NGX_AUTOSCALE_ACTUATE_COL_DRAIN: s = &ar->drain; break;
-        default: s = &ar->body; break;
-        }
-
+        s = (ngx_str_t *) ((u_char *) ar + ngx_autoscale_actuate_fields[
+                               col - NGX_AUTOSCALE_ACTUATE_COL_ID]);
         s->data = p;
         s->len = PQgetlength(res, row, col);
         p = ngx_cpymem(p, PQgetvalue(res, row, col), s->len);

@@ -413,6 +413,7 @@ subtest 'quit and reload do not wait for a hanging request' => sub {
     is($e->{actuation}, 'pending', 'the event waits for its lease to end');
 };
 
+# (by its output: under valgrind, nginx -t exits 99 for leaks of its own)
 subtest 'nginx -t checks the directive' => sub {
     my $conf = sub {
         my ($actuate, $server) = @_;
@@ -437,15 +438,15 @@ HTTP
                                                'location /a { internal; }'));
     like($out, qr/invalid parameter "speed=1"/, 'an unknown parameter refused');
     ($rc, $out) = nginx_test('actuate-t', $conf->('/a', 'location /a { }'));
-    is($rc, 0, 'a location that is not internal: taken');
+    like($out, qr/test is successful/, 'a location that is not internal: taken');
     like($out, qr/the location "\/a" is not "internal"/, 'with a warning');
     ($rc, $out) = nginx_test('actuate-t', $conf->('@hook',
                              'location @hook { return 204; }'));
-    is($rc, 0, 'a named location: taken');
+    like($out, qr/test is successful/, 'a named location: taken');
     unlike($out, qr/not "internal"/, 'without a warning');
     ($rc, $out) = nginx_test('actuate-t', nginx_conf(workers => 1, http =>
         "server { listen 127.0.0.1:$port; set \$x \"\$autoscale_cluster_id\"; }"));
-    is($rc, 0, 'the variables exist without the directive');
+    like($out, qr/test is successful/, 'the variables exist without the directive');
 };
 
 done_testing();
