@@ -337,7 +337,7 @@ GET /api/clusters/hist-1/events
 --- response_headers
 Content-Type: application/json
 --- response_body
-{"cluster_id":"hist-1","events":[{"id":4,"at":"2024-02-29T12:00:00Z","action":"manual","from_workers":4,"to_workers":4,"reason":"kept","inputs":null,"dry_run":false,"node":null},{"id":3,"at":"2024-02-29T12:00:00Z","action":"scale_down","from_workers":5,"to_workers":4,"reason":"cpu 10 < 20","inputs":{"cpu_usage":10},"dry_run":true,"node":"h1:11"},{"id":2,"at":"2024-02-28T12:00:00Z","action":"scale_up","from_workers":4,"to_workers":5,"reason":"queue 12 > 10","inputs":{"queue_length":12},"dry_run":false,"node":"h1:11"},{"id":1,"at":"2024-02-01T00:00:00Z","action":"create","from_workers":0,"to_workers":4,"reason":"created from blueprint history-workers","inputs":null,"dry_run":false,"node":"h1:10"}]}
+{"cluster_id":"hist-1","events":[{"id":4,"at":"2024-02-29T12:00:00Z","action":"manual","from_workers":4,"to_workers":4,"reason":"kept","inputs":null,"dry_run":false,"node":null,"actuation":null},{"id":3,"at":"2024-02-29T12:00:00Z","action":"scale_down","from_workers":5,"to_workers":4,"reason":"cpu 10 < 20","inputs":{"cpu_usage":10},"dry_run":true,"node":"h1:11","actuation":null},{"id":2,"at":"2024-02-28T12:00:00Z","action":"scale_up","from_workers":4,"to_workers":5,"reason":"queue 12 > 10","inputs":{"queue_length":12},"dry_run":false,"node":"h1:11","actuation":null},{"id":1,"at":"2024-02-01T00:00:00Z","action":"create","from_workers":0,"to_workers":4,"reason":"created from blueprint history-workers","inputs":null,"dry_run":false,"node":"h1:10","actuation":null}]}
 
 
 
@@ -366,7 +366,7 @@ Content-Type: application/json
 [200, 200, 400, 400, 400]
 --- response_body eval
 [qq{{"cluster_id":"hist-empty","events":[]}\n},
- qq{{"cluster_id":"hist-other","events":[{"id":5,"at":"2024-03-05T00:00:00Z","action":"create","from_workers":0,"to_workers":2,"reason":"created from blueprint history-workers","inputs":null,"dry_run":false,"node":"h2:12"}]}\n},
+ qq{{"cluster_id":"hist-other","events":[{"id":5,"at":"2024-03-05T00:00:00Z","action":"create","from_workers":0,"to_workers":2,"reason":"created from blueprint history-workers","inputs":null,"dry_run":false,"node":"h2:12","actuation":null}]}\n},
  $::BAD_LIMIT, $::BAD_LIMIT,
  qq{{"error":{"status":400,"code":"InvalidQuery","text":"unknown query parameter 'since'"}}\n}]
 
