@@ -145,6 +145,9 @@ static u_char *ngx_autoscale_api_prom_head(u_char *p,
 static u_char *ngx_autoscale_api_prom_name(u_char *p,
     ngx_autoscale_prom_family_e f, const char *suffix,
     ngx_autoscale_prom_cluster_t *c, const char *key, const char *value);
+static u_char *ngx_autoscale_api_prom_counters(u_char *p,
+    ngx_autoscale_prom_family_e f, const char *key, const char *const *values,
+    ngx_atomic_t *counters, ngx_uint_t n);
 static u_char *ngx_autoscale_api_prom_double(u_char *p, double v);
 static u_char *ngx_autoscale_api_prom_seconds(u_char *p, uint64_t ms);
 static size_t ngx_autoscale_api_prom_size(ngx_uint_t nclusters,
@@ -652,23 +655,14 @@ ngx_autoscale_api_prom_module(u_char *p, ngx_shm_zone_t *shm_zone,
         p = ngx_sprintf(p, "%uL\n", (uint64_t) sh->decisions[k]);
     }
 
-    p = ngx_autoscale_api_prom_head(p, NGX_AUTOSCALE_PROM_ACTUATE_REQUESTS);
-
-    for (k = 0; k < NGX_AUTOSCALE_ACTUATE_NRESULTS; k++) {
-        p = ngx_autoscale_api_prom_name(p, NGX_AUTOSCALE_PROM_ACTUATE_REQUESTS,
-                                        "", NULL, "result",
-                                        ngx_autoscale_prom_results[k]);
-        p = ngx_sprintf(p, "%uL\n", (uint64_t) sh->actuate_requests[k]);
-    }
-
-    p = ngx_autoscale_api_prom_head(p, NGX_AUTOSCALE_PROM_ACTUATE_EVENTS);
-
-    for (k = 0; k < NGX_AUTOSCALE_ACTUATE_NOUTCOMES; k++) {
-        p = ngx_autoscale_api_prom_name(p, NGX_AUTOSCALE_PROM_ACTUATE_EVENTS,
-                                        "", NULL, "outcome",
-                                        ngx_autoscale_prom_outcomes[k]);
-        p = ngx_sprintf(p, "%uL\n", (uint64_t) sh->actuate_events[k]);
-    }
+    p = ngx_autoscale_api_prom_counters(p, NGX_AUTOSCALE_PROM_ACTUATE_REQUESTS,
+                                        "result", ngx_autoscale_prom_results,
+                                        sh->actuate_requests,
+                                        NGX_AUTOSCALE_ACTUATE_NRESULTS);
+    p = ngx_autoscale_api_prom_counters(p, NGX_AUTOSCALE_PROM_ACTUATE_EVENTS,
+                                        "outcome", ngx_autoscale_prom_outcomes,
+                                        sh->actuate_events,
+                                        NGX_AUTOSCALE_ACTUATE_NOUTCOMES);
 
     /* the slab pool's header and page table count as used: never free */
     size = shm_zone->shm.size;
@@ -692,6 +686,25 @@ ngx_autoscale_api_prom_module(u_char *p, ngx_shm_zone_t *shm_zone,
          f++)
     {
         p = ngx_autoscale_api_prom_one(p, f, v[f]);
+    }
+
+    return p;
+}
+
+
+/* a family of the zone's counters, one sample for each value of its label */
+static u_char *
+ngx_autoscale_api_prom_counters(u_char *p, ngx_autoscale_prom_family_e f,
+    const char *key, const char *const *values, ngx_atomic_t *counters,
+    ngx_uint_t n)
+{
+    ngx_uint_t  i;
+
+    p = ngx_autoscale_api_prom_head(p, f);
+
+    for (i = 0; i < n; i++) {
+        p = ngx_autoscale_api_prom_name(p, f, "", NULL, key, values[i]);
+        p = ngx_sprintf(p, "%uL\n", (uint64_t) counters[i]);
     }
 
     return p;
