@@ -127,7 +127,7 @@ $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(BUILD)/fuzz/tables.h \
 fuzz: $(FUZZ_BINS)
 	fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-suites: $(MODULE)
+suites: $(MODULE) $(SUPERVISOR)
 	util/run-suites
 
 # the API's suites once more with every nginx process under valgrind
