@@ -249,11 +249,11 @@ sv_worker_row(sv_t *sv, int ci, const char *agent_id, const char *status,
             snprintf(w->xmin, sizeof(w->xmin), "%s", xmin);
 
         } else if (strcmp(w->xmin, xmin) != 0) {
-            w->state = SV_RUNNING;
             sv_log("%s: keep %s pid %d: taken back (target %d, running %d)",
                    sv->clusters[ci].id, w->agent_id, (int) w->pid,
                    sv_worker_want(&sv->clusters[ci]),
                    sv_worker_live(sv, ci));
+            w->state = SV_RUNNING;
             sv_worker_reconcile(sv, ci);
         }
 
