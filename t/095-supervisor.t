@@ -5,7 +5,8 @@
 # the others alone; a worker killed with SIGKILL is restarted and
 # heartbeats again; with its database connection cut, the supervisor keeps
 # its workers and catches up with a target changed meanwhile; SIGTERM
-# stops every worker and the supervisor exits 0.
+# stops every worker and the supervisor exits 0.  A drained agent that
+# the module takes back, on a scale-up before it stopped, is kept.
 use strict;
 use warnings;
 use lib 't/lib';
@@ -254,6 +255,38 @@ like((http_request(GET => "$base/i/x", timeout => 10))[2],
      qr/^worker=\Q$kept\E$/, 'and serves');
 
 #
+# A drained agent taken back: a scale-up before it stopped keeps it
+#
+is(scale('sv-i', 2), 200, 'sv-i scaled to 2');
+ok(wait_until(15, sub { my $l = listed('sv-i');
+                        2 == grep { ($l->{$_}{status} // '') =~ /^(active|idle|busy)$/ }
+                             keys %{ running('sv-i') } }),
+   'two workers serve') or diag log_text();
+my $two = running('sv-i');
+@slow = ();
+for my $i (1 .. 2) {
+    push @slow, request_bg("$base/i/slow");
+    wait_until(5, sub {
+        my $n = 0;
+        $n += $_->{in_flight} // 0 for values %{ listed('sv-i') };
+        $n >= $i;
+    });
+}
+my $starts = () = log_text() =~ /^autoscale-supervisor: sv-i: (?:re)?start /mg;
+is(scale('sv-i', 1), 200, 'sv-i scaled to 1 with a request on each');
+my ($back) = @{ events('sv-i')->[-1]{inputs}{drain} // [] };
+ok(wait_until(5, sub { log_text() =~ /^autoscale-supervisor: sv-i: drain \Q$back\E /m }),
+   "$back drains");
+is(scale('sv-i', 2), 200, 'sv-i scaled to 2 again before it stopped');
+ok(wait_until(10, sub { log_text() =~ /^autoscale-supervisor: sv-i: keep \Q$back\E pid $two->{$back}: taken back/m }),
+   "the supervisor keeps $back: the module took it back") or diag log_text();
+is(join(' ', map { request_result($_) =~ /^200 / ? 'ok' : 'failed' } @slow),
+   'ok ok', 'both requests were answered 200');
+is_deeply(running('sv-i'), $two, 'the same two workers run, same pids');
+is(scalar(() = log_text() =~ /^autoscale-supervisor: sv-i: (?:re)?start /mg),
+   $starts, 'no worker was started');
+
+#
 # The database connection cut: the target changes while it is away
 #
 my $before = running('sv-r');
@@ -279,7 +312,7 @@ ok(wait_until(15, sub { cluster_row('sv-r')->{current_workers} == 3 }),
 # SIGTERM: every worker goes, then the supervisor, with 0
 #
 my @pids = (values %{ running('sv-i') }, values %{ running('sv-r') });
-is(scalar @pids, 4, 'four workers run');
+is(scalar @pids, 5, 'five workers run');
 kill 'TERM', $sv_pid;
 my $status;
 ok(wait_until(20, sub { waitpid($sv_pid, POSIX::WNOHANG()) == $sv_pid
