@@ -396,7 +396,11 @@ sv_db_tick(sv_t *sv, sv_msec_t now)
     }
 
     if (sv_db_next(sv, now)) {
-        return sv->db == SV_DB_DOWN ? sv->retry_at : sv->deadline;
+        return sv->deadline;
+    }
+
+    if (sv->db == SV_DB_DOWN) {
+        return sv->retry_at;
     }
 
     next = sv->next_sync;
