@@ -135,7 +135,8 @@ sub request_result {
     return $text;
 }
 
-# the supervisor: each request takes its demo workers 2 s
+# the supervisor; each request takes its demo workers 4 s, time enough
+# to look at them while requests are in flight
 my $sv_pid = fork // die "fork: $!";
 if (!$sv_pid) {
     open STDERR, '>', $log or POSIX::_exit(1);
@@ -143,7 +144,7 @@ if (!$sv_pid) {
     $ENV{AUTOSCALE_API} = "$base/agents/";
     exec $supervisor, '--db', $sv_pg, '--cluster', 'sv-i',
          '--cluster', 'sv-r', '--port-base', free_port(), '--grace', 10,
-         '--', $worker, '--service-time', 2, '--interval', 0.3
+         '--', $worker, '--service-time', 4, '--interval', 0.3
         or POSIX::_exit(127);
 }
 child_started($sv_pid);
