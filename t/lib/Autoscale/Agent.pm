@@ -87,7 +87,9 @@ sub load_background {
 
 # Requests to $url from $clients processes at once, $each in a row each
 # (or, with seconds => s, for that long): { agent id => requests answered,
-# fail => requests not answered 200, statuses => "code ..." of failures }
+# fail => requests not answered 200, statuses => "code ..." of failures };
+# the id is what the answer starts with: "agent=<id>" (these agents) or
+# "worker=<id>" (the supervisor's demo workers)
 sub load {
     my (%o) = @_;
     my $out = "$dir/load." . $$ . '.' . int(rand 1e9);
@@ -101,7 +103,7 @@ sub load {
             for (my $i = 0; $o{seconds} ? time < $end : $i < $o{each}; $i++) {
                 my $res = $http->get($o{url});
                 if ($res->{status} == 200
-                    && $res->{content} =~ /^agent=(\S+)/)
+                    && $res->{content} =~ /^(?:agent|worker)=(\S+)/)
                 {
                     $got{$1}++;
                 } else {
