@@ -5,8 +5,9 @@
 #   make test       install what is missing, build, run every test (the
 #                   fuzzers 10 s each), and the API's suites again under
 #                   valgrind
-#   make demo       run nginx with the module and a private PostgreSQL
-#   make demo-stop  stop them
+#   make demo       run nginx with the module, a private PostgreSQL and the
+#                   supervisor's demo workers: a cluster that scales on load
+#   make demo-stop  stop them all
 #   make bench      benchmarks (figures printed, not asserted)
 #   make fuzz       the libFuzzer targets, FUZZ_SECONDS (60) each
 
