@@ -38,7 +38,8 @@ my $proxy = Autoscale::FaultProxy->start(port => $ENV{TEST_NGINX_PG_PORT});
 (my $sv_pg = pg_conninfo()) =~ s/\bport=\d+/'port=' . $proxy->port/e
     or die "no port in the conninfo";
 
-# sv-i: immediate, serves /i/; sv-r: reported, counted from its agents.
+# sv-i: immediate, serves /i/; sv-r: reported, its workers counted from
+# their heartbeats.
 # Paused: the scaler leaves them to the suite's scale requests.
 pg_sql("TRUNCATE scaling_events, cluster_metrics, cluster_agents, clusters, "
        . "cluster_blueprints RESTART IDENTITY");
@@ -48,23 +49,13 @@ pg_sql("INSERT INTO clusters (id, name, status, min_workers, max_workers, "
        . "('sv-r', 'Supervised reported', 'active', 0, 10, 0, 1, true, "
        . "'reported')");
 
-my $pg = pg_conninfo();
-nginx_start('supervisor', nginx_conf(workers => 2, main => '', http => <<"HTTP"));
-    autoscale_postgres "$pg";
-    autoscale_collect_interval 1s;
-    autoscale_check_interval 1s;
-    upstream pool_i { autoscale_upstream sv-i; }
-    upstream pool_r { autoscale_upstream sv-r; }
-    server {
-        listen 127.0.0.1:$port;
-        proxy_next_upstream error timeout;
-        proxy_read_timeout 30s;
-        location /api/ { autoscale_api write=on; }
-        location /agents/ { autoscale_api write=agents; }
-        location /i/ { proxy_pass http://pool_i; }
-        location /r/ { proxy_pass http://pool_r; }
-    }
-HTTP
+nginx_start('supervisor', api_nginx_conf(
+    workers => 2, port => $port, write => 1,
+    set => ['autoscale_collect_interval 1s', 'autoscale_check_interval 1s',
+            'proxy_next_upstream error timeout', 'proxy_read_timeout 30s'],
+    blocks => "    upstream pool_i { autoscale_upstream sv-i; }\n",
+    locations => "        location /agents/ { autoscale_api write=agents; }\n"
+                 . "        location /i/ { proxy_pass http://pool_i; }\n"));
 
 sub decode { eval { JSON::PP::decode_json($_[0] // '') } }
 
