@@ -18,6 +18,7 @@ use POSIX ();
 use File::Temp qw(tempdir);
 use Autoscale::Test;
 use Autoscale::FaultProxy;
+use Autoscale::Agent;
 
 my $root = repo_root();
 my $supervisor = "$root/build/autoscale-supervisor";
@@ -37,7 +38,8 @@ my $proxy = Autoscale::FaultProxy->start(port => $ENV{TEST_NGINX_PG_PORT});
 (my $sv_pg = pg_conninfo()) =~ s/\bport=\d+/'port=' . $proxy->port/e
     or die "no port in the conninfo";
 
-# sv-i: immediate, serves /i/; sv-r: reported, counted from its agents.
+# sv-i: immediate, serves /i/; sv-r: reported, its workers counted from
+# their heartbeats.
 # Paused: the scaler leaves them to the suite's scale requests.
 pg_sql("TRUNCATE scaling_events, cluster_metrics, cluster_agents, clusters, "
        . "cluster_blueprints RESTART IDENTITY");
@@ -47,23 +49,13 @@ pg_sql("INSERT INTO clusters (id, name, status, min_workers, max_workers, "
        . "('sv-r', 'Supervised reported', 'active', 0, 10, 0, 1, true, "
        . "'reported')");
 
-my $pg = pg_conninfo();
-nginx_start('supervisor', nginx_conf(workers => 2, main => '', http => <<"HTTP"));
-    autoscale_postgres "$pg";
-    autoscale_collect_interval 1s;
-    autoscale_check_interval 1s;
-    upstream pool_i { autoscale_upstream sv-i; }
-    upstream pool_r { autoscale_upstream sv-r; }
-    server {
-        listen 127.0.0.1:$port;
-        proxy_next_upstream error timeout;
-        proxy_read_timeout 30s;
-        location /api/ { autoscale_api write=on; }
-        location /agents/ { autoscale_api write=agents; }
-        location /i/ { proxy_pass http://pool_i; }
-        location /r/ { proxy_pass http://pool_r; }
-    }
-HTTP
+nginx_start('supervisor', api_nginx_conf(
+    workers => 2, port => $port, write => 1,
+    set => ['autoscale_collect_interval 1s', 'autoscale_check_interval 1s',
+            'proxy_next_upstream error timeout', 'proxy_read_timeout 30s'],
+    blocks => "    upstream pool_i { autoscale_upstream sv-i; }\n",
+    locations => "        location /agents/ { autoscale_api write=agents; }\n"
+                 . "        location /i/ { proxy_pass http://pool_i; }\n"));
 
 sub decode { eval { JSON::PP::decode_json($_[0] // '') } }
 
@@ -108,31 +100,28 @@ sub running {
 
 sub alive { my ($pid) = @_; kill 0, $pid }
 
-# requests in the background: each one's status and body in a file
-my $req_n = 0;
-sub request_bg {
-    my ($url) = @_;
-    my $file = "$dir/req." . ++$req_n;
-    my $pid = fork // die "fork: $!";
-    if (!$pid) {
-        my $res = HTTP::Tiny->new(timeout => 30)->get($url);
-        open my $fh, '>', $file or POSIX::_exit(1);
-        print $fh "$res->{status} $res->{content}";
-        close $fh;
-        POSIX::_exit(0);
+# $n slow requests to sv-i in the background, each in flight before the
+# next goes; a sub that waits for them and returns { worker => answered,
+# fail => not answered 200 }
+sub in_flight {
+    my ($n) = @_;
+    my @waits;
+    for my $i (1 .. $n) {
+        push @waits, Autoscale::Agent::load_background(
+            url => "$base/i/slow", clients => 1, each => 1);
+        wait_until(5, sub {
+            my $sum = 0;
+            $sum += $_->{in_flight} // 0 for values %{ listed('sv-i') };
+            $sum >= $i;
+        });
     }
-    child_started($pid);
-    return { pid => $pid, file => $file };
-}
-
-sub request_result {
-    my ($r) = @_;
-    waitpid $r->{pid}, 0;
-    open my $fh, '<', $r->{file} or return 'none';
-    my $text = <$fh> // 'none';
-    close $fh;
-    chomp $text;
-    return $text;
+    return sub {
+        my %sum = (fail => 0);
+        for my $r (map { $_->() } @waits) {
+            $sum{$_} += $r->{$_} for grep { $_ ne 'statuses' } keys %$r;
+        }
+        return \%sum;
+    };
 }
 
 # the supervisor; each request takes its demo workers 4 s, time enough
@@ -175,15 +164,7 @@ like(log_text(), qr/^autoscale-supervisor: sv-i: start \S+ pid \d+ port \d+ \(ta
      'the log names the start with the target');
 
 # six requests at once: two in flight on each worker
-my @slow;
-for my $i (1 .. 6) {
-    push @slow, request_bg("$base/i/slow");
-    wait_until(5, sub {
-        my $n = 0;
-        $n += $_->{in_flight} // 0 for values %{ listed('sv-i') };
-        $n >= $i;
-    });
-}
+my $six = in_flight(6);
 
 #
 # Scale-down: 3 -> 1 while they are in flight
@@ -202,7 +183,8 @@ ok(wait_until(5, sub { my $t = log_text();
 sleep 0.5;
 unlike(log_text(), qr/^autoscale-supervisor: sv-i: stop /m,
        'with their requests in flight, none is stopped yet');
-is(scalar(grep { -e $_->{file} } @slow), 0, 'none of the requests is done');
+is(log_text() =~ /^autoscale-demo-worker: sv-i-\d+: stopped$/m ? 1 : 0, 0,
+   'no drained worker has stopped');
 
 ok(wait_until(20, sub { my $r = running('sv-i');
                         keys %$r == 1 && $r->{$kept} }),
@@ -219,12 +201,10 @@ for my $id (@$drain) {
 is(running('sv-i')->{$kept}, $three->{$kept}, "$kept kept its pid");
 ok(alive($three->{$kept}), "$kept still runs");
 
-my @done = map { request_result($_) } @slow;
-is(scalar(grep { /^200 worker=sv-i-\d+$/ } @done), 6,
-   'the six requests in flight were all answered 200') or diag explain \@done;
-my %by;
-$by{(/worker=(\S+)/)[0] // 'none'}++ for @done;
-is(join(' ', map { $by{$_} // 0 } sort @$drain), '2 2',
+my $done = $six->();
+is($done->{fail}, 0, 'the six requests in flight were all answered 200')
+    or diag explain $done;
+is(join(' ', map { $done->{$_} // 0 } sort @$drain), '2 2',
    'two of them by each drained worker, before it stopped');
 unlike($text, qr/sv-i: kill /, 'no worker needed SIGKILL');
 
@@ -264,15 +244,7 @@ ok(wait_until(15, sub { my $l = listed('sv-i');
                              keys %{ running('sv-i') } }),
    'two workers serve') or diag log_text();
 my $two = running('sv-i');
-@slow = ();
-for my $i (1 .. 2) {
-    push @slow, request_bg("$base/i/slow");
-    wait_until(5, sub {
-        my $n = 0;
-        $n += $_->{in_flight} // 0 for values %{ listed('sv-i') };
-        $n >= $i;
-    });
-}
+my $pair = in_flight(2);
 my $starts = () = log_text() =~ /^autoscale-supervisor: sv-i: (?:re)?start /mg;
 is(scale('sv-i', 1), 200, 'sv-i scaled to 1 with a request on each');
 my ($back) = @{ events('sv-i')->[-1]{inputs}{drain} // [] };
@@ -281,8 +253,9 @@ ok(wait_until(5, sub { log_text() =~ /^autoscale-supervisor: sv-i: drain \Q$back
 is(scale('sv-i', 2), 200, 'sv-i scaled to 2 again before it stopped');
 ok(wait_until(10, sub { log_text() =~ /^autoscale-supervisor: sv-i: keep \Q$back\E pid $two->{$back}: taken back/m }),
    "the supervisor keeps $back: the module took it back") or diag log_text();
-is(join(' ', map { request_result($_) =~ /^200 / ? 'ok' : 'failed' } @slow),
-   'ok ok', 'both requests were answered 200');
+$done = $pair->();
+is("$done->{fail} " . join(' ', map { $done->{$_} // 0 } sort keys %$two),
+   '0 1 1', 'both requests were answered 200, one by each');
 is_deeply(running('sv-i'), $two, 'the same two workers run, same pids');
 is(scalar(() = log_text() =~ /^autoscale-supervisor: sv-i: (?:re)?start /mg),
    $starts, 'no worker was started');

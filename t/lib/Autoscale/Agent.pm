@@ -86,10 +86,9 @@ sub load_background {
 }
 
 # Requests to $url from $clients processes at once, $each in a row each
-# (or, with seconds => s, for that long): { agent id => requests answered,
-# fail => requests not answered 200, statuses => "code ..." of failures };
-# the id is what the answer starts with: "agent=<id>" (these agents) or
-# "worker=<id>" (the supervisor's demo workers)
+# (or, with seconds => s, for that long): { agent id => requests answered
+# (the id an agent's "agent=" or a demo worker's "worker=" answer names),
+# fail => requests not answered 200, statuses => "code ..." of failures }
 sub load {
     my (%o) = @_;
     my $out = "$dir/load." . $$ . '.' . int(rand 1e9);
