@@ -180,8 +180,9 @@ my @story = story();
 is(join(' ', map { "$_->{action}:$_->{from_workers}>$_->{to_workers}" }
              @story), 'scale_up:1>3',
    'the load made one decision: scale_up from 1 to 3') or diag explain \@story;
-like($story[0]{reason} // '', qr/queue_length \d+ > 2/,
-     'its reason is the queue at the agents');
+like($story[0]{reason} // '',
+     qr/^(queue_length \d+ > 2|cpu_usage [\d.]+ > 80)( and |: )/,
+     'its reason is the load the agents report: a queue, or busy slots');
 my @new = grep { $_ ne $first[0] } @three;
 is(scalar @new, 2, 'two new agents');
 my $listed = agents();
