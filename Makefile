@@ -1,11 +1,13 @@
 # ngx_autoscale_module: build, test and demo on Debian 12.
 #
-#   make            build build/ngx_http_autoscale_module.so
+#   make            build build/ngx_http_autoscale_module.so and
+#                   build/autoscale-supervisor
 #   make test       install what is missing, build, run every test (the
 #                   fuzzers 10 s each), and the API's suites again under
 #                   valgrind
-#   make demo       run nginx with the module and a private PostgreSQL
-#   make demo-stop  stop them
+#   make demo       run nginx with the module, a private PostgreSQL and the
+#                   supervisor's demo workers: a cluster that scales on load
+#   make demo-stop  stop them all
 #   make bench      benchmarks (figures printed, not asserted)
 #   make fuzz       the libFuzzer targets, FUZZ_SECONDS (60) each
 
@@ -16,6 +18,12 @@ MODULE   := $(BUILD)/ngx_http_autoscale_module.so
 NGX_TREE := $(BUILD)/nginx
 CC       ?= cc
 SOURCES  := config ngx_autoscale_module.c $(wildcard src/*.c src/*.h)
+
+# autoscale-supervisor (supervisor/): a plain program, libc and libpq only
+SUPERVISOR    := $(BUILD)/autoscale-supervisor
+SUPERVISOR_CFLAGS := -std=c99 -Wall -Wextra -Werror -g -O2 \
+                     -I$(shell pg_config --includedir 2>/dev/null \
+                               || echo /usr/include/postgresql)
 
 # the pure parts, unit-tested without nginx or libpq
 UNIT_CFLAGS := -std=c99 -Wall -Wextra -Werror -g -O1 -Isrc \
@@ -58,7 +66,7 @@ FUZZ_DEPS_policy := src/ngx_autoscale_json.c \
 .PHONY: all deps test unit unit-atomic suites test-memcheck demo demo-stop \
         bench clean fuzz
 
-all: $(MODULE)
+all: $(MODULE) $(SUPERVISOR)
 
 deps:
 	@util/deps
@@ -79,6 +87,10 @@ $(MODULE): $(NGX_TREE)/objs/Makefile $(SOURCES)
 	@# a rename, not a copy over: running nginx keeps its mapped file
 	cp $(NGX_TREE)/objs/ngx_http_autoscale_module.so $@.tmp
 	mv -f $@.tmp $@
+
+$(SUPERVISOR): $(wildcard supervisor/*.c supervisor/*.h)
+	@mkdir -p $(BUILD)
+	$(CC) $(SUPERVISOR_CFLAGS) -o $@ $(filter %.c,$^) -lpq
 
 .SECONDEXPANSION:
 $(BUILD)/unit/test_%: t/unit/test_%.c $(wildcard t/unit/*.h) src/ngx_autoscale_%.c src/ngx_autoscale_%.h \
@@ -116,7 +128,7 @@ $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(BUILD)/fuzz/tables.h \
 fuzz: $(FUZZ_BINS)
 	fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-suites: $(MODULE)
+suites: $(MODULE) $(SUPERVISOR)
 	util/run-suites
 
 # the API's suites once more with every nginx process under valgrind

@@ -86,7 +86,8 @@ sub load_background {
 }
 
 # Requests to $url from $clients processes at once, $each in a row each
-# (or, with seconds => s, for that long): { agent id => requests answered,
+# (or, with seconds => s, for that long): { agent id => requests answered
+# (the id an agent's "agent=" or a demo worker's "worker=" answer names),
 # fail => requests not answered 200, statuses => "code ..." of failures }
 sub load {
     my (%o) = @_;
@@ -101,7 +102,7 @@ sub load {
             for (my $i = 0; $o{seconds} ? time < $end : $i < $o{each}; $i++) {
                 my $res = $http->get($o{url});
                 if ($res->{status} == 200
-                    && $res->{content} =~ /^agent=(\S+)/)
+                    && $res->{content} =~ /^(?:agent|worker)=(\S+)/)
                 {
                     $got{$1}++;
                 } else {
