@@ -121,7 +121,6 @@ typedef struct {
     sv_msec_t      retry;
     sv_msec_t      next_sync;
     sv_msec_t      next_agents;
-    int            ever_connected;
 } sv_t;
 
 

@@ -200,7 +200,6 @@ sv_db_up(sv_t *sv)
     sv->db = SV_DB_UP;
     sv->need_listen = 1;
     sv->need_sync = 1;
-    sv->ever_connected = 1;
 
     sv_log("connected to the database: LISTEN autoscale");
 }

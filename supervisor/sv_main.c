@@ -395,7 +395,6 @@ sv_loop(sv_t *sv)
 int
 main(int argc, char **argv)
 {
-    int   i;
     sv_t  sv;
 
     memset(&sv, 0, sizeof(sv_t));
@@ -406,10 +405,6 @@ main(int argc, char **argv)
     sv_log("following %d cluster%s: workers run \"%s\" from port %d",
            sv.nclusters, sv.nclusters > 1 ? "s" : "", sv.command[0],
            sv.port_base);
-
-    for (i = 0; i < sv.nclusters; i++) {
-        sv.clusters[i].event_id = 0;
-    }
 
     sv_loop(&sv);
 
