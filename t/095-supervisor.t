@@ -310,16 +310,35 @@ ok(wait_until(15, sub { keys %{ running('sv-r') } == 3 }),
 ok(wait_until(15, sub { cluster_row('sv-r')->{current_workers} == 3 }),
    'the reported cluster counts the three from their heartbeats');
 
+# away again, a scale-down drains an agent: back, it stops exactly that one
+my $cut_at = length log_text();
+$proxy->half_open;
+$proxy->reset;
+ok(wait_until(10, sub { substr(log_text(), $cut_at) =~ /lost database: /m }),
+   'the connection is cut again');
+is(scale('sv-r', 2), 200, 'sv-r scaled to 2 meanwhile');
+my ($gone) = @{ events('sv-r')->[-1]{inputs}{drain} // [] };
+ok($gone, 'the module names an agent to drain');
+$proxy->pass;
+ok(wait_until(20, sub { substr(log_text(), $cut_at) =~ /^autoscale-supervisor: sv-r: drain \Q$gone\E pid \d+: .*\n(?:.*\n)*autoscale-supervisor: sv-r: stop \Q$gone\E pid \d+: drained, SIGTERM/m }),
+   "back, it drained $gone as the missed event said, then stopped it")
+    or diag log_text();
+ok(wait_until(15, sub { my $r = running('sv-r');
+                        keys %$r == 2 && !$r->{$gone} }),
+   'sv-r runs the two others');
+
 #
 # Hibernation: the module drains every agent, each stops once done
 #
-my $r3 = running('sv-r');
+my $r2 = running('sv-r');
+my $hibernated_at = length log_text();
 is(post('sv-r', 'hibernate'), 200, 'sv-r hibernated');
 ok(wait_until(20, sub { !%{ running('sv-r') } }), 'sv-r runs no worker')
     or diag log_text();
-is(scalar(() = log_text() =~ /^autoscale-supervisor: sv-r: stop \S+ pid \d+: drained, /mg),
-   3, 'its three workers were drained, then stopped');
-is(scalar(grep { alive($_) } values %$r3), 0, 'their processes are gone');
+is(scalar(() = substr(log_text(), $hibernated_at)
+              =~ /^autoscale-supervisor: sv-r: stop \S+ pid \d+: drained, /mg),
+   2, 'its two workers were drained, then stopped');
+is(scalar(grep { alive($_) } values %$r2), 0, 'their processes are gone');
 
 #
 # Workers that report nothing: a scale-down names no agent, and the
