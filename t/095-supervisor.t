@@ -4,7 +4,8 @@
 # drains, once their requests in flight are done (none fails), and leaves
 # the others alone; a worker killed with SIGKILL is restarted and
 # heartbeats again; with its database connection cut, the supervisor keeps
-# its workers and catches up with a target changed meanwhile; SIGTERM
+# its workers and catches up with a target changed meanwhile, and with
+# the agent a scale-down drained meanwhile; SIGTERM
 # stops every worker and the supervisor exits 0.  A drained agent that
 # the module takes back, on a scale-up before it stopped, is kept; a
 # hibernated cluster runs none; workers that do not heartbeat are stopped
