@@ -526,7 +526,7 @@ sv_db_synced(sv_t *sv, PGresult *res)
             p = strchr(p, ',');
             p = p ? p : end;
             len = (size_t) (p - name);
-            if (sv_id_valid(name, len)) {
+            if (sv_notify_id_valid(name, len)) {
                 sv_worker_drain(sv, ci, name, len);
             }
             p += (*p == ',');
