@@ -88,9 +88,21 @@ $(MODULE): $(NGX_TREE)/objs/Makefile $(SOURCES)
 	cp $(NGX_TREE)/objs/ngx_http_autoscale_module.so $@.tmp
 	mv -f $@.tmp $@
 
-$(SUPERVISOR): $(wildcard supervisor/*.c supervisor/*.h)
+$(SUPERVISOR): $(wildcard supervisor/sv*.c supervisor/*.h)
 	@mkdir -p $(BUILD)
 	$(CC) $(SUPERVISOR_CFLAGS) -o $@ $(filter %.c,$^) -lpq
+
+# the supervisor's NOTIFY parser, unit-tested as the module's pure parts are
+$(BUILD)/unit/test_sv_notify: supervisor/test_sv_notify.c \
+                              supervisor/sv_notify.c supervisor/sv.h
+	@mkdir -p $(BUILD)/unit
+	$(CC) $(UNIT_CFLAGS) $(filter -I%,$(SUPERVISOR_CFLAGS)) -o $@ \
+	    $(filter %.c,$^) -lcmocka
+
+.PHONY: unit-supervisor
+unit: unit-supervisor
+unit-supervisor: $(BUILD)/unit/test_sv_notify
+	$(BUILD)/unit/test_sv_notify
 
 .SECONDEXPANSION:
 $(BUILD)/unit/test_%: t/unit/test_%.c $(wildcard t/unit/*.h) src/ngx_autoscale_%.c src/ngx_autoscale_%.h \

@@ -121,7 +121,6 @@ typedef struct {
     sv_msec_t      retry;
     sv_msec_t      next_sync;
     sv_msec_t      next_agents;
-    int            ever_connected;
 } sv_t;
 
 
@@ -147,13 +146,13 @@ void sv_log(const char *fmt, ...)
 #endif
     ;
 sv_msec_t sv_now(void);
-int sv_id_valid(const char *id, size_t len);
 int sv_cluster_find(sv_t *sv, const char *id, size_t len);
 
 /* sv_notify.c */
 int sv_notify_parse(const char *payload, sv_notify_t *n);
 int sv_notify_drain_next(const char **p, const char *end,
     const char **name, size_t *len);
+int sv_notify_id_valid(const char *id, size_t len);
 
 /* sv_worker.c */
 void sv_worker_reconcile(sv_t *sv, int ci);

@@ -200,7 +200,6 @@ sv_db_up(sv_t *sv)
     sv->db = SV_DB_UP;
     sv->need_listen = 1;
     sv->need_sync = 1;
-    sv->ever_connected = 1;
 
     sv_log("connected to the database: LISTEN autoscale");
 }
@@ -527,7 +526,7 @@ sv_db_synced(sv_t *sv, PGresult *res)
             p = strchr(p, ',');
             p = p ? p : end;
             len = (size_t) (p - name);
-            if (sv_id_valid(name, len)) {
+            if (sv_notify_id_valid(name, len)) {
                 sv_worker_drain(sv, ci, name, len);
             }
             p += (*p == ',');

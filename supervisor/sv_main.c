@@ -69,32 +69,6 @@ sv_now(void)
 }
 
 
-/* the module's ids: 1-100 of letters, digits, ".", "_", "-" */
-int
-sv_id_valid(const char *id, size_t len)
-{
-    size_t  i;
-    char    c;
-
-    if (len == 0 || len > SV_ID_MAX) {
-        return 0;
-    }
-
-    for (i = 0; i < len; i++) {
-        c = id[i];
-
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9') || c == '-' || c == '_'
-              || c == '.'))
-        {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
-
 int
 sv_cluster_find(sv_t *sv, const char *id, size_t len)
 {
@@ -158,7 +132,7 @@ sv_cluster_add(sv_t *sv, const char *id)
 
     len = strlen(id);
 
-    if (!sv_id_valid(id, len) || strchr(id, '.') != NULL
+    if (!sv_notify_id_valid(id, len) || strchr(id, '.') != NULL
         || len > SV_CLUSTER_ID_MAX)
     {
         fprintf(stderr, "%s: --cluster \"%s\": 1 to %d letters, digits, "
@@ -395,7 +369,6 @@ sv_loop(sv_t *sv)
 int
 main(int argc, char **argv)
 {
-    int   i;
     sv_t  sv;
 
     memset(&sv, 0, sizeof(sv_t));
@@ -406,10 +379,6 @@ main(int argc, char **argv)
     sv_log("following %d cluster%s: workers run \"%s\" from port %d",
            sv.nclusters, sv.nclusters > 1 ? "s" : "", sv.command[0],
            sv.port_base);
-
-    for (i = 0; i < sv.nclusters; i++) {
-        sv.clusters[i].event_id = 0;
-    }
 
     sv_loop(&sv);
 

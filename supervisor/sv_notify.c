@@ -278,10 +278,36 @@ sv_notify_drain_next(const char **p, const char *end, const char **name,
 
         *p = e + 1;
 
-        if (sv_id_valid(s, (size_t) (e - s))) {
+        if (sv_notify_id_valid(s, (size_t) (e - s))) {
             *name = s;
             *len = (size_t) (e - s);
             return 1;
         }
     }
+}
+
+
+/* the module's ids: 1-100 of letters, digits, ".", "_", "-" */
+int
+sv_notify_id_valid(const char *id, size_t len)
+{
+    size_t  i;
+    char    c;
+
+    if (len == 0 || len > SV_ID_MAX) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        c = id[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9') || c == '-' || c == '_'
+              || c == '.'))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
 }

@@ -4,9 +4,12 @@
 # drains, once their requests in flight are done (none fails), and leaves
 # the others alone; a worker killed with SIGKILL is restarted and
 # heartbeats again; with its database connection cut, the supervisor keeps
-# its workers and catches up with a target changed meanwhile; SIGTERM
+# its workers and catches up with a target changed meanwhile, and with
+# the agent a scale-down drained meanwhile; SIGTERM
 # stops every worker and the supervisor exits 0.  A drained agent that
-# the module takes back, on a scale-up before it stopped, is kept.
+# the module takes back, on a scale-up before it stopped, is kept; a
+# hibernated cluster runs none; workers that do not heartbeat are stopped
+# the latest started first.
 use strict;
 use warnings;
 use lib 't/lib';
@@ -39,7 +42,7 @@ my $proxy = Autoscale::FaultProxy->start(port => $ENV{TEST_NGINX_PG_PORT});
     or die "no port in the conninfo";
 
 # sv-i: immediate, serves /i/; sv-r: reported, its workers counted from
-# their heartbeats.
+# their heartbeats; sv-n: workers that do not heartbeat.
 # Paused: the scaler leaves them to the suite's scale requests.
 pg_sql("TRUNCATE scaling_events, cluster_metrics, cluster_agents, clusters, "
        . "cluster_blueprints RESTART IDENTITY");
@@ -47,7 +50,9 @@ pg_sql("INSERT INTO clusters (id, name, status, min_workers, max_workers, "
        . "current_workers, target_workers, paused, actuation) VALUES "
        . "('sv-i', 'Supervised', 'active', 0, 10, 1, 1, true, 'immediate'), "
        . "('sv-r', 'Supervised reported', 'active', 0, 10, 0, 1, true, "
-       . "'reported')");
+       . "'reported'), "
+       . "('sv-n', 'Supervised plain', 'active', 0, 10, 3, 3, true, "
+       . "'immediate')");
 
 nginx_start('supervisor', api_nginx_conf(
     workers => 2, port => $port, write => 1,
@@ -59,14 +64,17 @@ nginx_start('supervisor', api_nginx_conf(
 
 sub decode { eval { JSON::PP::decode_json($_[0] // '') } }
 
-sub scale {
-    my ($cluster, $target) = @_;
+# POST clusters/$cluster/$what: the status
+sub post {
+    my ($cluster, $what, $body) = @_;
     my $res = HTTP::Tiny->new(timeout => 10)->request(POST =>
-        "$api/clusters/$cluster/scale", {
+        "$api/clusters/$cluster/$what", {
             headers => { 'Content-Type' => 'application/json' },
-            content => JSON::PP::encode_json({ target_workers => $target }) });
+            content => JSON::PP::encode_json($body // {}) });
     return $res->{status};
 }
+
+sub scale { post($_[0], 'scale', { target_workers => $_[1] }) }
 
 # the cluster's agents as GET .../agents lists them, by id
 sub listed {
@@ -75,17 +83,19 @@ sub listed {
     return { map { $_->{agent_id} => $_ } @{ ($doc // {})->{agents} // [] } };
 }
 
+# a supervisor's log, $file or the first one's
 sub log_text {
-    open my $fh, '<', $log or return '';
+    my ($file) = @_;
+    open my $fh, '<', $file // $log or return '';
     local $/;
     return scalar <$fh>;
 }
 
 # the workers the log says run now: agent id => pid, for a cluster
 sub running {
-    my ($cluster) = @_;
+    my ($cluster, $file) = @_;
     my %pid;
-    for my $line (split /\n/, log_text()) {
+    for my $line (split /\n/, log_text($file)) {
         next unless $line =~ /^autoscale-supervisor: \Q$cluster\E: (\w+) (\S+) pid (\d+)/;
         my ($verb, $agent, $pid) = ($1, $2, $3);
         if ($verb eq 'start' || $verb eq 'restart') {
@@ -124,19 +134,38 @@ sub in_flight {
     };
 }
 
-# the supervisor; each request takes its demo workers 4 s, time enough
-# to look at them while requests are in flight
-my $sv_pid = fork // die "fork: $!";
-if (!$sv_pid) {
-    open STDERR, '>', $log or POSIX::_exit(1);
-    open STDOUT, '>&', \*STDERR;
-    $ENV{AUTOSCALE_API} = "$base/agents/";
-    exec $supervisor, '--db', $sv_pg, '--cluster', 'sv-i',
-         '--cluster', 'sv-r', '--port-base', free_port(), '--grace', 10,
-         '--', $worker, '--service-time', 4, '--interval', 0.3
-        or POSIX::_exit(127);
+# a supervisor of the clusters @$clusters running @command, its log in
+# $file; its pid
+sub supervisor_start {
+    my ($file, $clusters, @command) = @_;
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        open STDERR, '>', $file or POSIX::_exit(1);
+        open STDOUT, '>&', \*STDERR;
+        $ENV{AUTOSCALE_API} = "$base/agents/";
+        exec $supervisor, '--db', $sv_pg,
+             (map { ('--cluster', $_) } @$clusters),
+             '--port-base', free_port(), '--grace', 10, '--', @command
+            or POSIX::_exit(127);
+    }
+    child_started($pid);
+    return $pid;
 }
-child_started($sv_pid);
+
+# SIGTERM to a supervisor: its exit status once it exited, else undef
+sub supervisor_stop {
+    my ($pid) = @_;
+    my $status;
+    kill 'TERM', $pid;
+    wait_until(20, sub { waitpid($pid, POSIX::WNOHANG()) == $pid
+                         and $status = $?, 1 });
+    return $status;
+}
+
+# each request takes its demo workers 4 s, time enough to look at them
+# while requests are in flight
+my $sv_pid = supervisor_start($log, [qw(sv-i sv-r)], $worker,
+                              '--service-time', 4, '--interval', 0.3);
 
 #
 # Start: one worker each, heartbeating with its address
@@ -282,16 +311,66 @@ ok(wait_until(15, sub { keys %{ running('sv-r') } == 3 }),
 ok(wait_until(15, sub { cluster_row('sv-r')->{current_workers} == 3 }),
    'the reported cluster counts the three from their heartbeats');
 
+# away again, a scale-down drains an agent: back, it stops exactly that one
+my $cut_at = length log_text();
+$proxy->half_open;
+$proxy->reset;
+ok(wait_until(10, sub { substr(log_text(), $cut_at) =~ /lost database: /m }),
+   'the connection is cut again');
+is(scale('sv-r', 2), 200, 'sv-r scaled to 2 meanwhile');
+my ($gone) = @{ events('sv-r')->[-1]{inputs}{drain} // [] };
+ok($gone, 'the module names an agent to drain');
+$proxy->pass;
+ok(wait_until(20, sub { substr(log_text(), $cut_at) =~ /^autoscale-supervisor: sv-r: drain \Q$gone\E pid \d+: .*\n(?:.*\n)*autoscale-supervisor: sv-r: stop \Q$gone\E pid \d+: drained, SIGTERM/m }),
+   "back, it drained $gone as the missed event said, then stopped it")
+    or diag log_text();
+ok(wait_until(15, sub { my $r = running('sv-r');
+                        keys %$r == 2 && !$r->{$gone} }),
+   'sv-r runs the two others');
+
+#
+# Hibernation: the module drains every agent, each stops once done
+#
+my $r2 = running('sv-r');
+my $hibernated_at = length log_text();
+is(post('sv-r', 'hibernate'), 200, 'sv-r hibernated');
+ok(wait_until(20, sub { !%{ running('sv-r') } }), 'sv-r runs no worker')
+    or diag log_text();
+is(scalar(() = substr(log_text(), $hibernated_at)
+              =~ /^autoscale-supervisor: sv-r: stop \S+ pid \d+: drained, /mg),
+   2, 'its two workers were drained, then stopped');
+is(scalar(grep { alive($_) } values %$r2), 0, 'their processes are gone');
+
+#
+# Workers that report nothing: a scale-down names no agent, and the
+# latest started go
+#
+my $plain_log = "$dir/plain.log";
+my $plain = supervisor_start($plain_log, ['sv-n'], 'sleep', 600);
+ok(wait_until(15, sub { keys %{ running('sv-n', $plain_log) } == 3 }),
+   'sv-n: three workers run') or diag log_text($plain_log);
+my @order = log_text($plain_log)
+    =~ /^autoscale-supervisor: sv-n: start (\S+) pid /mg;
+my $n3 = running('sv-n', $plain_log);
+is(scale('sv-n', 1), 200, 'sv-n scaled to 1');
+is(events('sv-n')->[-1]{inputs}{drain}, undef, 'the module names no agent');
+ok(wait_until(15, sub { keys %{ running('sv-n', $plain_log) } == 1 }),
+   'sv-n: two workers stopped') or diag log_text($plain_log);
+is_deeply(running('sv-n', $plain_log), { $order[0] => $n3->{$order[0]} },
+          'the first started runs on, with its pid');
+like(log_text($plain_log), qr/^autoscale-supervisor: sv-n: stop \Q$order[2]\E pid \d+: SIGTERM, SIGKILL after 10s \(target 1, running 3\)\n(?:.*\n)*autoscale-supervisor: sv-n: stop \Q$order[1]\E pid \d+: SIGTERM/m,
+     'the latest started went first');
+is(scalar(grep { alive($n3->{$_}) } @order[1, 2]), 0,
+   'their processes are gone');
+is(supervisor_stop($plain), 0, 'sv-n: SIGTERM: the supervisor exits 0');
+ok(!alive($n3->{$order[0]}), 'and its last worker is gone');
+
 #
 # SIGTERM: every worker goes, then the supervisor, with 0
 #
 my @pids = (values %{ running('sv-i') }, values %{ running('sv-r') });
-is(scalar @pids, 5, 'five workers run');
-kill 'TERM', $sv_pid;
-my $status;
-ok(wait_until(20, sub { waitpid($sv_pid, POSIX::WNOHANG()) == $sv_pid
-                        and $status = $?, 1 }), 'the supervisor exited');
-is($status, 0, 'with status 0');
+is(scalar @pids, 2, 'two workers run');
+is(supervisor_stop($sv_pid), 0, 'SIGTERM: the supervisor exits 0');
 is(scalar(grep { alive($_) } @pids), 0, 'no worker is left')
     or diag explain [grep { alive($_) } @pids];
 like(log_text(), qr/^autoscale-supervisor: every worker stopped: exit$/m,
