@@ -114,13 +114,6 @@ sub metric {
 # the requests the receiver got for cluster $id
 sub got { my ($id) = @_; grep { ($_->{key} // '') eq $id } $rcv->requests }
 
-# the event's row, as a hash
-sub event_row {
-    my ($id) = @_;
-    return decode(pg_sql("SELECT row_to_json(e) FROM scaling_events e "
-                         . "WHERE id = $id"));
-}
-
 # the NOTIFY payloads of what happens in $code, oldest first
 sub notified {
     my ($code) = @_;
@@ -155,7 +148,7 @@ subtest 'a manual scale reaches the location once, as its NOTIFY' => sub {
     is($r->{headers}{'x-event'}, $note->{event_id}, '$autoscale_event_id');
     ok(!exists $r->{headers}{'x-drain'},
        '$autoscale_drain: empty, so proxy_set_header sends no header');
-    my $e = event_row($note->{event_id});
+    my ($e) = grep { $_->{id} == $note->{event_id} } events_of('ac-m1');
     is($e->{actuation}, 'actuated', 'the event is actuated');
     is($e->{actuate_tries}, 1, 'in one try');
     is($e->{actuate_status}, 200, 'its status');
