@@ -114,13 +114,6 @@ sub metric {
 # the requests the receiver got for cluster $id
 sub got { my ($id) = @_; grep { ($_->{key} // '') eq $id } $rcv->requests }
 
-# the event's row, as a hash
-sub event_row {
-    my ($id) = @_;
-    return decode(pg_sql("SELECT row_to_json(e) FROM scaling_events e "
-                         . "WHERE id = $id"));
-}
-
 # the NOTIFY payloads of what happens in $code, oldest first
 sub notified {
     my ($code) = @_;
@@ -155,7 +148,7 @@ subtest 'a manual scale reaches the location once, as its NOTIFY' => sub {
     is($r->{headers}{'x-event'}, $note->{event_id}, '$autoscale_event_id');
     ok(!exists $r->{headers}{'x-drain'},
        '$autoscale_drain: empty, so proxy_set_header sends no header');
-    my $e = event_row($note->{event_id});
+    my ($e) = grep { $_->{id} == $note->{event_id} } events_of('ac-m1');
     is($e->{actuation}, 'actuated', 'the event is actuated');
     is($e->{actuate_tries}, 1, 'in one try');
     is($e->{actuate_status}, 200, 'its status');
@@ -390,6 +383,7 @@ subtest 'two servers on one database send each event once' => sub {
         . "scaling_events WHERE cluster_id IN ($ids) "
         . "AND actuation = 'superseded'")), 0,
        'none of the superseded sent');
+    nginx_stop('actuate2');     # the next tests count on one server
 };
 
 subtest 'quit and reload do not wait for a hanging request' => sub {
@@ -411,6 +405,22 @@ subtest 'quit and reload do not wait for a hanging request' => sub {
        'nginx quits before the request would end');
     my ($e) = events_of('ac-quit');
     is($e->{actuation}, 'pending', 'the event waits for its lease to end');
+};
+
+subtest 'concurrency caps the requests in flight' => sub {
+    nginx_start('actuate', nginx_conf(workers => 2, http => http_conf($port,
+        "$quick concurrency=1")));
+    cluster('ac-cap1');
+    cluster('ac-cap2');
+    $rcv->script('ac-cap1', 'stall:3');
+    is((call(POST => 'clusters/ac-cap1/scale', { target_workers => 3 }))[0],
+       200, 'a change whose request hangs');
+    ok(wait_until(10, sub { got('ac-cap1') == 1 }), 'in flight');
+    is((call(POST => 'clusters/ac-cap2/scale', { target_workers => 3 }))[0],
+       200, 'a change of another cluster');
+    ok(wait_until(15, sub { got('ac-cap2') == 1 }), 'sent in its turn');
+    my ($first) = events_of('ac-cap1');
+    is($first->{actuate_tries}, 1, 'once the hanging one had timed out');
 };
 
 # (by its output: under valgrind, nginx -t exits 99 for leaks of its own)
