@@ -21,9 +21,9 @@ SOURCES  := config ngx_autoscale_module.c $(wildcard src/*.c src/*.h)
 
 # autoscale-supervisor (supervisor/): a plain program, libc and libpq only
 SUPERVISOR    := $(BUILD)/autoscale-supervisor
-SUPERVISOR_CFLAGS := -std=c99 -Wall -Wextra -Werror -g -O2 \
-                     -I$(shell pg_config --includedir 2>/dev/null \
-                               || echo /usr/include/postgresql)
+PG_INCLUDE    := $(shell pg_config --includedir 2>/dev/null \
+                         || echo /usr/include/postgresql)
+SUPERVISOR_CFLAGS := -std=c99 -Wall -Wextra -Werror -g -O2 -I$(PG_INCLUDE)
 
 # the pure parts, unit-tested without nginx or libpq
 UNIT_CFLAGS := -std=c99 -Wall -Wextra -Werror -g -O1 -Isrc \
@@ -46,7 +46,7 @@ FUZZ_CFLAGS  := -std=c99 -Wall -Wextra -Werror -g -O1 -Isrc -It/unit \
                 -I$(BUILD)/fuzz \
                 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_TARGETS := body route json policy addr
+FUZZ_TARGETS := body route json policy addr notify
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_TABLES  := src/ngx_autoscale_api.h src/ngx_autoscale_api.c \
                 src/ngx_autoscale_policy_vocab.h \
@@ -136,6 +136,13 @@ $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(BUILD)/fuzz/tables.h \
                       $$(FUZZ_DEPS_$$*)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< src/ngx_autoscale_$*.c \
 	    $(FUZZ_DEPS_$*) -lcjson -lm
+
+# the supervisor's NOTIFY reader, outside src/
+$(BUILD)/fuzz/fuzz_notify: fuzz/fuzz_notify.c fuzz/fuzz.h \
+                           $(BUILD)/fuzz/tables.h supervisor/sv_notify.c \
+                           supervisor/sv.h
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Isupervisor -I$(PG_INCLUDE) -o $@ $< \
+	    supervisor/sv_notify.c -lcjson -lm
 
 fuzz: $(FUZZ_BINS)
 	fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
