@@ -175,6 +175,7 @@ bench: deps
 	bench/scaler.sh
 	bench/observe.sh
 	bench/upstream.sh
+	bench/closedloop.sh
 
 clean:
 	rm -rf $(BUILD) t/servroot
