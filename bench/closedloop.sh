@@ -273,6 +273,7 @@ run_trace() {
     d=$OUT/$name
     rm -rf "$d"
     mkdir -p "$d"
+    cp "$file" "$d/trace"
     duration=$(awk '!/^[[:space:]]*(#|$)/ { t = $1 } END { print t }' "$file")
     # the same arrivals for every policy of the trace
     seed=$((SEED + $(printf '%s' "$name" | cksum | cut -d' ' -f1) % 1000))
@@ -355,7 +356,7 @@ done
 echo "== closed loop ($(date -u '+%F %H:%M UTC'), $(nproc) cores)"
 python3 "$HERE/score.py" --slo "$SLO" --service-time "$SERVICE_TIME" \
     "$OUT" "${names[@]}" | tee "$OUT/results.md"
-gnuplot -e "outdir='$OUT'; traces='${names[*]}'; tracedir='$HERE/traces'" \
+gnuplot -e "outdir='$OUT'; traces='${names[*]}'" \
         -e "st=$SERVICE_TIME; png='$OUT/closedloop.png'" "$HERE/plot.gp" \
     || die "gnuplot failed"
 echo

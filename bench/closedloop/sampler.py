@@ -6,7 +6,7 @@
 
 One line per cluster and sample: "epoch  cluster  current_workers
 target_workers  load_percentage  processes  status", where processes
-counts the running worker processes of the cluster that carry
+counts the cluster's running workers, processes that carry
 BENCH_CLOSEDLOOP_RUN=T in their environment (starting and draining ones
 too: they cost as much as serving ones).  A cluster the API does not
 answer for is written with "-" figures.  Stops at --until.
@@ -21,8 +21,9 @@ import urllib.request
 
 
 def processes(token):
-    """Worker processes of this run, by cluster."""
-    counts = {}
+    """Workers of this run, by cluster: their agent ids, so that a child a
+    worker runs for a moment (a python3 wrapper's) is not one more."""
+    agents = {}
     mark = f'BENCH_CLOSEDLOOP_RUN={token}'.encode()
     for pid in os.listdir('/proc'):
         if not pid.isdigit():
@@ -34,11 +35,10 @@ def processes(token):
             continue
         if mark not in env:
             continue
-        for var in env:
-            if var.startswith(b'AUTOSCALE_CLUSTER_ID='):
-                cluster = var.split(b'=', 1)[1].decode()
-                counts[cluster] = counts.get(cluster, 0) + 1
-    return counts
+        var = dict(v.split(b'=', 1) for v in env if b'=' in v)
+        cluster = var.get(b'AUTOSCALE_CLUSTER_ID', b'').decode()
+        agents.setdefault(cluster, set()).add(var.get(b'AUTOSCALE_AGENT_ID'))
+    return {c: len(a) for c, a in agents.items()}
 
 
 def cluster_row(api, cluster):

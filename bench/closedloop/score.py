@@ -74,13 +74,17 @@ def workers_score(samples, cluster, t0, duration, plot):
             t = float(r[0]) - t0
             procs = int(r[5])
             out.write(f'{t:.2f}\t{procs}\t{r[3]}\t{r[2]}\n')
-            if 0 <= t <= duration:
-                if last is not None:
-                    secs += last[1] * (t - last[0])
+            if t > duration:
+                continue
+            # each sample holds until the next; the one before 0 from 0
+            if last is not None and t > 0:
+                secs += last[1] * (t - max(last[0], 0))
+            last = (t, procs)
+            if t >= 0:
                 peak = max(peak, procs)
-                last = (t, procs)
     if last is not None:
-        secs += last[1] * (duration - last[0])
+        secs += last[1] * (duration - max(last[0], 0))
+        peak = max(peak, last[1])
     return {'worker_seconds': secs, 'peak': peak}
 
 
