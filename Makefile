@@ -36,6 +36,7 @@ UNIT_DEPS_body := src/ngx_autoscale_route.c src/ngx_autoscale_json.c
 UNIT_DEPS_policy := src/ngx_autoscale_json.c src/ngx_autoscale_policy_vocab.c \
                     src/ngx_autoscale_policy_threshold.c \
                     src/ngx_autoscale_policy_target.c \
+                    src/ngx_autoscale_policy_demand.c \
                     src/ngx_autoscale_policy_json.c \
                     src/ngx_autoscale_policy_key.c
 
@@ -60,6 +61,7 @@ FUZZ_DEPS_policy := src/ngx_autoscale_json.c \
                     src/ngx_autoscale_policy_vocab.c \
                     src/ngx_autoscale_policy_threshold.c \
                     src/ngx_autoscale_policy_target.c \
+                    src/ngx_autoscale_policy_demand.c \
                     src/ngx_autoscale_policy_json.c \
                     src/ngx_autoscale_policy_key.c
 

@@ -3,8 +3,9 @@
  * The scaling policy: a cluster given as "name=value" lines over the
  * example cluster of t/unit/policy_seed.h (3..20 workers, fresh metrics),
  * numbers read by strtod() so that "nan", "inf" and 1e308 come as they
- * are, "history=value,age,workers" lines for the window, "(null)" for a
- * missing string.  Whatever the input, the decision is within bounds and
+ * are, "history=value,age,workers" lines for the window, "row=age secs
+ * started finished inflight workers queue cpu live" lines for the demand
+ * policy's rows (newest first), "(null)" for a missing string.  Whatever the input, the decision is within bounds and
  * consistent, and its JSON holds only finite numbers and reads back.
  */
 
@@ -50,6 +51,8 @@ static const struct {
     FUZZ_FIELD(target_value, FUZZ_DOUBLE),
     FUZZ_FIELD(tolerance, FUZZ_DOUBLE),
     FUZZ_FIELD(stabilization_window, FUZZ_DOUBLE),
+    FUZZ_FIELD(worker_capacity, FUZZ_DOUBLE),
+    FUZZ_FIELD(drain_time, FUZZ_DOUBLE),
     FUZZ_FIELD(since_scaled, FUZZ_DOUBLE),
     FUZZ_FIELD(has_metrics, FUZZ_INT),
     FUZZ_FIELD(metrics_age, FUZZ_DOUBLE),
@@ -63,7 +66,7 @@ static const struct {
 
 
 static void fuzz_set(ngx_autoscale_policy_input_t *in, char *line,
-    ngx_autoscale_policy_sample_t *history);
+    ngx_autoscale_policy_sample_t *history, ngx_autoscale_policy_row_t *rows);
 static int fuzz_int(const char *s);
 static void fuzz_decision(const ngx_autoscale_policy_input_t *in,
     const ngx_autoscale_decision_t *d);
@@ -77,13 +80,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char                           *copy, *line, *next;
     ngx_autoscale_decision_t        d;
     ngx_autoscale_policy_input_t    in;
+    ngx_autoscale_policy_row_t     *rows;
     ngx_autoscale_policy_sample_t  *history;
 
     history = malloc(FUZZ_HISTORY_MAX * sizeof(*history));
-    fuzz_assert(history != NULL);
+    rows = malloc(FUZZ_HISTORY_MAX * sizeof(*rows));
+    fuzz_assert(history != NULL && rows != NULL);
 
     in = threshold_input(6, 0, 0);
     in.history = history;
+    in.rows = rows;
+    in.worker_capacity = 1;
+    in.drain_time = 4;
 
     /* lines of the copy become the strings of the input */
     copy = fuzz_string(data, size);
@@ -94,7 +102,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             *next++ = '\0';
         }
 
-        fuzz_set(&in, line, history);
+        fuzz_set(&in, line, history, rows);
     }
 
     /* garbage first: every field of the decision must be written */
@@ -106,6 +114,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     free(copy);
     free(history);
+    free(rows);
 
     return 0;
 }
@@ -113,10 +122,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 static void
 fuzz_set(ngx_autoscale_policy_input_t *in, char *line,
-    ngx_autoscale_policy_sample_t *history)
+    ngx_autoscale_policy_sample_t *history, ngx_autoscale_policy_row_t *rows)
 {
     char                           *value, *end;
-    size_t                          i;
+    size_t                          i, n;
+    ngx_autoscale_policy_row_t     *r;
     ngx_autoscale_policy_sample_t  *s;
 
     value = strchr(line, '=');
@@ -135,6 +145,22 @@ fuzz_set(ngx_autoscale_policy_input_t *in, char *line,
         s->value = strtod(value, &end);
         s->age = (*end == ',') ? strtod(end + 1, &end) : 0;
         s->workers = (*end == ',') ? fuzz_int(end + 1) : 0;
+        return;
+    }
+
+    /* as the check's statement gives them, one row a line */
+    if (strcmp(line, "row") == 0) {
+        if (in->nrows == FUZZ_HISTORY_MAX || strchr(value, ',') != NULL) {
+            return;
+        }
+
+        fuzz_assert(ngx_autoscale_policy_demand_rows(value, &r, &n) == 0);
+
+        if (n == 1) {
+            rows[in->nrows++] = r[0];
+        }
+
+        free(r);
         return;
     }
 
@@ -219,11 +245,14 @@ fuzz_decision(const ngx_autoscale_policy_input_t *in,
     fuzz_assert(in->metrics_age >= 0 && in->metrics_age <= in->max_age);
     fuzz_assert(!(d->constraints & NGX_AUTOSCALE_C_INVALID_INPUT));
 
-    /* and out of its cooldown */
+    /* and out of its cooldown, but for a demand the arrivals outgrew */
     fuzz_assert(!(in->since_scaled >= 0
                   && in->since_scaled < (d->action == NGX_AUTOSCALE_SCALE_UP
                                          ? in->scale_up_cooldown
-                                         : in->scale_down_cooldown)));
+                                         : in->scale_down_cooldown))
+                || (d->cooldown_passed && d->action == NGX_AUTOSCALE_SCALE_UP
+                    && d->need > in->current_workers));
+    fuzz_assert(!d->cooldown_passed || d->action == NGX_AUTOSCALE_SCALE_UP);
 }
 
 

@@ -9,7 +9,7 @@
 -- add a block like the 0001 one below, and raise latest_version.
 
 \set ON_ERROR_STOP 1
-\set latest_version 6
+\set latest_version 7
 
 BEGIN;
 
@@ -60,6 +60,12 @@ SELECT NOT EXISTS (SELECT 1 FROM schema_version WHERE version = 5) AS need_0005 
 SELECT NOT EXISTS (SELECT 1 FROM schema_version WHERE version = 6) AS need_0006 \gset
 \if :need_0006
 \ir migrations/0006_actuate.sql
+\endif
+
+-- 0007: the demand policy
+SELECT NOT EXISTS (SELECT 1 FROM schema_version WHERE version = 7) AS need_0007 \gset
+\if :need_0007
+\ir migrations/0007_demand.sql
 \endif
 
 -- a database written by newer code than these files: leave it alone, but say so

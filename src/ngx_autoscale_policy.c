@@ -32,6 +32,8 @@ static int ngx_autoscale_policy_check_workers(
     const ngx_autoscale_policy_input_t *in, ngx_autoscale_decision_t *out);
 static int ngx_autoscale_policy_check_config(
     const ngx_autoscale_policy_input_t *in, ngx_autoscale_decision_t *out);
+static int ngx_autoscale_policy_check_demand(
+    const ngx_autoscale_policy_input_t *in, ngx_autoscale_decision_t *out);
 static int ngx_autoscale_policy_int(double x);
 
 
@@ -49,6 +51,9 @@ ngx_autoscale_policy_decide(const ngx_autoscale_policy_input_t *in,
     out->to = cur;
     out->proposal = cur;
     out->constraints = 0;
+    out->need = -1;
+    out->window_need = -1;
+    out->cooldown_passed = 0;
     out->reason[0] = '\0';
 
     if (in->status == NULL || strcmp(in->status, "active") != 0) {
@@ -121,12 +126,17 @@ ngx_autoscale_policy_decide(const ngx_autoscale_policy_input_t *in,
         return;
     }
 
-    if (ngx_autoscale_policy_vocab_policy(in->policy)
-        == NGX_AUTOSCALE_POLICY_TARGET)
-    {
-        ngx_autoscale_policy_target(in, out);
+    switch (ngx_autoscale_policy_vocab_policy(in->policy)) {
 
-    } else {
+    case NGX_AUTOSCALE_POLICY_TARGET:
+        ngx_autoscale_policy_target(in, out);
+        break;
+
+    case NGX_AUTOSCALE_POLICY_DEMAND:
+        ngx_autoscale_policy_demand(in, out);
+        break;
+
+    default:
         ngx_autoscale_policy_threshold(in, out);
     }
 }
@@ -233,6 +243,10 @@ ngx_autoscale_policy_check_config(const ngx_autoscale_policy_input_t *in,
         return 0;
     }
 
+    if (kind == NGX_AUTOSCALE_POLICY_DEMAND) {
+        return ngx_autoscale_policy_check_demand(in, out);
+    }
+
     if (ngx_autoscale_policy_vocab_metric(in->target_metric)
         == NGX_AUTOSCALE_METRIC_UNKNOWN)
     {
@@ -251,6 +265,38 @@ ngx_autoscale_policy_check_config(const ngx_autoscale_policy_input_t *in,
 
     if (!(in->tolerance >= 0 && isfinite(in->tolerance))) {
         return ngx_autoscale_policy_invalid(out, "tolerance", in->tolerance);
+    }
+
+    if (!(in->stabilization_window >= 0)) {
+        return ngx_autoscale_policy_invalid(out, "stabilization_window",
+                                            in->stabilization_window);
+    }
+
+    return 0;
+}
+
+
+/* target_value is the utilization aimed at, in % */
+
+static int
+ngx_autoscale_policy_check_demand(const ngx_autoscale_policy_input_t *in,
+    ngx_autoscale_decision_t *out)
+{
+    if (!(in->target_value > 0
+          && in->target_value <= NGX_AUTOSCALE_POLICY_PERCENT_MAX))
+    {
+        return ngx_autoscale_policy_invalid(out, "target_value",
+                                            in->target_value);
+    }
+
+    if (!(in->worker_capacity >= 1 && isfinite(in->worker_capacity))) {
+        return ngx_autoscale_policy_invalid(out, "worker_capacity",
+                                            in->worker_capacity);
+    }
+
+    if (!(in->drain_time > 0 && isfinite(in->drain_time))) {
+        return ngx_autoscale_policy_invalid(out, "drain_time",
+                                            in->drain_time);
     }
 
     if (!(in->stabilization_window >= 0)) {

@@ -3,9 +3,10 @@
  * Copyright (C) ngx_autoscale_module authors
  *
  * The scaling decision: from a cluster, its latest metrics row and, for
- * target tracking, the rows of the stabilization window, what to do and
- * why (ngx_autoscale_policy.c, with its rules in
- * ngx_autoscale_policy_threshold.c and ngx_autoscale_policy_target.c);
+ * target tracking and demand, the rows of the stabilization window, what
+ * to do and why (ngx_autoscale_policy.c, with its rules in
+ * ngx_autoscale_policy_threshold.c, ngx_autoscale_policy_target.c and
+ * ngx_autoscale_policy_demand.c);
  * the explanation stored with it
  * (ngx_autoscale_policy_json.c) and the key that tells whether a held
  * decision says anything new (ngx_autoscale_policy_key.c).  Plain C with no
@@ -38,6 +39,25 @@ typedef struct {
 } ngx_autoscale_policy_sample_t;
 
 
+/*
+ * A stored metrics row for the demand policy, NaN where NULL: its age and
+ * window (s), the requests started and finished in it, the time-average
+ * of requests in flight, the workers the cluster had, the queue and cpu
+ * of the row, and the live agents that reported (0: none).
+ */
+typedef struct {
+    double                        age;
+    double                        secs;
+    double                        started;
+    double                        finished;
+    double                        inflight;
+    double                        workers;
+    double                        queue;
+    double                        cpu;
+    double                        live;
+} ngx_autoscale_policy_row_t;
+
+
 typedef struct {
     /* the cluster */
     const char                   *status;       /* "active", ...; NULL: none */
@@ -46,7 +66,8 @@ typedef struct {
     int                           max_workers;
     int                           current_workers;
     int                           target_workers;  /* shown, not used */
-    const char                   *policy;       /* "threshold" | "target";
+    const char                   *policy;       /* "threshold" | "target" |
+                                                   "demand";
                                                    NULL: "threshold" */
     double                        scale_up_queue;
     double                        scale_up_cpu;
@@ -62,6 +83,8 @@ typedef struct {
     double                        target_value;
     double                        tolerance;
     double                        stabilization_window;  /* seconds */
+    double                        worker_capacity;  /* requests at once */
+    double                        drain_time;   /* s: the check interval */
     double                        since_scaled;  /* s since last_scaled_at;
                                                     < 0: never scaled */
 
@@ -76,6 +99,10 @@ typedef struct {
     /* target tracking: rows of the stabilization window, in any order */
     const ngx_autoscale_policy_sample_t  *history;
     size_t                        nhistory;
+
+    /* demand: the rows of the window, newest (the latest row) first */
+    const ngx_autoscale_policy_row_t     *rows;
+    size_t                        nrows;
 } ngx_autoscale_policy_input_t;
 
 
@@ -114,6 +141,13 @@ typedef struct {
                                                   before bounds and cooldowns;
                                                   from if it was not asked */
     unsigned                      constraints;
+    int                           need;        /* demand: workers needed
+                                                  now; -1: not estimated */
+    int                           window_need; /* and the highest over the
+                                                  window; -1: not asked */
+    int                           cooldown_passed; /* a scale-up the up
+                                                      cooldown does not
+                                                      hold */
     char                          reason[NGX_AUTOSCALE_REASON_LEN];
 } ngx_autoscale_decision_t;
 
@@ -129,10 +163,58 @@ typedef struct {
 } ngx_autoscale_policy_seen_t;
 
 
+/* where the demand estimate's service time came from */
+typedef enum {
+    NGX_AUTOSCALE_SERVICE_WINDOW = 0,   /* busy / completions of the row */
+    NGX_AUTOSCALE_SERVICE_EARLIER,      /* the newest earlier row's */
+    NGX_AUTOSCALE_SERVICE_NONE          /* unknown: the need holds what is
+                                           in the system at once */
+} ngx_autoscale_service_e;
+
+
+/* the demand estimate of one row, each part as the explanation shows it */
+typedef struct {
+    int                           observed;    /* 0: the agents' reports */
+    ngx_autoscale_service_e       service_from;
+    double                        arrivals;    /* lambda, per second */
+    double                        completions; /* per second */
+    double                        workers;     /* serving */
+    double                        busy;
+    double                        backlog;     /* Q */
+    double                        service;     /* S, seconds; NaN: none */
+    double                        drain;       /* seconds */
+    double                        utilization; /* target, 0..1 */
+    double                        raw;         /* workers, before ceil */
+    int                           need;
+    int                           arrival_need;  /* lambda x S alone */
+} ngx_autoscale_policy_estimate_t;
+
+
+/* what the demand policy sees now, as the explanation shows it */
+typedef struct {
+    ngx_autoscale_policy_estimate_t  now;
+    int                           has_now;     /* 0: no valid latest row */
+    size_t                        nsamples;    /* rows of the window */
+    int                           highest;     /* their highest need;
+                                                  -1: none */
+} ngx_autoscale_policy_demand_seen_t;
+
+
 void ngx_autoscale_policy_decide(const ngx_autoscale_policy_input_t *in,
     ngx_autoscale_decision_t *out);
 void ngx_autoscale_policy_target_seen(const ngx_autoscale_policy_input_t *in,
     ngx_autoscale_policy_seen_t *seen);
+void ngx_autoscale_policy_demand_seen(const ngx_autoscale_policy_input_t *in,
+    ngx_autoscale_policy_demand_seen_t *seen);
+
+/*
+ * The demand rows as the check's statement gives them: "age secs started
+ * finished inflight workers queue cpu live,..." with "NaN" for NULL.
+ * Returns an array for free(), NULL with *n == 0 for no rows or on out of
+ * memory (-1 then).
+ */
+int ngx_autoscale_policy_demand_rows(const char *text,
+    ngx_autoscale_policy_row_t **rows, size_t *n);
 
 /*
  * The object stored in clusters.last_decision: inputs, proposal,

@@ -13,6 +13,8 @@
 
 static int ngx_autoscale_policy_json_inputs(cJSON *obj,
     const ngx_autoscale_policy_input_t *in);
+static int ngx_autoscale_policy_json_demand(cJSON *obj,
+    const ngx_autoscale_policy_input_t *in, const ngx_autoscale_decision_t *d);
 static int ngx_autoscale_policy_json_number(cJSON *obj, const char *name,
     double v, int present);
 static int ngx_autoscale_policy_json_string(cJSON *obj, const char *name,
@@ -37,6 +39,13 @@ ngx_autoscale_policy_json(const ngx_autoscale_policy_input_t *in,
         || ngx_autoscale_policy_json_inputs(inputs, in) != 0
         || ngx_autoscale_policy_json_number(doc, "proposal", d->proposal, 1)
            != 0)
+    {
+        goto failed;
+    }
+
+    if (ngx_autoscale_policy_vocab_policy(in->policy)
+        == NGX_AUTOSCALE_POLICY_DEMAND
+        && ngx_autoscale_policy_json_demand(doc, in, d) != 0)
     {
         goto failed;
     }
@@ -139,6 +148,18 @@ ngx_autoscale_policy_json_inputs(cJSON *obj,
         return -1;
     }
 
+    if (kind == NGX_AUTOSCALE_POLICY_DEMAND
+        && (ngx_autoscale_policy_json_number(obj, "target_value",
+                                             in->target_value, 1) != 0
+            || ngx_autoscale_policy_json_number(obj, "worker_capacity",
+                                                in->worker_capacity, 1) != 0
+            || ngx_autoscale_policy_json_number(obj, "stabilization_window",
+                                                in->stabilization_window, 1)
+               != 0))
+    {
+        return -1;
+    }
+
     if (kind == NGX_AUTOSCALE_POLICY_TARGET
         && (ngx_autoscale_policy_json_string(obj, "target_metric",
                                              in->target_metric) != 0
@@ -190,6 +211,85 @@ ngx_autoscale_policy_json_inputs(cJSON *obj,
                                             seen.highest, seen.highest >= 0)
            != 0)
     {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * The demand estimate's parts: "estimate": {source, arrivals, completions,
+ * workers, busy, backlog, service_time, service_time_from, drain_time,
+ * utilization, need, arrival_need, window_rows, window_need,
+ * up_cooldown_passed}; null where not measured.
+ */
+
+static int
+ngx_autoscale_policy_json_demand(cJSON *obj,
+    const ngx_autoscale_policy_input_t *in, const ngx_autoscale_decision_t *d)
+{
+    int                                  h;
+    cJSON                               *est, *item;
+    const char                          *from;
+    ngx_autoscale_policy_demand_seen_t   seen;
+
+    static const char *const  froms[] = { "window", "earlier_row", "none" };
+
+    ngx_autoscale_policy_demand_seen(in, &seen);
+
+    est = cJSON_AddObjectToObject(obj, "estimate");
+    if (est == NULL) {
+        return -1;
+    }
+
+    h = seen.has_now;
+    from = froms[seen.now.service_from <= NGX_AUTOSCALE_SERVICE_NONE
+                 ? seen.now.service_from : NGX_AUTOSCALE_SERVICE_NONE];
+
+    if (ngx_autoscale_policy_json_string(est, "source",
+                                         !h ? NULL
+                                         : seen.now.observed ? "observed"
+                                                             : "agents")
+           != 0
+        || ngx_autoscale_policy_json_number(est, "arrivals",
+                                            seen.now.arrivals, h) != 0
+        || ngx_autoscale_policy_json_number(est, "completions",
+                                            seen.now.completions, h) != 0
+        || ngx_autoscale_policy_json_number(est, "workers",
+                                            seen.now.workers, h) != 0
+        || ngx_autoscale_policy_json_number(est, "busy", seen.now.busy, h)
+           != 0
+        || ngx_autoscale_policy_json_number(est, "backlog",
+                                            seen.now.backlog, h) != 0
+        || ngx_autoscale_policy_json_number(est, "service_time",
+                                            seen.now.service, h) != 0
+        || ngx_autoscale_policy_json_string(est, "service_time_from",
+                                            h && seen.now.observed ? from
+                                                                   : NULL)
+           != 0
+        || ngx_autoscale_policy_json_number(est, "drain_time",
+                                            in->drain_time, 1) != 0
+        || ngx_autoscale_policy_json_number(est, "utilization",
+                                            in->target_value / 100, 1) != 0
+        || ngx_autoscale_policy_json_number(est, "need", seen.now.need, h)
+           != 0
+        || ngx_autoscale_policy_json_number(est, "arrival_need",
+                                            seen.now.arrival_need, h) != 0
+        || ngx_autoscale_policy_json_number(est, "window_rows",
+                                            (double) seen.nsamples, 1) != 0
+        || ngx_autoscale_policy_json_number(est, "window_need",
+                                            d->window_need,
+                                            d->window_need >= 0) != 0)
+    {
+        return -1;
+    }
+
+    item = cJSON_CreateBool(d->cooldown_passed != 0);
+    if (item == NULL
+        || !cJSON_AddItemToObject(est, "up_cooldown_passed", item))
+    {
+        cJSON_Delete(item);
         return -1;
     }
 

@@ -26,8 +26,8 @@ static uint64_t ngx_autoscale_policy_key_string(uint64_t h, const char *s);
 /*
  * What a held decision says, as 64 bits: the same key means the stored
  * explanation still tells the truth, so the scaler need not write it
- * again.  Exact: the result, proposal, constraints and every setting of
- * the cluster.  Within a tolerance: the measured inputs, as the bucket of
+ * again.  Exact: the result, proposal, the demand policy's needs,
+ * constraints and every setting of the cluster.  Within a tolerance: the measured inputs, as the bucket of
  * a log scale whose buckets are about 5 % wide (0.05 wide near 0).  Left
  * out: the ages (since_scaled, metrics_age), which pass on their own.
  */
@@ -90,8 +90,8 @@ uint64_t
 ngx_autoscale_policy_key(const ngx_autoscale_policy_input_t *in,
     const ngx_autoscale_decision_t *d, int dry_run)
 {
-    int       ints[10];
-    double    settings[13];
+    int       ints[13];
+    double    settings[15];
     size_t    i;
     uint64_t  h;
 
@@ -107,6 +107,9 @@ ngx_autoscale_policy_key(const ngx_autoscale_policy_input_t *in,
     ints[7] = in->max_workers;
     ints[8] = in->current_workers;
     ints[9] = in->target_workers;
+    ints[10] = d->need;
+    ints[11] = d->window_need;
+    ints[12] = d->cooldown_passed;
 
     settings[0] = in->scale_up_queue;
     settings[1] = in->scale_up_cpu;
@@ -121,6 +124,8 @@ ngx_autoscale_policy_key(const ngx_autoscale_policy_input_t *in,
     settings[10] = in->stabilization_window;
     settings[11] = in->max_age;
     settings[12] = dry_run != 0;
+    settings[13] = in->worker_capacity;
+    settings[14] = in->drain_time;
 
     h = ngx_autoscale_policy_key_mix(h, ints, sizeof(ints));
 

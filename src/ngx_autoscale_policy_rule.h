@@ -2,9 +2,9 @@
 /*
  * Copyright (C) ngx_autoscale_module authors
  *
- * Inside the scaling decision: the two rules that propose a worker count
- * once the checks have passed (ngx_autoscale_policy_threshold.c and
- * ngx_autoscale_policy_target.c), and what they share from the decision's
+ * Inside the scaling decision: the rules that propose a worker count once
+ * the checks have passed (ngx_autoscale_policy_threshold.c,
+ * ngx_autoscale_policy_target.c and ngx_autoscale_policy_demand.c), and what they share from the decision's
  * core (ngx_autoscale_policy.c): the bounds and cooldowns a proposal goes
  * through, the reason's wording and the rounding of worker counts.
  */
@@ -25,6 +25,8 @@
 void ngx_autoscale_policy_threshold(const ngx_autoscale_policy_input_t *in,
     ngx_autoscale_decision_t *out);
 void ngx_autoscale_policy_target(const ngx_autoscale_policy_input_t *in,
+    ngx_autoscale_decision_t *out);
+void ngx_autoscale_policy_demand(const ngx_autoscale_policy_input_t *in,
     ngx_autoscale_decision_t *out);
 
 /* proposal > current: max_workers, then the cooldown */

@@ -15,7 +15,7 @@ static int ngx_autoscale_policy_vocab_find(const char *const *names,
 
 
 const char *const  ngx_autoscale_policy_vocab_policies[] = {
-    "threshold", "target", NULL
+    "threshold", "target", "demand", NULL
 };
 
 const char *const  ngx_autoscale_policy_vocab_metrics[] = {

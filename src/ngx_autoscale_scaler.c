@@ -299,11 +299,12 @@ ngx_autoscale_scaler_one(ngx_autoscale_scaler_t *sc, int row)
     PGresult  *res = sc->rows;
 
     char                              *text;
-    size_t                             nsamples;
+    size_t                             nsamples, nrows;
     uint64_t                           key;
     ngx_uint_t                         hold;
     ngx_autoscale_decision_t           d;
     ngx_autoscale_policy_input_t       in;
+    ngx_autoscale_policy_row_t        *rows;
     ngx_autoscale_policy_sample_t     *samples;
     ngx_autoscale_scaler_decisions_t  *list;
 
@@ -325,6 +326,27 @@ ngx_autoscale_scaler_one(ngx_autoscale_scaler_t *sc, int row)
     in.history = samples;
     in.nhistory = nsamples;
 
+    rows = NULL;
+    nrows = 0;
+
+    if (!PQgetisnull(res, row, NGX_AUTOSCALE_CHECK_DEMAND_ROWS)
+        && ngx_autoscale_policy_demand_rows(PQgetvalue(res, row,
+                                               NGX_AUTOSCALE_CHECK_DEMAND_ROWS),
+                                            &rows, &nrows)
+           != 0)
+    {
+        sc->failed++;
+
+        if (samples) {
+            ngx_free(samples);
+        }
+
+        return;
+    }
+
+    in.rows = rows;
+    in.nrows = nrows;
+
     ngx_autoscale_policy_decide(&in, &d);
 
     if ((ngx_uint_t) d.action < NGX_AUTOSCALE_NACTIONS) {
@@ -342,25 +364,25 @@ ngx_autoscale_scaler_one(ngx_autoscale_scaler_t *sc, int row)
     {
         /* the stored explanation still tells the truth */
         sc->held++;
+        text = NULL;
 
-        if (samples) {
-            ngx_free(samples);
+    } else {
+        text = ngx_autoscale_scaler_explain(sc,
+                                            PQgetvalue(res, row,
+                                                       NGX_AUTOSCALE_CHECK_ID),
+                                            &in, &d);
+        if (text == NULL) {
+            sc->failed++;
         }
-
-        return;
     }
-
-    text = ngx_autoscale_scaler_explain(sc,
-                                        PQgetvalue(res, row,
-                                                   NGX_AUTOSCALE_CHECK_ID),
-                                        &in, &d);
 
     if (samples) {
         ngx_free(samples);
     }
 
+    free(rows);
+
     if (text == NULL) {
-        sc->failed++;
         return;
     }
 
@@ -442,6 +464,8 @@ ngx_autoscale_scaler_input(ngx_autoscale_scaler_t *sc, PGresult *res, int row,
     in->queue_length = v[NGX_AUTOSCALE_CHECK_QUEUE_LENGTH];
     in->cpu_usage = v[NGX_AUTOSCALE_CHECK_CPU_USAGE];
     in->load_percentage = v[NGX_AUTOSCALE_CHECK_LOAD_PERCENTAGE];
+    in->worker_capacity = v[NGX_AUTOSCALE_CHECK_WORKER_CAPACITY];
+    in->drain_time = sc->amcf->check_interval / 1000.0;
 }
 
 

@@ -306,7 +306,10 @@ typedef enum {
 /*
  * Every active cluster with its latest metrics row and, for target
  * tracking, the rows of its stabilization window as "value age workers"
- * triples; nothing unless this session holds the lock.  No parameters.
+ * triples; for the demand policy, those rows and the latest, newest
+ * first, as "age secs started finished inflight workers queue cpu live"
+ * (NaN where NULL); nothing unless this session holds the lock.  No
+ * parameters.
  */
 #define NGX_AUTOSCALE_SQL_CHECK                                               \
     "SELECT c.id, c.status, c.paused, c.min_workers, c.max_workers, "         \
@@ -319,7 +322,7 @@ typedef enum {
         "m.cluster_id IS NOT NULL, "                                          \
         "extract(epoch FROM now() - m.\"timestamp\"), "                       \
         "m.queue_length, m.cpu_usage, c.load_percentage, h.samples, "         \
-        "c.decision_key "                                                     \
+        "c.decision_key, c.worker_capacity, dm.rows "                         \
     "FROM clusters c "                                                        \
     "LEFT JOIN LATERAL (SELECT * FROM cluster_metrics "                       \
         "WHERE cluster_id = c.id "                                            \
@@ -336,6 +339,17 @@ typedef enum {
         "WHERE c.policy = 'target' "                                          \
         "AND w.cluster_id = c.id AND w.\"timestamp\" >= now() "               \
         "- make_interval(secs => c.stabilization_window)) h ON true "         \
+    "LEFT JOIN LATERAL (SELECT string_agg(concat_ws(' ', "                    \
+        "extract(epoch FROM now() - w.\"timestamp\"), "                       \
+        "coalesce(w.window_seconds::text, 'NaN'), w.requests_started, "       \
+        "w.requests_finished, w.inflight_avg, "                               \
+        "coalesce(w.current_workers::text, 'NaN'), w.queue_length, "          \
+        "w.cpu_usage, w.active_agents + w.idle_agents + w.busy_agents), "     \
+        "',' ORDER BY w.\"timestamp\" DESC) AS rows "                         \
+        "FROM cluster_metrics w "                                             \
+        "WHERE c.policy = 'demand' "                                          \
+        "AND w.cluster_id = c.id AND w.\"timestamp\" >= least(m.\"timestamp\", " \
+        "now() - make_interval(secs => c.stabilization_window))) dm ON true " \
     "WHERE c.status IN ('active', 'scaling_up', 'scaling_down') "             \
         "AND " NGX_AUTOSCALE_SQL_HOLDS_LOCK " "                               \
     "ORDER BY c.id"
@@ -369,6 +383,8 @@ typedef enum {
     NGX_AUTOSCALE_CHECK_LOAD_PERCENTAGE,
     NGX_AUTOSCALE_CHECK_SAMPLES,              /* "value age workers,..." */
     NGX_AUTOSCALE_CHECK_DECISION_KEY,         /* of the stored decision */
+    NGX_AUTOSCALE_CHECK_WORKER_CAPACITY,
+    NGX_AUTOSCALE_CHECK_DEMAND_ROWS,          /* "age secs started ...,..." */
     NGX_AUTOSCALE_CHECK_NCOLUMNS
 } ngx_autoscale_sql_check_col_e;
 
@@ -386,7 +402,8 @@ typedef enum {
 /*
  * Decisions that change their clusters, a chunk at a time: $1 as above,
  * $2 this node.  The rows are locked in order and checked again: still
- * active, unpaused, at the size decided from, out of the cooldown, and
+ * active, unpaused, at the size decided from, out of the cooldown (or a
+ * demand scale-up that the policy let pass it), and
  * this session still holds the lock.  Each change that passes gets its
  * event and its NOTIFY in the same transaction; one that does not is left
  * alone.  The changes made come back with their targets and the agents
@@ -416,6 +433,8 @@ typedef enum {
         "AND cur.status IN ('active', 'scaling_up', 'scaling_down') "         \
         "AND NOT cur.paused AND cur.current_workers = cur.f "                 \
         "AND (cur.a = 'bounds' OR cur.last_scaled_at IS NULL "                \
+        "OR (cur.t > cur.f "                                                  \
+        "AND cur.dec #> '{estimate,up_cooldown_passed}' = 'true') "           \
         "OR now() - cur.last_scaled_at >= make_interval(secs => "             \
         "CASE WHEN cur.t > cur.f THEN cur.scale_up_cooldown "                 \
         "ELSE cur.scale_down_cooldown END)) "                                 \

@@ -512,7 +512,7 @@ POST /api/blueprints
 --- response_body eval
 [::bad_field("field 'min_workers' must be a whole number from 0 to 100"),
  ::bad_field("field 'min_workers' must be a whole number from 0 to 100"),
- ::bad_field("field 'policy' must be one of: threshold, target"),
+ ::bad_field("field 'policy' must be one of: threshold, target, demand"),
  ::err(400, 'UnknownField', "unknown field 'is_active'"),
  ::bad_field("field 'tags' must be an array of at most 64 strings of 1 to 64 characters")]
 

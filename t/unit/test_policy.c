@@ -1235,7 +1235,7 @@ test_vocab(void **state)
                              ngx_autoscale_policy_vocab_policies[i]),
                          (int) i + 1);
     }
-    assert_int_equal(i, NGX_AUTOSCALE_POLICY_TARGET);
+    assert_int_equal(i, NGX_AUTOSCALE_POLICY_DEMAND);
 
     for (i = 0; ngx_autoscale_policy_vocab_metrics[i]; i++) {
         assert_int_equal(ngx_autoscale_policy_vocab_metric(
@@ -1339,6 +1339,290 @@ test_key_other_decision(void **state)
 }
 
 
+
+/*
+ * The demand policy for a cluster of 1..20 workers of capacity 1, at a
+ * utilization of 50 %, checked every 4 s: the rows newest first, each
+ * ROW(age, secs, started, finished, inflight, workers, queue, cpu).
+ */
+#define DEMAND(current, ...)                                                  \
+    POLICY_SEED(current, 0, 0, .min_workers = 1, .policy = "demand",          \
+                .target_value = 50, .worker_capacity = 1, .drain_time = 4,    \
+                __VA_ARGS__)
+
+#define ROW(age, secs, started, finished, inflight, workers, queue, cpu)      \
+    { age, secs, started, finished, inflight, workers, queue, cpu, 0 }
+
+#define ROWS(...)                                                             \
+    .rows = (const ngx_autoscale_policy_row_t[]) { __VA_ARGS__ },             \
+    .nrows = sizeof((const ngx_autoscale_policy_row_t[]) { __VA_ARGS__ })     \
+             / sizeof(ngx_autoscale_policy_row_t)
+
+/* 20 req/s, 5 done/s, 12 in flight on 1 worker: S 0.2, Q 11, need 9.1 */
+#define STEP  ROW(1, 2, 40, 10, 12, 1, 11, 100)
+
+
+static const decide_case_t  demand_formula[] = {
+    /* (20 x 0.2 + 11 x 0.2 / 4) / 0.5 = 9.1: at once, not a step at a time */
+    CASE(DEMAND(1, ROWS(STEP)), UP, 10, 10, 0,
+         "demand needs 10 workers (20 req/s x 0.2 s, backlog 11): "
+         "scale up from 1 to 10 workers"),
+
+    /* unsaturated: 10 req/s x 0.2 s = 2 busy of 8; 4 needed at 50 % */
+    CASE(DEMAND(8, ROWS(ROW(1, 2, 20, 20, 2, 8, 0, 25))), DOWN, 4, 4, 0,
+         NULL),
+
+    /* the need is the cluster: hold */
+    CASE(DEMAND(4, ROWS(ROW(1, 2, 20, 20, 2, 8, 0, 25))), HOLD, 4, 4,
+         C_NO_TRIGGER, NULL),
+
+    /* a worker that has not reported does not serve: 2 of 10 live, S 0.2 */
+    CASE(DEMAND(10, ROWS({ 1, 2, 40, 20, 12, 10, 10, 100, 2 })), DOWN, 9,
+         9, 0, NULL),
+
+    /* tiny load still needs a worker */
+    CASE(DEMAND(2, .min_workers = 0, ROWS(ROW(1, 2, 1, 1, 0.001, 2, 0, 0))),
+         DOWN, 1, 1, 0, NULL),
+
+    /* a capacity of 4 at 100 %: S 4 / 5, (20 x 0.8 + 8 x 0.8 / 4) / 4 */
+    CASE(DEMAND(1, .worker_capacity = 4, .target_value = 100,
+                ROWS(ROW(1, 2, 40, 10, 12, 1, 8, 100))),
+         UP, 5, 5, 0, NULL),
+};
+
+
+static const decide_case_t  demand_edges[] = {
+    /* no traffic, no report: nothing needed, down to min_workers */
+    CASE(DEMAND(4, ROWS(ROW(1, 2, 0, 0, 0, 4, 0, 0))), DOWN, 1, 0,
+         C_CLAMP_MIN, NULL),
+
+    /* no traffic observed: the agents' cpu 50 % of 4 and queue 3 */
+    CASE(DEMAND(4, ROWS(ROW(1, NAN, 0, 0, 0, 4, 3, 50))), UP, 10, 10, 0,
+         "no observed traffic; the agents' cpu and queue 3 need 10 "
+         "workers: scale up from 4 to 10 workers"),
+
+    /* no rows at all: the latest metrics are the agents' */
+    CASE(DEMAND(4, .queue_length = 3, .cpu_usage = 50), UP, 10, 10, 0,
+         NULL),
+
+    /* a worker count of 0, all in queue, no service time: 8 / 0.5 */
+    CASE(DEMAND(0, .min_workers = 0, ROWS(ROW(1, 2, 10, 0, 8, 0, 8, 100))),
+         UP, 16, 16, 0, NULL),
+
+    /* the same with the service time of an earlier row, 2 / 5 per s */
+    CASE(DEMAND(0, .min_workers = 0,
+                ROWS(ROW(1, 2, 10, 0, 8, 0, 8, 100),
+                     ROW(30, 2, 10, 10, 2, 2, 0, 100))),
+         UP, 6, 6, 0, NULL),
+
+    /* no completion in the window: the earlier S 0.4; 2 x 0.4 / 0.5 */
+    CASE(DEMAND(2, ROWS(ROW(1, 2, 4, 0, 2, 2, 0, 100),
+                        ROW(30, 2, 10, 10, 2, 2, 0, 100))),
+         HOLD, 2, 2, C_NO_TRIGGER, NULL),
+
+    /* and none known: what is in flight, at once */
+    CASE(DEMAND(2, ROWS(ROW(1, 2, 4, 0, 2, 2, 0, 100))), UP, 4, 4, 0,
+         NULL),
+
+    /* beyond max: 200 req/s x 0.2 s needs 80 */
+    CASE(DEMAND(5, ROWS(ROW(1, 2, 400, 50, 5, 5, 0, 100))), UP, 20, 80,
+         C_CLAMP_MAX, NULL),
+
+    CASE(DEMAND(20, ROWS(ROW(1, 2, 400, 50, 5, 5, 0, 100))), HOLD, 20, 80,
+         C_AT_MAX, NULL),
+
+    /* outside the bounds: back first */
+    CASE(DEMAND(25, ROWS(STEP)), BOUNDS, 20, 20, C_CLAMP_MAX, NULL),
+
+    /* settings and rows no database holds */
+    CASE(DEMAND(1, .target_value = 150, ROWS(STEP)), HOLD, 1, 1, C_INVALID,
+         NULL),
+    CASE(DEMAND(1, .worker_capacity = 0, ROWS(STEP)), HOLD, 1, 1,
+         C_INVALID, NULL),
+    CASE(DEMAND(1, .drain_time = 0, ROWS(STEP)), HOLD, 1, 1, C_INVALID,
+         NULL),
+    CASE(DEMAND(1, ROWS(ROW(1, 2, 40, 10, NAN, 1, 0, 0))), HOLD, 1, 1,
+         C_INVALID, NULL),
+    CASE(DEMAND(1, ROWS(ROW(1, -2, 40, 10, 1, 1, 0, 0))), HOLD, 1, 1,
+         C_INVALID, NULL),
+
+    /* stale or missing metrics hold, above all a scale-down */
+    CASE(DEMAND(8, .metrics_age = 100, ROWS(ROW(1, 2, 0, 0, 0, 8, 0, 0))),
+         HOLD, 8, 8, C_STALE, NULL),
+    CASE(DEMAND(8, .has_metrics = 0), HOLD, 8, 8, C_NO_METRICS, NULL),
+};
+
+
+static const decide_case_t  demand_cooldowns[] = {
+    /* the arrivals alone need 8 > 1: the up cooldown does not hold */
+    CASE(DEMAND(1, .since_scaled = 10, ROWS(STEP)), UP, 10, 10, 0,
+         "demand needs 10 workers (20 req/s x 0.2 s, backlog 11); the "
+         "arrivals alone need 8, so the up cooldown (scaled 10 s ago) does "
+         "not hold: scale up from 1 to 10 workers"),
+
+    /* only the backlog needs more than 8: it waits for the cooldown */
+    CASE(DEMAND(8, .since_scaled = 10, ROWS(STEP)), HOLD, 8, 10, C_COOL_UP,
+         NULL),
+
+    /* out of the cooldown */
+    CASE(DEMAND(8, .since_scaled = 300, ROWS(STEP)), UP, 10, 10, 0, NULL),
+
+    /* the down cooldown holds */
+    CASE(DEMAND(8, .since_scaled = 10,
+                ROWS(ROW(1, 2, 20, 20, 2, 8, 0, 25))),
+         HOLD, 8, 4, C_COOL_DOWN, NULL),
+};
+
+
+static const decide_case_t  demand_window[] = {
+    /* 100 s ago 9.1 were needed: hold at 8 */
+    CASE(DEMAND(8, ROWS(ROW(1, 2, 20, 20, 2, 8, 0, 25),
+                        ROW(100, 2, 40, 10, 12, 1, 11, 100))),
+         HOLD, 8, 4, C_STABILIZED,
+         "demand needs 4 workers (10 req/s x 0.2 s, backlog 0), but the "
+         "last 300 s (stabilization_window) needed 10: hold at 8 workers"),
+
+    /* 6 were: down to 6 */
+    CASE(DEMAND(8, ROWS(ROW(1, 2, 20, 20, 2, 8, 0, 25),
+                        ROW(100, 2, 30, 30, 3, 8, 0, 25))),
+         DOWN, 6, 4, C_STABILIZED, NULL),
+
+    /* a row older than the window tells nothing */
+    CASE(DEMAND(8, ROWS(ROW(1, 2, 20, 20, 2, 8, 0, 25),
+                        ROW(400, 2, 40, 10, 12, 1, 11, 100))),
+         DOWN, 4, 4, 0, NULL),
+
+    /* a broken row neither holds nor releases */
+    CASE(DEMAND(8, ROWS(ROW(1, 2, 20, 20, 2, 8, 0, 25),
+                        ROW(100, 2, 40, 10, NAN, 1, 11, 100))),
+         DOWN, 4, 4, 0, NULL),
+
+    /* the older row's own S: it had no completion, the one before did */
+    CASE(DEMAND(8, ROWS(ROW(1, 2, 20, 20, 2, 8, 0, 25),
+                        ROW(50, 2, 60, 0, 1, 1, 0, 100),
+                        ROW(100, 2, 10, 10, 1, 1, 0, 100))),
+         HOLD, 8, 4, C_STABILIZED, NULL),
+};
+
+
+static void
+test_demand_estimate(void **state)
+{
+    ngx_autoscale_policy_input_t        in = DEMAND(1, ROWS(STEP));
+    ngx_autoscale_policy_demand_seen_t  seen;
+
+    (void) state;
+
+    ngx_autoscale_policy_demand_seen(&in, &seen);
+
+    assert_true(seen.has_now);
+    assert_true(seen.now.observed);
+    assert_int_equal(seen.now.service_from, NGX_AUTOSCALE_SERVICE_WINDOW);
+    assert_true(fabs(seen.now.arrivals - 20) < 1e-9);
+    assert_true(fabs(seen.now.completions - 5) < 1e-9);
+    assert_true(fabs(seen.now.busy - 1) < 1e-9);
+    assert_true(fabs(seen.now.backlog - 11) < 1e-9);
+    assert_true(fabs(seen.now.service - 0.2) < 1e-9);
+    assert_true(fabs(seen.now.raw - 9.1) < 1e-9);
+    assert_int_equal(seen.now.need, 10);
+    assert_int_equal(seen.now.arrival_need, 8);
+    assert_int_equal(seen.nsamples, 1);
+    assert_int_equal(seen.highest, 10);
+}
+
+
+static void
+test_demand_rows(void **state)
+{
+    size_t                       n;
+    ngx_autoscale_policy_row_t  *r;
+
+    (void) state;
+
+    assert_int_equal(ngx_autoscale_policy_demand_rows(
+                         "1.5 2 40 10 12.5 1 11 100 3,"
+                         "20 NaN 0 0 0 NaN 0 0 0", &r, &n), 0);
+    assert_int_equal(n, 2);
+    assert_true(r[0].age == 1.5 && r[0].secs == 2 && r[0].started == 40
+                && r[0].finished == 10 && r[0].inflight == 12.5
+                && r[0].workers == 1 && r[0].queue == 11 && r[0].cpu == 100
+                && r[0].live == 3);
+    assert_true(isnan(r[1].secs) && isnan(r[1].workers) && r[1].age == 20);
+    free(r);
+
+    /* short or garbled: the missing fields are NaN, a broken row */
+    assert_int_equal(ngx_autoscale_policy_demand_rows("1 2 x", &r, &n), 0);
+    assert_int_equal(n, 1);
+    assert_true(r[0].secs == 2 && isnan(r[0].started) && isnan(r[0].live));
+    free(r);
+
+    assert_int_equal(ngx_autoscale_policy_demand_rows("", &r, &n), 0);
+    assert_int_equal(n, 0);
+    assert_null(r);
+}
+
+
+static void
+test_json_demand(void **state)
+{
+    char                          *s;
+    ngx_autoscale_decision_t       d;
+    ngx_autoscale_policy_input_t   in = DEMAND(8, .since_scaled = 400,
+                                      ROWS(ROW(1, 2, 20, 20, 2, 8, 0, 25),
+                                           ROW(100, 2, 30, 30, 3, 8, 0, 25)));
+
+    (void) state;
+
+    d = decide(&in);
+    s = json_text(&in, &d);
+
+    assert_non_null(strstr(s,
+        "\"policy\":\"demand\",\"min_workers\":1,\"max_workers\":20,"
+        "\"current_workers\":8,\"target_workers\":8,\"target_value\":50,"
+        "\"worker_capacity\":1,\"stabilization_window\":300,"));
+    assert_non_null(strstr(s,
+        "\"proposal\":4,\"estimate\":{\"source\":\"observed\","
+        "\"arrivals\":10,\"completions\":10,\"workers\":8,\"busy\":2,"
+        "\"backlog\":0,\"service_time\":0.2,\"service_time_from\":\"window\","
+        "\"drain_time\":4,\"utilization\":0.5,\"need\":4,"
+        "\"arrival_need\":4,\"window_rows\":2,\"window_need\":6,"
+        "\"up_cooldown_passed\":false},"));
+    assert_non_null(strstr(s, "\"result\":{\"action\":\"scale_down\","
+                              "\"from\":8,\"to\":6}"));
+    free(s);
+
+    /* the agents' reports: no service time */
+    in = (ngx_autoscale_policy_input_t) DEMAND(4, .queue_length = 3,
+                                               .cpu_usage = 50);
+    d = decide(&in);
+    s = json_text(&in, &d);
+    assert_non_null(strstr(s, "\"estimate\":{\"source\":\"agents\","
+                              "\"arrivals\":0,\"completions\":0,"
+                              "\"workers\":4,\"busy\":2,\"backlog\":3,"
+                              "\"service_time\":null,"
+                              "\"service_time_from\":null,"));
+    free(s);
+}
+
+
+static void
+test_key_demand(void **state)
+{
+    ngx_autoscale_policy_input_t  a = DEMAND(20,
+                                       ROWS(ROW(1, 2, 200, 50, 5, 5, 0, 100)));
+    ngx_autoscale_policy_input_t  b = DEMAND(20,
+                                       ROWS(ROW(1, 2, 400, 50, 5, 5, 0, 100)));
+
+    (void) state;
+
+    /* both held at max, with the same queue and cpu: the need differs */
+    assert_int_equal(decide(&a).action, HOLD);
+    assert_int_equal(decide(&b).action, HOLD);
+    a.queue_length = b.queue_length;
+    assert_true(key_of(&a, 0) != key_of(&b, 0));
+}
+
+
 int
 main(void)
 {
@@ -1377,6 +1661,14 @@ main(void)
         cmocka_unit_test(test_vocab),
         cmocka_unit_test(test_key_same_decision),
         cmocka_unit_test(test_key_other_decision),
+        DECIDE_TABLE(demand_formula),
+        DECIDE_TABLE(demand_edges),
+        DECIDE_TABLE(demand_cooldowns),
+        DECIDE_TABLE(demand_window),
+        cmocka_unit_test(test_demand_estimate),
+        cmocka_unit_test(test_demand_rows),
+        cmocka_unit_test(test_json_demand),
+        cmocka_unit_test(test_key_demand),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
