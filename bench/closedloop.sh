@@ -353,7 +353,8 @@ done
 
 # ---- the table, the plot, the logs ---------------------------------------------
 
-echo "== closed loop ($(date -u '+%F %H:%M UTC'), $(nproc) cores)"
+echo "== closed loop ($(date -u '+%F %H:%M UTC'), $(nproc) cores, the run took" \
+     "$((SECONDS / 60)) min $((SECONDS % 60)) s)"
 python3 "$HERE/score.py" --slo "$SLO" --service-time "$SERVICE_TIME" \
     "$OUT" "${names[@]}" | tee "$OUT/results.md"
 gnuplot -e "outdir='$OUT'; traces='${names[*]}'" \
