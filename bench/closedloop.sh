@@ -290,7 +290,9 @@ run_trace() {
     # one supervisor for the trace's clusters; its workers carry the token
     local args=() base
     for id in "${ids[@]}"; do args+=(--cluster "$id"); done
-    base=$((20000 + RANDOM % 20000))
+    # below the kernel's ephemeral ports, which nginx's connections to the
+    # workers take by the thousand
+    base=$((12000 + RANDOM % 10000))
     BENCH_CLOSEDLOOP_RUN=$TOKEN AUTOSCALE_API=$BASE/agents/ \
         "$SUPERVISOR" --db "$conninfo" "${args[@]}" --port-base "$base" \
             --grace "$GRACE" -- "$WORKER" --service-time "$SERVICE_TIME" \
