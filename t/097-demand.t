@@ -6,7 +6,9 @@
 # arrivals, service time, backlog, drain time, utilization and need.  The
 # agent does not follow the target, so what it sees stays the same and no
 # second decision comes.  The API takes "demand" for clusters and
-# blueprints, and refuses what is not a policy.
+# blueprints, and refuses what is not a policy.  Then more agents serve
+# and the arrivals outgrow the cluster: a second scale-up comes within the
+# up cooldown, which holds a backlog but not a demand that grew.
 use strict;
 use warnings;
 use lib 't/lib';
@@ -81,8 +83,28 @@ for my $bad ('Demand', 'demands', '') {
     like($doc->{error}{text} // '',
          qr/must be one of: threshold, target, demand/, 'the error lists it');
 }
+
+# target_value is a utilization in %, whatever the target metric
+($status, $doc) = call(PUT => 'clusters/dem-other', {
+    target_metric => 'queue_per_worker', target_value => 250 });
+is($status, 400, 'a demand cluster refuses target_value 250');
+like($doc->{error}{text} // '',
+     qr/target_value \(250\) must be at most 100 for policy 'demand'/,
+     'the error says why') or diag explain $doc;
+($status, $doc) = call(POST => 'blueprints', {
+    id => 'bp-demand-2', name => 'Demand 2', version => '1.0.0',
+    policy => 'demand', target_metric => 'queue_per_worker',
+    target_value => 101 });
+is($status, 400, 'and so does a demand blueprint');
+($status, $doc) = call(PUT => 'clusters/dem-other', {
+    policy => 'target', target_metric => 'queue_per_worker',
+    target_value => 250 });
+is("$status $doc->{target_value}", '200 250',
+   'target tracking of a queue takes it');
+($status, $doc) = call(PUT => 'clusters/dem-other', { policy => 'demand' });
+is($status, 400, 'and then cannot become a demand cluster');
 ($status, $doc) = call(GET => 'clusters/dem-other');
-is($doc->{policy}, 'demand', 'nothing of a refused write was kept');
+is($doc->{policy}, 'target', 'nothing of a refused write was kept');
 
 # ---- a step of load ----------------------------------------------------
 
@@ -149,5 +171,42 @@ my $last = $doc->{last_decision} // {};
 ok(defined $last->{estimate}{need}, 'GET clusters: last_decision shows '
    . 'the estimate') or diag explain $last;
 is($last->{inputs}{policy}, 'demand', 'of the demand policy');
+
+# ---- more arrivals within the up cooldown --------------------------------
+
+# five more agents serve and 24 clients keep them busy: up to 30 req/s x
+# 0.2 s, 12 workers at 50 %, beyond the cluster's 7; the up cooldown
+# (300 s) does not hold them back
+my @more = map { Autoscale::Agent->start(id => "a$_", cluster => $cluster,
+                                         api => $api, workers => 1,
+                                         delay => 0.2) } 2 .. 6;
+ok(wait_until(10, sub { !grep { !$_->heard } @more }),
+   'five more agents heartbeat');
+
+$wait = Autoscale::Agent::load_background(url => "$base/app/x",
+                                          clients => 24, seconds => 6);
+my @second;
+ok(wait_until(15, sub { @second = grep { $_->{action} eq 'scale_up' }
+                                  story();
+                        @second > 1 }),
+   'a second scale-up, within the up cooldown') or diag explain [story()];
+$load = $wait->();
+is($load->{fail}, 0, 'no request of the second load failed')
+    or diag $load->{statuses};
+
+my $d2 = $second[1]{inputs} // {};
+my $e2 = $d2->{estimate} // {};
+note explain $e2;
+is($second[1]{from_workers}, $to, "from the $to workers of the first");
+is($second[1]{to_workers}, $e2->{need} > 20 ? 20 : $e2->{need},
+   'to the need the explanation shows');
+ok($d2->{inputs}{since_scaled} < 300, 'within scale_up_cooldown 300 s')
+    or diag explain $d2;
+ok($e2->{arrival_need} > $to,
+   "because the arrivals alone need more: $e2->{arrival_need} > $to");
+ok($e2->{up_cooldown_passed}, 'the explanation says the cooldown passed');
+like($second[1]{reason}, qr/the up cooldown \(scaled [\d.]+ s ago\) does not hold/,
+     'and so does the reason');
+is($e2->{workers}, 6, 'six workers serve: the agents that reported');
 
 done_testing;
