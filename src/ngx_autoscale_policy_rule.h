@@ -4,9 +4,10 @@
  *
  * Inside the scaling decision: the rules that propose a worker count once
  * the checks have passed (ngx_autoscale_policy_threshold.c,
- * ngx_autoscale_policy_target.c and ngx_autoscale_policy_demand.c), and what they share from the decision's
- * core (ngx_autoscale_policy.c): the bounds and cooldowns a proposal goes
- * through, the reason's wording and the rounding of worker counts.
+ * ngx_autoscale_policy_target.c and ngx_autoscale_policy_demand.c), and
+ * what they share from the decision's core (ngx_autoscale_policy.c): the
+ * bounds and cooldowns a proposal goes through, the reason's wording and
+ * the rounding of worker counts.
  */
 
 

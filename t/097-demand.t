@@ -205,7 +205,8 @@ ok($d2->{inputs}{since_scaled} < 300, 'within scale_up_cooldown 300 s')
 ok($e2->{arrival_need} > $to,
    "because the arrivals alone need more: $e2->{arrival_need} > $to");
 ok($e2->{up_cooldown_passed}, 'the explanation says the cooldown passed');
-like($second[1]{reason}, qr/the up cooldown \(scaled [\d.]+ s ago\) does not hold/,
+like($second[1]{reason},
+     qr/the up cooldown \(scaled [\d.]+ s ago\) does not hold/,
      'and so does the reason');
 is($e2->{workers}, 6, 'six workers serve: the agents that reported');
 
