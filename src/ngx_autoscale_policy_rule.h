@@ -38,6 +38,11 @@ void ngx_autoscale_policy_up(const ngx_autoscale_policy_input_t *in,
 void ngx_autoscale_policy_at_min(const ngx_autoscale_policy_input_t *in,
     ngx_autoscale_decision_t *out, const char *trigger);
 
+/* down to "to" (note: what it is), raised to min_workers if below */
+void ngx_autoscale_policy_down(const ngx_autoscale_policy_input_t *in,
+    ngx_autoscale_decision_t *out, const char *trigger, int to,
+    const char *note);
+
 /* a move to "to" within the bounds: held by its cooldown, or made */
 void ngx_autoscale_policy_move(const ngx_autoscale_policy_input_t *in,
     ngx_autoscale_decision_t *out, ngx_autoscale_action_e action,
