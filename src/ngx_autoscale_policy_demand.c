@@ -62,7 +62,10 @@ ngx_autoscale_policy_demand(const ngx_autoscale_policy_input_t *in,
                                 &est)
         != 0)
     {
-        (void) ngx_autoscale_policy_invalid(out, "metrics row", NAN);
+        ngx_autoscale_policy_set(out, NGX_AUTOSCALE_HOLD, cur,
+                                 NGX_AUTOSCALE_C_INVALID_INPUT,
+                                 "the latest metrics row has a value no "
+                                 "row may have: hold");
         return;
     }
 
