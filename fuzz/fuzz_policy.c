@@ -5,8 +5,9 @@
  * numbers read by strtod() so that "nan", "inf" and 1e308 come as they
  * are, "history=value,age,workers" lines for the window, "row=age secs
  * started finished inflight workers queue cpu live" lines for the demand
- * policy's rows (newest first), "(null)" for a missing string.  Whatever the input, the decision is within bounds and
- * consistent, and its JSON holds only finite numbers and reads back.
+ * policy's rows (newest first), "(null)" for a missing string.  Whatever
+ * the input, the decision is within bounds and consistent, and its JSON
+ * holds only finite numbers and reads back.
  */
 
 

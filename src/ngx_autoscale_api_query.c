@@ -270,6 +270,17 @@ ngx_autoscale_api_query_check_error(PGresult *res, int first,
 
     value = strtod(row[NGX_AUTOSCALE_CHECK_COL_TARGET_VALUE], NULL);
 
+    if (ngx_autoscale_policy_vocab_policy(row[NGX_AUTOSCALE_CHECK_COL_POLICY])
+        == NGX_AUTOSCALE_POLICY_DEMAND
+        && value > NGX_AUTOSCALE_POLICY_PERCENT_MAX)
+    {
+        ngx_autoscale_route_set_err(err, NGX_HTTP_BAD_REQUEST, "InvalidField",
+                                    "target_value (%s) must be at most 100 for "
+                                    "policy 'demand' (a utilization in %%)",
+                                    row[NGX_AUTOSCALE_CHECK_COL_TARGET_VALUE]);
+        return NGX_DECLINED;
+    }
+
     if (ngx_autoscale_policy_vocab_metric(
             row[NGX_AUTOSCALE_CHECK_COL_TARGET_METRIC])
         != NGX_AUTOSCALE_METRIC_QUEUE_PER_WORKER
@@ -313,7 +324,8 @@ ngx_autoscale_api_query_check_order(const char **row, int down, int up,
 {
     static const char *const  names[NGX_AUTOSCALE_CHECK_NCOLUMNS] = {
         "min_workers", "max_workers", "scale_up_queue", "scale_down_queue",
-        "scale_up_cpu", "scale_down_cpu", "target_metric", "target_value"
+        "scale_up_cpu", "scale_down_cpu", "target_metric", "target_value",
+        "policy"
     };
 
     if (strtod(row[down], NULL) <= strtod(row[up], NULL)) {

@@ -364,6 +364,38 @@ ngx_autoscale_policy_at_min(const ngx_autoscale_policy_input_t *in,
 }
 
 
+/* a proposal below current: min_workers holds, then the down cooldown */
+
+void
+ngx_autoscale_policy_down(const ngx_autoscale_policy_input_t *in,
+    ngx_autoscale_decision_t *out, const char *trigger, int to,
+    const char *note)
+{
+    int   cur, min;
+    char  raised[NGX_AUTOSCALE_POLICY_NOTE_LEN];
+
+    cur = in->current_workers;
+    min = in->min_workers;
+
+    if (to < min) {
+        if (cur <= min) {
+            ngx_autoscale_policy_at_min(in, out, trigger);
+            return;
+        }
+
+        out->constraints |= NGX_AUTOSCALE_C_CLAMPED_MIN;
+        snprintf(raised, sizeof(raised), " (%d raised to min_workers %d)",
+                 to, min);
+        ngx_autoscale_policy_move(in, out, NGX_AUTOSCALE_SCALE_DOWN, trigger,
+                                  min, raised);
+        return;
+    }
+
+    ngx_autoscale_policy_move(in, out, NGX_AUTOSCALE_SCALE_DOWN, trigger, to,
+                              note);
+}
+
+
 /* within the bounds: each direction has its own cooldown */
 
 void

@@ -62,7 +62,10 @@ ngx_autoscale_policy_demand(const ngx_autoscale_policy_input_t *in,
                                 &est)
         != 0)
     {
-        (void) ngx_autoscale_policy_invalid(out, "metrics row", NAN);
+        ngx_autoscale_policy_set(out, NGX_AUTOSCALE_HOLD, cur,
+                                 NGX_AUTOSCALE_C_INVALID_INPUT,
+                                 "the latest metrics row has a value no "
+                                 "row may have: hold");
         return;
     }
 
@@ -154,13 +157,12 @@ static void
 ngx_autoscale_policy_demand_down(const ngx_autoscale_policy_input_t *in,
     ngx_autoscale_decision_t *out, const char *trigger)
 {
-    int                                  cur, min, to, highest;
+    int                                  cur, to, highest;
     char                                 w[NGX_AUTOSCALE_POLICY_NUM_LEN];
     char                                 note[NGX_AUTOSCALE_POLICY_NOTE_LEN];
     ngx_autoscale_policy_demand_seen_t   seen;
 
     cur = in->current_workers;
-    min = in->min_workers;
 
     ngx_autoscale_policy_demand_seen(in, &seen);
 
@@ -191,20 +193,7 @@ ngx_autoscale_policy_demand_down(const ngx_autoscale_policy_input_t *in,
                  out->need);
     }
 
-    if (to < min) {
-        if (cur <= min) {
-            ngx_autoscale_policy_at_min(in, out, trigger);
-            return;
-        }
-
-        out->constraints |= NGX_AUTOSCALE_C_CLAMPED_MIN;
-        snprintf(note, sizeof(note), " (%d raised to min_workers %d)",
-                 to, min);
-        to = min;
-    }
-
-    ngx_autoscale_policy_move(in, out, NGX_AUTOSCALE_SCALE_DOWN, trigger, to,
-                              note);
+    ngx_autoscale_policy_down(in, out, trigger, to, note);
 }
 
 

@@ -13,6 +13,8 @@
 
 static int ngx_autoscale_policy_json_inputs(cJSON *obj,
     const ngx_autoscale_policy_input_t *in);
+static int ngx_autoscale_policy_json_settings(cJSON *obj,
+    const ngx_autoscale_policy_input_t *in, ngx_autoscale_policy_e kind);
 static int ngx_autoscale_policy_json_demand(cJSON *obj,
     const ngx_autoscale_policy_input_t *in, const ngx_autoscale_decision_t *d);
 static int ngx_autoscale_policy_json_number(cJSON *obj, const char *name,
@@ -130,6 +132,60 @@ ngx_autoscale_policy_json_inputs(cJSON *obj,
         return -1;
     }
 
+    if (ngx_autoscale_policy_json_settings(obj, in, kind) != 0) {
+        return -1;
+    }
+
+    if (ngx_autoscale_policy_json_number(obj, "scale_up_cooldown",
+                                         in->scale_up_cooldown, 1) != 0
+        || ngx_autoscale_policy_json_number(obj, "scale_down_cooldown",
+                                            in->scale_down_cooldown, 1) != 0
+        || ngx_autoscale_policy_json_number(obj, "since_scaled",
+                                            in->since_scaled,
+                                            !(in->since_scaled < 0)) != 0
+        || ngx_autoscale_policy_json_number(obj, "metrics_age",
+                                            in->metrics_age, m) != 0
+        || ngx_autoscale_policy_json_number(obj, "max_age", in->max_age, 1)
+           != 0
+        || ngx_autoscale_policy_json_number(obj, "queue_length",
+                                            in->queue_length, m) != 0
+        || ngx_autoscale_policy_json_number(obj, "cpu_usage",
+                                            in->cpu_usage, m) != 0
+        || ngx_autoscale_policy_json_number(obj, "load_percentage",
+                                            in->load_percentage, m) != 0)
+    {
+        return -1;
+    }
+
+    if (kind != NGX_AUTOSCALE_POLICY_TARGET) {
+        return 0;
+    }
+
+    /* what the decision saw of the metric and of the window */
+
+    ngx_autoscale_policy_target_seen(in, &seen);
+
+    if (ngx_autoscale_policy_json_number(obj, "value", seen.value,
+                                         seen.has_value) != 0
+        || ngx_autoscale_policy_json_number(obj, "window_samples",
+                                            (double) seen.nsamples, 1) != 0
+        || ngx_autoscale_policy_json_number(obj, "window_recommendation",
+                                            seen.highest, seen.highest >= 0)
+           != 0)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* the settings of the cluster's policy */
+
+static int
+ngx_autoscale_policy_json_settings(cJSON *obj,
+    const ngx_autoscale_policy_input_t *in, ngx_autoscale_policy_e kind)
+{
     if (kind == NGX_AUTOSCALE_POLICY_THRESHOLD
         && (ngx_autoscale_policy_json_number(obj, "scale_up_queue",
                                              in->scale_up_queue, 1) != 0
@@ -170,46 +226,6 @@ ngx_autoscale_policy_json_inputs(cJSON *obj,
             || ngx_autoscale_policy_json_number(obj, "stabilization_window",
                                                 in->stabilization_window, 1)
                != 0))
-    {
-        return -1;
-    }
-
-    if (ngx_autoscale_policy_json_number(obj, "scale_up_cooldown",
-                                         in->scale_up_cooldown, 1) != 0
-        || ngx_autoscale_policy_json_number(obj, "scale_down_cooldown",
-                                            in->scale_down_cooldown, 1) != 0
-        || ngx_autoscale_policy_json_number(obj, "since_scaled",
-                                            in->since_scaled,
-                                            !(in->since_scaled < 0)) != 0
-        || ngx_autoscale_policy_json_number(obj, "metrics_age",
-                                            in->metrics_age, m) != 0
-        || ngx_autoscale_policy_json_number(obj, "max_age", in->max_age, 1)
-           != 0
-        || ngx_autoscale_policy_json_number(obj, "queue_length",
-                                            in->queue_length, m) != 0
-        || ngx_autoscale_policy_json_number(obj, "cpu_usage",
-                                            in->cpu_usage, m) != 0
-        || ngx_autoscale_policy_json_number(obj, "load_percentage",
-                                            in->load_percentage, m) != 0)
-    {
-        return -1;
-    }
-
-    if (kind != NGX_AUTOSCALE_POLICY_TARGET) {
-        return 0;
-    }
-
-    /* what the decision saw of the metric and of the window */
-
-    ngx_autoscale_policy_target_seen(in, &seen);
-
-    if (ngx_autoscale_policy_json_number(obj, "value", seen.value,
-                                         seen.has_value) != 0
-        || ngx_autoscale_policy_json_number(obj, "window_samples",
-                                            (double) seen.nsamples, 1) != 0
-        || ngx_autoscale_policy_json_number(obj, "window_recommendation",
-                                            seen.highest, seen.highest >= 0)
-           != 0)
     {
         return -1;
     }

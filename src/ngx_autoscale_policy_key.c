@@ -27,9 +27,10 @@ static uint64_t ngx_autoscale_policy_key_string(uint64_t h, const char *s);
  * What a held decision says, as 64 bits: the same key means the stored
  * explanation still tells the truth, so the scaler need not write it
  * again.  Exact: the result, proposal, the demand policy's needs,
- * constraints and every setting of the cluster.  Within a tolerance: the measured inputs, as the bucket of
- * a log scale whose buckets are about 5 % wide (0.05 wide near 0).  Left
- * out: the ages (since_scaled, metrics_age), which pass on their own.
+ * constraints and every setting of the cluster.  Within a tolerance: the
+ * measured inputs, as the bucket of a log scale whose buckets are about
+ * 5 % wide (0.05 wide near 0).  Left out: the ages (since_scaled,
+ * metrics_age), which pass on their own.
  */
 
 static uint64_t

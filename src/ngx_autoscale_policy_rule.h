@@ -4,9 +4,10 @@
  *
  * Inside the scaling decision: the rules that propose a worker count once
  * the checks have passed (ngx_autoscale_policy_threshold.c,
- * ngx_autoscale_policy_target.c and ngx_autoscale_policy_demand.c), and what they share from the decision's
- * core (ngx_autoscale_policy.c): the bounds and cooldowns a proposal goes
- * through, the reason's wording and the rounding of worker counts.
+ * ngx_autoscale_policy_target.c and ngx_autoscale_policy_demand.c), and
+ * what they share from the decision's core (ngx_autoscale_policy.c): the
+ * bounds and cooldowns a proposal goes through, the reason's wording and
+ * the rounding of worker counts.
  */
 
 
@@ -36,6 +37,11 @@ void ngx_autoscale_policy_up(const ngx_autoscale_policy_input_t *in,
 /* down, but current_workers is at min_workers already: hold */
 void ngx_autoscale_policy_at_min(const ngx_autoscale_policy_input_t *in,
     ngx_autoscale_decision_t *out, const char *trigger);
+
+/* down to "to" (note: what it is), raised to min_workers if below */
+void ngx_autoscale_policy_down(const ngx_autoscale_policy_input_t *in,
+    ngx_autoscale_decision_t *out, const char *trigger, int to,
+    const char *note);
 
 /* a move to "to" within the bounds: held by its cooldown, or made */
 void ngx_autoscale_policy_move(const ngx_autoscale_policy_input_t *in,

@@ -34,7 +34,7 @@ void
 ngx_autoscale_policy_target(const ngx_autoscale_policy_input_t *in,
     ngx_autoscale_decision_t *out)
 {
-    int                      cur, min, desired, highest, to;
+    int                      cur, desired, highest, to;
     char                     v[NGX_AUTOSCALE_POLICY_NUM_LEN];
     char                     t[NGX_AUTOSCALE_POLICY_NUM_LEN];
     char                     tol[NGX_AUTOSCALE_POLICY_NUM_LEN];
@@ -58,7 +58,6 @@ ngx_autoscale_policy_target(const ngx_autoscale_policy_input_t *in,
     }
 
     cur = in->current_workers;
-    min = in->min_workers;
     value = ngx_autoscale_policy_target_value(metric, raw, cur);
 
     ngx_autoscale_policy_num(v, value);
@@ -129,20 +128,7 @@ ngx_autoscale_policy_target(const ngx_autoscale_policy_input_t *in,
                  w, desired);
     }
 
-    if (to < min) {
-        if (cur <= min) {
-            ngx_autoscale_policy_at_min(in, out, trigger);
-            return;
-        }
-
-        out->constraints |= NGX_AUTOSCALE_C_CLAMPED_MIN;
-        snprintf(note, sizeof(note), " (%d raised to min_workers %d)",
-                 to, min);
-        to = min;
-    }
-
-    ngx_autoscale_policy_move(in, out, NGX_AUTOSCALE_SCALE_DOWN, trigger, to,
-                              note);
+    ngx_autoscale_policy_down(in, out, trigger, to, note);
 }
 
 

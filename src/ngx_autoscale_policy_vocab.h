@@ -104,21 +104,25 @@ typedef enum {
  * The columns a statement returns so that a refused write can be told
  * apart from the rules it broke: min_workers, max_workers, scale_up_queue,
  * scale_down_queue, scale_up_cpu, scale_down_cpu, target_metric,
- * target_value, as they would have been.
+ * target_value, policy, as they would have been.
  */
 #define NGX_AUTOSCALE_CHECK_COLUMNS(t)                                        \
     t ".min_workers, " t ".max_workers, " t ".scale_up_queue, "               \
     t ".scale_down_queue, " t ".scale_up_cpu, " t ".scale_down_cpu, "         \
-    t ".target_metric, " t ".target_value"
+    t ".target_metric, " t ".target_value, " t ".policy"
 
-#define NGX_AUTOSCALE_CHECK_NCOLUMNS  8
+#define NGX_AUTOSCALE_CHECK_NCOLUMNS  9
 
-/* the same rules, for the WHERE clause of the write */
+/*
+ * The same rules, for the WHERE clause of the write; the demand policy
+ * takes target_value as a utilization in %, whatever the target metric.
+ */
 #define NGX_AUTOSCALE_CHECK_RULES(t)                                          \
     t ".min_workers <= " t ".max_workers "                                    \
     "AND " t ".scale_down_queue <= " t ".scale_up_queue "                     \
     "AND " t ".scale_down_cpu <= " t ".scale_up_cpu "                         \
-    "AND (" t ".target_metric = 'queue_per_worker' "                          \
+    "AND ((" t ".target_metric = 'queue_per_worker' "                         \
+    "AND " t ".policy <> 'demand') "                                          \
     "OR " t ".target_value <= " NGX_AUTOSCALE_POLICY_PERCENT_SQL ")"
 
 

@@ -90,6 +90,10 @@ static void ngx_autoscale_scaler_slice(ngx_event_t *ev);
 static void ngx_autoscale_scaler_one(ngx_autoscale_scaler_t *sc, int row);
 static void ngx_autoscale_scaler_input(ngx_autoscale_scaler_t *sc,
     PGresult *res, int row, ngx_autoscale_policy_input_t *in);
+static ngx_int_t ngx_autoscale_scaler_windows(ngx_autoscale_scaler_t *sc,
+    PGresult *res, int row, ngx_autoscale_policy_input_t *in);
+static void ngx_autoscale_scaler_windows_free(
+    ngx_autoscale_policy_input_t *in);
 static char *ngx_autoscale_scaler_explain(ngx_autoscale_scaler_t *sc,
     const char *id, ngx_autoscale_policy_input_t *in,
     ngx_autoscale_decision_t *d);
@@ -299,53 +303,18 @@ ngx_autoscale_scaler_one(ngx_autoscale_scaler_t *sc, int row)
     PGresult  *res = sc->rows;
 
     char                              *text;
-    size_t                             nsamples, nrows;
     uint64_t                           key;
     ngx_uint_t                         hold;
     ngx_autoscale_decision_t           d;
     ngx_autoscale_policy_input_t       in;
-    ngx_autoscale_policy_row_t        *rows;
-    ngx_autoscale_policy_sample_t     *samples;
     ngx_autoscale_scaler_decisions_t  *list;
 
     ngx_autoscale_scaler_input(sc, res, row, &in);
 
-    samples = NULL;
-    nsamples = 0;
-
-    if (!PQgetisnull(res, row, NGX_AUTOSCALE_CHECK_SAMPLES)
-        && ngx_autoscale_scaler_history(PQgetvalue(res, row,
-                                                   NGX_AUTOSCALE_CHECK_SAMPLES),
-                                        &samples, &nsamples, sc->log)
-           != NGX_OK)
-    {
+    if (ngx_autoscale_scaler_windows(sc, res, row, &in) != NGX_OK) {
         sc->failed++;
         return;
     }
-
-    in.history = samples;
-    in.nhistory = nsamples;
-
-    rows = NULL;
-    nrows = 0;
-
-    if (!PQgetisnull(res, row, NGX_AUTOSCALE_CHECK_DEMAND_ROWS)
-        && ngx_autoscale_policy_demand_rows(PQgetvalue(res, row,
-                                               NGX_AUTOSCALE_CHECK_DEMAND_ROWS),
-                                            &rows, &nrows)
-           != 0)
-    {
-        sc->failed++;
-
-        if (samples) {
-            ngx_free(samples);
-        }
-
-        return;
-    }
-
-    in.rows = rows;
-    in.nrows = nrows;
 
     ngx_autoscale_policy_decide(&in, &d);
 
@@ -376,11 +345,7 @@ ngx_autoscale_scaler_one(ngx_autoscale_scaler_t *sc, int row)
         }
     }
 
-    if (samples) {
-        ngx_free(samples);
-    }
-
-    free(rows);
+    ngx_autoscale_scaler_windows_free(&in);
 
     if (text == NULL) {
         return;
@@ -466,6 +431,63 @@ ngx_autoscale_scaler_input(ngx_autoscale_scaler_t *sc, PGresult *res, int row,
     in->load_percentage = v[NGX_AUTOSCALE_CHECK_LOAD_PERCENTAGE];
     in->worker_capacity = v[NGX_AUTOSCALE_CHECK_WORKER_CAPACITY];
     in->drain_time = sc->amcf->check_interval / 1000.0;
+}
+
+
+/*
+ * The rows of the window a policy needs: target tracking's samples, the
+ * demand policy's rows; freed by ngx_autoscale_scaler_windows_free()
+ */
+static ngx_int_t
+ngx_autoscale_scaler_windows(ngx_autoscale_scaler_t *sc, PGresult *res,
+    int row, ngx_autoscale_policy_input_t *in)
+{
+    size_t                          n;
+    ngx_autoscale_policy_row_t     *rows;
+    ngx_autoscale_policy_sample_t  *samples;
+
+    if (!PQgetisnull(res, row, NGX_AUTOSCALE_CHECK_SAMPLES)) {
+        if (ngx_autoscale_scaler_history(PQgetvalue(res, row,
+                                                  NGX_AUTOSCALE_CHECK_SAMPLES),
+                                         &samples, &n, sc->log)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        in->history = samples;
+        in->nhistory = n;
+    }
+
+    if (!PQgetisnull(res, row, NGX_AUTOSCALE_CHECK_DEMAND_ROWS)) {
+        if (ngx_autoscale_policy_demand_rows(PQgetvalue(res, row,
+                                              NGX_AUTOSCALE_CHECK_DEMAND_ROWS),
+                                             &rows, &n)
+            != 0)
+        {
+            ngx_autoscale_scaler_windows_free(in);
+            return NGX_ERROR;
+        }
+
+        in->rows = rows;
+        in->nrows = n;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_autoscale_scaler_windows_free(ngx_autoscale_policy_input_t *in)
+{
+    if (in->history) {
+        ngx_free((void *) in->history);
+        in->history = NULL;
+    }
+
+    /* the policy allocates the rows as plain C: free() */
+    free((void *) in->rows);
+    in->rows = NULL;
 }
 
 

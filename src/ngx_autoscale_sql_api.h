@@ -33,7 +33,8 @@ typedef enum {
     NGX_AUTOSCALE_CHECK_COL_SCALE_UP_CPU,
     NGX_AUTOSCALE_CHECK_COL_SCALE_DOWN_CPU,
     NGX_AUTOSCALE_CHECK_COL_TARGET_METRIC,
-    NGX_AUTOSCALE_CHECK_COL_TARGET_VALUE
+    NGX_AUTOSCALE_CHECK_COL_TARGET_VALUE,
+    NGX_AUTOSCALE_CHECK_COL_POLICY
 } ngx_autoscale_sql_check_col_e;
 
 /* a page of a list: the total in every row, a row from the next column */

@@ -348,8 +348,9 @@ typedef enum {
         "',' ORDER BY w.\"timestamp\" DESC) AS rows "                         \
         "FROM cluster_metrics w "                                             \
         "WHERE c.policy = 'demand' "                                          \
-        "AND w.cluster_id = c.id AND w.\"timestamp\" >= least(m.\"timestamp\", " \
-        "now() - make_interval(secs => c.stabilization_window))) dm ON true " \
+        "AND w.cluster_id = c.id "                                            \
+        "AND w.\"timestamp\" >= least(m.\"timestamp\", now() "                \
+        "- make_interval(secs => c.stabilization_window))) dm ON true "       \
     "WHERE c.status IN ('active', 'scaling_up', 'scaling_down') "             \
         "AND " NGX_AUTOSCALE_SQL_HOLDS_LOCK " "                               \
     "ORDER BY c.id"

@@ -1442,7 +1442,8 @@ static const decide_case_t  demand_edges[] = {
     CASE(DEMAND(1, .drain_time = 0, ROWS(STEP)), HOLD, 1, 1, C_INVALID,
          NULL),
     CASE(DEMAND(1, ROWS(ROW(1, 2, 40, 10, NAN, 1, 0, 0))), HOLD, 1, 1,
-         C_INVALID, NULL),
+         C_INVALID, "the latest metrics row has a value no row may have: "
+         "hold"),
     CASE(DEMAND(1, ROWS(ROW(1, -2, 40, 10, 1, 1, 0, 0))), HOLD, 1, 1,
          C_INVALID, NULL),
 
