@@ -7,7 +7,7 @@
 # rate follows a trace) sends the requests, and a scorer says what each
 # policy made of them.
 #
-#   bench/closedloop.sh                  every trace (about 14 minutes)
+#   bench/closedloop.sh                  every trace (about 12 minutes)
 #   bench/closedloop.sh --quick          one short trace, to try it (2 min)
 #   bench/closedloop.sh --trace ramp     the traces named (bench/closedloop/
 #                                        traces/NAME.trace) or given as files
