@@ -19,6 +19,7 @@
 
 #include "ngx_autoscale.h"
 #include "ngx_autoscale_addr.h"
+#include "ngx_autoscale_hold.h"
 #include "ngx_autoscale_route.h"
 #include "ngx_autoscale_shm.h"
 #include "ngx_autoscale_upstream.h"
@@ -55,6 +56,7 @@ typedef struct {
     ngx_autoscale_upstream_conf_t  *conf;
     ngx_autoscale_cluster_t        *cluster;
     ngx_autoscale_agent_t          *agent;       /* this try's; NULL: none */
+    ngx_autoscale_agent_t          *reserved;    /* the first try's */
     ngx_uint_t                      ntried;
     ngx_autoscale_agent_t          *tried[NGX_AUTOSCALE_UPSTREAM_TRIES];
 
@@ -81,7 +83,9 @@ static ngx_int_t ngx_autoscale_upstream_init_peer(ngx_http_request_t *r,
 static ngx_int_t ngx_autoscale_upstream_get(ngx_peer_connection_t *pc,
     void *data);
 static ngx_autoscale_agent_t *ngx_autoscale_upstream_pick(
-    ngx_autoscale_upstream_peer_t *pd);
+    ngx_autoscale_upstream_conf_t *ascf, ngx_autoscale_cluster_t *cluster,
+    ngx_autoscale_upstream_peer_t *pd, ngx_uint_t cap,
+    ngx_autoscale_addr_t *addr);
 static ngx_uint_t ngx_autoscale_upstream_tried(
     ngx_autoscale_upstream_peer_t *pd, ngx_autoscale_agent_t *agent);
 static void ngx_autoscale_upstream_free(ngx_peer_connection_t *pc,
@@ -98,6 +102,8 @@ static const ngx_autoscale_upstream_param_t  ngx_autoscale_upstream_params[] =
       offsetof(ngx_autoscale_upstream_conf_t, hold) },
     { "hold_max", NGX_AUTOSCALE_UPSTREAM_COUNT, 1000000,
       offsetof(ngx_autoscale_upstream_conf_t, hold_max) },
+    { "max_conns", NGX_AUTOSCALE_UPSTREAM_COUNT, 1000000,
+      offsetof(ngx_autoscale_upstream_conf_t, max_conns) },
     { NULL, 0, 0, 0 }
 };
 #if (NGX_HTTP_SSL)
@@ -151,6 +157,7 @@ ngx_autoscale_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     ascf->fail_timeout = 10;
     ascf->hold = 30000;
     ascf->hold_max = 1000;
+    ngx_queue_init(&ascf->waiting);
 
     for (i = 2; i < cf->args->nelts; i++) {
         if (ngx_autoscale_upstream_param(ascf, &value[i]) != NGX_OK) {
@@ -158,7 +165,8 @@ ngx_autoscale_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
                                "\"autoscale_upstream\": invalid parameter "
                                "\"%V\" (max_fails=0..1000, "
                                "fail_timeout=0s..1d, hold=0s..1h, "
-                               "hold_max=0..1000000)", &value[i]);
+                               "hold_max=0..1000000, "
+                               "max_conns=0..1000000)", &value[i]);
             return NGX_CONF_ERROR;
         }
     }
@@ -184,7 +192,8 @@ ngx_autoscale_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     *confs = ascf;
     amcf->upstreams++;
 
-    if (ascf->hold && ascf->hold_max) {
+    /* the precontent phase holds requests for both */
+    if ((ascf->hold && ascf->hold_max) || ascf->max_conns) {
         amcf->upstream_holds++;
     }
 
@@ -366,6 +375,9 @@ ngx_autoscale_upstream_init_peer(ngx_http_request_t *r,
     pd->cluster = cluster;
     n = cluster ? ngx_autoscale_upstream_serving(cluster) : 0;
 
+    /* a place at an agent that the wait before proxy_pass took */
+    pd->reserved = ngx_autoscale_hold_take(r, &pd->addr);
+
     u->peer.data = pd;
     u->peer.get = ngx_autoscale_upstream_get;
     u->peer.free = ngx_autoscale_upstream_free;
@@ -431,7 +443,14 @@ ngx_autoscale_upstream_get(ngx_peer_connection_t *pc, void *data)
     pd->agent = NULL;
     pd->on_backup = 0;
 
-    agent = ngx_autoscale_upstream_pick(pd);
+    if (pd->reserved) {
+        agent = pd->reserved;
+        pd->reserved = NULL;
+
+    } else {
+        agent = ngx_autoscale_upstream_pick(pd->conf, pd->cluster, pd, 0,
+                                            &pd->addr);
+    }
 
     if (agent) {
         pd->agent = agent;
@@ -475,17 +494,19 @@ ngx_autoscale_upstream_get(ngx_peer_connection_t *pc, void *data)
  * among those, the one whose turn comes first.  A turn is 1/weight of the
  * cluster's clock, and an agent behind the clock (new, or idle) starts at
  * it: equal agents take turns, a new one joins the round without a burst.
+ * With a cap, only agents with fewer than cap in flight; pd, when there is
+ * one, names the agents this request tried.
  */
 static ngx_autoscale_agent_t *
-ngx_autoscale_upstream_pick(ngx_autoscale_upstream_peer_t *pd)
+ngx_autoscale_upstream_pick(ngx_autoscale_upstream_conf_t *ascf,
+    ngx_autoscale_cluster_t *cluster, ngx_autoscale_upstream_peer_t *pd,
+    ngx_uint_t cap, ngx_autoscale_addr_t *addr)
 {
-    time_t                          now;
-    ngx_uint_t                      failed;
-    ngx_queue_t                    *q;
-    ngx_atomic_uint_t               a, b, now_v, turn, best_turn;
-    ngx_autoscale_agent_t          *agent, *best;
-    ngx_autoscale_cluster_t        *cluster = pd->cluster;
-    ngx_autoscale_upstream_conf_t  *ascf = pd->conf;
+    time_t                  now;
+    ngx_uint_t              failed;
+    ngx_queue_t            *q;
+    ngx_atomic_uint_t       a, b, now_v, turn, best_turn;
+    ngx_autoscale_agent_t  *agent, *best;
 
     if (cluster == NULL) {
         return NULL;
@@ -507,7 +528,8 @@ ngx_autoscale_upstream_pick(ngx_autoscale_upstream_peer_t *pd)
         agent = ngx_queue_data(q, ngx_autoscale_agent_t, cluster_queue);
 
         if (!ngx_autoscale_shm_agent_serving(agent)
-            || ngx_autoscale_upstream_tried(pd, agent))
+            || (pd && ngx_autoscale_upstream_tried(pd, agent))
+            || (cap && agent->inflight >= cap))
         {
             continue;
         }
@@ -537,8 +559,18 @@ ngx_autoscale_upstream_pick(ngx_autoscale_upstream_peer_t *pd)
         }
     }
 
-    if (best) {
+    if (best && cap
+        && (ngx_uint_t) ngx_atomic_fetch_add(&best->inflight, 1) >= cap)
+    {
+        /* another worker took the last place meanwhile */
+        (void) ngx_atomic_fetch_add(&best->inflight, (ngx_atomic_int_t) -1);
+        best = NULL;
+
+    } else if (best && cap == 0) {
         (void) ngx_atomic_fetch_add(&best->inflight, 1);
+    }
+
+    if (best) {
         (void) ngx_atomic_fetch_add(&best->requests, 1);
 
         /* other workers pick meanwhile: a turn taken twice is no harm */
@@ -550,9 +582,9 @@ ngx_autoscale_upstream_pick(ngx_autoscale_upstream_peer_t *pd)
             best->checked = now;
         }
 
-        pd->addr = best->report.addr;
+        *addr = best->report.addr;
 
-    } else if (failed && pd->backup_get == NULL) {
+    } else if (failed && (pd == NULL || pd->backup_get == NULL)) {
         /* all failed: the next request tries them again, as nginx does */
         for (q = ngx_queue_head(&cluster->agent_queue);
              q != ngx_queue_sentinel(&cluster->agent_queue);
@@ -628,6 +660,28 @@ ngx_autoscale_upstream_free(ngx_peer_connection_t *pc, void *data,
     if (pc->tries) {
         pc->tries--;
     }
+
+    /* a place came free: this worker's oldest held request may take it */
+    if (pd->conf->max_conns) {
+        ngx_autoscale_hold_kick(pd->conf);
+    }
+}
+
+
+ngx_autoscale_agent_t *
+ngx_autoscale_upstream_reserve(ngx_autoscale_upstream_conf_t *ascf,
+    ngx_autoscale_cluster_t *cluster, ngx_autoscale_addr_t *addr)
+{
+    return ngx_autoscale_upstream_pick(ascf, cluster, NULL, ascf->max_conns,
+                                       addr);
+}
+
+
+void
+ngx_autoscale_upstream_unreserve(ngx_autoscale_agent_t *agent)
+{
+    (void) ngx_atomic_fetch_add(&agent->requests, (ngx_atomic_int_t) -1);
+    (void) ngx_atomic_fetch_add(&agent->inflight, (ngx_atomic_int_t) -1);
 }
 
 
