@@ -173,7 +173,9 @@ EOF
         for t in "${TRACES[@]}"; do
             for p in "${POLICIES[@]}"; do
                 id=$(cluster_id "$(basename "$t" .trace)" "$p")
-                printf '\n    upstream %s {\n        autoscale_upstream %s;\n    }\n' \
+                # one request at a time per worker, as it serves: a
+                # backlog waits in nginx for the first free worker
+                printf '\n    upstream %s {\n        autoscale_upstream %s max_conns=1;\n    }\n' \
                     "$id" "$id"
             done
         done
