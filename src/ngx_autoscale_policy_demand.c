@@ -180,7 +180,7 @@ ngx_autoscale_policy_demand_down(const ngx_autoscale_policy_input_t *in,
 
         if (to >= cur) {
             ngx_autoscale_policy_set(out, NGX_AUTOSCALE_HOLD, cur, 0,
-                                     "%s, but the last %s s "
+                                     "%s, but the arrivals of the last %s s "
                                      "(stabilization_window) needed %d: "
                                      "hold at %d worker%s", trigger, w,
                                      highest, cur,
@@ -189,7 +189,8 @@ ngx_autoscale_policy_demand_down(const ngx_autoscale_policy_input_t *in,
         }
 
         snprintf(note, sizeof(note),
-                 " (the highest need of the last %s s; %d now)", w,
+                 " (the arrivals' highest need of the last %s s; %d now)",
+                 w,
                  out->need);
     }
 
@@ -366,6 +367,7 @@ void
 ngx_autoscale_policy_demand_seen(const ngx_autoscale_policy_input_t *in,
     ngx_autoscale_policy_demand_seen_t *seen)
 {
+    int                              held;
     size_t                           i;
     double                           last;
     ngx_autoscale_policy_row_t       latest;
@@ -410,8 +412,17 @@ ngx_autoscale_policy_demand_seen(const ngx_autoscale_policy_input_t *in,
 
         seen->nsamples++;
 
-        if (est.need > seen->highest) {
-            seen->highest = est.need;
+        /*
+         * an earlier row's backlog was the workers' to drain, and they did
+         * or the latest row still shows it: an earlier row holds what its
+         * arrivals needed
+         */
+        held = (i == 0 || !est.observed
+                || est.service_from == NGX_AUTOSCALE_SERVICE_NONE)
+               ? est.need : est.arrival_need;
+
+        if (held > seen->highest) {
+            seen->highest = held;
         }
     }
 }

@@ -1476,12 +1476,23 @@ static const decide_case_t  demand_cooldowns[] = {
 
 
 static const decide_case_t  demand_window[] = {
-    /* 100 s ago 9.1 were needed: hold at 8 */
+    /* 100 s ago the arrivals needed 8 (and their backlog 2 more) */
     CASE(DEMAND(8, ROWS(ROW(1, 2, 20, 20, 2, 8, 0, 25),
                         ROW(100, 2, 40, 10, 12, 1, 11, 100))),
          HOLD, 8, 4, C_STABILIZED,
          "demand needs 4 workers (10 req/s x 0.2 s, backlog 0), but the "
-         "last 300 s (stabilization_window) needed 10: hold at 8 workers"),
+         "arrivals of the last 300 s (stabilization_window) needed 8: hold "
+         "at 8 workers"),
+
+    /* a drained backlog holds no worker: from 10 down to the arrivals' 8 */
+    CASE(DEMAND(10, ROWS(ROW(1, 2, 20, 20, 2, 10, 0, 25),
+                         ROW(100, 2, 40, 10, 12, 1, 11, 100))),
+         DOWN, 8, 4, C_STABILIZED, NULL),
+
+    /* a backlog that is still there counts: the latest row's whole need */
+    CASE(DEMAND(12, ROWS(ROW(1, 2, 40, 10, 12, 1, 11, 100),
+                         ROW(100, 2, 20, 20, 2, 10, 0, 25))),
+         DOWN, 10, 10, 0, NULL),
 
     /* 6 were: down to 6 */
     CASE(DEMAND(8, ROWS(ROW(1, 2, 20, 20, 2, 8, 0, 25),
