@@ -28,7 +28,8 @@ static double ngx_autoscale_policy_demand_service(
     const ngx_autoscale_policy_input_t *in, size_t from);
 static void ngx_autoscale_policy_demand_up(
     const ngx_autoscale_policy_input_t *in, ngx_autoscale_decision_t *out,
-    const ngx_autoscale_policy_estimate_t *est, const char *trigger);
+    const ngx_autoscale_policy_estimate_t *est,
+    const ngx_autoscale_policy_row_t *latest, const char *trigger);
 static void ngx_autoscale_policy_demand_down(
     const ngx_autoscale_policy_input_t *in, ngx_autoscale_decision_t *out,
     const char *trigger);
@@ -93,7 +94,7 @@ ngx_autoscale_policy_demand(const ngx_autoscale_policy_input_t *in,
     }
 
     if (need > cur) {
-        ngx_autoscale_policy_demand_up(in, out, &est, trigger);
+        ngx_autoscale_policy_demand_up(in, out, &est, &latest, trigger);
         return;
     }
 
@@ -115,32 +116,48 @@ ngx_autoscale_policy_demand(const ngx_autoscale_policy_input_t *in,
  * The up cooldown waits for a change to show in the metrics.  The arrivals
  * do not depend on the workers: when they alone need more than the
  * cluster has, waiting only grows the backlog, so the cooldown does not
- * hold.  The backlog part does wait: new workers take time to drain it.
+ * hold.  Nor does it once the change has shown: the latest window began
+ * after the last change and every worker served in it, so its backlog is
+ * one those workers could not drain, not one counted before they came.
+ * Until then the backlog part waits: new workers take time to drain it.
  */
 
 static void
 ngx_autoscale_policy_demand_up(const ngx_autoscale_policy_input_t *in,
     ngx_autoscale_decision_t *out, const ngx_autoscale_policy_estimate_t *est,
-    const char *trigger)
+    const ngx_autoscale_policy_row_t *latest, const char *trigger)
 {
-    int                           cur;
+    int                           cur, shown;
     char                          since[NGX_AUTOSCALE_POLICY_NUM_LEN];
     char                          passed[2 * NGX_AUTOSCALE_REASON_LEN];
     ngx_autoscale_policy_input_t  unheld;
 
     cur = in->current_workers;
 
+    shown = est->observed && cur > 0 && latest->live >= cur
+            && latest->age + latest->secs < in->since_scaled;
+
     if (!(in->since_scaled >= 0 && in->since_scaled < in->scale_up_cooldown)
-        || est->arrival_need <= cur || cur >= in->max_workers)
+        || (est->arrival_need <= cur && !shown) || cur >= in->max_workers)
     {
         ngx_autoscale_policy_up(in, out, trigger, est->need);
         return;
     }
 
-    snprintf(passed, sizeof(passed),
-             "%s; the arrivals alone need %d, so the up cooldown "
-             "(scaled %s s ago) does not hold", trigger, est->arrival_need,
-             ngx_autoscale_policy_secs(since, in->since_scaled));
+    ngx_autoscale_policy_secs(since, in->since_scaled);
+
+    if (est->arrival_need > cur) {
+        snprintf(passed, sizeof(passed),
+                 "%s; the arrivals alone need %d, so the up cooldown "
+                 "(scaled %s s ago) does not hold", trigger,
+                 est->arrival_need, since);
+
+    } else {
+        snprintf(passed, sizeof(passed),
+                 "%s; all %d workers served in the latest window, which "
+                 "began after the last change, so the up cooldown (scaled "
+                 "%s s ago) does not hold", trigger, cur, since);
+    }
 
     unheld = *in;
     unheld.since_scaled = -1;

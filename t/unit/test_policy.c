@@ -1353,6 +1353,10 @@ test_key_other_decision(void **state)
 #define ROW(age, secs, started, finished, inflight, workers, queue, cpu)      \
     { age, secs, started, finished, inflight, workers, queue, cpu, 0 }
 
+#define ROW_LIVE(age, secs, started, finished, inflight, workers, queue, cpu,  \
+                 live)                                                        \
+    { age, secs, started, finished, inflight, workers, queue, cpu, live }
+
 #define ROWS(...)                                                             \
     .rows = (const ngx_autoscale_policy_row_t[]) { __VA_ARGS__ },             \
     .nrows = sizeof((const ngx_autoscale_policy_row_t[]) { __VA_ARGS__ })     \
@@ -1467,6 +1471,28 @@ static const decide_case_t  demand_cooldowns[] = {
 
     /* out of the cooldown */
     CASE(DEMAND(8, .since_scaled = 300, ROWS(STEP)), UP, 10, 10, 0, NULL),
+
+    /*
+     * the change has shown: all 8 served in a window that began after it,
+     * and 20 still wait: the backlog's need does not wait either
+     */
+    CASE(DEMAND(8, .since_scaled = 10,
+                ROWS(ROW_LIVE(1, 2, 40, 80, 28, 8, 0, 100, 8))),
+         UP, 10, 10, 0,
+         "demand needs 10 workers (20 req/s x 0.2 s, backlog 20); all 8 "
+         "workers served in the latest window, which began after the last "
+         "change, so the up cooldown (scaled 10 s ago) does not hold: scale "
+         "up from 8 to 10 workers"),
+
+    /* one of the 8 did not report yet: the cooldown holds */
+    CASE(DEMAND(8, .since_scaled = 10,
+                ROWS(ROW_LIVE(1, 2, 40, 80, 28, 8, 0, 100, 7))),
+         HOLD, 8, 9, C_COOL_UP, NULL),
+
+    /* the window began before the change: the cooldown holds */
+    CASE(DEMAND(8, .since_scaled = 10,
+                ROWS(ROW_LIVE(9, 2, 40, 80, 28, 8, 0, 100, 8))),
+         HOLD, 8, 10, C_COOL_UP, NULL),
 
     /* the down cooldown holds */
     CASE(DEMAND(8, .since_scaled = 10,
