@@ -219,11 +219,13 @@ echo
 
 # ---- one trace ----------------------------------------------------------------
 
-# create_cluster TRACE POLICY: its row, at 0 workers heading for its first;
-# the demand policy through the API, which may refuse it (a module without
-# it): then POLICY.notbuilt says why, and the cluster is destroyed
+# create_cluster TRACE POLICY: its row, at 0 workers heading for its first
+# (WARM: what the trace's first rate keeps 70 % busy, as a cluster that had
+# that load for a while would have); the demand policy through the API,
+# which may refuse it (a module without it): then POLICY.notbuilt says why,
+# and the cluster is destroyed
 create_cluster() {
-    local id min=1 target=1 policy=threshold d=$OUT/$1
+    local id min=1 target=$WARM policy=threshold d=$OUT/$1
     id=$(cluster_id "$1" "$2")
     case $2 in
         target) policy=target ;;
@@ -282,6 +284,12 @@ run_trace() {
     say "== $name: $duration s ($(python3 "$HERE/loadgen.py" --trace "$file" \
         --seed "$seed" --url http://127.0.0.1/ --out /dev/null --count) requests a policy)"
 
+    WARM=$(awk -v s="$SERVICE_TIME" -v max="$MAX_WORKERS" \
+               '!/^[[:space:]]*(#|$)/ { n = $2 * s / 0.7
+                                        n = (n == int(n)) ? n : int(n) + 1
+                                        if (n < 1) n = 1
+                                        print (n > max ? max : n); exit }' \
+               "$file")
     for p in "${POLICIES[@]}"; do
         if create_cluster "$name" "$p"; then
             ids+=("$(cluster_id "$name" "$p")")

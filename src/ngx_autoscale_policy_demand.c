@@ -168,7 +168,10 @@ ngx_autoscale_policy_demand_up(const ngx_autoscale_policy_input_t *in,
 }
 
 
-/* down only as far as the highest need of the window, and min_workers */
+/*
+ * Down only as far as the highest need of the window, and min_workers; and
+ * not by tolerance x workers or less
+ */
 
 static void
 ngx_autoscale_policy_demand_down(const ngx_autoscale_policy_input_t *in,
@@ -207,8 +210,18 @@ ngx_autoscale_policy_demand_down(const ngx_autoscale_policy_input_t *in,
 
         snprintf(note, sizeof(note),
                  " (the arrivals' highest need of the last %s s; %d now)",
-                 w,
-                 out->need);
+                 w, out->need);
+    }
+
+    /* the arrivals of a window vary by chance: a step that small is noise */
+    if (to > in->min_workers && cur - to <= cur * in->tolerance + 1e-9) {
+        ngx_autoscale_policy_set(out, NGX_AUTOSCALE_HOLD, cur,
+                                 NGX_AUTOSCALE_C_WITHIN_TOLERANCE,
+                                 "%s; %d is within tolerance %s of %d "
+                                 "workers: hold", trigger, to,
+                                 ngx_autoscale_policy_num(w, in->tolerance),
+                                 cur);
+        return;
     }
 
     ngx_autoscale_policy_down(in, out, trigger, to, note);

@@ -1381,7 +1381,7 @@ static const decide_case_t  demand_formula[] = {
          C_NO_TRIGGER, NULL),
 
     /* a worker that has not reported does not serve: 2 of 10 live, S 0.2 */
-    CASE(DEMAND(10, ROWS({ 1, 2, 40, 20, 12, 10, 10, 100, 2 })), DOWN, 9,
+    CASE(DEMAND(12, ROWS({ 1, 2, 40, 20, 12, 10, 10, 100, 2 })), DOWN, 9,
          9, 0, NULL),
 
     /* tiny load still needs a worker */
@@ -1509,6 +1509,20 @@ static const decide_case_t  demand_window[] = {
          "demand needs 4 workers (10 req/s x 0.2 s, backlog 0), but the "
          "arrivals of the last 300 s (stabilization_window) needed 8: hold "
          "at 8 workers"),
+
+    /* 15 of 16: within the tolerance of 0.1, chance in the arrivals */
+    CASE(DEMAND(16, ROWS(ROW(1, 2, 60, 60, 6, 16, 0, 25))), HOLD, 16, 15,
+         C_WITHIN_TOLERANCE,
+         "demand needs 15 workers (30 req/s x 0.2 s, backlog 0); 15 is "
+         "within tolerance 0.1 of 16 workers: hold"),
+
+    /* 14 of 16 is not */
+    CASE(DEMAND(16, ROWS(ROW(1, 2, 56, 56, 5.6, 16, 0, 25))), DOWN, 14, 14,
+         0, NULL),
+
+    /* nor is 15 with no tolerance */
+    CASE(DEMAND(16, .tolerance = 0, ROWS(ROW(1, 2, 60, 60, 6, 16, 0, 25))),
+         DOWN, 15, 15, 0, NULL),
 
     /* a drained backlog holds no worker: from 10 down to the arrivals' 8 */
     CASE(DEMAND(10, ROWS(ROW(1, 2, 20, 20, 2, 10, 0, 25),
