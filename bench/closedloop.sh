@@ -219,9 +219,9 @@ echo
 
 # ---- one trace ----------------------------------------------------------------
 
-# create_cluster TRACE POLICY: its row, at 0 workers heading for its first
-# (WARM: what the trace's first rate keeps 70 % busy, as a cluster that had
-# that load for a while would have); the demand policy through the API,
+# create_cluster TRACE POLICY: its row, paused, at 0 workers heading for its
+# first (WARM: what the trace's first rate keeps 70 % busy, as a cluster that
+# had that load for a while would have); the demand policy through the API,
 # which may refuse it (a module without it): then POLICY.notbuilt says why,
 # and the cluster is destroyed
 create_cluster() {
@@ -238,10 +238,10 @@ INSERT INTO clusters (id, name, status, min_workers, max_workers,
                       current_workers, target_workers, actuation,
                       worker_capacity, policy, target_metric, target_value,
                       scale_up_cooldown, scale_down_cooldown,
-                      stabilization_window, started_at)
+                      stabilization_window, started_at, paused)
 VALUES (:'id', 'closed loop ' || :'id', 'scaling_up', :min, :max, 0,
         :target, 'reported', 1, :'policy', 'load_percentage', 70,
-        :cool, :cool, :cool, now());
+        :cool, :cool, :cool, now(), true);
 EOF
     echo "start.$2	$target" >>"$d/meta"
     echo "cluster.$2	$id" >>"$d/meta"
@@ -335,6 +335,12 @@ run_trace() {
             --timeout "$TIMEOUT" --out "$d/$p.req" &
         BG_PIDS+=($!)
     done
+    # paused until the load starts: idle, they would scale down to 1 first
+    sleep 2
+    pg -v ids="${ids[*]}" >/dev/null <<'EOF' || die "unpausing failed"
+UPDATE clusters SET paused = false
+ WHERE id = ANY (string_to_array(:'ids', ' '));
+EOF
     for p in "${BG_PIDS[@]}"; do
         wait "$p" || die "$name: a load generator or the sampler failed"
     done
