@@ -118,6 +118,9 @@ typedef struct {
     ngx_autoscale_prom_agent_t *peers;        /* agents with an address */
     ngx_uint_t                 npeers;
     ngx_uint_t                 peers_size;
+
+    ngx_autoscale_prom_decided_t *decided;    /* one a cluster of snap */
+    ngx_autoscale_prom_lease_t  lease;
 } ngx_autoscale_prom_zone_t;
 
 
@@ -287,13 +290,16 @@ ngx_autoscale_api_prom(ngx_autoscale_api_ctx_t *ctx)
     zone.peers_size = sh->nagents + NGX_AUTOSCALE_PROM_SPARE;
     zone.peers = ngx_palloc(r->pool, zone.peers_size
                                      * sizeof(ngx_autoscale_prom_agent_t));
-    if (snap == NULL || zone.peers == NULL) {
+    zone.decided = ngx_palloc(r->pool,
+                              size * sizeof(ngx_autoscale_prom_decided_t));
+    if (snap == NULL || zone.peers == NULL || zone.decided == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     n = ngx_autoscale_api_prom_snapshot(amcf->shm_zone, snap, size, &zone);
 
-    len = ngx_autoscale_api_prom_size(n, zone.npeers);
+    len = ngx_autoscale_api_prom_size(n, zone.npeers)
+          + ngx_autoscale_api_prom_policy_size(n);
 
     b = ngx_create_temp_buf(r->pool, len);
     if (b == NULL) {
@@ -309,8 +315,14 @@ ngx_autoscale_api_prom(ngx_autoscale_api_ctx_t *ctx)
     *p++ = LF;
 
     p = ngx_autoscale_api_prom_clusters(p, snap, n);
+
+    /* a decision older than three checks is not the leader's last word */
+    p = ngx_autoscale_api_prom_policy(p, zone.decided, n,
+                                      (time_t) (3 * amcf->check_interval
+                                                / 1000 + 2));
     p = ngx_autoscale_api_prom_peers(p, &zone);
     p = ngx_autoscale_api_prom_module(p, amcf->shm_zone, &zone);
+    p = ngx_autoscale_api_prom_policy_leader(p, &zone.lease);
 
     b->last = p;
 
@@ -362,6 +374,9 @@ ngx_autoscale_api_prom_snapshot(ngx_shm_zone_t *shm_zone,
         snap[n].target_workers = cluster->target_workers;
         snap[n].load_percentage = cluster->load_percentage;
         snap[n].health_score = cluster->health_score;
+        zone->decided[n].cluster = cluster;
+        zone->decided[n].decided = cluster->decided;
+        zone->decided[n].exists = cluster->exists;
         n++;
     }
 
@@ -392,6 +407,8 @@ ngx_autoscale_api_prom_snapshot(ngx_shm_zone_t *shm_zone,
     zone->nclusters = sh->nclusters;
     zone->nagents = sh->nagents;
     zone->free_bytes = ngx_autoscale_shm_free_bytes(shm_zone);
+    zone->lease.pid = sh->leader;
+    zone->lease.until = sh->lease_until;
 
     ngx_autoscale_shm_unlock(shm_zone);
 

@@ -55,6 +55,12 @@ typedef enum {
 /* the scaler's decisions, counted by action */
 #define NGX_AUTOSCALE_NACTIONS       4
 
+/*
+ * and per cluster by action and reason: the constraint that held or
+ * bounded the decision (one per constraint bit), or none
+ */
+#define NGX_AUTOSCALE_NREASONS       15
+
 
 /*
  * Counters of observed traffic.  They only grow: the collector reads them
@@ -70,6 +76,37 @@ typedef struct {
     ngx_atomic_t               status[6];     /* none, 1xx .. 5xx */
     ngx_atomic_t               buckets[NGX_AUTOSCALE_BUCKETS];
 } ngx_autoscale_traffic_t;
+
+
+/*
+ * The leader's last decision on a cluster, as GET metrics shows it: what
+ * the policy saw and what it did.  NaN where a value was not known.
+ */
+typedef struct {
+    time_t                     at;            /* wall clock; 0: none */
+    ngx_int_t                  status;        /* of the cluster statuses;
+                                                 -1: another */
+    ngx_int_t                  policy;        /* 0 threshold, 1 target,
+                                                 2 demand */
+    ngx_int_t                  action;
+    ngx_int_t                  reason;        /* 0: none, else 1 + bit */
+    ngx_int_t                  paused;
+    ngx_int_t                  min_workers;
+    ngx_int_t                  max_workers;
+    ngx_int_t                  to;
+    double                     queue_length;
+    double                     cpu_usage;     /* % */
+    double                     load_percentage;
+    double                     metrics_age;   /* s; NaN: no metrics */
+    double                     up_left;       /* cooldowns' seconds left */
+    double                     down_left;
+    /* the demand policy's estimate, all NaN for the other policies */
+    double                     arrivals;      /* per second */
+    double                     service;       /* s */
+    double                     backlog;
+    double                     need;
+    double                     window_need;
+} ngx_autoscale_decided_t;
 
 
 /*
@@ -111,6 +148,12 @@ typedef struct {
     ngx_int_t                  target_workers;
     double                     load_percentage;
     double                     health_score;
+
+    /* the leader's last decision (under the mutex), and every decision
+       by action and reason */
+    ngx_autoscale_decided_t    decided;
+    ngx_atomic_t               decisions[NGX_AUTOSCALE_NACTIONS]
+                                        [NGX_AUTOSCALE_NREASONS];
 
     /* bytes, not bits: set by different processes without one lock */
     u_char                     observed;      /* traffic is counted for it */
