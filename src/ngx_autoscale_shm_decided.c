@@ -118,6 +118,11 @@ ngx_autoscale_shm_decided(ngx_shm_zone_t *shm_zone, const char *id,
             dc.service = seen.now.service;
             dc.backlog = seen.now.backlog;
         }
+
+        /* the decision looks over the window only to scale down */
+        if (d->window_need < 0 && seen.highest >= 0) {
+            dc.window_need = seen.highest;
+        }
     }
 
     len = ngx_strlen(id);
