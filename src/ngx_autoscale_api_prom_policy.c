@@ -318,7 +318,8 @@ ngx_autoscale_api_prom_policy_labeled(u_char *p,
 
         default: /* NGX_AUTOSCALE_PP_INFO */
             p = ngx_autoscale_api_prom_policy_name(p, f, dc[i].cluster);
-            p = ngx_sprintf(p, ",policy=\"%s\",action=\"%s\",reason=\"%s\"} 1\n",
+            p = ngx_sprintf(p, ",policy=\"%s\",action=\"%s\","
+                            "reason=\"%s\"} 1\n",
                             ngx_autoscale_prom_policy_names[d->policy],
                             ngx_autoscale_policy_action_name(
                                 (ngx_autoscale_action_e) d->action),

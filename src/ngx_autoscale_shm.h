@@ -80,32 +80,33 @@ typedef struct {
 
 /*
  * The leader's last decision on a cluster, as GET metrics shows it: what
- * the policy saw and what it did.  NaN where a value was not known.
+ * the policy saw and what it did.  NaN where a value was not known.  Small
+ * types: the cluster's node stays within the slab's 1k size class.
  */
 typedef struct {
     time_t                     at;            /* wall clock; 0: none */
-    ngx_int_t                  status;        /* of the cluster statuses;
+    int32_t                    status;        /* of the cluster statuses;
                                                  -1: another */
-    ngx_int_t                  policy;        /* 0 threshold, 1 target,
+    int32_t                    policy;        /* 0 threshold, 1 target,
                                                  2 demand */
-    ngx_int_t                  action;
-    ngx_int_t                  reason;        /* 0: none, else 1 + bit */
-    ngx_int_t                  paused;
-    ngx_int_t                  min_workers;
-    ngx_int_t                  max_workers;
-    ngx_int_t                  to;
-    double                     queue_length;
-    double                     cpu_usage;     /* % */
-    double                     load_percentage;
-    double                     metrics_age;   /* s; NaN: no metrics */
-    double                     up_left;       /* cooldowns' seconds left */
-    double                     down_left;
+    int32_t                    action;
+    int32_t                    reason;        /* 0: none, else 1 + bit */
+    int32_t                    paused;
+    int32_t                    min_workers;
+    int32_t                    max_workers;
+    int32_t                    to;
+    float                      queue_length;
+    float                      cpu_usage;     /* % */
+    float                      load_percentage;
+    float                      metrics_age;   /* s; NaN: no metrics */
+    float                      up_left;       /* cooldowns' seconds left */
+    float                      down_left;
     /* the demand policy's estimate, all NaN for the other policies */
-    double                     arrivals;      /* per second */
-    double                     service;       /* s */
-    double                     backlog;
-    double                     need;
-    double                     window_need;
+    float                      arrivals;      /* per second */
+    float                      service;       /* s */
+    float                      backlog;
+    float                      need;
+    float                      window_need;
 } ngx_autoscale_decided_t;
 
 
@@ -149,10 +150,10 @@ typedef struct {
     double                     load_percentage;
     double                     health_score;
 
-    /* the leader's last decision (under the mutex), and every decision
-       by action and reason */
+    /* the leader's last decision, and every decision by action and
+       reason: written under the mutex, the counters read without it */
     ngx_autoscale_decided_t    decided;
-    ngx_atomic_t               decisions[NGX_AUTOSCALE_NACTIONS]
+    uint32_t                   decisions[NGX_AUTOSCALE_NACTIONS]
                                         [NGX_AUTOSCALE_NREASONS];
 
     /* bytes, not bits: set by different processes without one lock */

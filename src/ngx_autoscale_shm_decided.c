@@ -133,8 +133,7 @@ ngx_autoscale_shm_decided(ngx_shm_zone_t *shm_zone, const char *id,
                                             NGX_AUTOSCALE_FIND);
     if (cluster) {
         cluster->decided = dc;
-        (void) ngx_atomic_fetch_add(
-                            &cluster->decisions[dc.action][dc.reason], 1);
+        cluster->decisions[dc.action][dc.reason]++;
     }
 
     ngx_autoscale_shm_unlock(shm_zone);
