@@ -76,13 +76,6 @@ typedef enum {
 } ngx_autoscale_prom_family_e;
 
 
-typedef struct {
-    const char                *name;
-    const char                *type;
-    const char                *help;
-} ngx_autoscale_prom_family_t;
-
-
 /* a cluster as the zone had it, copied under the mutex */
 typedef struct {
     ngx_autoscale_cluster_t   *cluster;      /* for the atomic counters */
@@ -776,16 +769,37 @@ ngx_autoscale_api_prom_one(u_char *p, ngx_autoscale_prom_family_e f,
 }
 
 
-/* the help texts hold no backslash nor newline: they need no escaping */
 static u_char *
 ngx_autoscale_api_prom_head(u_char *p, ngx_autoscale_prom_family_e f)
 {
-    const ngx_autoscale_prom_family_t  *fam;
+    return ngx_autoscale_api_prom_family_head(p,
+                                              &ngx_autoscale_prom_families[f]);
+}
 
-    fam = &ngx_autoscale_prom_families[f];
 
+/* the help texts hold no backslash nor newline: they need no escaping */
+u_char *
+ngx_autoscale_api_prom_family_head(u_char *p,
+    const ngx_autoscale_prom_family_t *fam)
+{
     return ngx_sprintf(p, "# HELP %s %s\n# TYPE %s %s\n",
                        fam->name, fam->help, fam->name, fam->type);
+}
+
+
+size_t
+ngx_autoscale_api_prom_family_heads(const ngx_autoscale_prom_family_t *fam,
+    ngx_uint_t n)
+{
+    size_t      len;
+    ngx_uint_t  i;
+
+    for (len = 0, i = 0; i < n; i++) {
+        len += sizeof("# HELP  \n# TYPE  \n") - 1 + 2 * ngx_strlen(fam[i].name)
+               + ngx_strlen(fam[i].help) + ngx_strlen(fam[i].type);
+    }
+
+    return len;
 }
 
 
@@ -839,17 +853,10 @@ ngx_autoscale_api_prom_seconds(u_char *p, uint64_t ms)
 static size_t
 ngx_autoscale_api_prom_size(ngx_uint_t nclusters, ngx_uint_t npeers)
 {
-    size_t      len;
-    ngx_uint_t  i;
+    size_t  len;
 
-    len = 0;
-
-    for (i = 0; i < NGX_AUTOSCALE_PROM_NFAMILIES; i++) {
-        len += sizeof("# HELP  \n# TYPE  \n") - 1
-               + 2 * ngx_strlen(ngx_autoscale_prom_families[i].name)
-               + ngx_strlen(ngx_autoscale_prom_families[i].help)
-               + ngx_strlen(ngx_autoscale_prom_families[i].type);
-    }
+    len = ngx_autoscale_api_prom_family_heads(ngx_autoscale_prom_families,
+                                              NGX_AUTOSCALE_PROM_NFAMILIES);
 
     len += (1 + NGX_AUTOSCALE_PROM_MODULE_LINES) * NGX_AUTOSCALE_PROM_LINE;
     len += nclusters * NGX_AUTOSCALE_PROM_CLUSTER_LINES

@@ -17,6 +17,13 @@
 #include "ngx_autoscale_shm.h"
 
 
+typedef struct {
+    const char                *name;
+    const char                *type;
+    const char                *help;
+} ngx_autoscale_prom_family_t;
+
+
 /* a cluster's last decision and the leader's lease, copied under the mutex */
 typedef struct {
     ngx_autoscale_cluster_t   *cluster;      /* for its counters */
@@ -31,6 +38,12 @@ typedef struct {
 
 
 ngx_int_t ngx_autoscale_api_prom(ngx_autoscale_api_ctx_t *ctx);
+
+/* a family's HELP and TYPE lines, and the bytes of those of n families */
+u_char *ngx_autoscale_api_prom_family_head(u_char *p,
+    const ngx_autoscale_prom_family_t *fam);
+size_t ngx_autoscale_api_prom_family_heads(
+    const ngx_autoscale_prom_family_t *fam, ngx_uint_t n);
 
 /*
  * ngx_autoscale_api_prom_policy.c: what the policy saw and did, per

@@ -56,13 +56,6 @@ typedef enum {
 } ngx_autoscale_prom_policy_e;
 
 
-typedef struct {
-    const char                *name;
-    const char                *type;
-    const char                *help;
-} ngx_autoscale_prom_policy_family_t;
-
-
 static u_char *ngx_autoscale_api_prom_policy_values(u_char *p,
     ngx_autoscale_prom_decided_t *dc, ngx_uint_t n,
     ngx_autoscale_prom_policy_e f);
@@ -79,7 +72,7 @@ static u_char *ngx_autoscale_api_prom_policy_name(u_char *p,
     ngx_autoscale_prom_policy_e f, ngx_autoscale_cluster_t *c);
 
 
-static const ngx_autoscale_prom_policy_family_t
+static const ngx_autoscale_prom_family_t
     ngx_autoscale_prom_policy_families[NGX_AUTOSCALE_PP_NFAMILIES] =
 {
     { "autoscale_cluster_status", "gauge",
@@ -409,12 +402,8 @@ ngx_autoscale_api_prom_policy_leader(u_char *p,
 static u_char *
 ngx_autoscale_api_prom_policy_head(u_char *p, ngx_autoscale_prom_policy_e f)
 {
-    const ngx_autoscale_prom_policy_family_t  *fam;
-
-    fam = &ngx_autoscale_prom_policy_families[f];
-
-    return ngx_sprintf(p, "# HELP %s %s\n# TYPE %s %s\n",
-                       fam->name, fam->help, fam->name, fam->type);
+    return ngx_autoscale_api_prom_family_head(p,
+                                        &ngx_autoscale_prom_policy_families[f]);
 }
 
 
@@ -432,17 +421,11 @@ ngx_autoscale_api_prom_policy_name(u_char *p, ngx_autoscale_prom_policy_e f,
 size_t
 ngx_autoscale_api_prom_policy_size(ngx_uint_t n)
 {
-    size_t      len;
-    ngx_uint_t  i;
+    size_t  len;
 
-    len = 0;
-
-    for (i = 0; i < NGX_AUTOSCALE_PP_NFAMILIES; i++) {
-        len += sizeof("# HELP  \n# TYPE  \n") - 1
-               + 2 * ngx_strlen(ngx_autoscale_prom_policy_families[i].name)
-               + ngx_strlen(ngx_autoscale_prom_policy_families[i].help)
-               + ngx_strlen(ngx_autoscale_prom_policy_families[i].type);
-    }
+    len = ngx_autoscale_api_prom_family_heads(
+                                        ngx_autoscale_prom_policy_families,
+                                        NGX_AUTOSCALE_PP_NFAMILIES);
 
     /* the leader's lines: a host name is at most 255 bytes */
     len += 2 * NGX_AUTOSCALE_PROM_POLICY_LINE + 256;
