@@ -66,7 +66,7 @@ FUZZ_DEPS_policy := src/ngx_autoscale_json.c \
                     src/ngx_autoscale_policy_key.c
 
 .PHONY: all deps test unit unit-atomic suites test-memcheck demo demo-stop \
-        bench clean fuzz
+        bench clean fuzz rules-test
 
 all: $(MODULE) $(SUPERVISOR)
 
@@ -152,6 +152,11 @@ fuzz: $(FUZZ_BINS)
 suites: $(MODULE) $(SUPERVISOR)
 	util/run-suites
 
+# the alert rules of contrib/prometheus against their unit tests
+rules-test:
+	promtool check rules contrib/prometheus/autoscale-rules.yml
+	promtool test rules contrib/prometheus/autoscale-rules.test.yml
+
 # the API's suites once more with every nginx process under valgrind
 test-memcheck: $(MODULE)
 	util/run-memcheck
@@ -159,6 +164,7 @@ test-memcheck: $(MODULE)
 test: deps
 	$(MAKE) all
 	$(MAKE) unit
+	$(MAKE) rules-test
 	util/check-links
 	$(MAKE) fuzz FUZZ_SECONDS=10
 	$(MAKE) suites

@@ -76,13 +76,6 @@ typedef enum {
 } ngx_autoscale_prom_family_e;
 
 
-typedef struct {
-    const char                *name;
-    const char                *type;
-    const char                *help;
-} ngx_autoscale_prom_family_t;
-
-
 /* a cluster as the zone had it, copied under the mutex */
 typedef struct {
     ngx_autoscale_cluster_t   *cluster;      /* for the atomic counters */
@@ -118,6 +111,9 @@ typedef struct {
     ngx_autoscale_prom_agent_t *peers;        /* agents with an address */
     ngx_uint_t                 npeers;
     ngx_uint_t                 peers_size;
+
+    ngx_autoscale_prom_decided_t *decided;    /* one a cluster of snap */
+    ngx_autoscale_prom_lease_t  lease;
 } ngx_autoscale_prom_zone_t;
 
 
@@ -287,13 +283,16 @@ ngx_autoscale_api_prom(ngx_autoscale_api_ctx_t *ctx)
     zone.peers_size = sh->nagents + NGX_AUTOSCALE_PROM_SPARE;
     zone.peers = ngx_palloc(r->pool, zone.peers_size
                                      * sizeof(ngx_autoscale_prom_agent_t));
-    if (snap == NULL || zone.peers == NULL) {
+    zone.decided = ngx_palloc(r->pool,
+                              size * sizeof(ngx_autoscale_prom_decided_t));
+    if (snap == NULL || zone.peers == NULL || zone.decided == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     n = ngx_autoscale_api_prom_snapshot(amcf->shm_zone, snap, size, &zone);
 
-    len = ngx_autoscale_api_prom_size(n, zone.npeers);
+    len = ngx_autoscale_api_prom_size(n, zone.npeers)
+          + ngx_autoscale_api_prom_policy_size(n);
 
     b = ngx_create_temp_buf(r->pool, len);
     if (b == NULL) {
@@ -309,8 +308,14 @@ ngx_autoscale_api_prom(ngx_autoscale_api_ctx_t *ctx)
     *p++ = LF;
 
     p = ngx_autoscale_api_prom_clusters(p, snap, n);
+
+    /* a decision older than three checks is not the leader's last word */
+    p = ngx_autoscale_api_prom_policy(p, zone.decided, n,
+                                      (time_t) (3 * amcf->check_interval
+                                                / 1000 + 2));
     p = ngx_autoscale_api_prom_peers(p, &zone);
     p = ngx_autoscale_api_prom_module(p, amcf->shm_zone, &zone);
+    p = ngx_autoscale_api_prom_policy_leader(p, &zone.lease);
 
     b->last = p;
 
@@ -362,6 +367,9 @@ ngx_autoscale_api_prom_snapshot(ngx_shm_zone_t *shm_zone,
         snap[n].target_workers = cluster->target_workers;
         snap[n].load_percentage = cluster->load_percentage;
         snap[n].health_score = cluster->health_score;
+        zone->decided[n].cluster = cluster;
+        zone->decided[n].decided = cluster->decided;
+        zone->decided[n].exists = cluster->exists;
         n++;
     }
 
@@ -392,6 +400,8 @@ ngx_autoscale_api_prom_snapshot(ngx_shm_zone_t *shm_zone,
     zone->nclusters = sh->nclusters;
     zone->nagents = sh->nagents;
     zone->free_bytes = ngx_autoscale_shm_free_bytes(shm_zone);
+    zone->lease.pid = sh->leader;
+    zone->lease.until = sh->lease_until;
 
     ngx_autoscale_shm_unlock(shm_zone);
 
@@ -759,16 +769,37 @@ ngx_autoscale_api_prom_one(u_char *p, ngx_autoscale_prom_family_e f,
 }
 
 
-/* the help texts hold no backslash nor newline: they need no escaping */
 static u_char *
 ngx_autoscale_api_prom_head(u_char *p, ngx_autoscale_prom_family_e f)
 {
-    const ngx_autoscale_prom_family_t  *fam;
+    return ngx_autoscale_api_prom_family_head(p,
+                                              &ngx_autoscale_prom_families[f]);
+}
 
-    fam = &ngx_autoscale_prom_families[f];
 
+/* the help texts hold no backslash nor newline: they need no escaping */
+u_char *
+ngx_autoscale_api_prom_family_head(u_char *p,
+    const ngx_autoscale_prom_family_t *fam)
+{
     return ngx_sprintf(p, "# HELP %s %s\n# TYPE %s %s\n",
                        fam->name, fam->help, fam->name, fam->type);
+}
+
+
+size_t
+ngx_autoscale_api_prom_family_heads(const ngx_autoscale_prom_family_t *fam,
+    ngx_uint_t n)
+{
+    size_t      len;
+    ngx_uint_t  i;
+
+    for (len = 0, i = 0; i < n; i++) {
+        len += sizeof("# HELP  \n# TYPE  \n") - 1 + 2 * ngx_strlen(fam[i].name)
+               + ngx_strlen(fam[i].help) + ngx_strlen(fam[i].type);
+    }
+
+    return len;
 }
 
 
@@ -822,17 +853,10 @@ ngx_autoscale_api_prom_seconds(u_char *p, uint64_t ms)
 static size_t
 ngx_autoscale_api_prom_size(ngx_uint_t nclusters, ngx_uint_t npeers)
 {
-    size_t      len;
-    ngx_uint_t  i;
+    size_t  len;
 
-    len = 0;
-
-    for (i = 0; i < NGX_AUTOSCALE_PROM_NFAMILIES; i++) {
-        len += sizeof("# HELP  \n# TYPE  \n") - 1
-               + 2 * ngx_strlen(ngx_autoscale_prom_families[i].name)
-               + ngx_strlen(ngx_autoscale_prom_families[i].help)
-               + ngx_strlen(ngx_autoscale_prom_families[i].type);
-    }
+    len = ngx_autoscale_api_prom_family_heads(ngx_autoscale_prom_families,
+                                              NGX_AUTOSCALE_PROM_NFAMILIES);
 
     len += (1 + NGX_AUTOSCALE_PROM_MODULE_LINES) * NGX_AUTOSCALE_PROM_LINE;
     len += nclusters * NGX_AUTOSCALE_PROM_CLUSTER_LINES

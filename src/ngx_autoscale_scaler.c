@@ -17,6 +17,7 @@
 #include "ngx_autoscale_policy.h"
 #include "ngx_autoscale_scaler.h"
 #include "ngx_autoscale_shm.h"
+#include "ngx_autoscale_shm_decided.h"
 #include "ngx_autoscale_sql_jobs.h"
 
 
@@ -321,6 +322,10 @@ ngx_autoscale_scaler_one(ngx_autoscale_scaler_t *sc, int row)
     if ((ngx_uint_t) d.action < NGX_AUTOSCALE_NACTIONS) {
         ngx_autoscale_shm_count(sc->amcf->shm_zone, decisions[d.action]);
     }
+
+    ngx_autoscale_shm_decided(sc->amcf->shm_zone,
+                              PQgetvalue(res, row, NGX_AUTOSCALE_CHECK_ID),
+                              &in, &d);
 
     key = ngx_autoscale_policy_key(&in, &d, sc->amcf->dry_run);
 

@@ -55,6 +55,12 @@ typedef enum {
 /* the scaler's decisions, counted by action */
 #define NGX_AUTOSCALE_NACTIONS       4
 
+/*
+ * and per cluster by action and reason: the constraint that held or
+ * bounded the decision (one per constraint bit), or none
+ */
+#define NGX_AUTOSCALE_NREASONS       15
+
 
 /*
  * Counters of observed traffic.  They only grow: the collector reads them
@@ -70,6 +76,38 @@ typedef struct {
     ngx_atomic_t               status[6];     /* none, 1xx .. 5xx */
     ngx_atomic_t               buckets[NGX_AUTOSCALE_BUCKETS];
 } ngx_autoscale_traffic_t;
+
+
+/*
+ * The leader's last decision on a cluster, as GET metrics shows it: what
+ * the policy saw and what it did.  NaN where a value was not known.  Small
+ * types: the cluster's node stays within the slab's 1k size class.
+ */
+typedef struct {
+    time_t                     at;            /* wall clock; 0: none */
+    int32_t                    status;        /* of the cluster statuses;
+                                                 -1: another */
+    int32_t                    policy;        /* 0 threshold, 1 target,
+                                                 2 demand */
+    int32_t                    action;
+    int32_t                    reason;        /* 0: none, else 1 + bit */
+    int32_t                    paused;
+    int32_t                    min_workers;
+    int32_t                    max_workers;
+    int32_t                    to;
+    float                      queue_length;
+    float                      cpu_usage;     /* % */
+    float                      load_percentage;
+    float                      metrics_age;   /* s; NaN: no metrics */
+    float                      up_left;       /* cooldowns' seconds left */
+    float                      down_left;
+    /* the demand policy's estimate, all NaN for the other policies */
+    float                      arrivals;      /* per second */
+    float                      service;       /* s */
+    float                      backlog;
+    float                      need;
+    float                      window_need;
+} ngx_autoscale_decided_t;
 
 
 /*
@@ -111,6 +149,12 @@ typedef struct {
     ngx_int_t                  target_workers;
     double                     load_percentage;
     double                     health_score;
+
+    /* the leader's last decision, and every decision by action and
+       reason: written under the mutex, the counters read without it */
+    ngx_autoscale_decided_t    decided;
+    uint32_t                   decisions[NGX_AUTOSCALE_NACTIONS]
+                                        [NGX_AUTOSCALE_NREASONS];
 
     /* bytes, not bits: set by different processes without one lock */
     u_char                     observed;      /* traffic is counted for it */
