@@ -16,14 +16,17 @@ mkdir $out;
 
 sub load_clusters {
     my ($n) = @_;
-    my $res = qx{$root/util/pgctl psql $ENV{TEST_NGINX_PG_DIR} -v clusters=$n -v ON_ERROR_STOP=1 -f $root/t/data/ui.sql 2>&1};
+    my $cmd = "$root/util/pgctl psql $ENV{TEST_NGINX_PG_DIR}"
+            . " -v clusters=$n -v ON_ERROR_STOP=1 -f $root/t/data/ui.sql";
+    my $res = qx{$cmd 2>&1};
     die "loading t/data/ui.sql: $res" if $?;
 }
 
 # (exit code, what ui-check printed) for the page at $path
 sub ui_check {
     my ($path, $shot, $size) = @_;
-    my $res = qx{$root/util/ui-check 'http://127.0.0.1:$port$path' $shot $size 2>&1};
+    my $url = "http://127.0.0.1:$port$path";
+    my $res = qx{$root/util/ui-check '$url' $shot $size 2>&1};
     return ($? >> 8, $res);
 }
 
