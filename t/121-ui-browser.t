@@ -30,9 +30,19 @@ sub ui_check {
     return ($? >> 8, $res);
 }
 
+# a file's text from byte $from on
+sub slurp_from {
+    my ($file, $from) = @_;
+    open my $fh, '<', $file or return '';
+    seek $fh, $from // 0, 0;
+    local $/;
+    return scalar <$fh>;
+}
+
 my $prefix = nginx_start('ui-browser', nginx_conf(workers => 1,
     http => api_http_config()
         . "    server { listen 127.0.0.1:$port;\n"
+        . "        access_log logs/ui-access.log;\n"
         . "        location /api/ { autoscale_api; }\n"
         . "        location /ops/api/ { autoscale_api; }\n"
         . "        location /ui/ { autoscale_ui; }\n"
@@ -54,17 +64,33 @@ ok(-s "$out/one.png", 'one cluster: a screenshot');
 # a phone's width: the same page, stacked
 ($rc, $res) = ui_check('/ui/', "$out/phone.png", '390x844');
 is($rc, 0, 'on a phone: the page checks out') or diag $res;
+like($res, qr/fits=true/, 'on a phone: nothing wider than the screen');
 
 # the API's path from the directive
 ($rc, $res) = ui_check('/ops/', '', '');
 is($rc, 0, 'api=/ops/api/: the page reads the API there') or diag $res;
 
 load_clusters(500);
-my $log_from = -s "$prefix/logs/error.log";
-($rc, $res) = ui_check('/ui/#ui-busy', "$out/many.png", '1280x900');
+my $access = "$prefix/logs/ui-access.log";
+my $from = -s $access;
+($rc, $res) = ui_check('/ui/#ui-busy', '', '');
 is($rc, 0, '500 clusters: the page checks out') or diag $res;
 like($res, qr/state=ready clusters=50 total=500 points=[1-9]\d* listed=50/,
      '500 clusters: a page of 50 listed, the chosen one plotted');
+
+# a refresh asks for the page of the list and the chosen cluster's row,
+# metrics and events: 4 requests, never one a cluster (a refresh may be
+# in flight when the browser stops)
+my ($refreshes) = $res =~ /refreshes=(\d+)/;
+my @api = grep { m{"GET /api/} } split /\n/, slurp_from($access, $from);
+cmp_ok($refreshes // 0, '>=', 2, '500 clusters: it refreshed');
+cmp_ok(scalar @api, '<=', 4 * (($refreshes // 0) + 1),
+       '500 clusters: at most 4 API requests a refresh');
+is(scalar(grep { m{GET /api/clusters/ui-c} } @api), 0,
+   '500 clusters: no request for a cluster not chosen');
+
+($rc, $res) = ui_check('/ui/#ui-busy', "$out/many.png", '1280x900');
+is($rc, 0, '500 clusters: the screenshot') or diag $res;
 
 # the check fails where it should: an API that is not there is an error
 # the page shows and the console logs
