@@ -92,6 +92,13 @@ is(scalar(grep { m{GET /api/clusters/ui-c} } @api), 0,
 ($rc, $res) = ui_check('/ui/#ui-busy', "$out/many.png", '1280x900');
 is($rc, 0, '500 clusters: the screenshot') or diag $res;
 
+# from the keyboard alone: the list, a cluster, a decision's explanation
+$res = qx{$root/util/ui-keys 'http://127.0.0.1:$port/ui/#ui-busy' 2>&1};
+is($? >> 8, 0, 'the keyboard alone: list, cluster, decision')
+    or diag $res;
+like($res, qr/ok: its explanation shows: .*up by 1\.2x/,
+     "the keyboard alone: a decision's reason shows");
+
 # the check fails where it should: an API that is not there is an error
 # the page shows and the console logs
 ($rc, $res) = ui_check('/ui-nowhere/', '', '');
