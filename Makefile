@@ -90,6 +90,13 @@ $(MODULE): $(NGX_TREE)/objs/Makefile $(SOURCES)
 	cp $(NGX_TREE)/objs/ngx_http_autoscale_module.so $@.tmp
 	mv -f $@.tmp $@
 
+# the live page, compiled in (ui/index.html as C arrays)
+UI_PAGE_H := $(NGX_TREE)/objs/ngx_autoscale_ui_page.h
+$(MODULE): $(UI_PAGE_H)
+$(UI_PAGE_H): ui/index.html util/ui-embed $(NGX_TREE)/objs/Makefile
+	util/ui-embed ui/index.html >$@.tmp
+	mv -f $@.tmp $@
+
 $(SUPERVISOR): $(wildcard supervisor/sv*.c supervisor/*.h)
 	@mkdir -p $(BUILD)
 	$(CC) $(SUPERVISOR_CFLAGS) -o $@ $(filter %.c,$^) -lpq
