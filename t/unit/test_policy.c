@@ -1511,17 +1511,17 @@ static const decide_case_t  demand_window[] = {
          "at 8 workers"),
 
     /* 15 of 16: within the tolerance of 0.1, chance in the arrivals */
-    CASE(DEMAND(16, ROWS(ROW(1, 2, 60, 60, 6, 16, 0, 25))), HOLD, 16, 15,
-         C_WITHIN_TOLERANCE,
-         "demand needs 15 workers (30 req/s x 0.2 s, backlog 0); 15 is "
+    CASE(DEMAND(16, ROWS(ROW(1, 2, 75, 75, 7.5, 16, 0, 25))), HOLD, 16, 15,
+         C_TOLERANCE,
+         "demand needs 15 workers (37.5 req/s x 0.2 s, backlog 0); 15 is "
          "within tolerance 0.1 of 16 workers: hold"),
 
     /* 14 of 16 is not */
-    CASE(DEMAND(16, ROWS(ROW(1, 2, 56, 56, 5.6, 16, 0, 25))), DOWN, 14, 14,
+    CASE(DEMAND(16, ROWS(ROW(1, 2, 70, 70, 7, 16, 0, 25))), DOWN, 14, 14,
          0, NULL),
 
     /* nor is 15 with no tolerance */
-    CASE(DEMAND(16, .tolerance = 0, ROWS(ROW(1, 2, 60, 60, 6, 16, 0, 25))),
+    CASE(DEMAND(16, .tolerance = 0, ROWS(ROW(1, 2, 75, 75, 7.5, 16, 0, 25))),
          DOWN, 15, 15, 0, NULL),
 
     /* a drained backlog holds no worker: from 10 down to the arrivals' 8 */
