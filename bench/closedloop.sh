@@ -219,9 +219,10 @@ echo
 
 # ---- one trace ----------------------------------------------------------------
 
-# create_cluster TRACE POLICY: its row, paused, at 0 workers heading for its
-# first (WARM: what the trace's first rate keeps 70 % busy, as a cluster that
-# had that load for a while would have); the demand policy through the API,
+# create_cluster TRACE POLICY: its row, paused until its load has begun, at
+# 0 workers heading for its first (WARM: what the trace's first rate keeps
+# 70 % busy, as a cluster that had that load for a while would have); the
+# demand policy through the API,
 # which may refuse it (a module without it): then POLICY.notbuilt says why,
 # and the cluster is destroyed
 create_cluster() {
@@ -335,8 +336,9 @@ run_trace() {
             --timeout "$TIMEOUT" --out "$d/$p.req" &
         BG_PIDS+=($!)
     done
-    # paused until the load starts: idle, they would scale down to 1 first
-    sleep 2
+    # paused until the load starts, and a collection (2 s) has a window
+    # with it: idle, they would scale down first
+    sleep 6
     pg -v ids="${ids[*]}" >/dev/null <<'EOF' || die "unpausing failed"
 UPDATE clusters SET paused = false
  WHERE id = ANY (string_to_array(:'ids', ' '));
