@@ -351,6 +351,11 @@ sv_loop(sv_t *sv)
 
         if (poll(fds, (nfds_t) n, timeout) == -1 && errno != EINTR) {
             sv_log("poll: %s", strerror(errno));
+            /*
+             * The supervisor's own loop, not an nginx worker's: a poll()
+             * that keeps failing would spin, so it waits a second; the
+             * signal handlers still record what arrives meanwhile.
+             */
             sleep(1);
             continue;
         }

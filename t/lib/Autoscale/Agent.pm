@@ -88,7 +88,10 @@ sub load_background {
 # Requests to $url from $clients processes at once, $each in a row each
 # (or, with seconds => s, for that long): { agent id => requests answered
 # (the id an agent's "agent=" or a demo worker's "worker=" answer names),
-# fail => requests not answered 200, statuses => "code ..." of failures }
+# fail => requests not answered 200, statuses => "code ..." of failures }.
+# keep_alive => 0: a new connection per request.  A server that stops
+# closes its idle keep-alive connections, and a request written into one
+# at that moment is reset: a browser sends it again, HTTP::Tiny does not.
 sub load {
     my (%o) = @_;
     my $out = "$dir/load." . $$ . '.' . int(rand 1e9);
@@ -96,7 +99,8 @@ sub load {
     for my $n (1 .. $o{clients}) {
         my $pid = fork // die "fork: $!";
         if (!$pid) {
-            my $http = HTTP::Tiny->new(timeout => $o{timeout} // 30);
+            my $http = HTTP::Tiny->new(timeout => $o{timeout} // 30,
+                                       keep_alive => $o{keep_alive} // 1);
             my (%got, @bad);
             my $end = time + ($o{seconds} // 0);
             for (my $i = 0; $o{seconds} ? time < $end : $i < $o{each}; $i++) {
